@@ -1,0 +1,81 @@
+#include "api/result_json.h"
+
+#include <nlohmann/json.hpp>
+
+#include "plan/id_range.h"
+#include "plan/mount_plan.h"
+
+namespace cordon::api {
+
+using nlohmann::json;
+
+namespace {
+
+json isolation(const engine::RunResult& r) {
+  const auto& s = r.spec;
+  json binds = json::array();
+  for (const auto& b : s.binds)
+    binds.push_back({{"source", b.source}, {"target", b.target}, {"writable", b.writable}});
+  return {
+      {"root", s.rootfs ? json({{"mode", "image"}, {"path", *s.rootfs}, {"idmapped", true},
+                                {"lower_readonly", true}, {"upper", "tmpfs"}})
+                        : json({{"mode", "host-view"}, {"readonly", true},
+                                {"host_dirs", plan::host_view_dirs()},
+                                {"etc", plan::host_view_etc()}})},
+      {"pivot_root", true},
+      {"old_root_detached", true},
+      {"disk_bytes", s.disk_bytes},
+      {"binds", binds},
+      {"proc", {{"fresh", true},
+                {"masked", plan::proc_masked_files()},
+                {"masked_dirs", plan::proc_masked_dirs()},
+                {"readonly", plan::proc_readonly()}}},
+      {"sys", s.rootfs ? "empty-readonly" : "absent"},
+      {"dev", {{"nodes", plan::dev_nodes()}, {"devpts", "private"}, {"shm", true},
+               {"mqueue", true}}},
+      {"uid", s.uid},
+      {"gid", s.gid},
+      {"supplementary_groups", json::array()},
+      {"capabilities", {{"bounding", "none"}, {"ambient", "none"}, {"inheritable", "none"},
+                        {"permitted", "none"}, {"effective", "none"}}},
+      {"securebits_locked", true},
+      {"no_new_privs", true},
+      {"setsid", true},
+      {"parent_death_signal", "SIGKILL"},
+      {"inherited_fds", {0, 1, 2}},
+      {"hostname", s.hostname},
+      {"network", "loopback-only"},
+      {"workdir", r.plan.workdir},
+  };
+}
+
+}  // namespace
+
+std::string result_to_json(const engine::RunResult& r) {
+  json j;
+  j["reason"] = engine::reason_name(r.reason);
+  j["exit_status"] = r.exit_status();
+  j["exit_code"] = r.reason == engine::Reason::kSignaled ? json(nullptr) : json(r.exit_code);
+  j["signal"] = r.reason == engine::Reason::kSignaled ? json(r.signal) : json(nullptr);
+  if (r.error) {
+    j["error"] = r.error->to_string();
+  } else {
+    j["error"] = nullptr;
+  }
+  j["wall_time_ms"] = static_cast<double>(r.wall_ns) / 1e6;
+  j["command"] = r.spec.argv;
+  if (r.failure == engine::Failure::kInvalid || r.failure == engine::Failure::kInput ||
+      r.uid_base == 0) {
+    j["id_slot"] = nullptr;
+  } else {
+    j["id_slot"] = {{"uid_base", r.uid_base},
+                    {"gid_base", r.gid_base},
+                    {"count", plan::kSlotSize},
+                    {"source", r.id_fallback ? "fallback" : "subid"}};
+  }
+  j["namespaces"] = r.plan.namespaces;
+  j["isolation"] = isolation(r);
+  return j.dump();
+}
+
+}  // namespace cordon::api

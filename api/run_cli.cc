@@ -1,0 +1,146 @@
+#include "api/run_cli.h"
+
+#include <optional>
+
+#include "base/parse.h"
+
+namespace cordon::api {
+namespace {
+
+Error usage(std::string what, std::string detail) {
+  return logic_error("usage", std::move(what), std::move(detail));
+}
+
+Result<spec::BindMount> parse_bind(const std::string& v) {
+  spec::BindMount b;
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    size_t c = v.find(':', start);
+    parts.push_back(v.substr(start, c == std::string::npos ? std::string::npos : c - start));
+    if (c == std::string::npos) break;
+    start = c + 1;
+  }
+  if (parts.size() > 3 || parts[0].empty())
+    return usage("--bind", "'" + v + "': expected SRC[:DST][:ro|rw]");
+  b.source = parts[0];
+  b.target = parts.size() >= 2 && !parts[1].empty() ? parts[1] : parts[0];
+  if (parts.size() == 2 && (parts[1] == "ro" || parts[1] == "rw")) {
+    b.target = parts[0];
+    b.writable = parts[1] == "rw";
+  } else if (parts.size() == 3) {
+    if (parts[2] != "ro" && parts[2] != "rw")
+      return usage("--bind", "'" + v + "': the mode must be ro or rw");
+    b.writable = parts[2] == "rw";
+  }
+  return b;
+}
+
+}  // namespace
+
+const char* run_usage() {
+  return R"(Usage: cordon run [OPTIONS] [--] COMMAND [ARG...]
+
+Run COMMAND in a new sandbox: its own user, mount, PID, IPC, UTS, network (loopback
+only), cgroup and time namespaces; a host UID/GID range of its own; no capabilities;
+no_new_privs. Exits with COMMAND's status (128+N if killed by signal N).
+
+Filesystem:
+  --rootfs DIR          run in the directory image DIR (read-only, idmapped) under a
+                        writable tmpfs layer; default: a read-only view of the host
+                        (/usr, /bin, /sbin, /lib*, a minimal /etc)
+  --disk SIZE           size cap of the writable layer, /tmp and home (default 512M)
+  --bind SRC[:DST][:ro|rw]
+                        bind host path SRC at DST inside (read-only unless rw)
+  --workdir DIR         working directory inside (default: home)
+
+Identity and environment:
+  --uid N, --gid N      identity inside (0-65535, default 0: root of the sandbox,
+                        an unprivileged ID on the host)
+  --hostname NAME       hostname inside (default cordon)
+  --env K=V, --env K    set K inside (K alone copies it from the caller); the
+                        environment is otherwise only PATH, HOME, TERM and LANG
+
+Output:
+  --json                after the command ends, print the result as one JSON object
+                        on stdout
+  --result-file PATH    write the JSON result to PATH
+  -v, --verbose         log each step on stderr
+  -h, --help            this help
+
+Exit status: the command's own; 128+N when killed by signal N; 64 usage error;
+66 rootfs or bind source missing or unreadable; 125 the sandbox could not be set up;
+126 the command is not executable; 127 the command was not found inside.
+)";
+}
+
+Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
+                                  const char* (*getenv_fn)(const char*)) {
+  RunOptions o;
+  size_t i = 0;
+  // "--opt value" and "--opt=value" both work.
+  auto value = [&](const std::string& name,
+                   std::optional<std::string>* inline_value) -> Result<std::string> {
+    if (*inline_value) return **inline_value;
+    if (i + 1 >= args.size()) return usage(name, "needs a value");
+    return args[++i];
+  };
+  for (; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      ++i;
+      break;
+    }
+    if (arg.empty() || arg[0] != '-') break;  // the command starts here
+    std::string name = arg;
+    std::optional<std::string> inline_value;
+    if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      inline_value = arg.substr(eq + 1);
+    }
+    if (name == "-h" || name == "--help") {
+      o.help = true;
+      return o;
+    }
+    if (name == "--json") {
+      o.json = true;
+    } else if (name == "-v" || name == "--verbose") {
+      o.verbose = true;
+    } else if (name == "--rootfs") {
+      ASSIGN_OR_RETURN(o.spec.rootfs, value(name, &inline_value));
+    } else if (name == "--disk") {
+      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
+      ASSIGN_OR_RETURN(o.spec.disk_bytes, parse_size(v));
+    } else if (name == "--bind") {
+      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
+      ASSIGN_OR_RETURN(spec::BindMount b, parse_bind(v));
+      o.spec.binds.push_back(b);
+    } else if (name == "--workdir") {
+      ASSIGN_OR_RETURN(o.spec.workdir, value(name, &inline_value));
+    } else if (name == "--hostname") {
+      ASSIGN_OR_RETURN(o.spec.hostname, value(name, &inline_value));
+    } else if (name == "--uid" || name == "--gid") {
+      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
+      ASSIGN_OR_RETURN(uint64_t id, parse_uint(v, 0, spec::kIdsPerSandbox - 1));
+      (name == "--uid" ? o.spec.uid : o.spec.gid) = static_cast<uint32_t>(id);
+    } else if (name == "--env") {
+      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
+      size_t eq = v.find('=');
+      if (eq == std::string::npos) {
+        const char* from_caller = getenv_fn(v.c_str());
+        if (from_caller != nullptr) o.spec.env.emplace_back(v, from_caller);
+      } else {
+        o.spec.env.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+      }
+    } else if (name == "--result-file") {
+      ASSIGN_OR_RETURN(o.result_file, value(name, &inline_value));
+    } else {
+      return usage(arg, "unknown option (see cordon run --help)");
+    }
+  }
+  o.spec.argv.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+  if (o.spec.argv.empty()) return usage("command", "no command given (cordon run [OPTIONS] -- COMMAND)");
+  return o;
+}
+
+}  // namespace cordon::api

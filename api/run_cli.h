@@ -1,0 +1,26 @@
+// `cordon run` on the command line: argv (the wire format of the CLI) to a spec.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "spec/spec.h"
+
+namespace cordon::api {
+
+struct RunOptions {
+  spec::SandboxSpec spec;
+  bool json = false;          // print the result object on stdout after the command's output
+  std::string result_file;    // also write the result object to this file
+  bool help = false;
+  bool verbose = false;
+};
+
+// args: what follows "run". getenv resolves "--env NAME" (no '=') from the caller.
+Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
+                                  const char* (*getenv_fn)(const char*));
+
+const char* run_usage();
+
+}  // namespace cordon::api

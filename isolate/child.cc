@@ -1,0 +1,89 @@
+// Runs as the sandbox's first process (PID 1 of its PID namespace), fully privileged
+// inside its own user namespace and unprivileged outside. Each step below is one call;
+// the order is the recipe of DESIGN.md section 3, child side.
+#include "isolate/child.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "isolate/caps.h"
+#include "isolate/exec.h"
+#include "isolate/init.h"
+#include "isolate/mounts.h"
+#include "isolate/sync.h"
+#include "sys/creds.h"
+#include "sys/net.h"
+#include "sys/ns.h"
+#include "sys/process.h"
+
+namespace cordon::isolate {
+namespace {
+
+// Step names for errors that do not come from one syscall.
+Error at(const char* step, Error e) {
+  if (e.step.empty()) e.step = step;
+  return e;
+}
+
+Status setup(const ChildArgs& a) {
+  const plan::LaunchPlan& p = *a.plan;
+  // If the supervisor dies from here on, so do we (and, as PID 1, the whole sandbox).
+  TRY(sys::set_parent_death_signal(SIGKILL));
+  // Wait until the parent has written our ID maps; an EOF means it died first.
+  std::vector<UniqueFd> trees;
+  ASSIGN_OR_RETURN(SyncMsg go, recv_phase(a.sync_fd, &trees));
+  if (go.phase != Phase::kMapsWritten) return logic_error("sync", "", "unexpected phase");
+  // Nothing the caller left open may reach the sandbox (CVE-2024-21626: a leaked fd of a
+  // host directory used as the cwd). The received trees are closed after mounting.
+  std::vector<int> keep = {a.sync_fd, a.keep_fd};
+  for (const auto& t : trees) keep.push_back(t.get());
+  TRY(sys::close_fds_except(keep));
+  // Become root of the user namespace: until now we carried the caller's host IDs.
+  TRY(sys::set_ids(0, 0));
+  TRY(sys::clear_groups());
+  // The cgroup namespace is made now that we sit in the sandbox's own cgroup.
+  TRY(sys::unshare(CLONE_NEWCGROUP));
+
+  ::umask(0);
+  TRY(enter_staging());
+  TRY(apply_mounts(p.mounts, MountContext{&trees, p.uid, p.gid}));
+  trees.clear();
+  TRY(enter_new_root());
+  ::umask(022);
+
+  TRY(sys::set_hostname(p.hostname));
+  TRY(sys::loopback_up());
+  // A new session: the caller's terminal is no longer our controlling terminal, so
+  // TIOCSTI cannot push keystrokes into it.
+  if (::setsid() < 0) return sys_error("setsid");
+  TRY(change_workdir(p.workdir));
+  // [limits] rlimits are applied here (issue 3).
+  TRY(drop_privileges(p.uid, p.gid));
+  // The ID change above clears the parent-death signal: set it again.
+  TRY(sys::set_parent_death_signal(SIGKILL));
+  return {};
+}
+
+}  // namespace
+
+void child_main(const ChildArgs& a) noexcept {
+  // Start clean of the supervisor's signal state: exec keeps ignored signals ignored and
+  // the mask as it is.
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+  }
+  auto st = setup(a);
+  if (!st.ok()) {
+    send_error(a.sync_fd, Phase::kSetupError, at("setup", std::move(st).error()));
+    ::_exit(125);
+  }
+  // PID 1 stays as a small reaper; the command runs as its child (see init.h).
+  ::_exit(run_init(*a.plan, a.sync_fd));
+}
+
+}  // namespace cordon::isolate

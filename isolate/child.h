@@ -1,0 +1,17 @@
+// The child's half of a sandbox start: everything between clone and exec, run inside
+// the new namespaces. It never returns: it execs the command or exits.
+#pragma once
+
+#include "plan/launch_plan.h"
+
+namespace cordon::isolate {
+
+struct ChildArgs {
+  const plan::LaunchPlan* plan;
+  int sync_fd;     // the child's end of the sync socket
+  int keep_fd;     // the ID slot's lock: held until the sandbox's init exits
+};
+
+[[noreturn]] void child_main(const ChildArgs& args) noexcept;
+
+}  // namespace cordon::isolate

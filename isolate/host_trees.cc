@@ -1,0 +1,32 @@
+#include "isolate/host_trees.h"
+
+#include <sys/mount.h>
+
+#include "sys/mount.h"
+
+namespace cordon::isolate {
+
+Result<std::vector<UniqueFd>> open_host_trees(const plan::MountPlan& plan, int userns_fd) {
+  std::vector<UniqueFd> trees;
+  for (const auto& s : plan.steps) {
+    if (s.op != plan::MountOp::kAttachTree) continue;
+    // An image is one mount (submounts of the image directory are not part of it); a
+    // bind takes its submounts along, as bind mounts do with MS_REC.
+    ASSIGN_OR_RETURN(UniqueFd fd, sys::open_tree_clone(s.source, /*recursive=*/!s.idmap));
+    sys::MountAttrs attrs;
+    attrs.set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (s.writable ? 0 : MOUNT_ATTR_RDONLY);
+    if (s.idmap) {
+      attrs.set |= MOUNT_ATTR_IDMAP;
+      attrs.userns_fd = userns_fd;
+    }
+    if (auto st = sys::mount_setattr(fd.get(), "", attrs, /*recursive=*/!s.idmap); !st.ok()) {
+      Error e = std::move(st).error();
+      e.path = s.source;
+      return e;
+    }
+    trees.push_back(std::move(fd));
+  }
+  return trees;
+}
+
+}  // namespace cordon::isolate

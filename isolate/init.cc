@@ -1,0 +1,72 @@
+#include "isolate/init.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "isolate/exec.h"
+#include "isolate/sync.h"
+#include "sys/process.h"
+
+namespace cordon::isolate {
+namespace {
+
+volatile sig_atomic_t g_command_pid = 0;
+
+void forward(int sig) {
+  if (g_command_pid > 0) ::kill(g_command_pid, sig);
+}
+
+constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+}  // namespace
+
+int run_init(const plan::LaunchPlan& plan, int sync_fd) noexcept {
+  // Block the forwarded signals across fork so that none is lost or acted on by the
+  // command before it has its own dispositions.
+  sigset_t fwd, old;
+  sigemptyset(&fwd);
+  for (int s : kForwarded) sigaddset(&fwd, s);
+  ::sigprocmask(SIG_BLOCK, &fwd, &old);
+
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    send_error(sync_fd, Phase::kSetupError, sys_error("fork", "command"));
+    return 125;
+  }
+  if (pid == 0) {
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    // [seccomp] the filter is loaded here, the last step before exec (issue 4).
+    Error e = exec_command(plan.argv, plan.envp);
+    send_error(sync_fd, Phase::kExecError, e);
+    ::_exit(exec_failure_status(e.err));
+  }
+
+  // Nobody inside may ptrace PID 1 or read its fds (it holds the sync socket and the slot lock).
+  (void)sys::set_not_dumpable();
+  g_command_pid = pid;
+  struct sigaction sa = {};
+  sa.sa_handler = forward;
+  sa.sa_flags = SA_RESTART;
+  for (int s : kForwarded) ::sigaction(s, &sa, nullptr);
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+
+  for (;;) {
+    int status = 0;
+    pid_t r = ::waitpid(-1, &status, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      send_error(sync_fd, Phase::kSetupError, sys_error("waitpid", "command"));
+      return 125;
+    }
+    if (r != pid) continue;  // an orphan, reaped
+    if (WIFSIGNALED(status)) {
+      send_exit(sync_fd, true, WTERMSIG(status));
+      return 128 + WTERMSIG(status);
+    }
+    send_exit(sync_fd, false, WEXITSTATUS(status));
+    return WEXITSTATUS(status);
+  }
+}
+
+}  // namespace cordon::isolate

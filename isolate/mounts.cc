@@ -1,0 +1,156 @@
+#include "isolate/mounts.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sys/fs.h"
+#include "sys/mount.h"
+
+namespace cordon::isolate {
+namespace {
+
+using plan::MountOp;
+using plan::MountStep;
+
+constexpr const char* kStagingMountPoint = "/tmp";  // exists on every host; private to us
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// Creates a directory or an empty file at target to mount onto, matching the source.
+Status make_mount_point(int source_fd, const std::string& target) {
+  struct stat st;
+  if (::fstat(source_fd, &st) != 0) return sys_error("stat", target);
+  if (S_ISDIR(st.st_mode)) return sys::make_dirs(target, 0755);
+  std::string parent = target.substr(0, target.rfind('/'));
+  TRY(sys::make_dirs(parent, 0755));
+  return sys::touch(target, 0644);
+}
+
+uint64_t bind_attrs(const MountStep& s) {
+  uint64_t a = MOUNT_ATTR_NOSUID;
+  if (!s.writable) a |= MOUNT_ATTR_RDONLY;
+  a |= s.is_device ? MOUNT_ATTR_NOEXEC : MOUNT_ATTR_NODEV;
+  return a;
+}
+
+// Attaches a detached tree fd at target, creating the mount point.
+Status attach(int tree_fd, const std::string& target) {
+  TRY(make_mount_point(tree_fd, target));
+  return sys::move_mount_fd(tree_fd, target);
+}
+
+// A host path, resolved inside the host's root so that its symlinks cannot point out of it.
+Status bind_host(const MountStep& s) {
+  ASSIGN_OR_RETURN(UniqueFd root, sys::open_path(plan::kStagingOld, O_PATH | O_DIRECTORY));
+  auto src = sys::open_in_root(root.get(), s.source);
+  if (!src.ok()) {
+    if (s.optional && src.error().err == ENOENT) return {};
+    return std::move(src).error();
+  }
+  ASSIGN_OR_RETURN(UniqueFd tree, sys::open_tree_clone_fd(src->get(), /*recursive=*/true));
+  TRY(sys::mount_setattr(tree.get(), "", {bind_attrs(s), 0, -1}, /*recursive=*/true));
+  return attach(tree.get(), s.target);
+}
+
+// /bin on a merged-/usr host is a symlink to usr/bin: recreate the link, bind anything else.
+Status mirror_host(const MountStep& s) {
+  std::string host = std::string(plan::kStagingOld) + s.source;
+  struct stat st;
+  if (::lstat(host.c_str(), &st) != 0) {
+    if (s.optional && errno == ENOENT) return {};
+    return sys_error("stat", s.source);
+  }
+  if (S_ISLNK(st.st_mode)) {
+    char buf[4096];
+    ssize_t n = ::readlink(host.c_str(), buf, sizeof(buf) - 1);
+    if (n < 0) return sys_error("readlink", s.source);
+    return sys::symlink(std::string(buf, static_cast<size_t>(n)), s.target);
+  }
+  return bind_host(s);
+}
+
+Status apply_step(const MountStep& s, const MountContext& ctx, size_t* next_tree) {
+  constexpr unsigned long kNoSuidDev = MS_NOSUID | MS_NODEV;
+  switch (s.op) {
+    case MountOp::kTmpfs:
+      return sys::mount("tmpfs", s.target, "tmpfs", kNoSuidDev, s.data);
+    case MountOp::kBindHost:
+      return bind_host(s);
+    case MountOp::kMirrorHost:
+      return mirror_host(s);
+    case MountOp::kBindStaged:
+      TRY(sys::bind_mount(s.source, s.target, /*recursive=*/false));
+      return sys::mount_setattr(AT_FDCWD, s.target, {bind_attrs(s), 0, -1}, false);
+    case MountOp::kProc:
+      return sys::mount("proc", s.target, "proc", kNoSuidDev | MS_NOEXEC);
+    case MountOp::kDevpts:
+      return sys::mount("devpts", s.target, "devpts", MS_NOSUID | MS_NOEXEC, s.data);
+    case MountOp::kMqueue:
+      return sys::mount("mqueue", s.target, "mqueue", kNoSuidDev | MS_NOEXEC);
+    case MountOp::kMaskFile:
+      if (!exists(s.target)) return {};
+      TRY(sys::bind_mount(s.source, s.target, /*recursive=*/false));
+      return sys::mount_setattr(AT_FDCWD, s.target,
+                                {MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, -1},
+                                false);
+    case MountOp::kMaskDir:
+      if (!exists(s.target)) return {};
+      return sys::mount("tmpfs", s.target, "tmpfs", kNoSuidDev | MS_NOEXEC | MS_RDONLY,
+                        "size=4096,nr_inodes=1,mode=0555");
+    case MountOp::kReadOnly:
+      if (!exists(s.target)) return {};
+      TRY(sys::bind_mount(s.target, s.target, /*recursive=*/true));
+      return sys::mount_setattr(AT_FDCWD, s.target,
+                                {MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, -1},
+                                true);
+    case MountOp::kSymlink:
+      return sys::symlink(s.source, s.target);
+    case MountOp::kMkdir:
+      TRY(sys::make_dirs(s.target, s.mode));
+      if (::chmod(s.target.c_str(), s.mode) != 0) return sys_error("chmod", s.target);
+      if (s.chown) return sys::chown_path(s.target, ctx.uid, ctx.gid);
+      return {};
+    case MountOp::kAttachTree: {
+      if (ctx.trees == nullptr || *next_tree >= ctx.trees->size())
+        return logic_error("attach", s.target, "the parent passed too few mounts");
+      return attach((*ctx.trees)[(*next_tree)++].get(), s.target);
+    }
+    case MountOp::kOverlay:
+      return sys::mount("overlay", s.target, "overlay", kNoSuidDev, s.data);
+    case MountOp::kSetReadOnly:
+      return sys::mount_setattr(AT_FDCWD, s.target, {MOUNT_ATTR_RDONLY, 0, -1}, false);
+  }
+  return logic_error("mount plan", s.target, "unknown step");
+}
+
+}  // namespace
+
+Status enter_staging() {
+  // Nothing we mount may propagate back to the host's namespace.
+  TRY(sys::make_rprivate("/"));
+  TRY(sys::mount("tmpfs", kStagingMountPoint, "tmpfs", MS_NOSUID | MS_NODEV,
+                 "size=65536,mode=0700"));
+  std::string old = std::string(kStagingMountPoint) + plan::kStagingOld;
+  TRY(sys::make_dirs(old, 0700));
+  TRY(sys::pivot_root(kStagingMountPoint, old));
+  if (::chdir("/") != 0) return sys_error("chdir", "/");
+  return {};
+}
+
+Status apply_mounts(const plan::MountPlan& plan, const MountContext& ctx) {
+  size_t next_tree = 0;
+  for (const auto& s : plan.steps) TRY(apply_step(s, ctx, &next_tree));
+  return {};
+}
+
+Status enter_new_root() {
+  TRY(sys::detach(plan::kStagingOld));
+  return sys::pivot_into(plan::kStagingNew);
+}
+
+}  // namespace cordon::isolate

@@ -1,0 +1,38 @@
+#include "isolate/preflight.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+
+namespace cordon::isolate {
+namespace {
+
+Result<std::string> canonical(const std::string& path, const char* what) {
+  char buf[PATH_MAX];
+  if (::realpath(path.c_str(), buf) == nullptr) return sys_error(what, path);
+  return std::string(buf);
+}
+
+}  // namespace
+
+Status resolve_host_paths(spec::SandboxSpec* spec) {
+  if (spec->rootfs) {
+    ASSIGN_OR_RETURN(std::string root, canonical(*spec->rootfs, "rootfs"));
+    struct stat st;
+    if (::stat(root.c_str(), &st) != 0) return sys_error("rootfs", *spec->rootfs);
+    if (!S_ISDIR(st.st_mode)) return errno_error(ENOTDIR, "rootfs", *spec->rootfs);
+    if (::access(root.c_str(), R_OK | X_OK) != 0) return sys_error("rootfs", *spec->rootfs);
+    spec->rootfs = root;
+  }
+  for (auto& b : spec->binds) {
+    ASSIGN_OR_RETURN(std::string src, canonical(b.source, "bind source"));
+    if (::access(src.c_str(), R_OK) != 0) return sys_error("bind source", b.source);
+    if (b.writable && ::access(src.c_str(), W_OK) != 0) return sys_error("bind source", b.source);
+    b.source = src;
+  }
+  return {};
+}
+
+}  // namespace cordon::isolate

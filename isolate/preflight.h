@@ -1,0 +1,13 @@
+// Host-side checks of what a spec names on the host, before anything is created: the
+// image exists and is a directory, every bind source exists and is readable. Paths are
+// made canonical so that the child binds exactly what was checked.
+#pragma once
+
+#include "base/result.h"
+#include "spec/spec.h"
+
+namespace cordon::isolate {
+
+Status resolve_host_paths(spec::SandboxSpec* spec);
+
+}  // namespace cordon::isolate

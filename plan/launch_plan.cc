@@ -1,0 +1,51 @@
+#include "plan/launch_plan.h"
+
+#include <sched.h>
+
+
+namespace cordon::plan {
+
+std::vector<std::string> build_env(const spec::SandboxSpec& spec, const CallerEnv& caller) {
+  std::vector<std::pair<std::string, std::string>> vars = {{"PATH", spec::kDefaultPath},
+                                                           {"HOME", spec::home_dir(spec)}};
+  if (!caller.term.empty()) vars.emplace_back("TERM", caller.term);
+  if (!caller.lang.empty()) vars.emplace_back("LANG", caller.lang);
+  for (const auto& kv : spec.env) {
+    bool replaced = false;
+    for (auto& v : vars) {
+      if (v.first == kv.first) {
+        v.second = kv.second;
+        replaced = true;
+      }
+    }
+    if (!replaced) vars.push_back(kv);
+  }
+  std::vector<std::string> out;
+  out.reserve(vars.size());
+  for (const auto& [k, v] : vars) out.push_back(k + "=" + v);
+  return out;
+}
+
+LaunchPlan compile(const spec::SandboxSpec& spec, const CallerEnv& caller, bool has_time_ns) {
+  LaunchPlan p;
+  // The cgroup namespace is not made here: the child unshares it once it sits in its
+  // own cgroup, so that its cgroup root is the sandbox's group and not the caller's.
+  p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+                  CLONE_NEWNET;
+  p.namespaces = {"user", "mnt", "pid", "ipc", "uts", "net", "cgroup"};
+  if (has_time_ns) {
+    p.clone_flags |= CLONE_NEWTIME;
+    p.time_ns = true;
+    p.namespaces.push_back("time");
+  }
+  p.mounts = plan_mounts(spec);
+  p.argv = spec.argv;
+  p.envp = build_env(spec, caller);
+  p.workdir = spec.workdir.empty() ? spec::home_dir(spec) : spec.workdir;
+  p.hostname = spec.hostname;
+  p.uid = spec.uid;
+  p.gid = spec.gid;
+  return p;
+}
+
+}  // namespace cordon::plan

@@ -1,0 +1,41 @@
+// The complete, compiled plan of one sandbox start: everything the launcher needs,
+// computed before clone so that the child only applies data.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "plan/mount_plan.h"
+#include "spec/spec.h"
+
+namespace cordon::plan {
+
+struct CallerEnv {
+  std::string term;  // TERM of the caller, copied when set
+  std::string lang;  // LANG of the caller, copied when set
+};
+
+struct LaunchPlan {
+  uint64_t clone_flags = 0;           // CLONE_NEW* made by clone3
+  bool time_ns = false;               // CLONE_NEWTIME included
+  std::vector<std::string> namespaces;  // names, for the result
+  MountPlan mounts;
+  std::vector<std::string> argv;
+  std::vector<std::string> envp;      // "K=V"
+  std::string workdir;
+  std::string hostname;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+// has_time_ns: whether the running kernel has time namespaces (the caller probes it).
+LaunchPlan compile(const spec::SandboxSpec& spec, const CallerEnv& caller, bool has_time_ns);
+
+// The environment: PATH, HOME, TERM and LANG (when the caller has them), then --env entries
+// in order, a later one replacing an earlier one of the same name.
+std::vector<std::string> build_env(const spec::SandboxSpec& spec, const CallerEnv& caller);
+
+}  // namespace cordon::plan

@@ -1,0 +1,186 @@
+#include "plan/mount_plan.h"
+
+namespace cordon::plan {
+namespace {
+
+std::string in_new(const std::string& path) { return std::string(kStagingNew) + path; }
+
+MountStep step(MountOp op, std::string source, std::string target, std::string data = {}) {
+  MountStep s{op, std::move(source), std::move(target), std::move(data)};
+  return s;
+}
+
+MountStep mkdir_step(std::string target, uint32_t mode, bool chown = false) {
+  MountStep s = step(MountOp::kMkdir, {}, std::move(target));
+  s.mode = mode;
+  s.chown = chown;
+  return s;
+}
+
+std::string tmpfs_opts(uint64_t bytes, const char* mode) {
+  return "size=" + std::to_string(bytes) + ",mode=" + mode;
+}
+
+void plan_proc(MountPlan& p) {
+  p.steps.push_back(mkdir_step(in_new("/proc"), 0555));
+  p.steps.push_back(step(MountOp::kProc, "proc", in_new("/proc")));
+  for (const auto& f : proc_masked_files())
+    p.steps.push_back(step(MountOp::kMaskFile, in_new("/dev/null"), in_new("/proc/" + f)));
+  for (const auto& d : proc_masked_dirs())
+    p.steps.push_back(step(MountOp::kMaskDir, {}, in_new("/proc/" + d)));
+  for (const auto& d : proc_readonly())
+    p.steps.push_back(step(MountOp::kReadOnly, {}, in_new("/proc/" + d)));
+}
+
+void plan_dev(MountPlan& p) {
+  std::string dev = in_new("/dev");
+  p.steps.push_back(mkdir_step(dev, 0755));
+  p.steps.push_back(step(MountOp::kTmpfs, "tmpfs", dev, "size=65536,mode=0755"));
+  for (const auto& n : dev_nodes()) {
+    MountStep s = step(MountOp::kBindHost, "/dev/" + n, dev + "/" + n);
+    s.writable = true;  // the node's data is the device's, not the mount's
+    s.is_device = true;
+    p.steps.push_back(s);
+  }
+  p.steps.push_back(mkdir_step(dev + "/pts", 0755));
+  p.steps.push_back(step(MountOp::kDevpts, "devpts", dev + "/pts",
+                         "newinstance,ptmxmode=0666,mode=0620"));
+  p.steps.push_back(step(MountOp::kSymlink, "pts/ptmx", dev + "/ptmx"));
+  p.steps.push_back(mkdir_step(dev + "/shm", 01777));
+  MountStep shm = step(MountOp::kBindStaged, std::string(kStagingScratch) + "/shm", dev + "/shm");
+  shm.writable = true;
+  p.steps.push_back(shm);
+  p.steps.push_back(mkdir_step(dev + "/mqueue", 01777));
+  p.steps.push_back(step(MountOp::kMqueue, "mqueue", dev + "/mqueue"));
+  p.steps.push_back(step(MountOp::kSymlink, "/proc/self/fd", dev + "/fd"));
+  p.steps.push_back(step(MountOp::kSymlink, "/proc/self/fd/0", dev + "/stdin"));
+  p.steps.push_back(step(MountOp::kSymlink, "/proc/self/fd/1", dev + "/stdout"));
+  p.steps.push_back(step(MountOp::kSymlink, "/proc/self/fd/2", dev + "/stderr"));
+  // The tmpfs itself holds only nodes and links: read-only once they are in place.
+  p.steps.push_back(step(MountOp::kSetReadOnly, {}, dev));
+}
+
+void plan_scratch(MountPlan& p, const spec::SandboxSpec& spec) {
+  std::string s = kStagingScratch;
+  p.steps.push_back(mkdir_step(s, 0755));
+  p.steps.push_back(step(MountOp::kTmpfs, "tmpfs", s, tmpfs_opts(spec.disk_bytes, "0755")));
+  p.steps.push_back(mkdir_step(s + "/shm", 01777));
+}
+
+void plan_host_view(MountPlan& p, const spec::SandboxSpec& spec) {
+  std::string root = kStagingNew;
+  p.steps.push_back(mkdir_step(root, 0755));
+  p.steps.push_back(step(MountOp::kTmpfs, "tmpfs", root, "size=1048576,mode=0755"));
+  for (const auto& d : host_view_dirs()) {
+    MountStep s = step(MountOp::kMirrorHost, d, in_new(d));
+    s.optional = true;
+    p.steps.push_back(s);
+  }
+  p.steps.push_back(mkdir_step(in_new("/etc"), 0755));
+  for (const auto& e : host_view_etc()) {
+    MountStep s = step(MountOp::kBindHost, "/etc/" + e, in_new("/etc/" + e));
+    s.optional = true;
+    p.steps.push_back(s);
+  }
+  // /tmp and home: directories of the scratch tmpfs, so one --disk cap bounds them all.
+  std::string s = kStagingScratch;
+  p.steps.push_back(mkdir_step(s + "/tmp", 01777));
+  p.steps.push_back(mkdir_step(in_new("/tmp"), 01777));
+  MountStep tmp = step(MountOp::kBindStaged, s + "/tmp", in_new("/tmp"));
+  tmp.writable = true;
+  p.steps.push_back(tmp);
+  std::string home = spec::home_dir(spec);
+  p.steps.push_back(mkdir_step(s + "/home", 0700, /*chown=*/true));
+  p.steps.push_back(mkdir_step(in_new(home), 0700));
+  MountStep h = step(MountOp::kBindStaged, s + "/home", in_new(home));
+  h.writable = true;
+  p.steps.push_back(h);
+}
+
+void plan_image(MountPlan& p, const spec::SandboxSpec& spec) {
+  std::string s = kStagingScratch;
+  p.steps.push_back(mkdir_step(kStagingLower, 0755));
+  // Read-only and idmapped: owned by its own IDs on disk, root-owned inside.
+  MountStep image = step(MountOp::kAttachTree, *spec.rootfs, kStagingLower);
+  image.idmap = true;
+  p.steps.push_back(image);
+  p.steps.push_back(mkdir_step(s + "/upper", 0755));
+  p.steps.push_back(mkdir_step(s + "/work", 0755));
+  p.steps.push_back(mkdir_step(kStagingNew, 0755));
+  // userxattr: overlay keeps its metadata in user.* xattrs, the only ones a
+  // user namespace may write on tmpfs.
+  p.steps.push_back(step(MountOp::kOverlay, "overlay", kStagingNew,
+                         std::string("lowerdir=") + kStagingLower + ",upperdir=" + s +
+                             "/upper,workdir=" + s + "/work,userxattr"));
+  // /sys stays an empty read-only mount; /tmp and home live in the writable upper layer.
+  p.steps.push_back(step(MountOp::kMaskDir, {}, in_new("/sys")));
+  p.steps.push_back(mkdir_step(in_new("/tmp"), 01777));
+  p.steps.push_back(mkdir_step(in_new(spec::home_dir(spec)), 0700, /*chown=*/true));
+}
+
+}  // namespace
+
+const std::vector<std::string>& host_view_dirs() {
+  static const std::vector<std::string> v = {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32",
+                                             "/libx32"};
+  return v;
+}
+
+const std::vector<std::string>& host_view_etc() {
+  static const std::vector<std::string> v = {
+      "passwd",     "group",          "hosts",        "resolv.conf", "nsswitch.conf",
+      "ld.so.cache", "ld.so.conf",    "ld.so.conf.d", "alternatives", "ssl",
+      "ca-certificates", "protocols", "services",     "localtime"};
+  return v;
+}
+
+const std::vector<std::string>& proc_masked_files() {
+  static const std::vector<std::string> v = {"kcore",       "keys",          "timer_list",
+                                             "sched_debug", "sysrq-trigger", "kallsyms",
+                                             "latency_stats", "timer_stats", "kpagecount",
+                                             "kpageflags",  "kpagecgroup"};
+  return v;
+}
+
+const std::vector<std::string>& proc_masked_dirs() {
+  static const std::vector<std::string> v = {"acpi", "scsi", "asound"};
+  return v;
+}
+
+const std::vector<std::string>& proc_readonly() {
+  static const std::vector<std::string> v = {"sys", "bus", "irq", "fs"};
+  return v;
+}
+
+const std::vector<std::string>& dev_nodes() {
+  static const std::vector<std::string> v = {"null", "zero", "full", "random", "urandom", "tty"};
+  return v;
+}
+
+size_t MountPlan::tree_count() const {
+  size_t n = 0;
+  for (const auto& s : steps) n += s.op == MountOp::kAttachTree ? 1 : 0;
+  return n;
+}
+
+MountPlan plan_mounts(const spec::SandboxSpec& spec) {
+  MountPlan p;
+  plan_scratch(p, spec);
+  if (spec.rootfs) {
+    plan_image(p, spec);
+  } else {
+    plan_host_view(p, spec);
+  }
+  // /dev before /proc: the /proc masks bind the new root's /dev/null.
+  plan_dev(p);
+  plan_proc(p);
+  for (const auto& b : spec.binds) {
+    MountStep s = step(MountOp::kAttachTree, b.source, in_new(b.target));
+    s.writable = b.writable;
+    p.steps.push_back(s);
+  }
+  if (!spec.rootfs) p.steps.push_back(step(MountOp::kSetReadOnly, {}, kStagingNew));
+  return p;
+}
+
+}  // namespace cordon::plan

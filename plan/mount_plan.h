@@ -1,0 +1,75 @@
+// The mount plan: every mount of a sandbox's filesystem, in order, as plain data.
+// Computed before clone from the spec alone; isolate/mounts.cc applies it.
+//
+// Paths are in the staging view that the child builds in (see kStaging*):
+//   /oldroot  the host's root (source of host paths), detached before the final pivot
+//   /newroot  the sandbox's root
+//   /scratch  the one writable, size-capped tmpfs: /tmp, home, /dev/shm, the image's upper layer
+//   /lower    the image, attached from an idmapped mount the parent made
+//
+// Host trees that need the caller's privilege to open (the image, --bind sources) are
+// opened by the parent as detached mounts (kAttachTree) and passed to the child in plan
+// order; the child only attaches them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "spec/spec.h"
+
+namespace cordon::plan {
+
+inline constexpr const char* kStagingOld = "/oldroot";
+inline constexpr const char* kStagingNew = "/newroot";
+inline constexpr const char* kStagingScratch = "/scratch";
+inline constexpr const char* kStagingLower = "/lower";
+
+enum class MountOp {
+  kTmpfs,        // tmpfs at target, options in data
+  kBindHost,     // a host path (source, absolute on the host) onto target; follows symlinks
+  kMirrorHost,   // like kBindHost, but a host symlink is recreated as a symlink
+  kBindStaged,   // a staging path (source) onto target
+  kProc,         // a fresh procfs at target
+  kDevpts,       // a private devpts instance at target
+  kMqueue,       // an mqueue fs at target
+  kMaskFile,     // /dev/null of the new root bound over target, when target exists
+  kMaskDir,      // an empty read-only tmpfs over target, when target exists
+  kReadOnly,     // target bound onto itself and made read-only, when target exists
+  kSymlink,      // a symlink at target pointing to source
+  kMkdir,        // a directory at target (mode, and owner inside when chown)
+  kAttachTree,   // a detached mount of source made by the parent, attached at target
+  kOverlay,      // overlay at target, options in data
+  kSetReadOnly,  // the mount at target made read-only, not recursively (the last step)
+};
+
+struct MountStep {
+  MountOp op;
+  std::string source;
+  std::string target;
+  std::string data;
+  bool writable = false;  // binds: read-write instead of read-only
+  bool optional = false;  // host paths: skip when missing instead of failing
+  bool is_device = false; // binds of device nodes: keep dev, drop noexec
+  uint32_t mode = 0755;   // kMkdir
+  bool chown = false;     // kMkdir: owned by the sandbox's uid/gid
+  bool idmap = false;     // kAttachTree: idmapped through the sandbox's user namespace
+};
+
+struct MountPlan {
+  std::vector<MountStep> steps;
+  size_t tree_count() const;  // kAttachTree steps: the fds the parent passes
+};
+
+MountPlan plan_mounts(const spec::SandboxSpec& spec);
+
+// Host directories and /etc entries of the default host view.
+const std::vector<std::string>& host_view_dirs();
+const std::vector<std::string>& host_view_etc();
+// /proc entries masked, and those made read-only.
+const std::vector<std::string>& proc_masked_files();
+const std::vector<std::string>& proc_masked_dirs();
+const std::vector<std::string>& proc_readonly();
+const std::vector<std::string>& dev_nodes();
+
+}  // namespace cordon::plan

@@ -1,0 +1,91 @@
+#include "spec/spec.h"
+
+#include <cctype>
+
+namespace cordon::spec {
+namespace {
+
+Error invalid(std::string field, std::string detail) {
+  return logic_error("invalid", std::move(field), std::move(detail));
+}
+
+bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
+
+bool valid_hostname(const std::string& h) {
+  if (h.empty() || h.size() > kMaxHostname || h.front() == '-' || h.front() == '.') return false;
+  for (char c : h) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.')) return false;
+  }
+  return true;
+}
+
+bool valid_env_name(const std::string& k) {
+  if (k.empty() || std::isdigit(static_cast<unsigned char>(k[0]))) return false;
+  for (char c : k) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool is_clean_absolute_path(const std::string& path) {
+  if (path.empty() || path[0] != '/' || path.size() > kMaxPath || has_nul(path)) return false;
+  if (path == "/") return true;
+  if (path.back() == '/') return false;
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    std::string part = path.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+std::string home_dir(const SandboxSpec& spec) { return spec.uid == 0 ? "/root" : "/home/user"; }
+
+Status validate(const SandboxSpec& spec) {
+  if (spec.argv.empty()) return invalid("command", "no command given (put it after --)");
+  if (spec.argv.size() > kMaxArgs)
+    return invalid("command", "more than " + std::to_string(kMaxArgs) + " arguments");
+  if (spec.argv[0].empty()) return invalid("command", "the command name is empty");
+  size_t bytes = 0;
+  for (const auto& a : spec.argv) {
+    if (has_nul(a)) return invalid("command", "an argument contains a NUL byte");
+    bytes += a.size() + 1;
+  }
+  if (spec.env.size() > kMaxEnv)
+    return invalid("env", "more than " + std::to_string(kMaxEnv) + " variables");
+  for (const auto& [k, v] : spec.env) {
+    if (!valid_env_name(k)) return invalid("env", "'" + k + "' is not a variable name");
+    if (has_nul(v)) return invalid("env", k + " contains a NUL byte");
+    bytes += k.size() + v.size() + 2;
+  }
+  if (bytes > kMaxArgBytes) return invalid("command", "arguments and environment exceed 1 MiB");
+  if (spec.rootfs && (spec.rootfs->empty() || spec.rootfs->size() > kMaxPath || has_nul(*spec.rootfs)))
+    return invalid("rootfs", "not a usable path");
+  if (spec.binds.size() > kMaxBinds)
+    return invalid("bind", "more than " + std::to_string(kMaxBinds) + " binds");
+  for (const auto& b : spec.binds) {
+    if (b.source.empty() || b.source.size() > kMaxPath || has_nul(b.source))
+      return invalid("bind", "the source '" + b.source + "' is not a usable path");
+    if (!is_clean_absolute_path(b.target))
+      return invalid("bind", "the target '" + b.target +
+                                 "' must be an absolute path without '.', '..' or doubled '/'");
+    if (b.target == "/" || b.target == "/proc" || b.target.rfind("/proc/", 0) == 0 ||
+        b.target == "/dev" || b.target.rfind("/dev/", 0) == 0)
+      return invalid("bind", "the target '" + b.target + "' is reserved by the sandbox");
+  }
+  if (!spec.workdir.empty() && !is_clean_absolute_path(spec.workdir))
+    return invalid("workdir", "'" + spec.workdir + "' must be a clean absolute path");
+  if (!valid_hostname(spec.hostname))
+    return invalid("hostname", "'" + spec.hostname + "' is not a hostname (letters, digits, '-', '.', at most 64)");
+  if (spec.uid >= kIdsPerSandbox) return invalid("uid", "must be below 65536");
+  if (spec.gid >= kIdsPerSandbox) return invalid("gid", "must be below 65536");
+  if (spec.disk_bytes < kMinDiskBytes) return invalid("disk", "must be at least 1M");
+  return {};
+}
+
+}  // namespace cordon::spec

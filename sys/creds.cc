@@ -1,0 +1,65 @@
+#include "sys/creds.h"
+
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "sys/fs.h"
+
+namespace cordon::sys {
+
+Status clear_groups() {
+  if (::setgroups(0, nullptr) != 0) return sys_error("setgroups");
+  return {};
+}
+
+Status set_ids(uid_t uid, gid_t gid) {
+  if (::setresgid(gid, gid, gid) != 0) return sys_error("setresgid", std::to_string(gid));
+  if (::setresuid(uid, uid, uid) != 0) return sys_error("setresuid", std::to_string(uid));
+  return {};
+}
+
+Status lock_securebits() {
+  unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                       SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+                       SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+  if (::prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0) return sys_error("prctl PR_SET_SECUREBITS");
+  return {};
+}
+
+Status drop_bounding_and_ambient() {
+  // The running kernel may know more capabilities than our headers: ask it.
+  int last = CAP_LAST_CAP;
+  auto text = read_small_file("/proc/sys/kernel/cap_last_cap");
+  if (text.ok()) last = std::atoi(text->c_str());
+  for (int cap = 0; cap <= last; ++cap) {
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+      return sys_error("prctl PR_CAPBSET_DROP", std::to_string(cap));
+  }
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
+    return sys_error("prctl PR_CAP_AMBIENT_CLEAR_ALL");
+  return {};
+}
+
+Status clear_capabilities() {
+  struct __user_cap_header_struct hdr;
+  struct __user_cap_data_struct data[2];
+  std::memset(&hdr, 0, sizeof(hdr));
+  std::memset(data, 0, sizeof(data));
+  hdr.version = _LINUX_CAPABILITY_VERSION_3;
+  hdr.pid = 0;
+  if (::syscall(SYS_capset, &hdr, data) != 0) return sys_error("capset");
+  return {};
+}
+
+Status write_id_map(pid_t pid, const char* which, const std::string& content) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + which;
+  return write_file(path, content);
+}
+
+}  // namespace cordon::sys

@@ -1,0 +1,81 @@
+#include "sys/fs.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace cordon::sys {
+
+Result<std::string> read_small_file(const std::string& path, size_t max) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return sys_error("open", path);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("read", path);
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<size_t>(n) > max)
+      return logic_error("read", path, "file larger than " + std::to_string(max) + " bytes");
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+Status write_file(const std::string& path, const std::string& content) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return sys_error("open", path);
+  ssize_t n = ::write(fd.get(), content.data(), content.size());
+  if (n < 0) return sys_error("write", path);
+  if (static_cast<size_t>(n) != content.size())
+    return logic_error("write", path, "short write");
+  return {};
+}
+
+Status make_dirs(const std::string& path, mode_t mode) {
+  if (path.empty()) return {};
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    std::string part = path.substr(0, pos);
+    if (part.empty()) continue;
+    if (::mkdir(part.c_str(), mode) != 0 && errno != EEXIST) return sys_error("mkdir", part);
+  }
+  return {};
+}
+
+Status touch(const std::string& path, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return sys_error("create", path);
+  ::close(fd);
+  return {};
+}
+
+Status symlink(const std::string& target, const std::string& linkpath) {
+  if (::symlink(target.c_str(), linkpath.c_str()) != 0 && errno != EEXIST)
+    return sys_error("symlink", linkpath);
+  return {};
+}
+
+Status chown_path(const std::string& path, uid_t uid, gid_t gid) {
+  if (::lchown(path.c_str(), uid, gid) != 0) return sys_error("chown", path);
+  return {};
+}
+
+Result<UniqueFd> open_path(const std::string& path, int flags, mode_t mode) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) return sys_error("open", path);
+  return UniqueFd(fd);
+}
+
+Result<bool> try_lock(int fd) {
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
+  if (errno == EWOULDBLOCK) return false;
+  return sys_error("flock");
+}
+
+}  // namespace cordon::sys

@@ -1,0 +1,21 @@
+// Namespace syscalls that are not part of clone3.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace cordon::sys {
+
+Status unshare(int flags);
+// sethostname(2) in the caller's UTS namespace.
+Status set_hostname(const std::string& name);
+// /proc/PID/ns/NAME, opened O_RDONLY: a handle that keeps the namespace alive.
+Result<UniqueFd> open_ns(pid_t pid, const char* name);
+// Does this kernel have the namespace type NAME (user, time, cgroup, ...)?
+bool kernel_has_ns(const char* name);
+
+}  // namespace cordon::sys

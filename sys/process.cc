@@ -1,0 +1,100 @@
+#include "sys/process.h"
+
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
+namespace cordon::sys {
+
+Result<CloneResult> clone3_fork(uint64_t flags, int cgroup_fd) {
+  int pidfd = -1;
+  struct clone_args args;
+  std::memset(&args, 0, sizeof(args));
+  args.flags = flags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  }
+  long r = ::syscall(SYS_clone3, &args, sizeof(args));
+  if (r < 0) return sys_error("clone3");
+  CloneResult out;
+  out.pid = static_cast<pid_t>(r);
+  if (r > 0) out.pidfd = UniqueFd(pidfd);
+  return out;
+}
+
+Result<ExitInfo> wait_pidfd(int pidfd) {
+  siginfo_t info;
+  std::memset(&info, 0, sizeof(info));
+  for (;;) {
+    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) == 0)
+      break;
+    if (errno != EINTR) return sys_error("waitid");
+  }
+  ExitInfo e;
+  e.signaled = info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED;
+  e.code = info.si_status;
+  return e;
+}
+
+Result<bool> pidfd_exited(int pidfd) {
+  siginfo_t info;
+  std::memset(&info, 0, sizeof(info));
+  if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info,
+               WEXITED | WNOHANG | WNOWAIT) != 0)
+    return sys_error("waitid");
+  return info.si_pid != 0;
+}
+
+Status pidfd_kill(int pidfd, int sig) {
+  if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) != 0 && errno != ESRCH)
+    return sys_error("pidfd_send_signal");
+  return {};
+}
+
+Status set_parent_death_signal(int sig) {
+  if (::prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) != 0) return sys_error("prctl PR_SET_PDEATHSIG");
+  return {};
+}
+
+Status set_not_dumpable() {
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return sys_error("prctl PR_SET_DUMPABLE");
+  return {};
+}
+
+Status set_no_new_privs() {
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return sys_error("prctl PR_SET_NO_NEW_PRIVS");
+  return {};
+}
+
+Status set_child_subreaper() {
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+    return sys_error("prctl PR_SET_CHILD_SUBREAPER");
+  return {};
+}
+
+Status close_fds_except(std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  unsigned int from = 3;
+  for (int fd : keep) {
+    if (fd < static_cast<int>(from)) continue;
+    if (static_cast<unsigned>(fd) > from &&
+        ::syscall(SYS_close_range, from, static_cast<unsigned>(fd) - 1, 0) != 0)
+      return sys_error("close_range");
+    from = static_cast<unsigned>(fd) + 1;
+  }
+  if (::syscall(SYS_close_range, from, UINT_MAX, 0) != 0) return sys_error("close_range");
+  return {};
+}
+
+}  // namespace cordon::sys

@@ -1,0 +1,47 @@
+// Process syscalls: clone3 with a pidfd, waiting on pidfds, prctl, fd-range close.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace cordon::sys {
+
+struct CloneResult {
+  pid_t pid = 0;       // 0 in the child
+  UniqueFd pidfd;      // the parent's handle on the child (invalid in the child)
+};
+
+// clone3 with CLONE_PIDFD and exit signal SIGCHLD, fork-like (no shared VM).
+// flags: namespace flags (CLONE_NEW*), CLONE_INTO_CGROUP if cgroup_fd >= 0.
+// Precondition: the caller is single-threaded, or the child only runs
+// async-signal-safe code until exec.
+Result<CloneResult> clone3_fork(uint64_t flags, int cgroup_fd = -1);
+
+// waitid(P_PIDFD): reaps the child. Returns the raw wait status (as waitpid's).
+struct ExitInfo {
+  bool signaled = false;
+  int code = 0;     // exit code, or the signal number when signaled
+};
+Result<ExitInfo> wait_pidfd(int pidfd);
+// Non-blocking: true once the child has exited (it stays waitable: WNOWAIT).
+Result<bool> pidfd_exited(int pidfd);
+
+// pidfd_send_signal(2): signals exactly the process the pidfd names, never a recycled pid.
+Status pidfd_kill(int pidfd, int sig);
+
+// PR_SET_PDEATHSIG. Cleared by the kernel on credential changes: set it after them.
+Status set_parent_death_signal(int sig);
+// PR_SET_DUMPABLE 0: nobody without CAP_SYS_PTRACE can ptrace or read /proc/PID/fd.
+Status set_not_dumpable();
+Status set_no_new_privs();
+Status set_child_subreaper();
+
+// Close every fd >= 3 except those in keep (any order).
+Status close_fds_except(std::vector<int> keep);
+
+}  // namespace cordon::sys
