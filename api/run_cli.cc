@@ -75,7 +75,7 @@ Exit status: the command's own; 128+N when killed by signal N; 64 usage error;
 }
 
 Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
-                                  const char* (*getenv_fn)(const char*)) {
+                                  const char* (*getenv_fn)(const char*), const std::string& cwd) {
   RunOptions o;
   size_t i = 0;
   // "--opt value" and "--opt=value" both work.
@@ -102,6 +102,8 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
       o.help = true;
       return o;
     }
+    bool is_switch = name == "--json" || name == "-v" || name == "--verbose";
+    if (is_switch && inline_value) return usage(arg, "takes no value");
     if (name == "--json") {
       o.json = true;
     } else if (name == "-v" || name == "--verbose") {
@@ -114,6 +116,7 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
     } else if (name == "--bind") {
       ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
       ASSIGN_OR_RETURN(spec::BindMount b, parse_bind(v));
+      if (b.source[0] != '/') b.source = (cwd == "/" ? "" : cwd) + "/" + b.source;
       o.spec.binds.push_back(b);
     } else if (name == "--workdir") {
       ASSIGN_OR_RETURN(o.spec.workdir, value(name, &inline_value));
@@ -139,7 +142,8 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
     }
   }
   o.spec.argv.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
-  if (o.spec.argv.empty()) return usage("command", "no command given (cordon run [OPTIONS] -- COMMAND)");
+  if (o.spec.argv.empty())
+    return usage("command", "no command given (cordon run [OPTIONS] -- COMMAND)");
   return o;
 }
 

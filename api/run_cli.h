@@ -11,15 +11,17 @@ namespace cordon::api {
 
 struct RunOptions {
   spec::SandboxSpec spec;
-  bool json = false;          // print the result object on stdout after the command's output
-  std::string result_file;    // also write the result object to this file
+  bool json = false;        // print the result object on stdout after the command's output
+  std::string result_file;  // also write the result object to this file
   bool help = false;
   bool verbose = false;
 };
 
-// args: what follows "run". getenv resolves "--env NAME" (no '=') from the caller.
+// args: what follows "run". getenv resolves "--env NAME" (no '=') from the caller; a
+// relative --bind source is taken from cwd (the spec holds only absolute host paths).
 Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
-                                  const char* (*getenv_fn)(const char*));
+                                  const char* (*getenv_fn)(const char*),
+                                  const std::string& cwd = "/");
 
 const char* run_usage();
 

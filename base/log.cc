@@ -9,8 +9,12 @@ namespace {
 LogLevel g_level = LogLevel::kWarn;
 }
 
-void set_log_level(LogLevel level) { g_level = level; }
-LogLevel log_level() { return g_level; }
+void set_log_level(LogLevel level) {
+  g_level = level;
+}
+LogLevel log_level() {
+  return g_level;
+}
 
 void log(LogLevel level, std::string_view message) {
   if (static_cast<int>(level) > static_cast<int>(g_level)) return;

@@ -1,40 +1,68 @@
 #include "base/parse.h"
 
 #include <cctype>
-#include <cmath>
 #include <string>
 
 namespace cordon {
 namespace {
+
+using u128 = unsigned __int128;
 
 Error bad(std::string_view what, std::string_view text, std::string_view expected) {
   return logic_error(std::string("parse ") + std::string(what), "'" + std::string(text) + "'",
                      std::string(expected));
 }
 
-// Parses a non-negative decimal with an optional fraction; returns chars consumed.
-bool parse_decimal(std::string_view s, size_t* pos, long double* out) {
+// A non-negative decimal kept exact: value = digits / 10^scale. Floating point would
+// turn "0.001s" into 999999 ns.
+struct Decimal {
+  u128 digits = 0;
+  unsigned scale = 0;
+};
+
+constexpr unsigned kMaxDigits = 30;  // keeps digits * multiplier inside 128 bits
+
+// Parses digits with an optional fraction at *pos. A point needs digits on both sides.
+bool parse_decimal(std::string_view s, size_t* pos, Decimal* out) {
   size_t i = *pos;
-  long double v = 0;
-  bool digits = false;
+  Decimal d;
+  unsigned count = 0;
+  size_t int_digits = 0;
   while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-    v = v * 10 + (s[i] - '0');
-    digits = true;
+    d.digits = d.digits * 10 + static_cast<unsigned>(s[i] - '0');
+    ++int_digits;
     ++i;
+    if (d.digits != 0 && ++count > kMaxDigits) return false;  // leading zeros are free
   }
+  if (int_digits == 0) return false;
   if (i < s.size() && s[i] == '.') {
     ++i;
-    long double scale = 0.1L;
+    size_t frac_start = i;
     while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-      v += (s[i] - '0') * scale;
-      scale /= 10;
-      digits = true;
+      d.digits = d.digits * 10 + static_cast<unsigned>(s[i] - '0');
+      ++d.scale;
       ++i;
+      if (d.scale > kMaxDigits || (d.digits != 0 && ++count > kMaxDigits)) return false;
     }
+    if (i == frac_start) return false;
   }
-  if (!digits) return false;
   *pos = i;
-  *out = v;
+  *out = d;
+  return true;
+}
+
+u128 pow10(unsigned n) {
+  u128 p = 1;
+  while (n-- > 0) p *= 10;
+  return p;
+}
+
+// value * multiplier, exactly; false when it is not whole or does not fit in 64 bits.
+bool scale_exact(const Decimal& d, uint64_t multiplier, u128* out) {
+  u128 num = d.digits * multiplier;
+  u128 den = pow10(d.scale);
+  if (num % den != 0) return false;
+  *out = num / den;
   return true;
 }
 
@@ -44,68 +72,69 @@ Result<uint64_t> parse_size(std::string_view text) {
   constexpr std::string_view kExpected = "expected a size such as 512K, 64M, 1.5G";
   if (text.empty() || text.size() > 32) return bad("size", text, kExpected);
   size_t pos = 0;
-  long double v = 0;
+  Decimal v;
   if (!parse_decimal(text, &pos, &v)) return bad("size", text, kExpected);
   std::string unit(text.substr(pos));
   for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  long double mult;
-  if (unit.empty() || unit == "B") {
-    mult = 1;
-  } else {
+  uint64_t mult = 1;
+  if (!unit.empty() && unit != "B") {
     static constexpr std::string_view kUnits = "KMGT";
     size_t k = kUnits.find(unit[0]);
     std::string rest = unit.substr(1);
-    if (k == std::string_view::npos || !(rest.empty() || rest == "B" || rest == "I" || rest == "IB"))
+    if (k == std::string_view::npos ||
+        !(rest.empty() || rest == "B" || rest == "I" || rest == "IB"))
       return bad("size", text, kExpected);
-    mult = std::pow(1024.0L, static_cast<long double>(k + 1));
+    mult = 1ull << (10 * (k + 1));
   }
-  long double bytes = v * mult;
-  if (bytes >= 18446744073709551615.0L) return bad("size", text, "too large");
-  if (mult == 1 && v != std::floor(v)) return bad("size", text, "a byte count must be whole");
+  u128 bytes;
+  if (!scale_exact(v, mult, &bytes)) return bad("size", text, "not a whole number of bytes");
+  if (bytes > UINT64_MAX - 1) return bad("size", text, "too large");
   return static_cast<uint64_t>(bytes);
 }
 
 Result<uint64_t> parse_duration_ns(std::string_view text) {
   constexpr std::string_view kExpected = "expected a duration such as 500ms, 30s, 2m, 1h30m";
   if (text.empty() || text.size() > 32) return bad("duration", text, kExpected);
+  struct Unit {
+    std::string_view name;
+    uint64_t ns;
+  };
+  // Largest first: "1h30m" is accepted, "30m1h" and "1s1s" are not.
+  static constexpr Unit kUnits[] = {{"h", 3600'000'000'000ull}, {"m", 60'000'000'000ull},
+                                    {"s", 1'000'000'000ull},    {"ms", 1'000'000ull},
+                                    {"us", 1'000ull},           {"ns", 1ull}};
   size_t pos = 0;
-  long double total = 0;
-  bool first = true;
+  size_t next_unit = 0;  // units must come in decreasing size, each at most once
+  u128 total = 0;
   while (pos < text.size()) {
-    long double v = 0;
+    Decimal v;
     if (!parse_decimal(text, &pos, &v)) return bad("duration", text, kExpected);
     size_t u = pos;
     while (pos < text.size() && std::isalpha(static_cast<unsigned char>(text[pos]))) ++pos;
-    std::string_view unit = text.substr(u, pos - u);
-    long double mult;
-    if (unit.empty()) {
-      if (!first || pos != text.size()) return bad("duration", text, kExpected);
-      mult = 1e9L;  // bare number: seconds
-    } else if (unit == "ns") {
-      mult = 1;
-    } else if (unit == "us") {
-      mult = 1e3L;
-    } else if (unit == "ms") {
-      mult = 1e6L;
-    } else if (unit == "s") {
-      mult = 1e9L;
-    } else if (unit == "m") {
-      mult = 60e9L;
-    } else if (unit == "h") {
-      mult = 3600e9L;
+    std::string_view name = text.substr(u, pos - u);
+    uint64_t mult = 0;
+    if (name.empty()) {
+      if (u != text.size() || next_unit != 0) return bad("duration", text, kExpected);
+      mult = 1'000'000'000ull;  // a bare number: seconds
+      next_unit = std::size(kUnits);
     } else {
-      return bad("duration", text, kExpected);
+      size_t i = next_unit;
+      while (i < std::size(kUnits) && kUnits[i].name != name) ++i;
+      if (i == std::size(kUnits)) return bad("duration", text, kExpected);
+      mult = kUnits[i].ns;
+      next_unit = i + 1;
     }
-    total += v * mult;
-    first = false;
+    u128 part;
+    if (!scale_exact(v, mult, &part)) return bad("duration", text, "finer than a nanosecond");
+    total += part;
+    if (total > INT64_MAX) return bad("duration", text, "too long");
   }
-  if (total >= 9.2e18L) return bad("duration", text, "too long");
   return static_cast<uint64_t>(total);
 }
 
 Result<uint64_t> parse_uint(std::string_view text, uint64_t min, uint64_t max) {
-  std::string expected = "expected a whole number from " + std::to_string(min) + " to " +
-                         std::to_string(max);
+  std::string expected =
+      "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max);
   if (text.empty() || text.size() > 20) return bad("number", text, expected);
   uint64_t v = 0;
   for (char c : text) {

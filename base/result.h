@@ -11,10 +11,10 @@
 namespace cordon {
 
 struct Error {
-  int err = 0;           // errno, 0 when the failure is not a syscall's
-  std::string step;      // what was being done: "mount", "write uid_map", ...
-  std::string path;      // the object: a path, a pid, an option name
-  std::string detail;    // free text for failures that errno does not explain
+  int err = 0;         // errno, 0 when the failure is not a syscall's
+  std::string step;    // what was being done: "mount", "write uid_map", ...
+  std::string path;    // the object: a path, a pid, an option name
+  std::string detail;  // free text for failures that errno does not explain
 
   // "mount /proc on /newroot/proc: Operation not permitted"
   std::string to_string() const;
@@ -73,10 +73,10 @@ using Status = Result<void>;
 // TRY(expr): evaluate a Result; on error return it from the enclosing function.
 #define CORDON_CONCAT_(a, b) a##b
 #define CORDON_CONCAT(a, b) CORDON_CONCAT_(a, b)
-#define TRY(expr)                                     \
-  do {                                                \
-    auto CORDON_CONCAT(try_r_, __LINE__) = (expr);    \
-    if (!CORDON_CONCAT(try_r_, __LINE__).ok())        \
+#define TRY(expr)                                                \
+  do {                                                           \
+    auto CORDON_CONCAT(try_r_, __LINE__) = (expr);               \
+    if (!CORDON_CONCAT(try_r_, __LINE__).ok())                   \
       return std::move(CORDON_CONCAT(try_r_, __LINE__)).error(); \
   } while (0)
 

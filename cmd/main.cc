@@ -1,4 +1,5 @@
 // cordon: the command line. main() only dispatches; everything else is in the libraries.
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -23,7 +24,9 @@ Commands:
 Run 'cordon COMMAND --help' for a command's options.
 )";
 
-const char* getenv_wrapper(const char* name) { return std::getenv(name); }
+const char* getenv_wrapper(const char* name) {
+  return std::getenv(name);
+}
 
 bool write_text_file(const std::string& path, const std::string& text) {
   FILE* f = std::fopen(path.c_str(), "we");
@@ -33,7 +36,9 @@ bool write_text_file(const std::string& path, const std::string& text) {
 }
 
 int cmd_run(const std::vector<std::string>& args) {
-  auto opts = cordon::api::parse_run_args(args, getenv_wrapper);
+  char cwd[4096];
+  auto opts = cordon::api::parse_run_args(args, getenv_wrapper,
+                                          ::getcwd(cwd, sizeof(cwd)) != nullptr ? cwd : "/");
   if (!opts.ok()) {
     cordon::log(cordon::LogLevel::kError, opts.error().to_string());
     return cordon::engine::kExitUsage;

@@ -14,11 +14,11 @@
 namespace cordon::engine {
 
 // Exit statuses of `cordon run`, in the spirit of timeout(1) and sysexits(3).
-inline constexpr int kExitUsage = 64;          // bad option or value (EX_USAGE)
-inline constexpr int kExitInput = 66;          // rootfs or bind source missing/unreadable (EX_NOINPUT)
-inline constexpr int kExitSetupFailed = 125;   // an isolation step could not be applied
-inline constexpr int kExitNotExecutable = 126; // the command exists but cannot be executed
-inline constexpr int kExitNotFound = 127;      // the command was not found inside
+inline constexpr int kExitUsage = 64;  // bad option or value (EX_USAGE)
+inline constexpr int kExitInput = 66;  // rootfs or bind source missing/unreadable (EX_NOINPUT)
+inline constexpr int kExitSetupFailed = 125;    // an isolation step could not be applied
+inline constexpr int kExitNotExecutable = 126;  // the command exists but cannot be executed
+inline constexpr int kExitNotFound = 127;       // the command was not found inside
 // A command killed by signal N: 128 + N. Otherwise the command's own exit code.
 
 enum class Reason { kExited, kSignaled, kSetupFailed };
@@ -27,15 +27,15 @@ enum class Failure { kNone, kInvalid, kInput, kSetup, kExec };
 struct RunResult {
   Reason reason = Reason::kSetupFailed;
   Failure failure = Failure::kNone;
-  int exit_code = 0;            // kExited, and exec failures (126/127)
-  int signal = 0;               // kSignaled
-  std::optional<Error> error;   // what failed, for kSetupFailed
+  int exit_code = 0;           // kExited, and exec failures (126/127)
+  int signal = 0;              // kSignaled
+  std::optional<Error> error;  // what failed, for kSetupFailed
   uint64_t wall_ns = 0;
   uint64_t uid_base = 0;
   uint64_t gid_base = 0;
-  bool id_fallback = false;     // the slot came from the fallback range, not /etc/subuid
-  spec::SandboxSpec spec;       // as applied (canonical host paths)
-  plan::LaunchPlan plan;        // what was applied
+  bool id_fallback = false;  // the slot came from the fallback range, not /etc/subuid
+  spec::SandboxSpec spec;    // as applied (canonical host paths)
+  plan::LaunchPlan plan;     // what was applied
 
   // The status `cordon run` exits with.
   int exit_status() const;

@@ -47,9 +47,11 @@ Status setup(const ChildArgs& a) {
   TRY(sys::unshare(CLONE_NEWCGROUP));
 
   ::umask(0);
-  TRY(enter_staging());
-  TRY(apply_mounts(p.mounts, MountContext{&trees, p.uid, p.gid}));
-  trees.clear();
+  {
+    ASSIGN_OR_RETURN(UniqueFd host_root, enter_staging());
+    TRY(apply_mounts(p.mounts, host_root.get(), MountContext{&trees, p.uid, p.gid}));
+    trees.clear();
+  }
   TRY(enter_new_root());
   ::umask(022);
 

@@ -43,13 +43,17 @@ Error exec_command(const std::vector<std::string>& argv, const std::vector<std::
     std::string dir = path.substr(start, end - start);
     std::string candidate = (dir.empty() ? "." : dir) + "/" + file;
     ::execve(candidate.c_str(), av.data(), ev.data());
-    if (errno == EACCES || errno == ENOEXEC || errno == EPERM) best = errno;
-    else if (errno != ENOENT && errno != ENOTDIR && best == ENOENT) best = errno;
+    if (errno == EACCES || errno == ENOEXEC || errno == EPERM)
+      best = errno;
+    else if (errno != ENOENT && errno != ENOTDIR && best == ENOENT)
+      best = errno;
     start = end + 1;
   }
   return errno_error(best, "execve", file);
 }
 
-int exec_failure_status(int err) { return err == ENOENT || err == ENOTDIR ? 127 : 126; }
+int exec_failure_status(int err) {
+  return err == ENOENT || err == ENOTDIR ? 127 : 126;
+}
 
 }  // namespace cordon::isolate

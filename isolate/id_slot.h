@@ -9,15 +9,18 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "plan/id_range.h"
 
 namespace cordon::isolate {
 
 inline constexpr const char* kDefaultSlotDir = "/run/cordon/slots";
 
+// Slot i is uids.base(i) for UIDs and gids.base(i) for GIDs; its lock file is named by
+// the UID base.
 struct SlotConfig {
   std::string lock_dir = kDefaultSlotDir;
-  std::vector<uint64_t> uid_bases;
-  std::vector<uint64_t> gid_bases;
+  plan::SlotSpace uids{{}};
+  plan::SlotSpace gids{{}};
   bool uid_fallback = false;  // no /etc/subuid entry: the documented fallback range
   bool gid_fallback = false;
 };

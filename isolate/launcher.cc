@@ -131,9 +131,10 @@ Result<Outcome> supervise(Sandbox& sb) {
   sb.mark_reaped();
   if (out.kind == Outcome::Kind::kSetupFailed && out.error.step.empty()) {
     // PID 1 died without a word: killed from outside before it could report.
-    out.error = logic_error("sandbox", "", pid1.signaled ? "PID 1 was killed by signal " +
-                                                               std::to_string(pid1.code)
-                                                         : "PID 1 exited early");
+    out.error =
+        logic_error("sandbox", "",
+                    pid1.signaled ? "PID 1 was killed by signal " + std::to_string(pid1.code)
+                                  : "PID 1 exited early");
   }
   return out;
 }

@@ -40,8 +40,8 @@ Result<Sandbox> launch(const plan::LaunchPlan& plan, const IdSlot& slot);
 struct Outcome {
   enum class Kind { kExited, kSignaled, kSetupFailed, kExecFailed };
   Kind kind = Kind::kSetupFailed;
-  int code = 0;        // exit code, or signal number for kSignaled
-  Error error;         // for kSetupFailed and kExecFailed
+  int code = 0;  // exit code, or signal number for kSignaled
+  Error error;   // for kSetupFailed and kExecFailed
 };
 
 // Forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to the sandbox while it runs, waits for its

@@ -14,8 +14,6 @@ namespace {
 using plan::MountOp;
 using plan::MountStep;
 
-constexpr const char* kStagingMountPoint = "/tmp";  // exists on every host; private to us
-
 bool exists(const std::string& path) {
   struct stat st;
   return ::lstat(path.c_str(), &st) == 0;
@@ -45,9 +43,8 @@ Status attach(int tree_fd, const std::string& target) {
 }
 
 // A host path, resolved inside the host's root so that its symlinks cannot point out of it.
-Status bind_host(const MountStep& s) {
-  ASSIGN_OR_RETURN(UniqueFd root, sys::open_path(plan::kStagingOld, O_PATH | O_DIRECTORY));
-  auto src = sys::open_in_root(root.get(), s.source);
+Status bind_host(const MountStep& s, int host_root) {
+  auto src = sys::open_in_root(host_root, s.source);
   if (!src.ok()) {
     if (s.optional && src.error().err == ENOENT) return {};
     return std::move(src).error();
@@ -58,31 +55,27 @@ Status bind_host(const MountStep& s) {
 }
 
 // /bin on a merged-/usr host is a symlink to usr/bin: recreate the link, bind anything else.
-Status mirror_host(const MountStep& s) {
-  std::string host = std::string(plan::kStagingOld) + s.source;
-  struct stat st;
-  if (::lstat(host.c_str(), &st) != 0) {
-    if (s.optional && errno == ENOENT) return {};
-    return sys_error("stat", s.source);
-  }
-  if (S_ISLNK(st.st_mode)) {
-    char buf[4096];
-    ssize_t n = ::readlink(host.c_str(), buf, sizeof(buf) - 1);
-    if (n < 0) return sys_error("readlink", s.source);
-    return sys::symlink(std::string(buf, static_cast<size_t>(n)), s.target);
-  }
-  return bind_host(s);
+// The plan's host view paths are top-level ("/bin"), so one readlinkat below the root
+// handle sees them as they are.
+Status mirror_host(const MountStep& s, int host_root) {
+  std::string rel = s.source.substr(1);
+  char buf[4096];
+  ssize_t n = ::readlinkat(host_root, rel.c_str(), buf, sizeof(buf) - 1);
+  if (n >= 0) return sys::symlink(std::string(buf, static_cast<size_t>(n)), s.target);
+  if (errno == ENOENT && s.optional) return {};
+  if (errno != EINVAL) return sys_error("readlink", s.source);  // EINVAL: not a symlink
+  return bind_host(s, host_root);
 }
 
-Status apply_step(const MountStep& s, const MountContext& ctx, size_t* next_tree) {
+Status apply_step(const MountStep& s, int host_root, const MountContext& ctx, size_t* next_tree) {
   constexpr unsigned long kNoSuidDev = MS_NOSUID | MS_NODEV;
   switch (s.op) {
     case MountOp::kTmpfs:
       return sys::mount("tmpfs", s.target, "tmpfs", kNoSuidDev, s.data);
     case MountOp::kBindHost:
-      return bind_host(s);
+      return bind_host(s, host_root);
     case MountOp::kMirrorHost:
-      return mirror_host(s);
+      return mirror_host(s, host_root);
     case MountOp::kBindStaged:
       TRY(sys::bind_mount(s.source, s.target, /*recursive=*/false));
       return sys::mount_setattr(AT_FDCWD, s.target, {bind_attrs(s), 0, -1}, false);
@@ -130,26 +123,19 @@ Status apply_step(const MountStep& s, const MountContext& ctx, size_t* next_tree
 
 }  // namespace
 
-Status enter_staging() {
+Result<UniqueFd> enter_staging() {
   // Nothing we mount may propagate back to the host's namespace.
   TRY(sys::make_rprivate("/"));
-  TRY(sys::mount("tmpfs", kStagingMountPoint, "tmpfs", MS_NOSUID | MS_NODEV,
-                 "size=65536,mode=0700"));
-  std::string old = std::string(kStagingMountPoint) + plan::kStagingOld;
-  TRY(sys::make_dirs(old, 0700));
-  TRY(sys::pivot_root(kStagingMountPoint, old));
-  if (::chdir("/") != 0) return sys_error("chdir", "/");
-  return {};
+  return sys::open_path("/", O_PATH | O_DIRECTORY);
 }
 
-Status apply_mounts(const plan::MountPlan& plan, const MountContext& ctx) {
+Status apply_mounts(const plan::MountPlan& plan, int host_root, const MountContext& ctx) {
   size_t next_tree = 0;
-  for (const auto& s : plan.steps) TRY(apply_step(s, ctx, &next_tree));
+  for (const auto& s : plan.steps) TRY(apply_step(s, host_root, ctx, &next_tree));
   return {};
 }
 
 Status enter_new_root() {
-  TRY(sys::detach(plan::kStagingOld));
   return sys::pivot_into(plan::kStagingNew);
 }
 

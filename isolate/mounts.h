@@ -18,13 +18,13 @@ struct MountContext {
   gid_t gid;
 };
 
-// Makes every mount private, mounts the staging tmpfs and pivots into it with the host's
-// root at /oldroot.
-Status enter_staging();
+// Makes every mount private and returns a handle on the host's root, against which the
+// plan's host paths are resolved.
+Result<UniqueFd> enter_staging();
 // Applies each step in order.
-Status apply_mounts(const plan::MountPlan& plan, const MountContext& ctx);
-// Detaches the host's root, pivots into /newroot and detaches the staging root: nothing
-// of the host stays reachable but what the plan bound in.
+Status apply_mounts(const plan::MountPlan& plan, int host_root, const MountContext& ctx);
+// Pivots into the new root and detaches the old one (the host's, with the staging tmpfs
+// on it): nothing of the host stays reachable but what the plan bound in.
 Status enter_new_root();
 
 }  // namespace cordon::isolate

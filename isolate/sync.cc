@@ -55,6 +55,8 @@ Result<SyncMsg> recv_phase(int sock, std::vector<UniqueFd>* fds_out) {
   return m;
 }
 
-Error to_error(const SyncMsg& m) { return Error{m.err, m.step, m.path, {}}; }
+Error to_error(const SyncMsg& m) {
+  return Error{m.err, m.step, m.path, {}};
+}
 
 }  // namespace cordon::isolate

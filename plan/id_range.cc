@@ -38,16 +38,44 @@ std::vector<IdRange> parse_subid(std::string_view text, const std::vector<std::s
   return out;
 }
 
-std::vector<uint64_t> slot_bases(const std::vector<IdRange>& ranges) {
-  std::vector<uint64_t> bases;
+SlotSpace::SlotSpace(std::vector<IdRange> ranges) {
+  std::sort(ranges.begin(), ranges.end(),
+            [](const IdRange& a, const IdRange& b) { return a.start < b.start; });
+  std::vector<IdRange> merged;
   for (const auto& r : ranges) {
-    for (uint64_t off = 0; off + kSlotSize <= r.count; off += kSlotSize) {
-      uint64_t base = r.start + off;
-      // Root inside must not be host root, and a slot never covers ID 0.
-      if (base == 0) continue;
-      if (std::find(bases.begin(), bases.end(), base) == bases.end()) bases.push_back(base);
+    if (!merged.empty() && r.start <= merged.back().start + merged.back().count) {
+      uint64_t end = std::max(merged.back().start + merged.back().count, r.start + r.count);
+      merged.back().count = end - merged.back().start;
+    } else {
+      merged.push_back(r);
     }
   }
+  for (const auto& r : merged) {
+    Run run{r.start, static_cast<size_t>(r.count / kSlotSize)};
+    // Root inside must not be host root: a slot never covers ID 0.
+    if (run.first_base == 0 && run.slots > 0) {
+      run.first_base = kSlotSize;
+      --run.slots;
+    }
+    if (run.slots == 0) continue;
+    runs_.push_back(run);
+    total_ += run.slots;
+  }
+}
+
+uint64_t SlotSpace::base(size_t index) const {
+  for (const auto& run : runs_) {
+    if (index < run.slots) return run.first_base + index * kSlotSize;
+    index -= run.slots;
+  }
+  return 0;
+}
+
+std::vector<uint64_t> slot_bases(const std::vector<IdRange>& ranges) {
+  SlotSpace space(ranges);
+  std::vector<uint64_t> bases;
+  bases.reserve(space.size());
+  for (size_t i = 0; i < space.size(); ++i) bases.push_back(space.base(i));
   return bases;
 }
 

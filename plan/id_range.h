@@ -27,7 +27,25 @@ struct IdRange {
 // top of the ID space are skipped.
 std::vector<IdRange> parse_subid(std::string_view text, const std::vector<std::string>& owners);
 
-// The bases of every whole slot in ranges, in order.
+// The slots of a set of ranges, computed on demand: a host may have thousands, and a
+// start needs one. Overlapping or adjacent ranges are merged first, so no two slots ever
+// share an ID; a slot that would contain ID 0 is left out.
+class SlotSpace {
+ public:
+  explicit SlotSpace(std::vector<IdRange> ranges);
+  size_t size() const { return total_; }
+  uint64_t base(size_t index) const;  // precondition: index < size()
+
+ private:
+  struct Run {
+    uint64_t first_base;
+    size_t slots;
+  };
+  std::vector<Run> runs_;
+  size_t total_ = 0;
+};
+
+// The bases of every slot of ranges, in order (SlotSpace enumerated).
 std::vector<uint64_t> slot_bases(const std::vector<IdRange>& ranges);
 
 // "0 BASE 65536\n": root inside is the slot's base; nothing maps below it.

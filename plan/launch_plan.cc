@@ -2,7 +2,6 @@
 
 #include <sched.h>
 
-
 namespace cordon::plan {
 
 std::vector<std::string> build_env(const spec::SandboxSpec& spec, const CallerEnv& caller) {
@@ -30,8 +29,8 @@ LaunchPlan compile(const spec::SandboxSpec& spec, const CallerEnv& caller, bool 
   LaunchPlan p;
   // The cgroup namespace is not made here: the child unshares it once it sits in its
   // own cgroup, so that its cgroup root is the sandbox's group and not the caller's.
-  p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
-                  CLONE_NEWNET;
+  p.clone_flags =
+      CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
   p.namespaces = {"user", "mnt", "pid", "ipc", "uts", "net", "cgroup"};
   if (has_time_ns) {
     p.clone_flags |= CLONE_NEWTIME;

@@ -19,12 +19,12 @@ struct CallerEnv {
 };
 
 struct LaunchPlan {
-  uint64_t clone_flags = 0;           // CLONE_NEW* made by clone3
-  bool time_ns = false;               // CLONE_NEWTIME included
+  uint64_t clone_flags = 0;             // CLONE_NEW* made by clone3
+  bool time_ns = false;                 // CLONE_NEWTIME included
   std::vector<std::string> namespaces;  // names, for the result
   MountPlan mounts;
   std::vector<std::string> argv;
-  std::vector<std::string> envp;      // "K=V"
+  std::vector<std::string> envp;  // "K=V"
   std::string workdir;
   std::string hostname;
   uid_t uid = 0;

@@ -3,7 +3,9 @@
 namespace cordon::plan {
 namespace {
 
-std::string in_new(const std::string& path) { return std::string(kStagingNew) + path; }
+std::string in_new(const std::string& path) {
+  return std::string(kStagingNew) + path;
+}
 
 MountStep step(MountOp op, std::string source, std::string target, std::string data = {}) {
   MountStep s{op, std::move(source), std::move(target), std::move(data)};
@@ -43,8 +45,8 @@ void plan_dev(MountPlan& p) {
     p.steps.push_back(s);
   }
   p.steps.push_back(mkdir_step(dev + "/pts", 0755));
-  p.steps.push_back(step(MountOp::kDevpts, "devpts", dev + "/pts",
-                         "newinstance,ptmxmode=0666,mode=0620"));
+  p.steps.push_back(
+      step(MountOp::kDevpts, "devpts", dev + "/pts", "newinstance,ptmxmode=0666,mode=0620"));
   p.steps.push_back(step(MountOp::kSymlink, "pts/ptmx", dev + "/ptmx"));
   p.steps.push_back(mkdir_step(dev + "/shm", 01777));
   MountStep shm = step(MountOp::kBindStaged, std::string(kStagingScratch) + "/shm", dev + "/shm");
@@ -62,7 +64,6 @@ void plan_dev(MountPlan& p) {
 
 void plan_scratch(MountPlan& p, const spec::SandboxSpec& spec) {
   std::string s = kStagingScratch;
-  p.steps.push_back(mkdir_step(s, 0755));
   p.steps.push_back(step(MountOp::kTmpfs, "tmpfs", s, tmpfs_opts(spec.disk_bytes, "0755")));
   p.steps.push_back(mkdir_step(s + "/shm", 01777));
 }
@@ -121,24 +122,23 @@ void plan_image(MountPlan& p, const spec::SandboxSpec& spec) {
 }  // namespace
 
 const std::vector<std::string>& host_view_dirs() {
-  static const std::vector<std::string> v = {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32",
-                                             "/libx32"};
+  static const std::vector<std::string> v = {"/usr",   "/bin",   "/sbin",  "/lib",
+                                             "/lib64", "/lib32", "/libx32"};
   return v;
 }
 
 const std::vector<std::string>& host_view_etc() {
   static const std::vector<std::string> v = {
-      "passwd",     "group",          "hosts",        "resolv.conf", "nsswitch.conf",
-      "ld.so.cache", "ld.so.conf",    "ld.so.conf.d", "alternatives", "ssl",
-      "ca-certificates", "protocols", "services",     "localtime"};
+      "passwd",          "group",      "hosts",        "resolv.conf",  "nsswitch.conf",
+      "ld.so.cache",     "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl",
+      "ca-certificates", "protocols",  "services",     "localtime"};
   return v;
 }
 
 const std::vector<std::string>& proc_masked_files() {
-  static const std::vector<std::string> v = {"kcore",       "keys",          "timer_list",
-                                             "sched_debug", "sysrq-trigger", "kallsyms",
-                                             "latency_stats", "timer_stats", "kpagecount",
-                                             "kpageflags",  "kpagecgroup"};
+  static const std::vector<std::string> v = {
+      "kcore",         "keys",        "timer_list", "sched_debug", "sysrq-trigger", "kallsyms",
+      "latency_stats", "timer_stats", "kpagecount", "kpageflags",  "kpagecgroup"};
   return v;
 }
 

@@ -1,11 +1,14 @@
 // The mount plan: every mount of a sandbox's filesystem, in order, as plain data.
 // Computed before clone from the spec alone; isolate/mounts.cc applies it.
 //
-// Paths are in the staging view that the child builds in (see kStaging*):
-//   /oldroot  the host's root (source of host paths), detached before the final pivot
-//   /newroot  the sandbox's root
-//   /scratch  the one writable, size-capped tmpfs: /tmp, home, /dev/shm, the image's upper layer
-//   /lower    the image, attached from an idmapped mount the parent made
+// The child builds in its own mount namespace, on a staging tmpfs mounted over the host's
+// /tmp (which every host has; the mount is private to the sandbox):
+//   /tmp          the scratch tmpfs, the one writable, size-capped place: it holds /tmp,
+//                 home and /dev/shm of the sandbox and the image's upper layer
+//   /tmp/root     the sandbox's root, entered by one pivot_root at the end
+//   /tmp/lower    the image, attached from an idmapped mount the parent made
+// Host paths (kBindHost, kMirrorHost) are resolved against a handle on the host's root
+// taken before anything is mounted, so the staging mount cannot hide them.
 //
 // Host trees that need the caller's privilege to open (the image, --bind sources) are
 // opened by the parent as detached mounts (kAttachTree) and passed to the child in plan
@@ -20,10 +23,9 @@
 
 namespace cordon::plan {
 
-inline constexpr const char* kStagingOld = "/oldroot";
-inline constexpr const char* kStagingNew = "/newroot";
-inline constexpr const char* kStagingScratch = "/scratch";
-inline constexpr const char* kStagingLower = "/lower";
+inline constexpr const char* kStagingScratch = "/tmp";
+inline constexpr const char* kStagingNew = "/tmp/root";
+inline constexpr const char* kStagingLower = "/tmp/lower";
 
 enum class MountOp {
   kTmpfs,        // tmpfs at target, options in data
@@ -48,12 +50,12 @@ struct MountStep {
   std::string source;
   std::string target;
   std::string data;
-  bool writable = false;  // binds: read-write instead of read-only
-  bool optional = false;  // host paths: skip when missing instead of failing
-  bool is_device = false; // binds of device nodes: keep dev, drop noexec
-  uint32_t mode = 0755;   // kMkdir
-  bool chown = false;     // kMkdir: owned by the sandbox's uid/gid
-  bool idmap = false;     // kAttachTree: idmapped through the sandbox's user namespace
+  bool writable = false;   // binds: read-write instead of read-only
+  bool optional = false;   // host paths: skip when missing instead of failing
+  bool is_device = false;  // binds of device nodes: keep dev, drop noexec
+  uint32_t mode = 0755;    // kMkdir
+  bool chown = false;      // kMkdir: owned by the sandbox's uid/gid
+  bool idmap = false;      // kAttachTree: idmapped through the sandbox's user namespace
 };
 
 struct MountPlan {

@@ -9,7 +9,9 @@ Error invalid(std::string field, std::string detail) {
   return logic_error("invalid", std::move(field), std::move(detail));
 }
 
-bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
+bool has_nul(const std::string& s) {
+  return s.find('\0') != std::string::npos;
+}
 
 bool valid_hostname(const std::string& h) {
   if (h.empty() || h.size() > kMaxHostname || h.front() == '-' || h.front() == '.') return false;
@@ -44,7 +46,9 @@ bool is_clean_absolute_path(const std::string& path) {
   return true;
 }
 
-std::string home_dir(const SandboxSpec& spec) { return spec.uid == 0 ? "/root" : "/home/user"; }
+std::string home_dir(const SandboxSpec& spec) {
+  return spec.uid == 0 ? "/root" : "/home/user";
+}
 
 Status validate(const SandboxSpec& spec) {
   if (spec.argv.empty()) return invalid("command", "no command given (put it after --)");
@@ -64,13 +68,14 @@ Status validate(const SandboxSpec& spec) {
     bytes += k.size() + v.size() + 2;
   }
   if (bytes > kMaxArgBytes) return invalid("command", "arguments and environment exceed 1 MiB");
-  if (spec.rootfs && (spec.rootfs->empty() || spec.rootfs->size() > kMaxPath || has_nul(*spec.rootfs)))
+  if (spec.rootfs &&
+      (spec.rootfs->empty() || spec.rootfs->size() > kMaxPath || has_nul(*spec.rootfs)))
     return invalid("rootfs", "not a usable path");
   if (spec.binds.size() > kMaxBinds)
     return invalid("bind", "more than " + std::to_string(kMaxBinds) + " binds");
   for (const auto& b : spec.binds) {
-    if (b.source.empty() || b.source.size() > kMaxPath || has_nul(b.source))
-      return invalid("bind", "the source '" + b.source + "' is not a usable path");
+    if (b.source.empty() || b.source[0] != '/' || b.source.size() > kMaxPath || has_nul(b.source))
+      return invalid("bind", "the source '" + b.source + "' must be an absolute host path");
     if (!is_clean_absolute_path(b.target))
       return invalid("bind", "the target '" + b.target +
                                  "' must be an absolute path without '.', '..' or doubled '/'");
@@ -81,7 +86,8 @@ Status validate(const SandboxSpec& spec) {
   if (!spec.workdir.empty() && !is_clean_absolute_path(spec.workdir))
     return invalid("workdir", "'" + spec.workdir + "' must be a clean absolute path");
   if (!valid_hostname(spec.hostname))
-    return invalid("hostname", "'" + spec.hostname + "' is not a hostname (letters, digits, '-', '.', at most 64)");
+    return invalid("hostname", "'" + spec.hostname +
+                                   "' is not a hostname (letters, digits, '-', '.', at most 64)");
   if (spec.uid >= kIdsPerSandbox) return invalid("uid", "must be below 65536");
   if (spec.gid >= kIdsPerSandbox) return invalid("gid", "must be below 65536");
   if (spec.disk_bytes < kMinDiskBytes) return invalid("disk", "must be at least 1M");

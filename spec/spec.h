@@ -42,9 +42,9 @@ struct SandboxSpec {
   std::vector<std::pair<std::string, std::string>> env;
   std::optional<std::string> rootfs;  // a directory image; unset = read-only view of the host
   std::vector<BindMount> binds;
-  std::string workdir;                // empty = the home directory
+  std::string workdir;  // empty = the home directory
   std::string hostname = kDefaultHostname;
-  uid_t uid = 0;                      // identity inside, < kIdsPerSandbox
+  uid_t uid = 0;  // identity inside, < kIdsPerSandbox
   gid_t gid = 0;
   uint64_t disk_bytes = kDefaultDiskBytes;  // size cap of the writable layer, /tmp and home
 };

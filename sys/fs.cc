@@ -31,20 +31,18 @@ Status write_file(const std::string& path, const std::string& content) {
   if (!fd.valid()) return sys_error("open", path);
   ssize_t n = ::write(fd.get(), content.data(), content.size());
   if (n < 0) return sys_error("write", path);
-  if (static_cast<size_t>(n) != content.size())
-    return logic_error("write", path, "short write");
+  if (static_cast<size_t>(n) != content.size()) return logic_error("write", path, "short write");
   return {};
 }
 
 Status make_dirs(const std::string& path, mode_t mode) {
-  if (path.empty()) return {};
-  size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = path.find('/', pos + 1);
-    std::string part = path.substr(0, pos);
-    if (part.empty()) continue;
-    if (::mkdir(part.c_str(), mode) != 0 && errno != EEXIST) return sys_error("mkdir", part);
-  }
+  if (path.empty() || path == "/") return {};
+  // The leaf first: its parents usually exist, and one syscall is the common case.
+  if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return {};
+  if (errno != ENOENT) return sys_error("mkdir", path);
+  size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) TRY(make_dirs(path.substr(0, slash), 0755));
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) return sys_error("mkdir", path);
   return {};
 }
 

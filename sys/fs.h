@@ -14,7 +14,7 @@ namespace cordon::sys {
 Result<std::string> read_small_file(const std::string& path, size_t max = 1 << 20);
 // open(O_WRONLY) + one write; for procfs/cgroupfs control files.
 Status write_file(const std::string& path, const std::string& content);
-// mkdir -p with mode for created parts.
+// mkdir -p: the leaf gets mode, missing parents 0755 (subject to the umask).
 Status make_dirs(const std::string& path, mode_t mode);
 // Create an empty regular file (a bind-mount target) if it does not exist.
 Status touch(const std::string& path, mode_t mode);

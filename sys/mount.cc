@@ -1,8 +1,8 @@
 #include "sys/mount.h"
 
 #include <fcntl.h>
-#include <sys/mount.h>
 #include <linux/openat2.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -32,8 +32,7 @@ Status make_rprivate(const std::string& path) {
   return {};
 }
 
-Status mount_setattr(int dirfd, const std::string& path, const MountAttrs& attrs,
-                     bool recursive) {
+Status mount_setattr(int dirfd, const std::string& path, const MountAttrs& attrs, bool recursive) {
   struct mount_attr a;
   std::memset(&a, 0, sizeof(a));
   a.attr_set = attrs.set;
@@ -53,9 +52,9 @@ Result<UniqueFd> open_tree_clone(const std::string& path, bool recursive) {
 }
 
 Result<UniqueFd> open_tree_clone_fd(int fd, bool recursive) {
-  long r = ::syscall(SYS_open_tree, fd, "",
-                     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
-                         (recursive ? AT_RECURSIVE : 0));
+  long r = ::syscall(
+      SYS_open_tree, fd, "",
+      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0));
   if (r < 0) return sys_error("open_tree", "<fd>");
   return UniqueFd(static_cast<int>(r));
 }
@@ -68,17 +67,6 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& path) {
   long fd = ::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof(how));
   if (fd < 0) return sys_error("open", path);
   return UniqueFd(static_cast<int>(fd));
-}
-
-Status pivot_root(const std::string& new_root, const std::string& put_old) {
-  if (::syscall(SYS_pivot_root, new_root.c_str(), put_old.c_str()) != 0)
-    return sys_error("pivot_root", new_root);
-  return {};
-}
-
-Status detach(const std::string& path) {
-  if (::umount2(path.c_str(), MNT_DETACH) != 0) return sys_error("umount", path);
-  return {};
 }
 
 Status move_mount_fd(int fd, const std::string& target) {

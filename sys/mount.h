@@ -35,9 +35,6 @@ Result<UniqueFd> open_tree_clone_fd(int fd, bool recursive);
 // openat2(RESOLVE_IN_ROOT): path resolved as if root_fd were "/", so absolute and ".."
 // symlinks of a host tree stay inside it. Returns an O_PATH fd.
 Result<UniqueFd> open_in_root(int root_fd, const std::string& path);
-// pivot_root(new_root, put_old): the classic form, with the old root kept at put_old.
-Status pivot_root(const std::string& new_root, const std::string& put_old);
-Status detach(const std::string& path);  // umount2(MNT_DETACH)
 // move_mount of a detached tree (fd) onto target.
 Status move_mount_fd(int fd, const std::string& target);
 

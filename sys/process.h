@@ -12,8 +12,8 @@
 namespace cordon::sys {
 
 struct CloneResult {
-  pid_t pid = 0;       // 0 in the child
-  UniqueFd pidfd;      // the parent's handle on the child (invalid in the child)
+  pid_t pid = 0;   // 0 in the child
+  UniqueFd pidfd;  // the parent's handle on the child (invalid in the child)
 };
 
 // clone3 with CLONE_PIDFD and exit signal SIGCHLD, fork-like (no shared VM).
@@ -25,7 +25,7 @@ Result<CloneResult> clone3_fork(uint64_t flags, int cgroup_fd = -1);
 // waitid(P_PIDFD): reaps the child. Returns the raw wait status (as waitpid's).
 struct ExitInfo {
   bool signaled = false;
-  int code = 0;     // exit code, or the signal number when signaled
+  int code = 0;  // exit code, or the signal number when signaled
 };
 Result<ExitInfo> wait_pidfd(int pidfd);
 // Non-blocking: true once the child has exited (it stays waitable: WNOWAIT).
