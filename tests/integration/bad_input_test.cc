@@ -1,0 +1,86 @@
+// Bad input: one clear line on stderr, a distinct exit status, nothing left behind.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "harness.h"
+
+namespace cordon::testing {
+namespace {
+
+std::set<std::string> tmp_entries() {
+  std::set<std::string> out;
+  DIR* d = ::opendir("/tmp");
+  while (d != nullptr && (errno = 0, true)) {
+    struct dirent* e = ::readdir(d);
+    if (e == nullptr) break;
+    out.insert(e->d_name);
+  }
+  if (d != nullptr) ::closedir(d);
+  return out;
+}
+
+struct Case {
+  std::vector<std::string> args;
+  int status;
+  std::string names;  // a part of the one stderr line
+};
+
+int line_count(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
+
+TEST(BadInput, EachGetsOneLineAndADistinctStatus) {
+  REQUIRE_ROOT();
+  TempDir d;
+  std::string script = d.path() + "/not-executable";
+  {
+    FILE* f = std::fopen(script.c_str(), "w");
+    std::fputs("#!/bin/sh\n", f);
+    std::fclose(f);
+  }
+  ::chmod(script.c_str(), 0644);
+  ::chmod(d.path().c_str(), 0755);
+  std::vector<Case> cases = {
+      {{"run", "--no-such-option", "--", "true"}, 64, "--no-such-option"},
+      {{"run", "--disk", "12X", "--", "true"}, 64, "'12X'"},
+      {{"run", "--uid", "70000", "--", "true"}, 64, "'70000'"},
+      {{"run", "--hostname", "bad name", "--", "true"}, 64, "hostname"},
+      {{"run", "--bind", "/etc:relative", "--", "true"}, 64, "relative"},
+      {{"run"}, 64, "no command"},
+      {{"run", "--rootfs", "/nonexistent/rootfs", "--", "true"}, 66, "/nonexistent/rootfs"},
+      {{"run", "--rootfs", "/etc/passwd", "--", "true"}, 66, "/etc/passwd"},
+      {{"run", "--bind", "/nonexistent/src:/x", "--", "true"}, 66, "/nonexistent/src"},
+      {{"run", "--", "no-such-command-xyz"}, 127, "no-such-command-xyz"},
+      {{"run", "--bind", d.path() + ":/d", "--", "/d/not-executable"}, 126, "not-executable"},
+      {{"frobnicate"}, 64, "frobnicate"},
+  };
+  std::string mounts_before = host_mountinfo();
+  auto tmp_before = tmp_entries();
+  for (const auto& c : cases) {
+    RunOut r = run_cordon(c.args);
+    std::string what = c.args.size() > 1 ? c.args[1] : c.args[0];
+    EXPECT_EQ(r.status, c.status) << what << ": " << r.err;
+    EXPECT_EQ(line_count(r.err), 1) << what << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("cordon: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(c.names), std::string::npos) << what << ": " << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+  EXPECT_EQ(host_mountinfo(), mounts_before);
+  auto tmp_after = tmp_entries();
+  for (const auto& e : tmp_after) EXPECT_TRUE(tmp_before.count(e)) << "left in /tmp: " << e;
+}
+
+TEST(BadInput, JsonResultNamesTheFailure) {
+  REQUIRE_ROOT();
+  RunOut r = run_cordon({"run", "--json", "--", "no-such-command-xyz"});
+  EXPECT_EQ(r.status, 127);
+  EXPECT_EQ(r.result["reason"], "setup-failed");
+  EXPECT_NE(r.result["error"].get<std::string>().find("No such file"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cordon::testing

@@ -1,0 +1,68 @@
+// Test harness for integration tests: starts the real cordon binary and checks from the
+// host what happened. Every helper here observes; none of them assumes a result.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cordon::testing {
+
+struct RunOut {
+  int status = -1;  // exit status (128+N when killed by N)
+  std::string out;
+  std::string err;
+  nlohmann::json result;  // the last stdout line parsed, when --json was given
+};
+
+// Path of the cordon binary under test.
+std::string cordon_binary();
+
+// Runs `cordon ARGS...` to completion with stdin from /dev/null. keep_fd: a caller fd to
+// leave open (not close-on-exec) in cordon, to test that the sandbox does not get it.
+RunOut run_cordon(const std::vector<std::string>& args, int keep_fd = -1);
+
+// Starts `cordon ARGS...` without waiting; stdout and stderr go to /dev/null.
+pid_t spawn_cordon(const std::vector<std::string>& args);
+// Waits for a spawned process; returns its exit status or 128+signal.
+int wait_exit(pid_t pid);
+
+// The children of a process, read from /proc/PID/task/*/children.
+std::vector<pid_t> children_of(pid_t pid);
+// Every descendant of a process (children, their children, ...).
+std::vector<pid_t> descendants_of(pid_t pid);
+// Waits up to timeout_ms for a condition polled every 10 ms.
+bool wait_until(int timeout_ms, const std::function<bool()>& cond);
+bool process_exists(pid_t pid);  // and is not a zombie
+std::string read_file(const std::string& path);
+// Host's mount table (mountinfo), to check that nothing was mounted on the host.
+std::string host_mountinfo();
+
+// Skips the test unless running as root with user namespaces available.
+bool have_root();
+
+// A temporary directory removed (recursively) at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The UID base of a uid_map line "0 BASE 65536", or nullopt.
+std::optional<uint64_t> map_base(const std::string& uid_map);
+
+}  // namespace cordon::testing
+
+#define REQUIRE_ROOT()                                                \
+  do {                                                                \
+    if (!::cordon::testing::have_root())                              \
+      GTEST_SKIP() << "needs root and user namespaces (run as root)"; \
+  } while (0)

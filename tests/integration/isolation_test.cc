@@ -1,0 +1,224 @@
+// DESIGN.md section 4, items 1 to 4, checked from the host against real sandboxes.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "harness.h"
+
+namespace cordon::testing {
+namespace {
+
+// Invariant 1: concurrent sandboxes hold disjoint host ID ranges.
+TEST(Isolation, ConcurrentSandboxesGetDisjointSlots) {
+  REQUIRE_ROOT();
+  TempDir d;
+  ::chmod(d.path().c_str(), 0777);
+  constexpr int kN = 4;
+  std::vector<pid_t> pids;
+  for (int i = 0; i < kN; ++i) {
+    std::string out = d.path() + "/map" + std::to_string(i);
+    pids.push_back(
+        spawn_cordon({"run", "--bind", d.path() + ":/out:rw", "--", "sh", "-c",
+                      "cat /proc/self/uid_map > /out/map" + std::to_string(i) + "; sleep 1"}));
+  }
+  std::set<uint64_t> bases;
+  for (int i = 0; i < kN; ++i) {
+    EXPECT_EQ(wait_exit(pids[i]), 0);
+    auto b = map_base(read_file(d.path() + "/map" + std::to_string(i)));
+    ASSERT_TRUE(b.has_value()) << "sandbox " << i;
+    for (uint64_t other : bases) EXPECT_GE(*b > other ? *b - other : other - *b, 65536u);
+    bases.insert(*b);
+  }
+  EXPECT_EQ(bases.size(), static_cast<size_t>(kN));
+}
+
+// Invariant 1: root inside writes files owned by the unprivileged slot base on the host.
+TEST(Isolation, RootInsideIsUnprivilegedOutside) {
+  REQUIRE_ROOT();
+  TempDir d;
+  ::chmod(d.path().c_str(), 0777);
+  RunOut r = run_cordon({"run", "--json", "--bind", d.path() + ":/out:rw", "--", "sh", "-c",
+                         "touch /out/made-by-root && cat /proc/self/uid_map"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  struct stat st;
+  ASSERT_EQ(::stat((d.path() + "/made-by-root").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, r.result["id_slot"]["uid_base"].get<uint64_t>());
+  EXPECT_NE(st.st_uid, 0u);
+}
+
+// Invariant 2: no capability in any set, no_new_privs, for root and for another uid.
+TEST(Isolation, CapabilitySetsAreEmptyAndNoNewPrivsIsSet) {
+  REQUIRE_ROOT();
+  for (const char* uid : {"0", "1000"}) {
+    RunOut r = run_cordon({"run", "--uid", uid, "--", "cat", "/proc/self/status"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    for (const char* set :
+         {"CapInh:\t0000000000000000", "CapPrm:\t0000000000000000", "CapEff:\t0000000000000000",
+          "CapBnd:\t0000000000000000", "CapAmb:\t0000000000000000", "NoNewPrivs:\t1"}) {
+      EXPECT_NE(r.out.find(set), std::string::npos) << "uid " << uid << ": " << set;
+    }
+  }
+}
+
+// Invariant 4: host processes are neither visible nor signalable.
+TEST(Isolation, HostProcessesAreInvisibleAndUnsignalable) {
+  REQUIRE_ROOT();
+  pid_t victim = ::fork();
+  if (victim == 0) {
+    ::execl("/bin/sleep", "sleep", "30", nullptr);
+    ::_exit(1);
+  }
+  std::string v = std::to_string(victim);
+  RunOut r = run_cordon({"run", "--", "sh", "-c",
+                         "ls /proc | grep -c '^[0-9]'; kill -9 " + v +
+                             " 2>/dev/null; echo kill=$?; "
+                             "kill -9 1 2>/dev/null; echo still-here"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::istringstream in(r.out);
+  int visible = 0;
+  in >> visible;
+  // sh, ls, grep and PID 1: nothing of the host.
+  EXPECT_LE(visible, 5) << r.out;
+  EXPECT_NE(r.out.find("kill=1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("still-here"), std::string::npos) << r.out;
+  EXPECT_TRUE(process_exists(victim));
+  ::kill(victim, SIGKILL);
+  ::waitpid(victim, nullptr, 0);
+}
+
+// Invariant 3: host files are read-only, and the host's /tmp is not the sandbox's.
+TEST(Isolation, HostFilesAreUnwritableAndHostTmpIsHidden) {
+  REQUIRE_ROOT();
+  TempDir d;
+  ::chmod(d.path().c_str(), 0755);  // the sandbox's root is "other" to the host's files
+  std::string secret = d.path() + "/secret";
+  { std::ofstream(secret) << "host-secret"; }
+  std::string passwd_before = read_file("/etc/passwd");
+  RunOut r = run_cordon({"run", "--bind", d.path() + ":/ro", "--", "sh", "-c",
+                         "touch /usr/cordon-escape; echo x >> /etc/passwd; echo x > /ro/secret; "
+                         "touch /ro/new; cat " +
+                             secret + "; cat /ro/secret"});
+  // Each write was refused (by the read-only mount, or first by the file's mode), not lost.
+  EXPECT_NE(r.err.find("/usr/cordon-escape': Read-only file system"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cannot create /etc/passwd"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/ro/secret: Read-only file system"), std::string::npos) << r.err;
+  EXPECT_EQ(::access("/usr/cordon-escape", F_OK), -1);
+  EXPECT_EQ(read_file("/etc/passwd"), passwd_before);
+  EXPECT_EQ(read_file(secret), "host-secret");
+  EXPECT_EQ(::access((d.path() + "/new").c_str(), F_OK), -1);
+  // The read-only bind is readable; the same file by its host path is not there at all.
+  EXPECT_EQ(r.out, "host-secret");
+  EXPECT_NE(r.err.find(secret + ": No such file"), std::string::npos) << r.err;
+}
+
+// Invariant 3: a descriptor the caller left open does not reach the sandbox, and the
+// command's cwd is inside its root.
+TEST(Isolation, InheritedDescriptorIsClosedInside) {
+  REQUIRE_ROOT();
+  TempDir d;
+  int fd = ::open(d.path().c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::dup2(fd, 42), 42);
+  RunOut r = run_cordon({"run", "--", "sh", "-c",
+                         "ls /proc/self/fd | sort -n | tr '\\n' ' '; "
+                         "ls /proc/self/fd/42 2>/dev/null && echo LEAKED; readlink /proc/self/cwd"},
+                        42);
+  ::close(42);
+  ::close(fd);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("LEAKED"), std::string::npos) << r.out;
+  // sh's 0-2, and ls's own directory fd.
+  EXPECT_EQ(r.out, "0 1 2 3 /root\n");
+}
+
+// Invariant 3, from the host: the sandbox's processes hold no descriptor of the caller's.
+TEST(Isolation, SandboxProcessesHoldNoCallerDescriptor) {
+  REQUIRE_ROOT();
+  TempDir d;
+  int fd = ::open(d.path().c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::dup2(fd, 43), 43);
+  ::fcntl(43, F_SETFD, 0);
+  pid_t sup = spawn_cordon({"run", "--", "sleep", "5"});
+  ::close(43);
+  ::close(fd);
+  std::vector<pid_t> init, cmd;
+  ASSERT_TRUE(wait_until(5000, [&] {
+    init = children_of(sup);
+    if (init.size() != 1) return false;
+    cmd = children_of(init[0]);
+    return cmd.size() == 1 && read_file("/proc/" + std::to_string(cmd[0]) + "/comm") == "sleep\n";
+  }));
+  for (pid_t p : {init[0], cmd[0]}) {
+    std::string fds = "/proc/" + std::to_string(p) + "/fd";
+    EXPECT_EQ(::access((fds + "/43").c_str(), F_OK), -1) << p;
+    for (int i = 3; i < 64; ++i) {
+      char target[512] = {};
+      std::string link = fds + "/" + std::to_string(i);
+      if (::readlink(link.c_str(), target, sizeof(target) - 1) > 0) {
+        EXPECT_EQ(std::string(target).find(d.path()), std::string::npos) << link;
+      }
+    }
+  }
+  // The command has exactly 0, 1 and 2.
+  std::string cmd_fds = "/proc/" + std::to_string(cmd[0]) + "/fd/3";
+  EXPECT_EQ(::access(cmd_fds.c_str(), F_OK), -1);
+  // A new session: the caller's terminal is out of reach (TIOCSTI).
+  std::string stat = read_file("/proc/" + std::to_string(cmd[0]) + "/stat");
+  std::istringstream f(stat.substr(stat.rfind(')') + 2));
+  char state;
+  pid_t ppid, pgrp, session;
+  f >> state >> ppid >> pgrp >> session;
+  EXPECT_NE(session, ::getsid(0));
+  ::kill(sup, SIGTERM);
+  wait_exit(sup);
+}
+
+// /proc masked and read-only where it matters, no /sys, a minimal /dev, loopback only.
+TEST(Isolation, ProcSysDevAndNetworkAreMinimal) {
+  REQUIRE_ROOT();
+  RunOut r =
+      run_cordon({"run", "--", "sh", "-c",
+                  "wc -c < /proc/kallsyms; echo 1 > /proc/sys/kernel/ns_last_pid || echo ro; "
+                  "ls /sys 2>/dev/null || echo nosys; ls /dev | tr '\\n' ' '; echo; "
+                  "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "0\nro\nnosys\nfd full mqueue null ptmx pts random shm stderr stdin stdout tty "
+            "urandom zero \nlo\n")
+      << r.err;
+}
+
+// Invariant 7 (default): a service on the host's loopback is out of reach.
+TEST(Isolation, HostLoopbackIsUnreachable) {
+  REQUIRE_ROOT();
+  if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/python3";
+  // Listen on the host's loopback; the sandbox's 127.0.0.1 is its own.
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(::listen(s, 4), 0);
+  socklen_t len = sizeof(a);
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  std::string port = std::to_string(ntohs(a.sin_port));
+  RunOut r = run_cordon({"run", "--", "/usr/bin/python3", "-c",
+                         "import socket\ntry:\n socket.create_connection(('127.0.0.1'," + port +
+                             "),2)\n print('connected')\nexcept OSError as e:\n print('refused')"});
+  ::close(s);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "refused\n");
+}
+
+}  // namespace
+}  // namespace cordon::testing

@@ -1,0 +1,112 @@
+// cordon run end to end: output, exit statuses, the JSON result, environment and identity.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+namespace cordon::testing {
+namespace {
+
+TEST(RunBasic, PrintsHelloFromInside) {
+  REQUIRE_ROOT();
+  RunOut r = run_cordon({"run", "--", "echo", "hello"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "hello\n");
+}
+
+TEST(RunBasic, ExitCodeAndSignalPassThrough) {
+  REQUIRE_ROOT();
+  EXPECT_EQ(run_cordon({"run", "--", "sh", "-c", "exit 7"}).status, 7);
+  RunOut sig = run_cordon({"run", "--json", "--", "sh", "-c", "kill -TERM $$"});
+  EXPECT_EQ(sig.status, 128 + 15);
+  EXPECT_EQ(sig.result["reason"], "signaled");
+  EXPECT_EQ(sig.result["signal"], 15);
+}
+
+TEST(RunBasic, JsonResultDescribesTheRun) {
+  REQUIRE_ROOT();
+  RunOut r = run_cordon({"run", "--json", "--", "cat", "/proc/self/uid_map"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_TRUE(r.result.is_object()) << r.out;
+  auto base = map_base(r.out);
+  ASSERT_TRUE(base.has_value()) << r.out;
+  EXPECT_GE(*base, 100000u);
+  EXPECT_EQ(r.result["id_slot"]["uid_base"], *base);
+  EXPECT_EQ(r.result["id_slot"]["count"], 65536);
+  EXPECT_EQ(r.result["reason"], "exited");
+  EXPECT_EQ(r.result["exit_code"], 0);
+  EXPECT_GT(r.result["wall_time_ms"].get<double>(), 0.0);
+  for (const char* ns : {"user", "mnt", "pid", "ipc", "uts", "net", "cgroup"}) {
+    auto& list = r.result["namespaces"];
+    EXPECT_NE(std::find(list.begin(), list.end(), ns), list.end()) << ns;
+  }
+  EXPECT_EQ(r.result["isolation"]["no_new_privs"], true);
+}
+
+TEST(RunBasic, GidMapIsTheSlotsOwn) {
+  REQUIRE_ROOT();
+  RunOut r = run_cordon({"run", "--json", "--", "cat", "/proc/self/gid_map"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto base = map_base(r.out);
+  ASSERT_TRUE(base.has_value()) << r.out;
+  EXPECT_EQ(r.result["id_slot"]["gid_base"], *base);
+}
+
+TEST(RunBasic, EnvironmentIsClearedExceptTheDocumentedFew) {
+  REQUIRE_ROOT();
+  ::setenv("CORDON_TEST_SECRET", "leak", 1);
+  ::setenv("CORDON_TEST_PASSED", "copied", 1);
+  RunOut r = run_cordon({"run", "--env", "A=1", "--env", "CORDON_TEST_PASSED", "--", "env"});
+  ::unsetenv("CORDON_TEST_SECRET");
+  ::unsetenv("CORDON_TEST_PASSED");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("CORDON_TEST_SECRET"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("A=1\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CORDON_TEST_PASSED=copied\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("HOME=/root\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("PATH=/usr/local/sbin:"), std::string::npos) << r.out;
+}
+
+TEST(RunBasic, UidGidAndWorkdirInside) {
+  REQUIRE_ROOT();
+  RunOut r = run_cordon({"run", "--uid", "1000", "--gid", "1001", "--workdir", "/tmp/w", "--", "sh",
+                         "-c", "id -u; id -g; id -G; pwd; echo $HOME; touch $HOME/f && echo ok"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "1000\n1001\n1001\n/tmp/w\n/home/user\nok\n");
+}
+
+TEST(RunBasic, HostnameIsPrivate) {
+  REQUIRE_ROOT();
+  char before[256] = {};
+  ::gethostname(before, sizeof(before));
+  RunOut r = run_cordon({"run", "--hostname", "box-1", "--", "sh", "-c",
+                         "hostname; hostname evil 2>/dev/null; hostname"});
+  EXPECT_EQ(r.out, "box-1\nbox-1\n") << r.err;
+  char after[256] = {};
+  ::gethostname(after, sizeof(after));
+  EXPECT_STREQ(before, after);
+  EXPECT_STRNE(after, "evil");
+}
+
+TEST(RunBasic, ResultFileIsWritten) {
+  REQUIRE_ROOT();
+  TempDir d;
+  std::string path = d.path() + "/result.json";
+  RunOut r = run_cordon({"run", "--result-file", path, "--", "true"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(read_file(path), nullptr, false);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["reason"], "exited");
+}
+
+TEST(RunBasic, HelpAndVersion) {
+  RunOut h = run_cordon({"run", "--help"});
+  EXPECT_EQ(h.status, 0);
+  EXPECT_NE(h.out.find("Usage: cordon run"), std::string::npos);
+  RunOut v = run_cordon({"version"});
+  EXPECT_EQ(v.status, 0);
+  EXPECT_EQ(v.out.rfind("cordon ", 0), 0u);
+}
+
+}  // namespace
+}  // namespace cordon::testing

@@ -1,0 +1,364 @@
+// plan/mount_plan.h: the order and content of a sandbox's mounts, for the host view and
+// for a rootfs image.
+#include "plan/mount_plan.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "spec/spec.h"
+
+namespace cordon::plan {
+namespace {
+
+using spec::SandboxSpec;
+
+// The staging view, as the header defines it.
+const std::string kNew = kStagingNew;
+const std::string kScratch = kStagingScratch;
+const std::string kLower = kStagingLower;
+
+SandboxSpec host_spec() {
+  SandboxSpec s;
+  s.argv = {"true"};
+  return s;
+}
+
+SandboxSpec rootfs_spec() {
+  SandboxSpec s = host_spec();
+  s.rootfs = "/img";
+  return s;
+}
+
+using Pred = std::function<bool(const MountStep&)>;
+
+// Index of the first/last step matching pred, or -1.
+long first_index(const MountPlan& p, const Pred& pred) {
+  for (size_t i = 0; i < p.steps.size(); ++i)
+    if (pred(p.steps[i])) return static_cast<long>(i);
+  return -1;
+}
+long last_index(const MountPlan& p, const Pred& pred) {
+  for (size_t i = p.steps.size(); i-- > 0;)
+    if (pred(p.steps[i])) return static_cast<long>(i);
+  return -1;
+}
+size_t count(const MountPlan& p, const Pred& pred) {
+  return static_cast<size_t>(std::count_if(p.steps.begin(), p.steps.end(), pred));
+}
+
+Pred op_is(MountOp op) {
+  return [op](const MountStep& s) { return s.op == op; };
+}
+Pred op_at(MountOp op, std::string target) {
+  return [op, target](const MountStep& s) { return s.op == op && s.target == target; };
+}
+Pred under(std::string prefix) {
+  return [prefix](const MountStep& s) {
+    return s.target == prefix || s.target.rfind(prefix + "/", 0) == 0;
+  };
+}
+
+// Both modes must keep these orderings.
+void check_common_invariants(const SandboxSpec& spec, const MountPlan& p) {
+  SCOPED_TRACE(spec.rootfs ? "rootfs mode" : "host view");
+  ASSERT_FALSE(p.steps.empty());
+
+  // /dev (whose /dev/null the masks bind) is complete before any /proc step.
+  long last_dev = last_index(p, under(kNew + "/dev"));
+  long first_proc = first_index(p, under(kNew + "/proc"));
+  ASSERT_GE(last_dev, 0);
+  ASSERT_GE(first_proc, 0);
+  EXPECT_LT(last_dev, first_proc);
+
+  // A fresh procfs at the new root's /proc, before its masks.
+  long proc = first_index(p, op_at(MountOp::kProc, kNew + "/proc"));
+  ASSERT_GE(proc, 0);
+  EXPECT_EQ(count(p, op_is(MountOp::kProc)), 1u);
+  EXPECT_EQ(p.steps[static_cast<size_t>(proc)].source, "proc");
+  long mkdir_proc = first_index(p, op_at(MountOp::kMkdir, kNew + "/proc"));
+  ASSERT_GE(mkdir_proc, 0);
+  EXPECT_LT(mkdir_proc, proc);
+
+  // The /dev tmpfs, a node of /dev/null, and /dev read-only once filled.
+  long dev_tmpfs = first_index(p, op_at(MountOp::kTmpfs, kNew + "/dev"));
+  long dev_null = first_index(p, op_at(MountOp::kBindHost, kNew + "/dev/null"));
+  long dev_ro = first_index(p, op_at(MountOp::kSetReadOnly, kNew + "/dev"));
+  ASSERT_GE(dev_tmpfs, 0);
+  ASSERT_GE(dev_null, 0);
+  ASSERT_GE(dev_ro, 0);
+  EXPECT_LT(dev_tmpfs, dev_null);
+  EXPECT_EQ(dev_ro, last_dev);
+  EXPECT_EQ(p.steps[static_cast<size_t>(dev_null)].source, "/dev/null");
+  EXPECT_TRUE(p.steps[static_cast<size_t>(dev_null)].is_device);
+  for (const auto& n : dev_nodes())
+    EXPECT_EQ(count(p, op_at(MountOp::kBindHost, kNew + "/dev/" + n)), 1u) << n;
+  long devpts = first_index(p, op_at(MountOp::kDevpts, kNew + "/dev/pts"));
+  ASSERT_GE(devpts, 0);
+  EXPECT_NE(p.steps[static_cast<size_t>(devpts)].data.find("newinstance"), std::string::npos);
+
+  // Every masked /proc file is covered by the new root's /dev/null, after the procfs mount.
+  for (const auto& f : proc_masked_files()) {
+    long i = first_index(p, op_at(MountOp::kMaskFile, kNew + "/proc/" + f));
+    ASSERT_GE(i, 0) << f;
+    EXPECT_EQ(p.steps[static_cast<size_t>(i)].source, kNew + "/dev/null") << f;
+    EXPECT_GT(i, proc) << f;
+  }
+  EXPECT_EQ(count(p, op_is(MountOp::kMaskFile)), proc_masked_files().size());
+  for (const auto& d : proc_masked_dirs()) {
+    long i = first_index(p, op_at(MountOp::kMaskDir, kNew + "/proc/" + d));
+    ASSERT_GE(i, 0) << d;
+    EXPECT_GT(i, proc) << d;
+  }
+  for (const auto& d : proc_readonly()) {
+    long i = first_index(p, op_at(MountOp::kReadOnly, kNew + "/proc/" + d));
+    ASSERT_GE(i, 0) << d;
+    EXPECT_GT(i, proc) << d;
+  }
+
+  // The scratch tmpfs carries the --disk cap, and nothing is staged under it (the new
+  // root and the image live there) before it is mounted.
+  long scratch = first_index(p, op_at(MountOp::kTmpfs, kScratch));
+  ASSERT_GE(scratch, 0);
+  EXPECT_EQ(count(p, op_at(MountOp::kTmpfs, kScratch)), 1u);
+  const std::string& scratch_data = p.steps[static_cast<size_t>(scratch)].data;
+  EXPECT_NE(scratch_data.find("size=" + std::to_string(spec.disk_bytes)), std::string::npos)
+      << scratch_data;
+  for (long i = 0; i < scratch; ++i) {
+    const MountStep& s = p.steps[static_cast<size_t>(i)];
+    EXPECT_FALSE(s.target.rfind(kScratch + "/", 0) == 0) << "step " << i << " on " << s.target;
+    EXPECT_FALSE(s.target.rfind(kNew, 0) == 0) << "step " << i << " on " << s.target;
+    EXPECT_FALSE(s.target.rfind(kLower, 0) == 0) << "step " << i << " on " << s.target;
+  }
+
+  // Every target sits in the staging view.
+  for (const auto& s : p.steps) {
+    EXPECT_TRUE(s.target.rfind(kNew, 0) == 0 || s.target.rfind(kScratch, 0) == 0 ||
+                s.target.rfind(kLower, 0) == 0)
+        << s.target;
+  }
+  EXPECT_EQ(p.tree_count(), count(p, op_is(MountOp::kAttachTree)));
+}
+
+// ---- host view ----
+
+TEST(MountPlanHostView, Invariants) {
+  SandboxSpec spec = host_spec();
+  MountPlan p = plan_mounts(spec);
+  check_common_invariants(spec, p);
+}
+
+TEST(MountPlanHostView, EndsWithReadOnlyNewRoot) {
+  MountPlan p = plan_mounts(host_spec());
+  ASSERT_FALSE(p.steps.empty());
+  EXPECT_EQ(p.steps.back().op, MountOp::kSetReadOnly);
+  EXPECT_EQ(p.steps.back().target, kNew);
+  EXPECT_EQ(count(p, op_at(MountOp::kSetReadOnly, kNew)), 1u);
+}
+
+TEST(MountPlanHostView, NoTreesNoOverlayNoLower) {
+  MountPlan p = plan_mounts(host_spec());
+  EXPECT_EQ(p.tree_count(), 0u);
+  EXPECT_EQ(count(p, op_is(MountOp::kOverlay)), 0u);
+  EXPECT_EQ(count(p, under(kLower)), 0u);
+}
+
+TEST(MountPlanHostView, MirrorsHostDirsOptionally) {
+  MountPlan p = plan_mounts(host_spec());
+  long root_tmpfs = first_index(p, op_at(MountOp::kTmpfs, kNew));
+  ASSERT_GE(root_tmpfs, 0);
+  for (const auto& d : host_view_dirs()) {
+    long i = first_index(p, op_at(MountOp::kMirrorHost, kNew + d));
+    ASSERT_GE(i, 0) << d;
+    const MountStep& s = p.steps[static_cast<size_t>(i)];
+    EXPECT_EQ(s.source, d);
+    EXPECT_TRUE(s.optional) << d;
+    EXPECT_FALSE(s.writable) << d;
+    EXPECT_GT(i, root_tmpfs) << d;
+  }
+  for (const auto& e : host_view_etc()) {
+    long i = first_index(p, op_at(MountOp::kBindHost, kNew + "/etc/" + e));
+    ASSERT_GE(i, 0) << e;
+    EXPECT_EQ(p.steps[static_cast<size_t>(i)].source, "/etc/" + e);
+    EXPECT_TRUE(p.steps[static_cast<size_t>(i)].optional) << e;
+    EXPECT_FALSE(p.steps[static_cast<size_t>(i)].writable) << e;
+  }
+}
+
+TEST(MountPlanHostView, TmpAndHomeLiveOnScratch) {
+  MountPlan p = plan_mounts(host_spec());
+  long tmp = first_index(p, op_at(MountOp::kBindStaged, kNew + "/tmp"));
+  ASSERT_GE(tmp, 0);
+  EXPECT_EQ(p.steps[static_cast<size_t>(tmp)].source, kScratch + "/tmp");
+  EXPECT_TRUE(p.steps[static_cast<size_t>(tmp)].writable);
+  long home = first_index(p, op_at(MountOp::kBindStaged, kNew + "/root"));
+  ASSERT_GE(home, 0) << "uid 0's home is /root";
+  EXPECT_EQ(p.steps[static_cast<size_t>(home)].source, kScratch + "/home");
+  EXPECT_TRUE(p.steps[static_cast<size_t>(home)].writable);
+}
+
+TEST(MountPlanHostView, HomeForUid1000) {
+  SandboxSpec spec = host_spec();
+  spec.uid = 1000;
+  spec.gid = 1000;
+  MountPlan p = plan_mounts(spec);
+  long mk_scratch_home = first_index(p, op_at(MountOp::kMkdir, kScratch + "/home"));
+  ASSERT_GE(mk_scratch_home, 0);
+  EXPECT_TRUE(p.steps[static_cast<size_t>(mk_scratch_home)].chown);
+  EXPECT_EQ(p.steps[static_cast<size_t>(mk_scratch_home)].mode, 0700u);
+  long mk_home = first_index(p, op_at(MountOp::kMkdir, kNew + "/home/user"));
+  ASSERT_GE(mk_home, 0);
+  long bind_home = first_index(p, op_at(MountOp::kBindStaged, kNew + "/home/user"));
+  ASSERT_GE(bind_home, 0);
+  EXPECT_EQ(p.steps[static_cast<size_t>(bind_home)].source, kScratch + "/home");
+  EXPECT_TRUE(p.steps[static_cast<size_t>(bind_home)].writable);
+  EXPECT_LT(mk_scratch_home, bind_home);
+  EXPECT_LT(mk_home, bind_home);
+  EXPECT_EQ(count(p, under(kNew + "/root")), 0u);
+}
+
+TEST(MountPlanHostView, ScratchSizeFollowsDisk) {
+  SandboxSpec spec = host_spec();
+  spec.disk_bytes = 3ull << 30;
+  MountPlan p = plan_mounts(spec);
+  check_common_invariants(spec, p);
+  long scratch = first_index(p, op_at(MountOp::kTmpfs, kScratch));
+  ASSERT_GE(scratch, 0);
+  EXPECT_NE(p.steps[static_cast<size_t>(scratch)].data.find("size=3221225472"), std::string::npos)
+      << p.steps[static_cast<size_t>(scratch)].data;
+}
+
+// ---- rootfs mode ----
+
+TEST(MountPlanRootfs, Invariants) {
+  SandboxSpec spec = rootfs_spec();
+  MountPlan p = plan_mounts(spec);
+  check_common_invariants(spec, p);
+}
+
+TEST(MountPlanRootfs, ImageIsOneIdmappedTreeAtLower) {
+  MountPlan p = plan_mounts(rootfs_spec());
+  ASSERT_EQ(count(p, op_is(MountOp::kAttachTree)), 1u);
+  EXPECT_EQ(p.tree_count(), 1u);
+  const MountStep& image =
+      p.steps[static_cast<size_t>(first_index(p, op_is(MountOp::kAttachTree)))];
+  EXPECT_TRUE(image.idmap);
+  EXPECT_EQ(image.source, "/img");
+  EXPECT_EQ(image.target, kLower);
+  EXPECT_FALSE(image.writable);
+}
+
+TEST(MountPlanRootfs, OverlayWithUserxattrOverLower) {
+  MountPlan p = plan_mounts(rootfs_spec());
+  ASSERT_EQ(count(p, op_is(MountOp::kOverlay)), 1u);
+  long ov = first_index(p, op_at(MountOp::kOverlay, kNew));
+  ASSERT_GE(ov, 0);
+  const std::string& data = p.steps[static_cast<size_t>(ov)].data;
+  EXPECT_NE(data.find("userxattr"), std::string::npos) << data;
+  EXPECT_NE(data.find("lowerdir=" + kLower), std::string::npos) << data;
+  EXPECT_NE(data.find("upperdir=" + kScratch + "/upper"), std::string::npos) << data;
+  EXPECT_NE(data.find("workdir=" + kScratch + "/work"), std::string::npos) << data;
+  long image = first_index(p, op_is(MountOp::kAttachTree));
+  long scratch = first_index(p, op_at(MountOp::kTmpfs, kScratch));
+  long upper = first_index(p, op_at(MountOp::kMkdir, kScratch + "/upper"));
+  long work = first_index(p, op_at(MountOp::kMkdir, kScratch + "/work"));
+  ASSERT_GE(upper, 0);
+  ASSERT_GE(work, 0);
+  EXPECT_LT(image, ov);
+  EXPECT_LT(scratch, upper);
+  EXPECT_LT(upper, ov);
+  EXPECT_LT(work, ov);
+  // Everything in the new root comes after the overlay that is the new root.
+  EXPECT_LT(ov, first_index(p, under(kNew + "/dev")));
+}
+
+TEST(MountPlanRootfs, NewRootStaysWritable) {
+  MountPlan p = plan_mounts(rootfs_spec());
+  EXPECT_EQ(count(p, op_at(MountOp::kSetReadOnly, kNew)), 0u);
+  EXPECT_EQ(count(p, op_is(MountOp::kMirrorHost)), 0u);
+  EXPECT_EQ(count(p, op_at(MountOp::kTmpfs, kNew)), 0u);
+}
+
+TEST(MountPlanRootfs, HomeIsAChownedDirInTheImage) {
+  SandboxSpec spec = rootfs_spec();
+  spec.uid = 1000;
+  MountPlan p = plan_mounts(spec);
+  long home = first_index(p, op_at(MountOp::kMkdir, kNew + "/home/user"));
+  ASSERT_GE(home, 0);
+  EXPECT_TRUE(p.steps[static_cast<size_t>(home)].chown);
+  EXPECT_GT(home, first_index(p, op_is(MountOp::kOverlay)));
+}
+
+// ---- user binds ----
+
+void check_binds(const SandboxSpec& spec) {
+  SCOPED_TRACE(spec.rootfs ? "rootfs mode" : "host view");
+  MountPlan p = plan_mounts(spec);
+  check_common_invariants(spec, p);
+  size_t image_trees = spec.rootfs ? 1 : 0;
+  EXPECT_EQ(p.tree_count(), spec.binds.size() + image_trees);
+
+  long last_proc = last_index(p, under(kNew + "/proc"));
+  ASSERT_GE(last_proc, 0);
+  // The bind steps are the non-idmapped trees, in spec order, all after /proc.
+  std::vector<size_t> bind_steps;
+  for (size_t i = 0; i < p.steps.size(); ++i)
+    if (p.steps[i].op == MountOp::kAttachTree && !p.steps[i].idmap) bind_steps.push_back(i);
+  ASSERT_EQ(bind_steps.size(), spec.binds.size());
+  for (size_t b = 0; b < spec.binds.size(); ++b) {
+    const MountStep& s = p.steps[bind_steps[b]];
+    EXPECT_EQ(s.source, spec.binds[b].source) << b;
+    EXPECT_EQ(s.target, kNew + spec.binds[b].target) << b;
+    EXPECT_EQ(s.writable, spec.binds[b].writable) << b;
+    EXPECT_GT(static_cast<long>(bind_steps[b]), last_proc) << b;
+    if (b > 0) {
+      EXPECT_GT(bind_steps[b], bind_steps[b - 1]);
+    }
+  }
+  if (!spec.rootfs) {
+    // The root goes read-only after the binds are attached (non-recursively).
+    ASSERT_FALSE(bind_steps.empty());
+    EXPECT_GT(last_index(p, op_at(MountOp::kSetReadOnly, kNew)),
+              static_cast<long>(bind_steps.back()));
+  }
+}
+
+TEST(MountPlanBinds, HostView) {
+  SandboxSpec spec = host_spec();
+  spec.binds = {
+      {"/srv/data", "/data", true}, {"/srv/ro", "/opt/ro", false}, {"/home/me/src", "/src", true}};
+  check_binds(spec);
+}
+
+TEST(MountPlanBinds, RootfsMode) {
+  SandboxSpec spec = rootfs_spec();
+  spec.binds = {{"/srv/ro", "/opt/ro", false}, {"/srv/data", "/data", true}};
+  check_binds(spec);
+}
+
+TEST(MountPlanBinds, NoBinds) {
+  EXPECT_EQ(plan_mounts(host_spec()).tree_count(), 0u);
+  EXPECT_EQ(plan_mounts(rootfs_spec()).tree_count(), 1u);
+}
+
+// ---- the lists ----
+
+TEST(MountPlanLists, Contents) {
+  auto has = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  EXPECT_TRUE(has(proc_masked_files(), "kcore"));
+  EXPECT_TRUE(has(proc_masked_files(), "sysrq-trigger"));
+  EXPECT_TRUE(has(proc_readonly(), "sys"));
+  EXPECT_TRUE(has(dev_nodes(), "null"));
+  EXPECT_TRUE(has(host_view_dirs(), "/usr"));
+  EXPECT_TRUE(has(host_view_etc(), "passwd"));
+  EXPECT_FALSE(has(host_view_etc(), "shadow"));
+  for (const auto& d : host_view_dirs()) EXPECT_TRUE(spec::is_clean_absolute_path(d)) << d;
+}
+
+}  // namespace
+}  // namespace cordon::plan
