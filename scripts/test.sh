@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# The whole test suite: set up (idempotent), build, run every test under CTest, then the
-# quick benchmark guard. Integration tests start real sandboxes and need root; run as root.
+# The whole test suite: set up (idempotent), build, the pure code under sanitizers, a
+# quick benchmark guard, then every test under CTest (its summary closes the output).
+# Integration tests start real sandboxes and need root: run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 BUILD_DIR=${BUILD_DIR:-build}
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)"
+
+# The pure code once more under AddressSanitizer and UndefinedBehaviorSanitizer.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCORDON_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$(nproc)" --target unit_tests
+build-asan/tests/unit/unit_tests --gtest_brief=1
 
 # Not a timing assertion: trips only on a gross regression (cordon slower than 4x bwrap).
 python3 bench/start_latency.py --cordon "$BUILD_DIR/cmd/cordon" --quick --max-ratio 4
+
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)"
