@@ -58,6 +58,30 @@ json isolation(const engine::RunResult& r) {
   };
 }
 
+json limits(const spec::Limits& l) {
+  json io = json::array();
+  for (const auto& d : l.io)
+    io.push_back({{"device", d.device},
+                  {"major", d.major},
+                  {"minor", d.minor},
+                  {"read_bps", d.read_bps ? json(d.read_bps) : json(nullptr)},
+                  {"write_bps", d.write_bps ? json(d.write_bps) : json(nullptr)}});
+  return {
+      {"memory_bytes", l.memory_bytes},
+      {"memory_swap_bytes", l.memory_swap_bytes ? *l.memory_swap_bytes : l.memory_bytes},
+      {"pids", l.pids},
+      {"cpus", l.cpu_millis / 1000.0},
+      {"cpu_weight", l.cpu_weight},
+      {"io", io},
+      {"wall_time_ms", l.wall_ns / 1e6},
+      {"cpu_time_ms", l.cpu_time_ns ? json(l.cpu_time_ns / 1e6) : json(nullptr)},
+      {"output_bytes", l.output_bytes},
+      {"nofile", l.nofile},
+      {"fsize_bytes", l.fsize_bytes},
+      {"core_dumps", false},
+  };
+}
+
 }  // namespace
 
 std::string result_to_json(const engine::RunResult& r) {
@@ -83,6 +107,18 @@ std::string result_to_json(const engine::RunResult& r) {
                     {"source", r.id_fallback ? "fallback" : "subid"}};
   }
   j["namespaces"] = r.plan.namespaces;
+  j["accounting"] = {{"wall_time_ms", static_cast<double>(r.wall_ns) / 1e6},
+                     {"cpu_user_ms", static_cast<double>(r.cpu_user_ns) / 1e6},
+                     {"cpu_system_ms", static_cast<double>(r.cpu_system_ns) / 1e6},
+                     {"peak_memory_bytes", r.peak_memory_bytes},
+                     {"oom_kills", r.oom_kills},
+                     {"output_bytes", r.output_bytes}};
+  j["limits"] = limits(r.spec.limits);
+  if (r.cgroup_version != 0) {
+    j["cgroup"] = {{"version", r.cgroup_version}, {"paths", r.cgroup_paths}};
+  } else {
+    j["cgroup"] = nullptr;
+  }
   j["isolation"] = isolation(r);
   return j.dump();
 }

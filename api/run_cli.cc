@@ -1,5 +1,6 @@
 #include "api/run_cli.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "base/parse.h"
@@ -36,6 +37,19 @@ Result<spec::BindMount> parse_bind(const std::string& v) {
   return b;
 }
 
+// DEV:RATE, RATE in bytes per second with the size suffixes; merged per device.
+Status add_io_limit(std::vector<spec::IoLimit>* io, const std::string& v, bool write) {
+  size_t colon = v.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return usage(write ? "--io-write-bps" : "--io-read-bps", "'" + v + "': expected DEVICE:RATE");
+  ASSIGN_OR_RETURN(uint64_t rate, parse_size(v.substr(colon + 1)));
+  std::string dev = v.substr(0, colon);
+  auto it = std::find_if(io->begin(), io->end(), [&](const auto& l) { return l.device == dev; });
+  if (it == io->end()) it = io->insert(io->end(), spec::IoLimit{dev});
+  (write ? it->write_bps : it->read_bps) = rate;
+  return {};
+}
+
 }  // namespace
 
 const char* run_usage() {
@@ -61,6 +75,22 @@ Identity and environment:
   --env K=V, --env K    set K inside (K alone copies it from the caller); the
                         environment is otherwise only PATH, HOME, TERM and LANG
 
+Limits (each has a default, so that no sandbox can take the host down):
+  --memory SIZE         memory limit, tmpfs contents included (default 512M; at least 8M)
+  --memory-swap SIZE    memory plus swap (default: equal to --memory, so no swap)
+  --pids N              processes and threads at once (default 512)
+  --cpus N              CPU quota, e.g. 0.5 or 1.5 (default 1)
+  --cpu-weight N        CPU weight under contention, 1-10000 (default 100)
+  --io-read-bps DEV:RATE, --io-write-bps DEV:RATE
+                        bandwidth limit on block device DEV, e.g. /dev/vda:10M
+  --time DURATION       wall-clock limit, e.g. 30s, 5m, 1h30m (default 1h)
+  --cpu-time DURATION   CPU time limit of the whole sandbox (default: none)
+  --output-limit SIZE   stdout and stderr together (default 64M); past it the output
+                        is cut and the sandbox killed
+  --nofile N            open files per process (default 1024)
+  --fsize SIZE          largest file a process may write (default 1G); core dumps off
+  --cgroup-parent PATH  make the sandbox's cgroup under PATH (default: the caller's)
+
 Output:
   --json                after the command ends, print the result as one JSON object
                         on stdout
@@ -69,8 +99,9 @@ Output:
   -h, --help            this help
 
 Exit status: the command's own; 128+N when killed by signal N; 64 usage error;
-66 rootfs or bind source missing or unreadable; 125 the sandbox could not be set up;
-126 the command is not executable; 127 the command was not found inside.
+66 rootfs, bind source or io device missing or unreadable; 125 the sandbox could not
+be set up; 126 the command is not executable; 127 the command was not found inside;
+124 wall-time limit; 123 cpu-time limit; 122 output limit; 121 out of memory.
 )";
 }
 
@@ -135,6 +166,37 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
       } else {
         o.spec.env.emplace_back(v.substr(0, eq), v.substr(eq + 1));
       }
+    } else if (name == "--memory" || name == "--memory-swap" || name == "--output-limit" ||
+               name == "--fsize") {
+      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
+      ASSIGN_OR_RETURN(uint64_t bytes, parse_size(v));
+      spec::Limits& l = o.spec.limits;
+      if (name == "--memory") l.memory_bytes = bytes;
+      if (name == "--memory-swap") l.memory_swap_bytes = bytes;
+      if (name == "--output-limit") l.output_bytes = bytes;
+      if (name == "--fsize") l.fsize_bytes = bytes;
+    } else if (name == "--time" || name == "--cpu-time") {
+      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
+      ASSIGN_OR_RETURN(uint64_t ns, parse_duration_ns(v));
+      (name == "--time" ? o.spec.limits.wall_ns : o.spec.limits.cpu_time_ns) = ns;
+    } else if (name == "--pids" || name == "--nofile") {
+      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
+      ASSIGN_OR_RETURN(uint64_t n, parse_uint(v, 1, UINT32_MAX));
+      (name == "--pids" ? o.spec.limits.pids : o.spec.limits.nofile) = n;
+    } else if (name == "--cpus") {
+      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
+      ASSIGN_OR_RETURN(uint64_t milli, parse_milli(v));
+      if (milli > UINT32_MAX) return usage(name, "too large");
+      o.spec.limits.cpu_millis = static_cast<uint32_t>(milli);
+    } else if (name == "--cpu-weight") {
+      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
+      ASSIGN_OR_RETURN(uint64_t w, parse_uint(v, 1, 10000));
+      o.spec.limits.cpu_weight = static_cast<uint32_t>(w);
+    } else if (name == "--io-read-bps" || name == "--io-write-bps") {
+      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
+      TRY(add_io_limit(&o.spec.limits.io, v, name == "--io-write-bps"));
+    } else if (name == "--cgroup-parent") {
+      ASSIGN_OR_RETURN(o.spec.cgroup_parent, value(name, &inline_value));
     } else if (name == "--result-file") {
       ASSIGN_OR_RETURN(o.result_file, value(name, &inline_value));
     } else {

@@ -132,6 +132,18 @@ Result<uint64_t> parse_duration_ns(std::string_view text) {
   return static_cast<uint64_t>(total);
 }
 
+Result<uint64_t> parse_milli(std::string_view text) {
+  constexpr std::string_view kExpected = "expected a number such as 0.5, 1 or 1.25";
+  if (text.empty() || text.size() > 32) return bad("number", text, kExpected);
+  size_t pos = 0;
+  Decimal v;
+  if (!parse_decimal(text, &pos, &v) || pos != text.size()) return bad("number", text, kExpected);
+  u128 milli;
+  if (!scale_exact(v, 1000, &milli)) return bad("number", text, "at most three decimals");
+  if (milli > UINT32_MAX) return bad("number", text, "too large");
+  return static_cast<uint64_t>(milli);
+}
+
 Result<uint64_t> parse_uint(std::string_view text, uint64_t min, uint64_t max) {
   std::string expected =
       "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max);

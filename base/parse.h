@@ -15,5 +15,7 @@ Result<uint64_t> parse_size(std::string_view text);
 // Nanoseconds. Units ns, us, ms, s, m, h; a bare number means seconds.
 Result<uint64_t> parse_duration_ns(std::string_view text);
 Result<uint64_t> parse_uint(std::string_view text, uint64_t min, uint64_t max);
+// A decimal with at most three fraction digits, in thousandths: "1.5" -> 1500.
+Result<uint64_t> parse_milli(std::string_view text);
 
 }  // namespace cordon

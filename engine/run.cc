@@ -1,5 +1,7 @@
 #include "engine/run.h"
 
+#include <signal.h>
+
 #include "backend/container/container_backend.h"
 
 namespace cordon::engine {
@@ -10,6 +12,14 @@ const char* reason_name(Reason r) {
       return "exited";
     case Reason::kSignaled:
       return "signaled";
+    case Reason::kOom:
+      return "oom";
+    case Reason::kWallTime:
+      return "wall-time";
+    case Reason::kCpuTime:
+      return "cpu-time";
+    case Reason::kOutputLimit:
+      return "output-limit";
     case Reason::kSetupFailed:
       return "setup-failed";
   }
@@ -22,6 +32,14 @@ int RunResult::exit_status() const {
       return exit_code;
     case Reason::kSignaled:
       return 128 + signal;
+    case Reason::kOom:
+      return kExitOom;
+    case Reason::kWallTime:
+      return kExitWallTime;
+    case Reason::kCpuTime:
+      return kExitCpuTime;
+    case Reason::kOutputLimit:
+      return kExitOutputLimit;
     case Reason::kSetupFailed:
       break;
   }
@@ -63,8 +81,36 @@ RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
   r.uid_base = ex->uid_base;
   r.gid_base = ex->gid_base;
   r.id_fallback = ex->uid_fallback || ex->gid_fallback;
+  r.cgroup_version = ex->cgroup_mode == isolate::CgroupMode::kV2 ? 2 : 1;
+  r.cgroup_paths = ex->cgroup_paths;
+  r.peak_memory_bytes = ex->usage.peak_memory_bytes;
+  r.cpu_user_ns = ex->usage.cpu_user_ns;
+  r.cpu_system_ns = ex->usage.cpu_system_ns;
+  r.oom_kills = ex->usage.oom_kills;
+  r.output_bytes = ex->outcome.output_bytes;
   using Kind = isolate::Outcome::Kind;
   const isolate::Outcome& o = ex->outcome;
+  // A limit the supervisor enforced explains the end before anything else does.
+  switch (o.limit) {
+    case isolate::LimitHit::kWallTime:
+      r.reason = Reason::kWallTime;
+      return r;
+    case isolate::LimitHit::kCpuTime:
+      r.reason = Reason::kCpuTime;
+      return r;
+    case isolate::LimitHit::kOutput:
+      r.reason = Reason::kOutputLimit;
+      return r;
+    case isolate::LimitHit::kNone:
+      break;
+  }
+  // The OOM killer's SIGKILL: of the command (v1 picks a process), or of the whole group
+  // with PID 1 (v2, memory.oom.group).
+  bool killed = o.kind == Kind::kKilled || (o.kind == Kind::kSignaled && o.code == SIGKILL);
+  if (r.oom_kills > 0 && killed) {
+    r.reason = Reason::kOom;
+    return r;
+  }
   switch (o.kind) {
     case Kind::kExited:
       r.reason = Reason::kExited;
@@ -82,6 +128,11 @@ RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
     case Kind::kSetupFailed:
       r.failure = Failure::kSetup;
       r.error = o.error;
+      break;
+    case Kind::kKilled:
+      // PID 1 died without a word: reported as the signal that killed it.
+      r.reason = Reason::kSignaled;
+      r.signal = o.code != 0 ? o.code : SIGKILL;
       break;
   }
   return r;

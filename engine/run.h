@@ -19,9 +19,14 @@ inline constexpr int kExitInput = 66;  // rootfs or bind source missing/unreadab
 inline constexpr int kExitSetupFailed = 125;    // an isolation step could not be applied
 inline constexpr int kExitNotExecutable = 126;  // the command exists but cannot be executed
 inline constexpr int kExitNotFound = 127;       // the command was not found inside
+inline constexpr int kExitWallTime = 124;       // --time was reached (as timeout(1))
+inline constexpr int kExitCpuTime = 123;        // --cpu-time was reached
+inline constexpr int kExitOutputLimit = 122;    // --output-limit was passed
+inline constexpr int kExitOom = 121;            // killed by the OOM killer at --memory
 // A command killed by signal N: 128 + N. Otherwise the command's own exit code.
 
-enum class Reason { kExited, kSignaled, kSetupFailed };
+// The fixed set of reasons a run ends for (docs/result.md).
+enum class Reason { kExited, kSignaled, kOom, kWallTime, kCpuTime, kOutputLimit, kSetupFailed };
 enum class Failure { kNone, kInvalid, kInput, kSetup, kExec };
 
 struct RunResult {
@@ -34,8 +39,16 @@ struct RunResult {
   uint64_t uid_base = 0;
   uint64_t gid_base = 0;
   bool id_fallback = false;  // the slot came from the fallback range, not /etc/subuid
-  spec::SandboxSpec spec;    // as applied (canonical host paths)
-  plan::LaunchPlan plan;     // what was applied
+  int cgroup_version = 0;    // 1 or 2; 0 when no cgroup was made
+  std::vector<std::string> cgroup_paths;
+  // Accounting, read from the cgroup at the end.
+  uint64_t peak_memory_bytes = 0;
+  uint64_t cpu_user_ns = 0;
+  uint64_t cpu_system_ns = 0;
+  uint64_t oom_kills = 0;
+  uint64_t output_bytes = 0;
+  spec::SandboxSpec spec;  // as applied (canonical host paths)
+  plan::LaunchPlan plan;   // what was applied
 
   // The status `cordon run` exits with.
   int exit_status() const;

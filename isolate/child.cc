@@ -12,6 +12,7 @@
 #include "isolate/exec.h"
 #include "isolate/init.h"
 #include "isolate/mounts.h"
+#include "isolate/rlimits.h"
 #include "isolate/sync.h"
 #include "sys/creds.h"
 #include "sys/net.h"
@@ -35,6 +36,9 @@ Status setup(const ChildArgs& a) {
   std::vector<UniqueFd> trees;
   ASSIGN_OR_RETURN(SyncMsg go, recv_phase(a.sync_fd, &trees));
   if (go.phase != Phase::kMapsWritten) return logic_error("sync", "", "unexpected phase");
+  // The command writes into the supervisor's pipes, which count against the output limit.
+  if (::dup2(a.stdout_fd, STDOUT_FILENO) < 0) return sys_error("dup2", "stdout");
+  if (::dup2(a.stderr_fd, STDERR_FILENO) < 0) return sys_error("dup2", "stderr");
   // Nothing the caller left open may reach the sandbox (CVE-2024-21626: a leaked fd of a
   // host directory used as the cwd). The received trees are closed after mounting.
   std::vector<int> keep = {a.sync_fd, a.keep_fd};
@@ -61,7 +65,7 @@ Status setup(const ChildArgs& a) {
   // TIOCSTI cannot push keystrokes into it.
   if (::setsid() < 0) return sys_error("setsid");
   TRY(change_workdir(p.workdir));
-  // [limits] rlimits are applied here (issue 3).
+  TRY(apply_rlimits(p.rlimits));
   TRY(drop_privileges(p.uid, p.gid));
   // The ID change above clears the parent-death signal: set it again.
   TRY(sys::set_parent_death_signal(SIGKILL));

@@ -8,8 +8,10 @@ namespace cordon::isolate {
 
 struct ChildArgs {
   const plan::LaunchPlan* plan;
-  int sync_fd;  // the child's end of the sync socket
-  int keep_fd;  // the ID slot's lock: held until the sandbox's init exits
+  int sync_fd;    // the child's end of the sync socket
+  int keep_fd;    // the ID slot's lock: held until the sandbox's init exits
+  int stdout_fd;  // write ends of the supervisor's output pipes
+  int stderr_fd;
 };
 
 [[noreturn]] void child_main(const ChildArgs& args) noexcept;

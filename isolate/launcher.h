@@ -1,5 +1,5 @@
-// The supervisor's side of a sandbox: start it (the recipe of DESIGN.md section 3,
-// parent side) and supervise it to its end.
+// The supervisor's side of a sandbox start: the recipe of DESIGN.md section 3, parent
+// side. supervisor.h follows the sandbox to its end.
 #pragma once
 
 #include <sys/types.h>
@@ -8,6 +8,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "isolate/cgroup.h"
 #include "isolate/id_slot.h"
 #include "plan/launch_plan.h"
 
@@ -29,23 +30,17 @@ class Sandbox {
   int sync_fd() const { return sync_.get(); }
   void mark_reaped() { pidfd_.reset(); }
 
+  // Read ends of the sandbox's stdout and stderr, taken by the supervisor.
+  UniqueFd stdout_read;
+  UniqueFd stderr_read;
+
  private:
   pid_t pid_ = 0;
   UniqueFd pidfd_;
   UniqueFd sync_;
 };
 
-Result<Sandbox> launch(const plan::LaunchPlan& plan, const IdSlot& slot);
-
-struct Outcome {
-  enum class Kind { kExited, kSignaled, kSetupFailed, kExecFailed };
-  Kind kind = Kind::kSetupFailed;
-  int code = 0;  // exit code, or signal number for kSignaled
-  Error error;   // for kSetupFailed and kExecFailed
-};
-
-// Forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to the sandbox while it runs, waits for its
-// end and reaps it.
-Result<Outcome> supervise(Sandbox& sandbox);
+// Starts the sandbox of plan in slot, inside cgroup (created with its limits already).
+Result<Sandbox> launch(const plan::LaunchPlan& plan, const IdSlot& slot, Cgroup& cgroup);
 
 }  // namespace cordon::isolate

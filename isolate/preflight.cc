@@ -1,6 +1,7 @@
 #include "isolate/preflight.h"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <climits>
@@ -31,6 +32,13 @@ Status resolve_host_paths(spec::SandboxSpec* spec) {
     if (::access(src.c_str(), R_OK) != 0) return sys_error("bind source", b.source);
     if (b.writable && ::access(src.c_str(), W_OK) != 0) return sys_error("bind source", b.source);
     b.source = src;
+  }
+  for (auto& io : spec->limits.io) {
+    struct stat st;
+    if (::stat(io.device.c_str(), &st) != 0) return sys_error("io device", io.device);
+    if (!S_ISBLK(st.st_mode)) return errno_error(ENOTBLK, "io device", io.device);
+    io.major = major(st.st_rdev);
+    io.minor = minor(st.st_rdev);
   }
   return {};
 }

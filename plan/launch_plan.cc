@@ -1,6 +1,7 @@
 #include "plan/launch_plan.h"
 
 #include <sched.h>
+#include <sys/resource.h>
 
 namespace cordon::plan {
 
@@ -25,6 +26,10 @@ std::vector<std::string> build_env(const spec::SandboxSpec& spec, const CallerEn
   return out;
 }
 
+std::vector<RlimitSetting> plan_rlimits(const spec::Limits& limits) {
+  return {{RLIMIT_NOFILE, limits.nofile}, {RLIMIT_FSIZE, limits.fsize_bytes}, {RLIMIT_CORE, 0}};
+}
+
 LaunchPlan compile(const spec::SandboxSpec& spec, const CallerEnv& caller, bool has_time_ns) {
   LaunchPlan p;
   // The cgroup namespace is not made here: the child unshares it once it sits in its
@@ -44,6 +49,9 @@ LaunchPlan compile(const spec::SandboxSpec& spec, const CallerEnv& caller, bool 
   p.hostname = spec.hostname;
   p.uid = spec.uid;
   p.gid = spec.gid;
+  p.rlimits = plan_rlimits(spec.limits);
+  p.limits = spec.limits;
+  p.cgroup_parent = spec.cgroup_parent;
   return p;
 }
 

@@ -18,6 +18,12 @@ struct CallerEnv {
   std::string lang;  // LANG of the caller, copied when set
 };
 
+// setrlimit(2) inside: soft and hard set alike, so the sandbox cannot raise them.
+struct RlimitSetting {
+  int resource;  // RLIMIT_*
+  uint64_t value;
+};
+
 struct LaunchPlan {
   uint64_t clone_flags = 0;             // CLONE_NEW* made by clone3
   bool time_ns = false;                 // CLONE_NEWTIME included
@@ -29,7 +35,13 @@ struct LaunchPlan {
   std::string hostname;
   uid_t uid = 0;
   gid_t gid = 0;
+  std::vector<RlimitSetting> rlimits;
+  spec::Limits limits;  // what the supervisor enforces (time, output) and the cgroup gets
+  std::string cgroup_parent;
 };
+
+// RLIMIT_NOFILE and RLIMIT_FSIZE from the limits, and RLIMIT_CORE 0: no core dumps.
+std::vector<RlimitSetting> plan_rlimits(const spec::Limits& limits);
 
 // has_time_ns: whether the running kernel has time namespaces (the caller probes it).
 LaunchPlan compile(const spec::SandboxSpec& spec, const CallerEnv& caller, bool has_time_ns);

@@ -91,6 +91,32 @@ Status validate(const SandboxSpec& spec) {
   if (spec.uid >= kIdsPerSandbox) return invalid("uid", "must be below 65536");
   if (spec.gid >= kIdsPerSandbox) return invalid("gid", "must be below 65536");
   if (spec.disk_bytes < kMinDiskBytes) return invalid("disk", "must be at least 1M");
+  if (!spec.cgroup_parent.empty() && !is_clean_absolute_path(spec.cgroup_parent))
+    return invalid("cgroup-parent", "'" + spec.cgroup_parent + "' must be a clean absolute path");
+  return validate_limits(spec.limits);
+}
+
+Status validate_limits(const Limits& l) {
+  if (l.memory_bytes < kMinMemoryBytes) return invalid("memory", "must be at least 8M");
+  if (l.memory_swap_bytes && *l.memory_swap_bytes < l.memory_bytes)
+    return invalid("memory-swap", "is memory plus swap: it cannot be below --memory");
+  if (l.pids < kMinPids) return invalid("pids", "must be at least 4");
+  if (l.pids > 4194304) return invalid("pids", "must be at most 4194304");
+  if (l.cpu_millis < kMinCpuMillis) return invalid("cpus", "must be at least 0.01");
+  if (l.cpu_millis > 1024000) return invalid("cpus", "must be at most 1024");
+  if (l.cpu_weight < 1 || l.cpu_weight > 10000) return invalid("cpu-weight", "must be 1-10000");
+  if (l.io.size() > kMaxIoLimits) return invalid("io", "more than 16 device limits");
+  for (const auto& io : l.io) {
+    if (!is_clean_absolute_path(io.device))
+      return invalid("io", "'" + io.device + "' must be the absolute path of a block device");
+    if (io.read_bps == 0 && io.write_bps == 0) return invalid("io", "a device limit sets no rate");
+  }
+  if (l.wall_ns < kMinTimeNs) return invalid("time", "must be at least 1ms");
+  if (l.cpu_time_ns != 0 && l.cpu_time_ns < kMinTimeNs)
+    return invalid("cpu-time", "must be at least 1ms");
+  if (l.output_bytes < 1) return invalid("output-limit", "must be at least 1 byte");
+  if (l.nofile < kMinNofile) return invalid("nofile", "must be at least 16");
+  if (l.fsize_bytes < 4096) return invalid("fsize", "must be at least 4K");
   return {};
 }
 

@@ -35,6 +35,47 @@ inline constexpr const char* kDefaultHostname = "cordon";
 inline constexpr const char* kDefaultPath =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+// Resource limits. Every one has a default, so that a sandbox started with no option
+// cannot take the host down; 0 means "no limit" only where the field says so.
+struct IoLimit {
+  std::string device;  // a block device node on the host, e.g. /dev/vda
+  uint32_t major = 0;  // its numbers, filled in from the host by the preflight
+  uint32_t minor = 0;
+  uint64_t read_bps = 0;   // 0: no read limit
+  uint64_t write_bps = 0;  // 0: no write limit
+};
+
+inline constexpr uint64_t kDefaultMemoryBytes = 512ull << 20;
+inline constexpr uint64_t kDefaultPids = 512;
+inline constexpr uint32_t kDefaultCpuMillis = 1000;  // one CPU
+inline constexpr uint32_t kDefaultCpuWeight = 100;
+inline constexpr uint64_t kDefaultWallNs = 3600ull * 1000000000ull;  // 1 hour
+inline constexpr uint64_t kDefaultOutputBytes = 64ull << 20;
+inline constexpr uint64_t kDefaultNofile = 1024;
+inline constexpr uint64_t kDefaultFsizeBytes = 1ull << 30;
+
+inline constexpr uint64_t kMinMemoryBytes = 8ull << 20;
+inline constexpr uint64_t kMinPids = 4;
+inline constexpr uint32_t kMinCpuMillis = 10;
+inline constexpr uint64_t kMinTimeNs = 1000000;  // 1 ms
+inline constexpr uint64_t kMinNofile = 16;
+inline constexpr size_t kMaxIoLimits = 16;
+
+struct Limits {
+  uint64_t memory_bytes = kDefaultMemoryBytes;
+  // Memory plus swap, as Docker's --memory-swap; unset: equal to memory (swap off).
+  std::optional<uint64_t> memory_swap_bytes;
+  uint64_t pids = kDefaultPids;
+  uint32_t cpu_millis = kDefaultCpuMillis;  // CPU quota in thousandths of a CPU (--cpus 1.5 = 1500)
+  uint32_t cpu_weight = kDefaultCpuWeight;  // 1-10000, the cgroup v2 scale
+  std::vector<IoLimit> io;                  // none by default
+  uint64_t wall_ns = kDefaultWallNs;
+  uint64_t cpu_time_ns = 0;                     // 0: bounded only by wall time and --cpus
+  uint64_t output_bytes = kDefaultOutputBytes;  // stdout and stderr together
+  uint64_t nofile = kDefaultNofile;
+  uint64_t fsize_bytes = kDefaultFsizeBytes;
+};
+
 struct SandboxSpec {
   std::vector<std::string> argv;
   // Set by --env, in order; later entries win. The rest of the environment is
@@ -47,10 +88,15 @@ struct SandboxSpec {
   uid_t uid = 0;  // identity inside, < kIdsPerSandbox
   gid_t gid = 0;
   uint64_t disk_bytes = kDefaultDiskBytes;  // size cap of the writable layer, /tmp and home
+  Limits limits;
+  // The cgroup under which the sandbox's own group is made (on v1, in every controller);
+  // empty: the caller's own cgroup, so a sandbox never leaves its caller's accounting.
+  std::string cgroup_parent;
 };
 
 // Pure checks of every field: shape, size, ranges. No filesystem access.
 Status validate(const SandboxSpec& spec);
+Status validate_limits(const Limits& limits);
 
 // The home directory inside: /root for uid 0, /home/user otherwise.
 std::string home_dir(const SandboxSpec& spec);

@@ -59,6 +59,17 @@ Status symlink(const std::string& target, const std::string& linkpath) {
   return {};
 }
 
+Status remove_dir(const std::string& path) {
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) return sys_error("rmdir", path);
+  return {};
+}
+
+Result<bool> make_dir(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) == 0) return true;
+  if (errno == EEXIST) return false;
+  return sys_error("mkdir", path);
+}
+
 Status chown_path(const std::string& path, uid_t uid, gid_t gid) {
   if (::lchown(path.c_str(), uid, gid) != 0) return sys_error("chown", path);
   return {};

@@ -19,6 +19,10 @@ Status make_dirs(const std::string& path, mode_t mode);
 // Create an empty regular file (a bind-mount target) if it does not exist.
 Status touch(const std::string& path, mode_t mode);
 Status symlink(const std::string& target, const std::string& linkpath);
+// rmdir(2); ENOENT is success (already gone).
+Status remove_dir(const std::string& path);
+// mkdir(2) of one directory; false when it already existed.
+Result<bool> make_dir(const std::string& path, mode_t mode);
 Status chown_path(const std::string& path, uid_t uid, gid_t gid);
 Result<UniqueFd> open_path(const std::string& path, int flags, mode_t mode = 0);
 // flock(LOCK_EX|LOCK_NB): true when taken, false when another holder has it.

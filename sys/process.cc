@@ -4,6 +4,7 @@
 #include <linux/sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,6 +63,11 @@ Status pidfd_kill(int pidfd, int sig) {
   return {};
 }
 
+Status kill_pid(pid_t pid, int sig) {
+  if (::kill(pid, sig) != 0 && errno != ESRCH) return sys_error("kill", std::to_string(pid));
+  return {};
+}
+
 Status set_parent_death_signal(int sig) {
   if (::prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) != 0) return sys_error("prctl PR_SET_PDEATHSIG");
   return {};
@@ -80,6 +86,13 @@ Status set_no_new_privs() {
 Status set_child_subreaper() {
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
     return sys_error("prctl PR_SET_CHILD_SUBREAPER");
+  return {};
+}
+
+Status set_rlimit(int resource, uint64_t value) {
+  struct rlimit r = {static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
+  if (::setrlimit(resource, &r) != 0)
+    return sys_error("setrlimit", std::to_string(resource) + "=" + std::to_string(value));
   return {};
 }
 

@@ -34,12 +34,19 @@ Result<bool> pidfd_exited(int pidfd);
 // pidfd_send_signal(2): signals exactly the process the pidfd names, never a recycled pid.
 Status pidfd_kill(int pidfd, int sig);
 
+// kill(2) by PID: only for PIDs read from a frozen cgroup, which cannot be recycled while
+// frozen members hold them. ESRCH (already gone) is success.
+Status kill_pid(pid_t pid, int sig);
+
 // PR_SET_PDEATHSIG. Cleared by the kernel on credential changes: set it after them.
 Status set_parent_death_signal(int sig);
 // PR_SET_DUMPABLE 0: nobody without CAP_SYS_PTRACE can ptrace or read /proc/PID/fd.
 Status set_not_dumpable();
 Status set_no_new_privs();
 Status set_child_subreaper();
+
+// setrlimit(2) with soft = hard = value.
+Status set_rlimit(int resource, uint64_t value);
 
 // Close every fd >= 3 except those in keep (any order).
 Status close_fds_except(std::vector<int> keep);

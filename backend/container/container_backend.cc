@@ -1,21 +1,12 @@
 #include "backend/container/container_backend.h"
 
-#include <time.h>
-
 #include "isolate/id_slot.h"
+#include "isolate/launcher.h"
 #include "isolate/preflight.h"
+#include "plan/cgroup_plan.h"
 #include "sys/ns.h"
 
 namespace cordon::backend {
-namespace {
-
-uint64_t now_ns() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-}  // namespace
 
 Result<Prepared> prepare(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
   TRY(spec::validate(spec));
@@ -27,20 +18,34 @@ Result<Prepared> prepare(spec::SandboxSpec spec, const plan::CallerEnv& caller) 
 }
 
 Result<Execution> run(const Prepared& prepared) {
+  const plan::LaunchPlan& plan = prepared.plan;
   Execution ex;
-  ex.start_ns = now_ns();
+  ex.start_ns = isolate::monotonic_ns();
+  ASSIGN_OR_RETURN(isolate::CgroupMode mode, isolate::detect_cgroup_mode("/sys/fs/cgroup"));
+  ex.cgroup_mode = mode;
+  // Declared in this order so that they end in the reverse one: the sandbox's processes,
+  // then its cgroup, then its slot.
   ASSIGN_OR_RETURN(isolate::SlotConfig slots, isolate::load_slot_config());
   ASSIGN_OR_RETURN(isolate::IdSlot slot, isolate::take_slot(slots));
   ex.uid_base = slot.uid_base();
   ex.gid_base = slot.gid_base();
   ex.uid_fallback = slots.uid_fallback;
   ex.gid_fallback = slots.gid_fallback;
+  isolate::CgroupRequest request{plan::cgroup_name(slot.uid_base()), plan.cgroup_parent,
+                                 plan.limits};
+  ASSIGN_OR_RETURN(std::unique_ptr<isolate::Cgroup> cgroup, isolate::create_cgroup(request, mode));
+  ex.cgroup_paths = cgroup->paths();
   {
-    ASSIGN_OR_RETURN(isolate::Sandbox sandbox, isolate::launch(prepared.plan, slot));
-    ASSIGN_OR_RETURN(ex.outcome, isolate::supervise(sandbox));
+    ASSIGN_OR_RETURN(isolate::Sandbox sandbox, isolate::launch(plan, slot, *cgroup));
+    ASSIGN_OR_RETURN(ex.outcome,
+                     isolate::supervise(sandbox, *cgroup, plan.limits, {1, 2, ex.start_ns}));
   }
+  // Accounting is read before the group goes; then nothing of the sandbox is left.
+  ASSIGN_OR_RETURN(ex.usage, cgroup->usage());
+  TRY(cgroup->kill_all());
+  TRY(cgroup->remove());
   slot.release();
-  ex.end_ns = now_ns();
+  ex.end_ns = isolate::monotonic_ns();
   return ex;
 }
 

@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "base/result.h"
-#include "isolate/launcher.h"
+#include "isolate/cgroup.h"
+#include "isolate/supervisor.h"
 #include "plan/launch_plan.h"
 #include "spec/spec.h"
 
@@ -22,12 +23,15 @@ struct Prepared {
 
 struct Execution {
   isolate::Outcome outcome;
+  isolate::CgroupUsage usage;
+  isolate::CgroupMode cgroup_mode = isolate::CgroupMode::kV1;
+  std::vector<std::string> cgroup_paths;
   uint64_t uid_base = 0;
   uint64_t gid_base = 0;
   bool uid_fallback = false;
   bool gid_fallback = false;
   uint64_t start_ns = 0;  // CLOCK_MONOTONIC, just before the slot is taken
-  uint64_t end_ns = 0;    // after PID 1 is reaped and the slot released
+  uint64_t end_ns = 0;    // after PID 1 is reaped, the cgroup removed and the slot released
 };
 
 Result<Prepared> prepare(spec::SandboxSpec spec, const plan::CallerEnv& caller);

@@ -1,0 +1,67 @@
+// A sandbox's cgroup, behind one interface with a backend per hierarchy (DESIGN.md
+// section 6): v2 (one group, CLONE_INTO_CGROUP, cgroup.kill) and v1 (a group per
+// controller, the PID placed in each before the child goes on, freezer before the kill).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "spec/spec.h"
+
+namespace cordon::isolate {
+
+enum class CgroupMode { kV1, kV2 };
+
+struct CgroupUsage {
+  uint64_t cpu_user_ns = 0;
+  uint64_t cpu_system_ns = 0;
+  uint64_t cpu_total_ns = 0;
+  uint64_t peak_memory_bytes = 0;
+  uint64_t oom_kills = 0;
+};
+
+class Cgroup {
+ public:
+  virtual ~Cgroup() = default;
+  virtual CgroupMode mode() const = 0;
+  // v2: a directory fd for clone3's CLONE_INTO_CGROUP; v1: -1.
+  virtual int clone_fd() const = 0;
+  // v1: place pid in every controller's group. v2: nothing to do (it was cloned in).
+  virtual Status add(pid_t pid) = 0;
+  // CPU time used so far by everything in the group, for --cpu-time.
+  virtual Result<uint64_t> cpu_usage_ns() = 0;
+  virtual Result<CgroupUsage> usage() = 0;
+  // Kills every process in the group and waits until it is empty.
+  virtual Status kill_all() = 0;
+  // Removes the group (every controller's on v1). Idempotent.
+  virtual Status remove() = 0;
+  // The group's directories, for the result and for tests.
+  virtual std::vector<std::string> paths() const = 0;
+};
+
+struct CgroupRequest {
+  std::string name;    // plan::cgroup_name(slot)
+  std::string parent;  // empty: the caller's own cgroup
+  spec::Limits limits;
+  std::string root = "/sys/fs/cgroup";
+  std::string proc_self_cgroup = "/proc/self/cgroup";
+};
+
+// v2 when root is a cgroup2 mount; v1 when it holds v1 hierarchies (a hybrid host's
+// nearly empty "unified" v2 mount is not used).
+Result<CgroupMode> detect_cgroup_mode(const std::string& root);
+
+// Creates the group with its limits written. A group of the same name left by a
+// crashed supervisor (whose slot this one now holds) is emptied and reused.
+Result<std::unique_ptr<Cgroup>> create_cgroup(const CgroupRequest& request, CgroupMode mode);
+
+// Backends (cgroup_v1.cc, cgroup_v2.cc).
+Result<std::unique_ptr<Cgroup>> create_cgroup_v1(const CgroupRequest& request);
+Result<std::unique_ptr<Cgroup>> create_cgroup_v2(const CgroupRequest& request);
+
+}  // namespace cordon::isolate

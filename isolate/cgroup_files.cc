@@ -1,0 +1,78 @@
+#include "isolate/cgroup_files.h"
+
+#include <time.h>
+
+#include <charconv>
+#include <sstream>
+
+#include "sys/fs.h"
+
+namespace cordon::isolate {
+
+Result<uint64_t> read_u64(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, sys::read_small_file(path, 4096));
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc()) return logic_error("parse", path, "not a number");
+  return v;
+}
+
+Result<uint64_t> read_key(const std::string& path, const std::string& key) {
+  ASSIGN_OR_RETURN(std::string text, sys::read_small_file(path, 65536));
+  std::istringstream in(text);
+  std::string k;
+  uint64_t v;
+  while (in >> k >> v) {
+    if (k == key) return v;
+  }
+  return logic_error("parse", path, "no key " + key);
+}
+
+Result<std::vector<pid_t>> read_pids(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, sys::read_small_file(path, 16 << 20));
+  std::vector<pid_t> pids;
+  std::istringstream in(text);
+  pid_t p;
+  while (in >> p) pids.push_back(p);
+  return pids;
+}
+
+Status apply_writes(const std::vector<plan::CgroupWrite>& writes,
+                    const std::function<std::string(const std::string&)>& dir_of) {
+  for (const auto& w : writes) {
+    std::string path = dir_of(w.controller) + "/" + w.file;
+    auto st = sys::write_file(path, w.value);
+    if (!st.ok()) {
+      if (w.optional && st.error().err == ENOENT) continue;
+      Error e = std::move(st).error();
+      e.step = "write " + w.value + " to";
+      return e;
+    }
+  }
+  return {};
+}
+
+bool poll_until(int timeout_ms, const std::function<bool()>& cond) {
+  struct timespec start, now;
+  ::clock_gettime(CLOCK_MONOTONIC, &start);
+  for (int i = 0;; ++i) {
+    if (cond()) return true;
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    long elapsed_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (elapsed_ms >= timeout_ms) return false;
+    struct timespec pause = {0, i < 20 ? 1000000L : 10000000L};
+    ::nanosleep(&pause, nullptr);
+  }
+}
+
+Status remove_group_dir(const std::string& dir) {
+  Status last;
+  bool gone = poll_until(2000, [&] {
+    last = sys::remove_dir(dir);
+    return last.ok() || last.error().err != EBUSY;
+  });
+  if (!gone) return logic_error("rmdir", dir, "the group still has members after 2 s");
+  return last;
+}
+
+}  // namespace cordon::isolate

@@ -1,0 +1,29 @@
+// Reading and writing cgroupfs files, shared by the v1 and v2 backends.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "plan/cgroup_plan.h"
+
+namespace cordon::isolate {
+
+Result<uint64_t> read_u64(const std::string& path);
+// The value of "key N" in a flat keyed file (memory.events, cpu.stat, memory.oom_control).
+Result<uint64_t> read_key(const std::string& path, const std::string& key);
+// The PIDs listed in a cgroup.procs file.
+Result<std::vector<pid_t>> read_pids(const std::string& path);
+// Applies writes into dir_of(controller)/file; optional files that do not exist are skipped.
+Status apply_writes(const std::vector<plan::CgroupWrite>& writes,
+                    const std::function<std::string(const std::string&)>& dir_of);
+// Polls cond every 1 ms (then 10 ms) for up to timeout_ms.
+bool poll_until(int timeout_ms, const std::function<bool()>& cond);
+// rmdir, retrying while the kernel still frees the last members (EBUSY).
+Status remove_group_dir(const std::string& dir);
+
+}  // namespace cordon::isolate

@@ -1,0 +1,139 @@
+// cgroup v1: a group per controller hierarchy. The supervisor places the child's PID in
+// every group before the child goes on, so nothing runs unaccounted; the freezer stops
+// every member before the kill so that none can fork away from it.
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <climits>
+#include <map>
+
+#include "isolate/cgroup.h"
+#include "isolate/cgroup_files.h"
+#include "plan/cgroup_plan.h"
+#include "sys/fs.h"
+#include "sys/process.h"
+
+namespace cordon::isolate {
+namespace {
+
+class CgroupV1 final : public Cgroup {
+ public:
+  ~CgroupV1() override {
+    (void)kill_all();
+    (void)remove();
+  }
+  CgroupMode mode() const override { return CgroupMode::kV1; }
+  int clone_fd() const override { return -1; }
+
+  Status add(pid_t pid) override {
+    for (const auto& dir : unique_dirs_)
+      TRY(sys::write_file(dir + "/cgroup.procs", std::to_string(pid)));
+    return {};
+  }
+
+  Result<uint64_t> cpu_usage_ns() override { return read_u64(dir("cpuacct") + "/cpuacct.usage"); }
+
+  Result<CgroupUsage> usage() override {
+    CgroupUsage u;
+    ASSIGN_OR_RETURN(u.cpu_total_ns, cpu_usage_ns());
+    ASSIGN_OR_RETURN(u.cpu_user_ns, read_u64(dir("cpuacct") + "/cpuacct.usage_user"));
+    ASSIGN_OR_RETURN(u.cpu_system_ns, read_u64(dir("cpuacct") + "/cpuacct.usage_sys"));
+    ASSIGN_OR_RETURN(u.peak_memory_bytes, read_u64(dir("memory") + "/memory.max_usage_in_bytes"));
+    auto oom = read_key(dir("memory") + "/memory.oom_control", "oom_kill");
+    u.oom_kills = oom.ok() ? *oom : 0;  // kernels before 4.13 do not count
+    return u;
+  }
+
+  Status kill_all() override {
+    if (removed_ || dirs_.empty()) return {};
+    std::string procs = dir("freezer") + "/cgroup.procs";
+    ASSIGN_OR_RETURN(std::vector<pid_t> pids, read_pids(procs));
+    if (pids.empty()) return {};
+    // Frozen members cannot fork or exit, so the list read now is complete and its PIDs
+    // cannot be recycled before the kill lands.
+    std::string state = dir("freezer") + "/freezer.state";
+    TRY(sys::write_file(state, "FROZEN"));
+    poll_until(1000, [&] {
+      auto s = sys::read_small_file(state, 64);
+      return s.ok() && s->rfind("FROZEN", 0) == 0;
+    });
+    ASSIGN_OR_RETURN(pids, read_pids(procs));
+    for (pid_t p : pids) TRY(sys::kill_pid(p, SIGKILL));
+    TRY(sys::write_file(state, "THAWED"));
+    if (!poll_until(5000, [&] {
+          auto left = read_pids(procs);
+          return left.ok() && left->empty();
+        }))
+      return logic_error("kill cgroup", dir("freezer"), "members left after SIGKILL");
+    return {};
+  }
+
+  Status remove() override {
+    if (removed_) return {};
+    for (const auto& d : unique_dirs_) TRY(remove_group_dir(d));
+    removed_ = true;
+    return {};
+  }
+
+  std::vector<std::string> paths() const override { return unique_dirs_; }
+
+  // Creates (or takes over) the group in one hierarchy; a controller sharing a hierarchy
+  // with one already done (cpu,cpuacct) shares its directory.
+  Status create_in(const std::string& controller, const std::string& root,
+                   const std::string& parent, const std::string& name, bool required) {
+    char real[PATH_MAX];
+    std::string mount = root + "/" + controller;
+    if (::realpath(mount.c_str(), real) == nullptr) {
+      if (!required) return {};
+      return sys_error("cgroup v1 controller", mount);
+    }
+    std::string d = std::string(real) + parent + "/" + name;
+    for (const auto& [c, existing] : dirs_) {
+      if (existing == d) {
+        dirs_[controller] = d;
+        return {};
+      }
+    }
+    ASSIGN_OR_RETURN(bool created, sys::make_dir(d, 0755));
+    dirs_[controller] = d;
+    unique_dirs_.push_back(d);
+    (void)created;  // an existing group is a crashed holder's: kill_all() empties it below
+    return {};
+  }
+
+  std::string dir(const std::string& controller) const {
+    auto it = dirs_.find(controller);
+    return it == dirs_.end() ? std::string() : it->second;
+  }
+
+ private:
+  std::map<std::string, std::string> dirs_;
+  std::vector<std::string> unique_dirs_;
+  bool removed_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Cgroup>> create_cgroup_v1(const CgroupRequest& req) {
+  std::map<std::string, std::string> caller;
+  if (req.parent.empty()) {
+    ASSIGN_OR_RETURN(std::string text, sys::read_small_file(req.proc_self_cgroup));
+    caller = plan::parse_proc_cgroup(text);
+  }
+  auto cg = std::make_unique<CgroupV1>();
+  for (const auto& c : plan::v1_controllers()) {
+    bool required = c != "blkio" || !req.limits.io.empty();
+    std::string parent = req.parent;
+    if (parent.empty()) parent = caller.count(c) ? caller[c] : "/";
+    if (parent == "/") parent.clear();
+    TRY(cg->create_in(c, req.root, parent, req.name, required));
+  }
+  // A leftover group of the same name belonged to a crashed holder of this slot.
+  TRY(cg->kill_all());
+  TRY(apply_writes(plan::cgroup_writes_v1(req.limits),
+                   [&](const std::string& c) { return cg->dir(c); }));
+  return std::unique_ptr<Cgroup>(std::move(cg));
+}
+
+}  // namespace cordon::isolate

@@ -1,0 +1,180 @@
+#include "isolate/supervisor.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "isolate/exec.h"
+#include "isolate/output.h"
+#include "isolate/sync.h"
+#include "sys/process.h"
+
+namespace cordon::isolate {
+
+uint64_t monotonic_ns() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+namespace {
+
+constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+// How often CPU time is read at most; the overshoot of --cpu-time is below this times
+// the CPUs the sandbox may use.
+constexpr uint64_t kCpuCheckNs = 50'000'000;
+
+// Blocks the forwarded signals and reads them from a signalfd; restores the mask when done.
+class SignalForwarder {
+ public:
+  SignalForwarder() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : kForwardedSignals) sigaddset(&set, s);
+    ::sigprocmask(SIG_BLOCK, &set, &old_);
+    fd_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  }
+  ~SignalForwarder() {
+    fd_.reset();
+    ::sigprocmask(SIG_SETMASK, &old_, nullptr);
+  }
+  int fd() const { return fd_.get(); }
+  void forward_to(int pidfd) {
+    struct signalfd_siginfo si;
+    while (::read(fd_.get(), &si, sizeof(si)) == sizeof(si))
+      (void)sys::pidfd_kill(pidfd, static_cast<int>(si.ssi_signo));
+  }
+
+ private:
+  sigset_t old_;
+  UniqueFd fd_;
+};
+
+void record(const SyncMsg& m, Outcome* out) {
+  switch (m.phase) {
+    case Phase::kSetupError:
+      if (out->kind != Outcome::Kind::kExecFailed) {
+        out->kind = Outcome::Kind::kSetupFailed;
+        out->error = to_error(m);
+      }
+      break;
+    case Phase::kExecError:
+      out->kind = Outcome::Kind::kExecFailed;
+      out->error = to_error(m);
+      out->code = exec_failure_status(m.err);
+      break;
+    case Phase::kExited:
+      if (out->kind == Outcome::Kind::kExecFailed) break;
+      out->kind = m.signaled ? Outcome::Kind::kSignaled : Outcome::Kind::kExited;
+      out->code = m.code;
+      break;
+    case Phase::kMapsWritten:
+      break;
+  }
+}
+
+// Everything that decides when the sandbox ends.
+class Supervision {
+ public:
+  Supervision(Sandbox& sb, Cgroup& cg, const spec::Limits& limits, const SuperviseOptions& o)
+      : sb_(sb),
+        cg_(cg),
+        limits_(limits),
+        pump_(std::move(sb.stdout_read), std::move(sb.stderr_read), o.stdout_dest, o.stderr_dest,
+              limits.output_bytes),
+        wall_deadline_(o.start_ns + limits.wall_ns) {}
+
+  Result<Outcome> run() {
+    bool sync_open = true;
+    while (sync_open || pump_.open()) {
+      struct pollfd pfd[4] = {{sync_open ? sb_.sync_fd() : -1, POLLIN, 0},
+                              {pump_.out_fd(), POLLIN, 0},
+                              {pump_.err_fd(), POLLIN, 0},
+                              {signals_.fd(), POLLIN, 0}};
+      int n = ::poll(pfd, 4, timeout_ms());
+      if (n < 0 && errno != EINTR) return sys_error("poll");
+      if (n > 0) {
+        if (pfd[3].revents & POLLIN) signals_.forward_to(sb_.pidfd());
+        for (int i : {1, 2}) {
+          if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) TRY(pump_.pump(pfd[i].fd));
+        }
+        if (pump_.over_limit()) hit(LimitHit::kOutput);
+        if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+          auto m = recv_phase(sb_.sync_fd());
+          if (m.ok()) {
+            record(*m, &out_);
+          } else {
+            sync_open = false;  // EOF: PID 1 and everyone who held the socket are gone
+          }
+        }
+      }
+      check_time();
+    }
+    ASSIGN_OR_RETURN(sys::ExitInfo pid1, sys::wait_pidfd(sb_.pidfd()));
+    sb_.mark_reaped();
+    bool reported = out_.kind != Outcome::Kind::kSetupFailed || !out_.error.step.empty();
+    if (!reported) {
+      out_.kind = Outcome::Kind::kKilled;
+      out_.code = pid1.signaled ? pid1.code : 0;
+    }
+    out_.output_bytes = pump_.bytes();
+    return out_;
+  }
+
+ private:
+  // Ends the sandbox: every member of the cgroup (frozen first on v1), then PID 1, whose
+  // exit takes the PID namespace with it. The first limit hit is the one reported.
+  void hit(LimitHit what) {
+    if (out_.limit != LimitHit::kNone) return;
+    out_.limit = what;
+    auto st = cg_.kill_all();
+    if (!st.ok()) out_.kill_error = std::move(st).error();
+    (void)sys::pidfd_kill(sb_.pidfd(), SIGKILL);
+  }
+
+  void check_time() {
+    if (out_.limit != LimitHit::kNone) return;
+    uint64_t now = monotonic_ns();
+    if (now >= wall_deadline_) return hit(LimitHit::kWallTime);
+    if (limits_.cpu_time_ns != 0 && now >= next_cpu_check_) {
+      auto used = cg_.cpu_usage_ns();
+      if (used.ok() && *used >= limits_.cpu_time_ns) return hit(LimitHit::kCpuTime);
+      // Check again before the rest could be used up at the sandbox's CPU quota.
+      uint64_t left = used.ok() ? limits_.cpu_time_ns - *used : kCpuCheckNs;
+      uint64_t at_quota = left * 1000 / std::max<uint32_t>(limits_.cpu_millis, 1);
+      next_cpu_check_ = now + std::clamp<uint64_t>(at_quota, 1'000'000, kCpuCheckNs);
+    }
+  }
+
+  int timeout_ms() const {
+    if (out_.limit != LimitHit::kNone) return 100;  // only waiting for the end now
+    uint64_t now = monotonic_ns();
+    uint64_t until = wall_deadline_;
+    if (limits_.cpu_time_ns != 0) until = std::min(until, next_cpu_check_);
+    if (until <= now) return 0;
+    return static_cast<int>(std::min<uint64_t>((until - now + 999'999) / 1'000'000, 60'000));
+  }
+
+  Sandbox& sb_;
+  Cgroup& cg_;
+  const spec::Limits& limits_;
+  OutputPump pump_;
+  SignalForwarder signals_;
+  Outcome out_;
+  uint64_t wall_deadline_;
+  uint64_t next_cpu_check_ = 0;
+};
+
+}  // namespace
+
+Result<Outcome> supervise(Sandbox& sandbox, Cgroup& cgroup, const spec::Limits& limits,
+                          const SuperviseOptions& options) {
+  Supervision s(sandbox, cgroup, limits, options);
+  return s.run();
+}
+
+}  // namespace cordon::isolate

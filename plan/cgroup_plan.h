@@ -1,0 +1,41 @@
+// What the cgroup of a sandbox gets written, for each backend, as plain data. Pure:
+// isolate/cgroup_v1.cc and isolate/cgroup_v2.cc apply it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spec/spec.h"
+
+namespace cordon::plan {
+
+struct CgroupWrite {
+  std::string controller;  // v1: the hierarchy ("memory", "pids", ...); v2: empty
+  std::string file;
+  std::string value;
+  bool optional = false;  // skipped when the kernel does not have the file
+};
+
+inline constexpr uint64_t kCpuPeriodUs = 100000;
+
+// v1: one group per controller. cpuacct and freezer carry no limit but are needed for
+// accounting and for stopping everything before the kill.
+const std::vector<std::string>& v1_controllers();
+std::vector<CgroupWrite> cgroup_writes_v1(const spec::Limits& limits);
+
+// v2: one group; the controllers it needs enabled in its parent's subtree_control.
+std::vector<std::string> v2_controllers(const spec::Limits& limits);
+std::vector<CgroupWrite> cgroup_writes_v2(const spec::Limits& limits);
+
+// The group's name: unique while the slot is held, so two live sandboxes never collide,
+// and a group left by a crashed supervisor is found again by the next holder.
+std::string cgroup_name(uint64_t slot_uid_base);
+
+// /proc/self/cgroup: controller -> path ("" is the v2 hierarchy; a v1 line naming
+// several controllers, "cpu,cpuacct", gives each of them).
+std::map<std::string, std::string> parse_proc_cgroup(std::string_view text);
+
+}  // namespace cordon::plan
