@@ -1,0 +1,323 @@
+// Resource limits against real sandboxes, checked from the host: every test runs its
+// sandboxes under a cgroup parent of its own (--cgroup-parent), so it can watch the
+// sandbox's groups and find nothing left afterwards.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "harness.h"
+
+namespace cordon::testing {
+namespace {
+
+constexpr const char* kRoot = "/sys/fs/cgroup";
+const std::vector<std::string> kV1 = {"memory", "pids", "cpu", "cpuacct", "freezer", "blkio"};
+
+bool is_v2() {
+  struct statfs fs;
+  return ::statfs(kRoot, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+// A cgroup parent made for one test and removed at its end, failing or not.
+class CgroupParent {
+ public:
+  CgroupParent()
+      : name_("/cordon-test-" + std::to_string(::getpid()) + "-" + std::to_string(next_++)) {
+    for (const auto& d : dirs()) ::mkdir(d.c_str(), 0755);
+    if (is_v2()) {
+      std::ofstream(std::string(kRoot) + name_ + "/cgroup.subtree_control") << "+memory +pids +cpu";
+    }
+  }
+  ~CgroupParent() {
+    for (const auto& d : dirs()) ::rmdir(d.c_str());
+  }
+  const std::string& name() const { return name_; }
+  std::vector<std::string> dirs() const {
+    if (is_v2()) return {std::string(kRoot) + name_};
+    std::vector<std::string> out;
+    for (const auto& c : kV1) out.push_back(std::string(kRoot) + "/" + c + name_);
+    return out;
+  }
+  // The sandbox groups currently under this parent, in every hierarchy.
+  std::vector<std::string> children() const {
+    std::vector<std::string> out;
+    for (const auto& d : dirs()) {
+      DIR* dir = ::opendir(d.c_str());
+      while (dir != nullptr) {
+        struct dirent* e = ::readdir(dir);
+        if (e == nullptr) break;
+        if (e->d_type == DT_DIR && std::string(e->d_name).rfind("cordon-", 0) == 0)
+          out.push_back(d + "/" + e->d_name);
+      }
+      if (dir != nullptr) ::closedir(dir);
+    }
+    return out;
+  }
+
+ private:
+  static inline int next_ = 0;
+  std::string name_;
+};
+
+class Limits : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!have_root()) GTEST_SKIP() << "needs root and user namespaces";
+  }
+  // cordon run with this test's cgroup parent, the JSON result in a file (so that the
+  // command's own output stays apart), and args.
+  RunOut run(std::vector<std::string> args, nlohmann::json* result) {
+    std::string file = tmp_.path() + "/result.json";
+    std::vector<std::string> full = {"run", "--cgroup-parent", parent_.name(), "--result-file",
+                                     file};
+    full.insert(full.end(), args.begin(), args.end());
+    RunOut r = run_cordon(full);
+    *result = nlohmann::json::parse(read_file(file), nullptr, false);
+    return r;
+  }
+  void TearDown() override {
+    if (!have_root()) return;
+    EXPECT_TRUE(parent_.children().empty()) << "a sandbox cgroup was left behind";
+  }
+  TempDir tmp_;
+  CgroupParent parent_;
+};
+
+TEST_F(Limits, ResultNamesTheBackendAndTheLimitsApplied) {
+  nlohmann::json j;
+  RunOut r = run({"--memory", "100M", "--pids", "50", "--cpus", "0.5", "--", "true"}, &j);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(j["cgroup"]["version"], is_v2() ? 2 : 1);
+  EXPECT_EQ(j["limits"]["memory_bytes"], 100u << 20);
+  EXPECT_EQ(j["limits"]["pids"], 50);
+  EXPECT_EQ(j["limits"]["cpus"], 0.5);
+  for (const auto& p : j["cgroup"]["paths"]) {
+    EXPECT_NE(p.get<std::string>().find(parent_.name() + "/cordon-"), std::string::npos) << p;
+    EXPECT_NE(::access(p.get<std::string>().c_str(), F_OK), 0) << "not removed: " << p;
+  }
+}
+
+TEST_F(Limits, LimitsAreWrittenToTheSandboxsCgroup) {
+  nlohmann::json j;
+  // The sandbox reads its own limits through its cgroup namespace's view of cgroupfs is
+  // not mounted: read them from the host while it runs.
+  std::string file = tmp_.path() + "/r.json";
+  pid_t sup = spawn_cordon({"run", "--cgroup-parent", parent_.name(), "--memory", "96M", "--pids",
+                            "40", "--cpus", "0.25", "--", "sleep", "3"});
+  std::vector<std::string> groups;
+  ASSERT_TRUE(wait_until(5000, [&] {
+    groups = parent_.children();
+    return !groups.empty();
+  }));
+  std::map<std::string, std::string> seen;
+  for (const auto& g : groups) {
+    for (const char* f :
+         {"memory.limit_in_bytes", "memory.max", "pids.max", "cpu.cfs_quota_us", "cpu.max"}) {
+      std::string v = read_file(g + "/" + f);
+      if (!v.empty()) seen[f] = v;
+    }
+  }
+  ::kill(sup, SIGTERM);
+  wait_exit(sup);
+  if (is_v2()) {
+    EXPECT_EQ(seen["memory.max"], std::to_string(96 << 20) + "\n");
+    EXPECT_EQ(seen["cpu.max"], "25000 100000\n");
+  } else {
+    EXPECT_EQ(seen["memory.limit_in_bytes"], std::to_string(96 << 20) + "\n");
+    EXPECT_EQ(seen["cpu.cfs_quota_us"], "25000\n");
+  }
+  EXPECT_EQ(seen["pids.max"], "40\n");
+  (void)j;
+}
+
+// A fork bomb stops at the pids limit and the host stays responsive: a host loop of
+// fork+exec never stalls for more than a second during the bomb.
+TEST_F(Limits, ForkBombStopsAtPidsLimitAndHostStaysResponsive) {
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> worst_ms{0};
+  std::atomic<int> spawned{0};
+  std::thread prober([&] {
+    while (!stop) {
+      auto t0 = std::chrono::steady_clock::now();
+      pid_t p = ::fork();
+      if (p == 0) {
+        ::execl("/bin/true", "true", nullptr);
+        ::_exit(1);
+      }
+      ::waitpid(p, nullptr, 0);
+      int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - t0)
+                       .count();
+      worst_ms = std::max<int64_t>(worst_ms, ms);
+      ++spawned;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  nlohmann::json j;
+  RunOut r = run({"--pids", "64", "--time", "3s", "--", "sh", "-c",
+                  "bomb() { bomb | bomb & }; bomb; sleep 10"},
+                 &j);
+  stop = true;
+  prober.join();
+  EXPECT_EQ(j["reason"], "wall-time") << r.err.substr(0, 500);
+  EXPECT_EQ(r.status, 124);
+  EXPECT_NE(r.err.find("fork"), std::string::npos) << "the bomb never hit the limit";
+  EXPECT_GT(spawned.load(), 20);
+  EXPECT_LT(worst_ms.load(), 1000) << "the host stalled";
+}
+
+long mem_available_kb() {
+  std::istringstream in(read_file("/proc/meminfo"));
+  std::string key;
+  long v;
+  std::string unit;
+  while (in >> key >> v >> unit)
+    if (key == "MemAvailable:") return v;
+  return -1;
+}
+
+// A memory bomb ends with reason oom inside its limit, and the host gets its memory back.
+TEST_F(Limits, MemoryBombEndsWithOomInsideItsLimit) {
+  long before = mem_available_kb();
+  nlohmann::json j;
+  RunOut r = run({"--memory", "64M", "--", "python3", "-c",
+                  "a = []\nwhile True: a.append(bytearray(1 << 20))"},
+                 &j);
+  EXPECT_EQ(j["reason"], "oom") << r.err;
+  EXPECT_EQ(r.status, 121);
+  EXPECT_GE(j["accounting"]["oom_kills"].get<int>(), 1);
+  EXPECT_LE(j["accounting"]["peak_memory_bytes"].get<uint64_t>(), 64u << 20);
+  EXPECT_GT(j["accounting"]["peak_memory_bytes"].get<uint64_t>(), 32u << 20);
+  long after = mem_available_kb();
+  // Within 48 MiB of where it was (other processes of the machine move it a little).
+  EXPECT_GT(after, before - 48 * 1024) << "before " << before << " kB, after " << after << " kB";
+}
+
+// Files in the sandbox's tmpfs are its memory too: they cannot take the host's.
+TEST_F(Limits, TmpfsCountsAgainstTheMemoryLimit) {
+  nlohmann::json j;
+  RunOut r = run({"--memory", "32M", "--disk", "256M", "--", "sh", "-c",
+                  "dd if=/dev/zero of=/tmp/fill bs=1M count=128 2>/dev/null; echo dd=$?"},
+                 &j);
+  EXPECT_LE(j["accounting"]["peak_memory_bytes"].get<uint64_t>(), 32u << 20);
+  EXPECT_NE(r.out, "dd=0\n") << "128M written into a 32M sandbox";
+}
+
+// A CPU spin ends with cpu-time at its limit: at most 250 ms over (the supervisor reads the
+// cgroup's CPU time at least every 50 ms; the rest is the kill).
+TEST_F(Limits, CpuSpinEndsWithCpuTime) {
+  nlohmann::json j;
+  RunOut r = run({"--cpu-time", "400ms", "--", "sh", "-c", "while :; do :; done"}, &j);
+  EXPECT_EQ(j["reason"], "cpu-time") << r.err;
+  EXPECT_EQ(r.status, 123);
+  double cpu =
+      j["accounting"]["cpu_user_ms"].get<double>() + j["accounting"]["cpu_system_ms"].get<double>();
+  EXPECT_GE(cpu, 400.0);
+  EXPECT_LE(cpu, 650.0);
+}
+
+// A sleep ends with wall-time at its limit: at most 500 ms late.
+TEST_F(Limits, SleepEndsWithWallTime) {
+  nlohmann::json j;
+  RunOut r = run({"--time", "300ms", "--", "sleep", "30"}, &j);
+  EXPECT_EQ(j["reason"], "wall-time") << r.err;
+  EXPECT_EQ(r.status, 124);
+  EXPECT_GE(j["accounting"]["wall_time_ms"].get<double>(), 300.0);
+  EXPECT_LE(j["accounting"]["wall_time_ms"].get<double>(), 800.0);
+}
+
+// A flood of output is cut at the limit, to the byte, and the sandbox killed.
+TEST_F(Limits, OutputFloodEndsWithOutputLimit) {
+  nlohmann::json j;
+  RunOut r = run({"--output-limit", "100K", "--", "sh", "-c", "yes; yes >&2"}, &j);
+  EXPECT_EQ(j["reason"], "output-limit");
+  EXPECT_EQ(r.status, 122);
+  EXPECT_EQ(r.out.size() + r.err.size(), 100u * 1024);
+  EXPECT_EQ(j["accounting"]["output_bytes"], 100 * 1024);
+}
+
+// The CPU quota holds: a spin under --cpus 0.2 for 1 s gets about 0.2 s of CPU.
+TEST_F(Limits, CpuQuotaHolds) {
+  nlohmann::json j;
+  RunOut r = run({"--cpus", "0.2", "--time", "1s", "--", "sh", "-c", "while :; do :; done"}, &j);
+  EXPECT_EQ(j["reason"], "wall-time");
+  double cpu =
+      j["accounting"]["cpu_user_ms"].get<double>() + j["accounting"]["cpu_system_ms"].get<double>();
+  EXPECT_GT(cpu, 50.0);
+  EXPECT_LT(cpu, 400.0) << "a 0.2 CPU quota gave " << cpu << " ms in 1 s";
+}
+
+// A double-forked daemon is killed with the sandbox; its cgroup goes in every controller.
+TEST_F(Limits, DaemonDiesWithTheSandboxAndItsGroupsGo) {
+  nlohmann::json j;
+  RunOut r = run({"--", "sh", "-c", "(sh -c 'sleep 4321987' &) ; sleep 0.2; echo started"}, &j);
+  EXPECT_EQ(r.out, "started\n");
+  EXPECT_EQ(j["reason"], "exited");
+  ASSERT_FALSE(j["cgroup"]["paths"].empty());
+  for (const auto& p : j["cgroup"]["paths"])
+    EXPECT_NE(::access(p.get<std::string>().c_str(), F_OK), 0) << p;
+  // No such sleep is left anywhere on the host.
+  const std::string wanted("sleep\0004321987\000", 14);
+  DIR* proc = ::opendir("/proc");
+  ASSERT_NE(proc, nullptr);
+  while (struct dirent* e = ::readdir(proc)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    EXPECT_NE(read_file(std::string("/proc/") + e->d_name + "/cmdline"), wanted) << e->d_name;
+  }
+  ::closedir(proc);
+}
+
+TEST_F(Limits, RlimitsApplyInside) {
+  nlohmann::json j;
+  RunOut r = run({"--nofile", "64", "--fsize", "1M", "--", "sh", "-c",
+                  "ulimit -n; ulimit -c; dd if=/dev/zero of=/tmp/f bs=1M count=4 2>/dev/null; "
+                  "echo dd=$?; wc -c < /tmp/f"},
+                 &j);
+  EXPECT_EQ(r.out, "64\n0\ndd=153\n1048576\n") << r.err;  // 153 = 128 + SIGXFSZ
+}
+
+// Bad limits are refused before anything is created.
+TEST_F(Limits, BadLimitsAreRefusedBeforeAnythingIsCreated) {
+  struct Case {
+    std::vector<std::string> args;
+    int status;
+  };
+  std::vector<Case> cases = {
+      {{"--memory", "1M"}, 64},
+      {{"--memory", "lots"}, 64},
+      {{"--pids", "2"}, 64},
+      {{"--cpus", "0"}, 64},
+      {{"--cpus", "0.0001"}, 64},
+      {{"--cpu-weight", "0"}, 64},
+      {{"--time", "0"}, 64},
+      {{"--time", "5x"}, 64},
+      {{"--cpu-time", "0.5ns"}, 64},
+      {{"--output-limit", "0"}, 64},
+      {{"--nofile", "3"}, 64},
+      {{"--memory", "64M", "--memory-swap", "32M"}, 64},
+      {{"--io-read-bps", "/etc/passwd:1M"}, 66},
+      {{"--io-write-bps", "/dev/null"}, 64},
+  };
+  for (const auto& c : cases) {
+    nlohmann::json j;
+    std::vector<std::string> args = c.args;
+    args.insert(args.end(), {"--", "true"});
+    RunOut r = run(args, &j);
+    EXPECT_EQ(r.status, c.status) << c.args[0] << " " << c.args[1] << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(parent_.children().empty());
+  }
+}
+
+}  // namespace
+}  // namespace cordon::testing
