@@ -114,6 +114,8 @@ std::string result_to_json(const engine::RunResult& r) {
                      {"oom_kills", r.oom_kills},
                      {"output_bytes", r.output_bytes}};
   j["limits"] = limits(r.spec.limits);
+  // --no-cgroup: the memory, pids and CPU limits above were not applied.
+  j["limits"]["cgroup_limits"] = !r.spec.no_cgroup;
   if (r.cgroup_version != 0) {
     j["cgroup"] = {{"version", r.cgroup_version}, {"paths", r.cgroup_paths}};
   } else {

@@ -90,6 +90,8 @@ Limits (each has a default, so that no sandbox can take the host down):
   --nofile N            open files per process (default 1024)
   --fsize SIZE          largest file a process may write (default 1G); core dumps off
   --cgroup-parent PATH  make the sandbox's cgroup under PATH (default: the caller's)
+  --no-cgroup           no cgroup: no memory, pids or CPU limit (explicit opt-out,
+                        recorded in the result; --time and --output-limit still hold)
 
 Output:
   --json                after the command ends, print the result as one JSON object
@@ -133,12 +135,15 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
       o.help = true;
       return o;
     }
-    bool is_switch = name == "--json" || name == "-v" || name == "--verbose";
+    bool is_switch =
+        name == "--json" || name == "-v" || name == "--verbose" || name == "--no-cgroup";
     if (is_switch && inline_value) return usage(arg, "takes no value");
     if (name == "--json") {
       o.json = true;
     } else if (name == "-v" || name == "--verbose") {
       o.verbose = true;
+    } else if (name == "--no-cgroup") {
+      o.spec.no_cgroup = true;
     } else if (name == "--rootfs") {
       ASSIGN_OR_RETURN(o.spec.rootfs, value(name, &inline_value));
     } else if (name == "--disk") {

@@ -4,8 +4,11 @@
 Three peers are timed in the same process, interleaved round by round, so
 that drift (thermal, cache, background load) hits all of them alike:
 
-  floor   plain fork+exec of /bin/true (what spawning costs at all)
-  cordon  CORDON run -- /bin/true
+  floor      plain fork+exec of /bin/true (what spawning costs at all)
+  cordon     CORDON run -- /bin/true (every default: namespaces, slot, cgroup limits)
+  cordon-no-cgroup
+             CORDON run --no-cgroup -- /bin/true: the same without the cgroup, so
+             the difference is what cgroup setup and teardown cost
   bwrap   bwrap --unshare-all --die-with-parent --ro-bind /usr /usr ... /bin/true
 
 Each sample is time.perf_counter_ns() around os.posix_spawn() .. os.waitpid().
@@ -70,6 +73,7 @@ def build_peers(cordon):
     cordon = os.path.abspath(cordon)
     if os.path.isfile(cordon) and os.access(cordon, os.X_OK):
         peers["cordon"] = [cordon, "run", "--", TRUE_BIN]
+        peers["cordon-no-cgroup"] = [cordon, "run", "--no-cgroup", "--", TRUE_BIN]
     else:
         missing["cordon"] = f"no executable at {cordon} (build it, or pass --cordon / $CORDON)"
     bwrap = shutil.which("bwrap")
@@ -150,6 +154,9 @@ def render(stats, missing, ratio):
     lines.append("")
     lines.append(f"ratio cordon/bwrap: {ratio:.2f}" if ratio is not None else
                  "ratio cordon/bwrap: n/a (" + ", ".join(missing) + " missing)")
+    if "cordon" in stats and "cordon-no-cgroup" in stats:
+        cost = stats["cordon"]["median_ms"] - stats["cordon-no-cgroup"]["median_ms"]
+        lines.append(f"cgroup setup+teardown: {cost:.3f} ms of cordon's median")
     return "\n".join(lines)
 
 

@@ -81,11 +81,23 @@ RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
   r.uid_base = ex->uid_base;
   r.gid_base = ex->gid_base;
   r.id_fallback = ex->uid_fallback || ex->gid_fallback;
-  r.cgroup_version = ex->cgroup_mode == isolate::CgroupMode::kV2 ? 2 : 1;
+  switch (ex->cgroup_mode) {
+    case isolate::CgroupMode::kV1:
+      r.cgroup_version = 1;
+      break;
+    case isolate::CgroupMode::kV2:
+      r.cgroup_version = 2;
+      break;
+    case isolate::CgroupMode::kNone:
+      r.cgroup_version = 0;
+      break;
+  }
   r.cgroup_paths = ex->cgroup_paths;
   r.peak_memory_bytes = ex->usage.peak_memory_bytes;
-  r.cpu_user_ns = ex->usage.cpu_user_ns;
-  r.cpu_system_ns = ex->usage.cpu_system_ns;
+  // The cgroup counts every process; without one, PID 1's rusage is the best there is.
+  bool cgroup = ex->cgroup_mode != isolate::CgroupMode::kNone;
+  r.cpu_user_ns = cgroup ? ex->usage.cpu_user_ns : ex->outcome.cpu_user_ns;
+  r.cpu_system_ns = cgroup ? ex->usage.cpu_system_ns : ex->outcome.cpu_system_ns;
   r.oom_kills = ex->usage.oom_kills;
   r.output_bytes = ex->outcome.output_bytes;
   using Kind = isolate::Outcome::Kind;

@@ -15,12 +15,11 @@
 
 namespace cordon::isolate {
 
-enum class CgroupMode { kV1, kV2 };
+enum class CgroupMode { kV1, kV2, kNone };
 
 struct CgroupUsage {
   uint64_t cpu_user_ns = 0;
   uint64_t cpu_system_ns = 0;
-  uint64_t cpu_total_ns = 0;
   uint64_t peak_memory_bytes = 0;
   uint64_t oom_kills = 0;
 };
@@ -59,6 +58,10 @@ Result<CgroupMode> detect_cgroup_mode(const std::string& root);
 // Creates the group with its limits written. A group of the same name left by a
 // crashed supervisor (whose slot this one now holds) is emptied and reused.
 Result<std::unique_ptr<Cgroup>> create_cgroup(const CgroupRequest& request, CgroupMode mode);
+
+// No cgroup at all (--no-cgroup): nothing is limited or accounted, and kill_all() is left
+// to PID 1's death, which ends the PID namespace.
+std::unique_ptr<Cgroup> no_cgroup();
 
 // Backends (cgroup_v1.cc, cgroup_v2.cc).
 Result<std::unique_ptr<Cgroup>> create_cgroup_v1(const CgroupRequest& request);

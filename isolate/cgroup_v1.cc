@@ -36,7 +36,6 @@ class CgroupV1 final : public Cgroup {
 
   Result<CgroupUsage> usage() override {
     CgroupUsage u;
-    ASSIGN_OR_RETURN(u.cpu_total_ns, cpu_usage_ns());
     ASSIGN_OR_RETURN(u.cpu_user_ns, read_u64(dir("cpuacct") + "/cpuacct.usage_user"));
     ASSIGN_OR_RETURN(u.cpu_system_ns, read_u64(dir("cpuacct") + "/cpuacct.usage_sys"));
     ASSIGN_OR_RETURN(u.peak_memory_bytes, read_u64(dir("memory") + "/memory.max_usage_in_bytes"));
@@ -81,13 +80,10 @@ class CgroupV1 final : public Cgroup {
   // Creates (or takes over) the group in one hierarchy; a controller sharing a hierarchy
   // with one already done (cpu,cpuacct) shares its directory.
   Status create_in(const std::string& controller, const std::string& root,
-                   const std::string& parent, const std::string& name, bool required) {
+                   const std::string& parent, const std::string& name) {
     char real[PATH_MAX];
     std::string mount = root + "/" + controller;
-    if (::realpath(mount.c_str(), real) == nullptr) {
-      if (!required) return {};
-      return sys_error("cgroup v1 controller", mount);
-    }
+    if (::realpath(mount.c_str(), real) == nullptr) return sys_error("cgroup v1 controller", mount);
     std::string d = std::string(real) + parent + "/" + name;
     for (const auto& [c, existing] : dirs_) {
       if (existing == d) {
@@ -122,12 +118,11 @@ Result<std::unique_ptr<Cgroup>> create_cgroup_v1(const CgroupRequest& req) {
     caller = plan::parse_proc_cgroup(text);
   }
   auto cg = std::make_unique<CgroupV1>();
-  for (const auto& c : plan::v1_controllers()) {
-    bool required = c != "blkio" || !req.limits.io.empty();
+  for (const auto& c : plan::v1_controllers(req.limits)) {
     std::string parent = req.parent;
     if (parent.empty()) parent = caller.count(c) ? caller[c] : "/";
     if (parent == "/") parent.clear();
-    TRY(cg->create_in(c, req.root, parent, req.name, required));
+    TRY(cg->create_in(c, req.root, parent, req.name));
   }
   // A leftover group of the same name belonged to a crashed holder of this slot.
   TRY(cg->kill_all());

@@ -33,7 +33,6 @@ class CgroupV2 final : public Cgroup {
 
   Result<CgroupUsage> usage() override {
     CgroupUsage u;
-    ASSIGN_OR_RETURN(u.cpu_total_ns, cpu_usage_ns());
     ASSIGN_OR_RETURN(uint64_t user, read_key(dir_ + "/cpu.stat", "user_usec"));
     ASSIGN_OR_RETURN(uint64_t sys, read_key(dir_ + "/cpu.stat", "system_usec"));
     u.cpu_user_ns = user * 1000;

@@ -122,6 +122,8 @@ class Supervision {
       out_.code = pid1.signaled ? pid1.code : 0;
     }
     out_.output_bytes = pump_.bytes();
+    out_.cpu_user_ns = pid1.user_ns;
+    out_.cpu_system_ns = pid1.system_ns;
     return out_;
   }
 

@@ -28,6 +28,10 @@ struct Outcome {
   Error error;
   LimitHit limit = LimitHit::kNone;
   uint64_t output_bytes = 0;
+  // PID 1's rusage: every process it reaped, but not those the end of the PID namespace
+  // reaps (killed at a limit). Accounting without a cgroup only.
+  uint64_t cpu_user_ns = 0;
+  uint64_t cpu_system_ns = 0;
   Error kill_error;  // a failure while killing at a limit (the sandbox still ends: PID 1 is killed)
 };
 

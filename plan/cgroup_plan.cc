@@ -19,9 +19,9 @@ std::string device(const spec::IoLimit& io) {
 
 }  // namespace
 
-const std::vector<std::string>& v1_controllers() {
-  static const std::vector<std::string> v = {"memory",  "pids",    "cpu",
-                                             "cpuacct", "freezer", "blkio"};
+std::vector<std::string> v1_controllers(const spec::Limits& l) {
+  std::vector<std::string> v = {"memory", "pids", "cpu", "cpuacct", "freezer"};
+  if (!l.io.empty()) v.push_back("blkio");
   return v;
 }
 

@@ -21,9 +21,11 @@ struct CgroupWrite {
 
 inline constexpr uint64_t kCpuPeriodUs = 100000;
 
-// v1: one group per controller. cpuacct and freezer carry no limit but are needed for
-// accounting and for stopping everything before the kill.
-const std::vector<std::string>& v1_controllers();
+// v1: one group per hierarchy, and each costs a migration of the child (a write to
+// cgroup.procs), so only those needed: memory, pids, cpu, cpuacct (CPU accounting: the
+// rusage of PID 1 loses the processes that the end of the PID namespace reaps) and
+// freezer (to stop everything before a kill) always; blkio for io limits.
+std::vector<std::string> v1_controllers(const spec::Limits& limits);
 std::vector<CgroupWrite> cgroup_writes_v1(const spec::Limits& limits);
 
 // v2: one group; the controllers it needs enabled in its parent's subtree_control.

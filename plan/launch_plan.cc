@@ -52,6 +52,7 @@ LaunchPlan compile(const spec::SandboxSpec& spec, const CallerEnv& caller, bool 
   p.rlimits = plan_rlimits(spec.limits);
   p.limits = spec.limits;
   p.cgroup_parent = spec.cgroup_parent;
+  p.no_cgroup = spec.no_cgroup;
   return p;
 }
 

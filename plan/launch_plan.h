@@ -38,6 +38,7 @@ struct LaunchPlan {
   std::vector<RlimitSetting> rlimits;
   spec::Limits limits;  // what the supervisor enforces (time, output) and the cgroup gets
   std::string cgroup_parent;
+  bool no_cgroup = false;
 };
 
 // RLIMIT_NOFILE and RLIMIT_FSIZE from the limits, and RLIMIT_CORE 0: no core dumps.

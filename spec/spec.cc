@@ -93,6 +93,10 @@ Status validate(const SandboxSpec& spec) {
   if (spec.disk_bytes < kMinDiskBytes) return invalid("disk", "must be at least 1M");
   if (!spec.cgroup_parent.empty() && !is_clean_absolute_path(spec.cgroup_parent))
     return invalid("cgroup-parent", "'" + spec.cgroup_parent + "' must be a clean absolute path");
+  if (spec.no_cgroup && spec.limits.cpu_time_ns != 0)
+    return invalid("cpu-time", "is measured by the cgroup: it cannot go with --no-cgroup");
+  if (spec.no_cgroup && !spec.cgroup_parent.empty())
+    return invalid("cgroup-parent", "cannot go with --no-cgroup");
   return validate_limits(spec.limits);
 }
 

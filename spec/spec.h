@@ -92,6 +92,9 @@ struct SandboxSpec {
   // The cgroup under which the sandbox's own group is made (on v1, in every controller);
   // empty: the caller's own cgroup, so a sandbox never leaves its caller's accounting.
   std::string cgroup_parent;
+  // Explicit opt-out of cgroup limits (--no-cgroup): no memory, pids or CPU bound. A
+  // weaker setting, recorded in the result; for trusted work and for measuring.
+  bool no_cgroup = false;
 };
 
 // Pure checks of every field: shape, size, ranges. No filesystem access.

@@ -37,14 +37,22 @@ Result<CloneResult> clone3_fork(uint64_t flags, int cgroup_fd) {
 Result<ExitInfo> wait_pidfd(int pidfd) {
   siginfo_t info;
   std::memset(&info, 0, sizeof(info));
+  struct rusage ru;
+  std::memset(&ru, 0, sizeof(ru));
+  // The raw waitid takes a fifth argument, the rusage, which glibc's wrapper hides.
   for (;;) {
-    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) == 0)
-      break;
+    if (::syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED, &ru) == 0) break;
     if (errno != EINTR) return sys_error("waitid");
   }
+  auto ns = [](const struct timeval& tv) {
+    return static_cast<uint64_t>(tv.tv_sec) * 1000000000ull +
+           static_cast<uint64_t>(tv.tv_usec) * 1000ull;
+  };
   ExitInfo e;
   e.signaled = info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED;
   e.code = info.si_status;
+  e.user_ns = ns(ru.ru_utime);
+  e.system_ns = ns(ru.ru_stime);
   return e;
 }
 

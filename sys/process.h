@@ -26,6 +26,8 @@ Result<CloneResult> clone3_fork(uint64_t flags, int cgroup_fd = -1);
 struct ExitInfo {
   bool signaled = false;
   int code = 0;  // exit code, or the signal number when signaled
+  uint64_t user_ns = 0;    // CPU time of the child and of every descendant it reaped
+  uint64_t system_ns = 0;
 };
 Result<ExitInfo> wait_pidfd(int pidfd);
 // Non-blocking: true once the child has exited (it stays waitable: WNOWAIT).

@@ -21,8 +21,6 @@ Result<Execution> run(const Prepared& prepared) {
   const plan::LaunchPlan& plan = prepared.plan;
   Execution ex;
   ex.start_ns = isolate::monotonic_ns();
-  ASSIGN_OR_RETURN(isolate::CgroupMode mode, isolate::detect_cgroup_mode("/sys/fs/cgroup"));
-  ex.cgroup_mode = mode;
   // Declared in this order so that they end in the reverse one: the sandbox's processes,
   // then its cgroup, then its slot.
   ASSIGN_OR_RETURN(isolate::SlotConfig slots, isolate::load_slot_config());
@@ -31,9 +29,14 @@ Result<Execution> run(const Prepared& prepared) {
   ex.gid_base = slot.gid_base();
   ex.uid_fallback = slots.uid_fallback;
   ex.gid_fallback = slots.gid_fallback;
-  isolate::CgroupRequest request{plan::cgroup_name(slot.uid_base()), plan.cgroup_parent,
-                                 plan.limits};
-  ASSIGN_OR_RETURN(std::unique_ptr<isolate::Cgroup> cgroup, isolate::create_cgroup(request, mode));
+  std::unique_ptr<isolate::Cgroup> cgroup = isolate::no_cgroup();
+  if (!plan.no_cgroup) {
+    ASSIGN_OR_RETURN(isolate::CgroupMode mode, isolate::detect_cgroup_mode("/sys/fs/cgroup"));
+    isolate::CgroupRequest request{plan::cgroup_name(slot.uid_base()), plan.cgroup_parent,
+                                   plan.limits};
+    ASSIGN_OR_RETURN(cgroup, isolate::create_cgroup(request, mode));
+  }
+  ex.cgroup_mode = cgroup->mode();
   ex.cgroup_paths = cgroup->paths();
   {
     ASSIGN_OR_RETURN(isolate::Sandbox sandbox, isolate::launch(plan, slot, *cgroup));

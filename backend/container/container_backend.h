@@ -24,7 +24,7 @@ struct Prepared {
 struct Execution {
   isolate::Outcome outcome;
   isolate::CgroupUsage usage;
-  isolate::CgroupMode cgroup_mode = isolate::CgroupMode::kV1;
+  isolate::CgroupMode cgroup_mode = isolate::CgroupMode::kNone;
   std::vector<std::string> cgroup_paths;
   uint64_t uid_base = 0;
   uint64_t gid_base = 0;

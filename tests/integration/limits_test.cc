@@ -321,3 +321,25 @@ TEST_F(Limits, BadLimitsAreRefusedBeforeAnythingIsCreated) {
 
 }  // namespace
 }  // namespace cordon::testing
+
+namespace cordon::testing {
+namespace {
+
+// --no-cgroup is an explicit opt-out, visible in the result; the supervisor's own limits
+// still hold without a cgroup.
+TEST(NoCgroup, IsRecordedAndTimeLimitsStillHold) {
+  REQUIRE_ROOT();
+  RunOut r = run_cordon({"run", "--json", "--no-cgroup", "--time", "200ms", "--", "sleep", "5"});
+  EXPECT_EQ(r.status, 124);
+  EXPECT_EQ(r.result["reason"], "wall-time");
+  EXPECT_TRUE(r.result["cgroup"].is_null());
+  EXPECT_EQ(r.result["limits"]["cgroup_limits"], false);
+  RunOut d = run_cordon({"run", "--json", "--", "true"});
+  EXPECT_EQ(d.result["limits"]["cgroup_limits"], true);
+  EXPECT_FALSE(d.result["cgroup"].is_null());
+  RunOut bad = run_cordon({"run", "--no-cgroup", "--cpu-time", "1s", "--", "true"});
+  EXPECT_EQ(bad.status, 64);
+}
+
+}  // namespace
+}  // namespace cordon::testing

@@ -82,6 +82,15 @@ TEST(CgroupPlan, IoLimitsPerBackend) {
   EXPECT_EQ(v1.count("blkio/blkio.throttle.write_bps_device"), 0u);
 }
 
+TEST(CgroupPlan, V1JoinsOnlyTheHierarchiesTheLimitsNeed) {
+  spec::Limits l;
+  EXPECT_EQ(v1_controllers(l),
+            (std::vector<std::string>{"memory", "pids", "cpu", "cpuacct", "freezer"}));
+  l.io.push_back({"/dev/vda", 254, 0, 1, 0});
+  EXPECT_EQ(v1_controllers(l),
+            (std::vector<std::string>{"memory", "pids", "cpu", "cpuacct", "freezer", "blkio"}));
+}
+
 TEST(CgroupPlan, NameIsPerSlot) {
   EXPECT_EQ(cgroup_name(2147483648ull), "cordon-2147483648");
 }
