@@ -1,7 +1,17 @@
 #include "isolate/cgroup.h"
 
+#include <dirent.h>
 #include <linux/magic.h>
+#include <signal.h>
 #include <sys/statfs.h>
+
+#include <charconv>
+#include <map>
+
+#include "isolate/cgroup_files.h"
+#include "plan/cgroup_plan.h"
+#include "sys/fs.h"
+#include "sys/process.h"
 
 namespace cordon::isolate {
 
@@ -29,7 +39,61 @@ class NoCgroup final : public Cgroup {
   std::vector<std::string> paths() const override { return {}; }
 };
 
+// The parent directory of the sandbox groups, in each hierarchy a sandbox may use.
+Result<std::vector<std::string>> parent_dirs(const CgroupRequest& req, CgroupMode mode) {
+  std::map<std::string, std::string> caller;
+  if (req.parent.empty()) {
+    ASSIGN_OR_RETURN(std::string text, sys::read_small_file(req.proc_self_cgroup));
+    caller = plan::parse_proc_cgroup(text);
+  }
+  auto under = [&](const std::string& key) {
+    std::string p = req.parent.empty() ? (caller.count(key) ? caller[key] : "/") : req.parent;
+    return p == "/" ? std::string() : p;
+  };
+  if (mode == CgroupMode::kV2) return std::vector<std::string>{req.root + under("")};
+  std::vector<std::string> dirs;
+  for (const auto& c : plan::v1_all_controllers()) dirs.push_back(req.root + "/" + c + under(c));
+  return dirs;
+}
+
+// Kills what is left in a stale group and removes it.
+Status remove_stale(const std::string& dir) {
+  for (int round = 0; round < 100; ++round) {
+    auto pids = read_pids(dir + "/cgroup.procs");
+    if (!pids.ok() || pids->empty()) break;
+    for (pid_t p : *pids) TRY(sys::kill_pid(p, SIGKILL));
+    poll_until(20, [&] {
+      auto left = read_pids(dir + "/cgroup.procs");
+      return left.ok() && left->empty();
+    });
+  }
+  return remove_group_dir(dir);
+}
+
 }  // namespace
+
+Status sweep_stale_groups(const CgroupRequest& req, CgroupMode mode,
+                          const std::function<bool(uint64_t)>& slot_is_free) {
+  if (mode == CgroupMode::kNone) return {};
+  ASSIGN_OR_RETURN(std::vector<std::string> dirs, parent_dirs(req, mode));
+  for (const auto& parent : dirs) {
+    DIR* d = ::opendir(parent.c_str());
+    if (d == nullptr) continue;  // a missing hierarchy is create_cgroup()'s error to report
+    std::vector<std::string> stale;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string_view name = e->d_name;
+      if (name.rfind("cordon-", 0) != 0 || name == req.name) continue;
+      uint64_t base = 0;
+      std::string_view digits = name.substr(7);
+      auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), base);
+      if (ec != std::errc() || p != digits.data() + digits.size()) continue;
+      if (slot_is_free(base)) stale.push_back(parent + "/" + std::string(name));
+    }
+    ::closedir(d);
+    for (const auto& s : stale) TRY(remove_stale(s));
+  }
+  return {};
+}
 
 std::unique_ptr<Cgroup> no_cgroup() { return std::make_unique<NoCgroup>(); }
 

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +59,13 @@ Result<CgroupMode> detect_cgroup_mode(const std::string& root);
 // Creates the group with its limits written. A group of the same name left by a
 // crashed supervisor (whose slot this one now holds) is emptied and reused.
 Result<std::unique_ptr<Cgroup>> create_cgroup(const CgroupRequest& request, CgroupMode mode);
+
+// A supervisor killed with SIGKILL cannot remove its group. Such a group, named after a
+// slot that nobody holds any more, is removed by a later start in the same parent:
+// whatever is still in it is killed, then the directory goes (in every hierarchy).
+// slot_is_free(base) says whether the slot of "cordon-BASE" is free.
+Status sweep_stale_groups(const CgroupRequest& request, CgroupMode mode,
+                          const std::function<bool(uint64_t)>& slot_is_free);
 
 // No cgroup at all (--no-cgroup): nothing is limited or accounted, and kill_all() is left
 // to PID 1's death, which ends the PID namespace.

@@ -75,11 +75,9 @@ Status setup(const ChildArgs& a) {
 }  // namespace
 
 void child_main(const ChildArgs& a) noexcept {
-  // Start clean of the supervisor's signal state: exec keeps ignored signals ignored and
-  // the mask as it is.
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Start clean of the supervisor's signal state (exec keeps ignored signals ignored and
+  // the mask as it is), but for the signals PID 1 will forward: held until it can.
+  block_forwarded_signals();
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
   }

@@ -35,6 +35,14 @@ Result<SlotConfig> load_slot_config(const std::string& subuid_path,
   return c;
 }
 
+bool slot_is_free(const SlotConfig& config, uint64_t uid_base) {
+  std::string path = config.lock_dir + "/slot-" + std::to_string(uid_base);
+  auto fd = sys::open_path(path, O_RDONLY | O_NOFOLLOW);
+  if (!fd.ok()) return fd.error().err == ENOENT;  // never taken on this boot
+  auto taken = sys::try_lock(fd->get());
+  return taken.ok() && *taken;  // the lock goes with the fd
+}
+
 Result<IdSlot> take_slot(const SlotConfig& config) {
   size_t n = std::min(config.uids.size(), config.gids.size());
   if (n == 0) return logic_error("take ID slot", "", "no host ID range configured");

@@ -47,6 +47,9 @@ class IdSlot {
   UniqueFd lock_;
 };
 
+// Whether nobody holds the slot of this UID base (a momentary lock, released at once).
+bool slot_is_free(const SlotConfig& config, uint64_t uid_base);
+
 // Takes the first free slot, starting the scan at a random index to spread takers.
 Result<IdSlot> take_slot(const SlotConfig& config);
 

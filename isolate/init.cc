@@ -19,15 +19,25 @@ void forward(int sig) {
 
 constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
+sigset_t forwarded_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : kForwarded) sigaddset(&set, s);
+  return set;
+}
+
 }  // namespace
 
+void block_forwarded_signals() noexcept {
+  sigset_t set = forwarded_set();
+  ::sigprocmask(SIG_SETMASK, &set, nullptr);
+}
+
 int run_init(const plan::LaunchPlan& plan, int sync_fd) noexcept {
-  // Block the forwarded signals across fork so that none is lost or acted on by the
-  // command before it has its own dispositions.
-  sigset_t fwd, old;
-  sigemptyset(&fwd);
-  for (int s : kForwarded) sigaddset(&fwd, s);
-  ::sigprocmask(SIG_BLOCK, &fwd, &old);
+  // The forwarded signals are still blocked (block_forwarded_signals): none is lost or
+  // acted on by the command before it has its own dispositions.
+  sigset_t none;
+  sigemptyset(&none);
 
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -35,7 +45,7 @@ int run_init(const plan::LaunchPlan& plan, int sync_fd) noexcept {
     return 125;
   }
   if (pid == 0) {
-    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     // [seccomp] the filter is loaded here, the last step before exec (issue 4).
     Error e = exec_command(plan.argv, plan.envp);
     send_error(sync_fd, Phase::kExecError, e);
@@ -49,7 +59,7 @@ int run_init(const plan::LaunchPlan& plan, int sync_fd) noexcept {
   sa.sa_handler = forward;
   sa.sa_flags = SA_RESTART;
   for (int s : kForwarded) ::sigaction(s, &sa, nullptr);
-  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);  // what came during setup is forwarded now
 
   for (;;) {
     int status = 0;

@@ -8,6 +8,11 @@
 
 namespace cordon::isolate {
 
+// The signals PID 1 forwards are blocked from the child's first instruction: a PID
+// namespace's init drops a signal from outside for which it has no handler, so one sent
+// while the sandbox is set up would be lost; blocked, it waits for run_init's handlers.
+void block_forwarded_signals() noexcept;
+
 // Returns the exit status for PID 1 (the command's, or 128+signal).
 int run_init(const plan::LaunchPlan& plan, int sync_fd) noexcept;
 

@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,36 +22,9 @@ uint64_t monotonic_ns() {
 
 namespace {
 
-constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 // How often CPU time is read at most; the overshoot of --cpu-time is below this times
 // the CPUs the sandbox may use.
 constexpr uint64_t kCpuCheckNs = 50'000'000;
-
-// Blocks the forwarded signals and reads them from a signalfd; restores the mask when done.
-class SignalForwarder {
- public:
-  SignalForwarder() {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int s : kForwardedSignals) sigaddset(&set, s);
-    ::sigprocmask(SIG_BLOCK, &set, &old_);
-    fd_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  }
-  ~SignalForwarder() {
-    fd_.reset();
-    ::sigprocmask(SIG_SETMASK, &old_, nullptr);
-  }
-  int fd() const { return fd_.get(); }
-  void forward_to(int pidfd) {
-    struct signalfd_siginfo si;
-    while (::read(fd_.get(), &si, sizeof(si)) == sizeof(si))
-      (void)sys::pidfd_kill(pidfd, static_cast<int>(si.ssi_signo));
-  }
-
- private:
-  sigset_t old_;
-  UniqueFd fd_;
-};
 
 void record(const SyncMsg& m, Outcome* out) {
   switch (m.phase) {
@@ -80,10 +52,12 @@ void record(const SyncMsg& m, Outcome* out) {
 // Everything that decides when the sandbox ends.
 class Supervision {
  public:
-  Supervision(Sandbox& sb, Cgroup& cg, const spec::Limits& limits, const SuperviseOptions& o)
+  Supervision(Sandbox& sb, Cgroup& cg, const spec::Limits& limits, SignalForwarder& signals,
+              const SuperviseOptions& o)
       : sb_(sb),
         cg_(cg),
         limits_(limits),
+        signals_(signals),
         pump_(std::move(sb.stdout_read), std::move(sb.stderr_read), o.stdout_dest, o.stderr_dest,
               limits.output_bytes),
         wall_deadline_(o.start_ns + limits.wall_ns) {}
@@ -164,8 +138,8 @@ class Supervision {
   Sandbox& sb_;
   Cgroup& cg_;
   const spec::Limits& limits_;
+  SignalForwarder& signals_;
   OutputPump pump_;
-  SignalForwarder signals_;
   Outcome out_;
   uint64_t wall_deadline_;
   uint64_t next_cpu_check_ = 0;
@@ -174,8 +148,8 @@ class Supervision {
 }  // namespace
 
 Result<Outcome> supervise(Sandbox& sandbox, Cgroup& cgroup, const spec::Limits& limits,
-                          const SuperviseOptions& options) {
-  Supervision s(sandbox, cgroup, limits, options);
+                          SignalForwarder& signals, const SuperviseOptions& options) {
+  Supervision s(sandbox, cgroup, limits, signals, options);
   return s.run();
 }
 

@@ -9,6 +9,7 @@
 #include "base/result.h"
 #include "isolate/cgroup.h"
 #include "isolate/launcher.h"
+#include "isolate/signals.h"
 #include "spec/spec.h"
 
 namespace cordon::isolate {
@@ -41,8 +42,9 @@ struct SuperviseOptions {
   uint64_t start_ns = 0;  // CLOCK_MONOTONIC at the start, for the wall-time limit
 };
 
+// signals: made at the start of the run (see signals.h); forwarded to PID 1 from here on.
 Result<Outcome> supervise(Sandbox& sandbox, Cgroup& cgroup, const spec::Limits& limits,
-                          const SuperviseOptions& options);
+                          SignalForwarder& signals, const SuperviseOptions& options);
 
 uint64_t monotonic_ns();
 

@@ -19,6 +19,10 @@ std::string device(const spec::IoLimit& io) {
 
 }  // namespace
 
+std::vector<std::string> v1_all_controllers() {
+  return {"memory", "pids", "cpu", "cpuacct", "freezer", "blkio"};
+}
+
 std::vector<std::string> v1_controllers(const spec::Limits& l) {
   std::vector<std::string> v = {"memory", "pids", "cpu", "cpuacct", "freezer"};
   if (!l.io.empty()) v.push_back("blkio");

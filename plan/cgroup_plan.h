@@ -26,6 +26,8 @@ inline constexpr uint64_t kCpuPeriodUs = 100000;
 // rusage of PID 1 loses the processes that the end of the PID namespace reaps) and
 // freezer (to stop everything before a kill) always; blkio for io limits.
 std::vector<std::string> v1_controllers(const spec::Limits& limits);
+// Every v1 hierarchy a sandbox may have joined, whatever its limits (for cleaning up).
+std::vector<std::string> v1_all_controllers();
 std::vector<CgroupWrite> cgroup_writes_v1(const spec::Limits& limits);
 
 // v2: one group; the controllers it needs enabled in its parent's subtree_control.

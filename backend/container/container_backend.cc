@@ -21,6 +21,9 @@ Result<Execution> run(const Prepared& prepared) {
   const plan::LaunchPlan& plan = prepared.plan;
   Execution ex;
   ex.start_ns = isolate::monotonic_ns();
+  // From here on a Ctrl-C or SIGTERM is held, then forwarded to the sandbox: it can no
+  // longer kill the supervisor halfway and leave its cgroup behind.
+  isolate::SignalForwarder signals;
   // Declared in this order so that they end in the reverse one: the sandbox's processes,
   // then its cgroup, then its slot.
   ASSIGN_OR_RETURN(isolate::SlotConfig slots, isolate::load_slot_config());
@@ -34,6 +37,9 @@ Result<Execution> run(const Prepared& prepared) {
     ASSIGN_OR_RETURN(isolate::CgroupMode mode, isolate::detect_cgroup_mode("/sys/fs/cgroup"));
     isolate::CgroupRequest request{plan::cgroup_name(slot.uid_base()), plan.cgroup_parent,
                                    plan.limits};
+    TRY(isolate::sweep_stale_groups(request, mode, [&](uint64_t base) {
+      return isolate::slot_is_free(slots, base);
+    }));
     ASSIGN_OR_RETURN(cgroup, isolate::create_cgroup(request, mode));
   }
   ex.cgroup_mode = cgroup->mode();
@@ -41,7 +47,7 @@ Result<Execution> run(const Prepared& prepared) {
   {
     ASSIGN_OR_RETURN(isolate::Sandbox sandbox, isolate::launch(plan, slot, *cgroup));
     ASSIGN_OR_RETURN(ex.outcome,
-                     isolate::supervise(sandbox, *cgroup, plan.limits, {1, 2, ex.start_ns}));
+                     isolate::supervise(sandbox, *cgroup, plan.limits, signals, {1, 2, ex.start_ns}));
   }
   // Accounting is read before the group goes; then nothing of the sandbox is left.
   ASSIGN_OR_RETURN(ex.usage, cgroup->usage());

@@ -1,0 +1,32 @@
+#include "isolate/signals.h"
+
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "sys/process.h"
+
+namespace cordon::isolate {
+namespace {
+constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+}
+
+SignalForwarder::SignalForwarder() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : kForwardedSignals) sigaddset(&set, s);
+  ::sigprocmask(SIG_BLOCK, &set, &old_);
+  fd_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+}
+
+SignalForwarder::~SignalForwarder() {
+  fd_.reset();
+  ::sigprocmask(SIG_SETMASK, &old_, nullptr);
+}
+
+void SignalForwarder::forward_to(int pidfd) {
+  struct signalfd_siginfo si;
+  while (::read(fd_.get(), &si, sizeof(si)) == sizeof(si))
+    (void)sys::pidfd_kill(pidfd, static_cast<int>(si.ssi_signo));
+}
+
+}  // namespace cordon::isolate
