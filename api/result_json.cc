@@ -1,5 +1,7 @@
 #include "api/result_json.h"
 
+#include <string.h>
+
 #include <nlohmann/json.hpp>
 
 #include "plan/id_range.h"
@@ -82,7 +84,45 @@ json limits(const spec::Limits& l) {
   };
 }
 
+json seccomp(const engine::RunResult& r) {
+  const auto& c = r.spec.seccomp;
+  json j = {{"profile", spec::to_string(c.kind)},
+            {"file", c.kind == spec::SeccompChoice::Kind::kFile ? json(c.path) : json(nullptr)},
+            {"loaded", r.plan.seccomp.has_value()},
+            {"report", r.spec.seccomp_report}};
+  if (r.plan.seccomp) {
+    j["skipped"] = r.plan.seccomp->skipped;
+    j["architectures"] = {"x86_64"};  // x32 and the i386 entry (int 0x80) are killed
+  }
+  if (r.spec.seccomp_report) {
+    json denied = json::array();
+    for (const auto& d : r.seccomp_denials)
+      denied.push_back({{"syscall", d.syscall}, {"errno", errno_name(d.err)}, {"count", d.count}});
+    j["denied"] = denied;
+    j["report_error"] =
+        r.seccomp_report_error ? json(r.seccomp_report_error->to_string()) : json(nullptr);
+  }
+  return j;
+}
+
 }  // namespace
+
+std::string errno_name(int err) {
+  const char* name = ::strerrorname_np(err);
+  return name != nullptr ? std::string(name) : std::to_string(err);
+}
+
+std::string denial_summary(const engine::RunResult& r) {
+  std::string s = "seccomp denied:";
+  if (r.seccomp_denials.empty()) s += " nothing";
+  for (size_t i = 0; i < r.seccomp_denials.size(); ++i) {
+    const auto& d = r.seccomp_denials[i];
+    s += (i ? ", " : " ") + d.syscall + " " + errno_name(d.err) + " x" + std::to_string(d.count);
+  }
+  if (r.seccomp_report_error)
+    s += " (report cut short: " + r.seccomp_report_error->to_string() + ")";
+  return s;
+}
 
 std::string result_to_json(const engine::RunResult& r) {
   json j;
@@ -107,6 +147,7 @@ std::string result_to_json(const engine::RunResult& r) {
                     {"source", r.id_fallback ? "fallback" : "subid"}};
   }
   j["namespaces"] = r.plan.namespaces;
+  j["seccomp"] = seccomp(r);
   j["accounting"] = {{"wall_time_ms", static_cast<double>(r.wall_ns) / 1e6},
                      {"cpu_user_ms", static_cast<double>(r.cpu_user_ns) / 1e6},
                      {"cpu_system_ms", static_cast<double>(r.cpu_system_ns) / 1e6},

@@ -10,4 +10,10 @@ namespace cordon::api {
 
 std::string result_to_json(const engine::RunResult& r);
 
+// "EPERM" for 1; the number as text for one without a name.
+std::string errno_name(int err);
+
+// "seccomp denied: socket EPERM x2, clone3 ENOSYS x1" (--seccomp-report on stderr).
+std::string denial_summary(const engine::RunResult& r);
+
 }  // namespace cordon::api

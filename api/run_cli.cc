@@ -93,6 +93,13 @@ Limits (each has a default, so that no sandbox can take the host down):
   --no-cgroup           no cgroup: no memory, pids or CPU limit (explicit opt-out,
                         recorded in the result; --time and --output-limit still hold)
 
+Syscall filter (docs/seccomp.md):
+  --seccomp PROFILE     default (an allowlist), strict (pure computation), unconfined
+                        (no filter: an explicit opt-in, recorded in the result), or the
+                        path of an OCI seccomp JSON profile (as Docker and podman use)
+  --seccomp-report      count the syscalls the filter denied and print them on stderr
+                        (and in the JSON result)
+
 Output:
   --json                after the command ends, print the result as one JSON object
                         on stdout
@@ -135,8 +142,8 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
       o.help = true;
       return o;
     }
-    bool is_switch =
-        name == "--json" || name == "-v" || name == "--verbose" || name == "--no-cgroup";
+    bool is_switch = name == "--json" || name == "-v" || name == "--verbose" ||
+                     name == "--no-cgroup" || name == "--seccomp-report";
     if (is_switch && inline_value) return usage(arg, "takes no value");
     if (name == "--json") {
       o.json = true;
@@ -144,6 +151,16 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
       o.verbose = true;
     } else if (name == "--no-cgroup") {
       o.spec.no_cgroup = true;
+    } else if (name == "--seccomp-report") {
+      o.spec.seccomp_report = true;
+    } else if (name == "--seccomp") {
+      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
+      auto choice = spec::parse_seccomp_choice(v);
+      if (!choice.ok()) return usage(name, choice.error().to_string());
+      o.spec.seccomp = std::move(choice).value();
+      // A relative profile path is the caller's, like a --bind source.
+      if (o.spec.seccomp.kind == spec::SeccompChoice::Kind::kFile && v[0] != '/')
+        o.spec.seccomp.path = (cwd == "/" ? "" : cwd) + "/" + v;
     } else if (name == "--rootfs") {
       ASSIGN_OR_RETURN(o.spec.rootfs, value(name, &inline_value));
     } else if (name == "--disk") {

@@ -54,6 +54,8 @@ int cmd_run(const std::vector<std::string>& args) {
 
   cordon::engine::RunResult r = cordon::engine::run(opts->spec, caller);
   if (r.error) cordon::log(cordon::LogLevel::kError, r.error->to_string());
+  if (r.spec.seccomp_report && r.plan.seccomp)
+    cordon::log(cordon::LogLevel::kWarn, cordon::api::denial_summary(r));
   if (opts->json || !opts->result_file.empty()) {
     std::string j = cordon::api::result_to_json(r);
     if (opts->json) {

@@ -65,7 +65,9 @@ RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
   }
   auto prepared = backend::prepare(std::move(spec), caller);
   if (!prepared.ok()) {
-    r.failure = Failure::kInput;
+    // A host path that is missing or unreadable fails with its errno; a profile that
+    // does not parse or compile is bad input of the usage kind.
+    r.failure = prepared.error().err != 0 ? Failure::kInput : Failure::kInvalid;
     r.error = prepared.error();
     return r;
   }
@@ -100,6 +102,9 @@ RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
   r.cpu_system_ns = cgroup ? ex->usage.cpu_system_ns : ex->outcome.cpu_system_ns;
   r.oom_kills = ex->usage.oom_kills;
   r.output_bytes = ex->outcome.output_bytes;
+  for (const auto& d : ex->outcome.seccomp_denials)
+    r.seccomp_denials.push_back({d.name, d.err, d.count});
+  if (!ex->outcome.seccomp_error.step.empty()) r.seccomp_report_error = ex->outcome.seccomp_error;
   using Kind = isolate::Outcome::Kind;
   const isolate::Outcome& o = ex->outcome;
   // A limit the supervisor enforced explains the end before anything else does.

@@ -47,8 +47,16 @@ struct RunResult {
   uint64_t cpu_system_ns = 0;
   uint64_t oom_kills = 0;
   uint64_t output_bytes = 0;
-  spec::SandboxSpec spec;  // as applied (canonical host paths)
-  plan::LaunchPlan plan;   // what was applied
+  // --seccomp-report: each (syscall, errno) the filter denied, most frequent first.
+  struct Denial {
+    std::string syscall;
+    int err = 0;
+    uint64_t count = 0;
+  };
+  std::vector<Denial> seccomp_denials;
+  std::optional<Error> seccomp_report_error;  // the report broke off early
+  spec::SandboxSpec spec;                     // as applied (canonical host paths)
+  plan::LaunchPlan plan;                      // what was applied
 
   // The status `cordon run` exits with.
   int exit_status() const;

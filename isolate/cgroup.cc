@@ -95,7 +95,9 @@ Status sweep_stale_groups(const CgroupRequest& req, CgroupMode mode,
   return {};
 }
 
-std::unique_ptr<Cgroup> no_cgroup() { return std::make_unique<NoCgroup>(); }
+std::unique_ptr<Cgroup> no_cgroup() {
+  return std::make_unique<NoCgroup>();
+}
 
 Result<std::unique_ptr<Cgroup>> create_cgroup(const CgroupRequest& request, CgroupMode mode) {
   return mode == CgroupMode::kV2 ? create_cgroup_v2(request) : create_cgroup_v1(request);

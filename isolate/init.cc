@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "isolate/exec.h"
+#include "isolate/seccomp.h"
 #include "isolate/sync.h"
 #include "sys/process.h"
 
@@ -24,6 +25,15 @@ sigset_t forwarded_set() {
   sigemptyset(&set);
   for (int s : kForwarded) sigaddset(&set, s);
   return set;
+}
+
+// Loads the filter; in report mode hands the listener to the supervisor, which answers
+// every denied call from then on, and closes our copy.
+Status load_seccomp(const plan::SeccompProgram& program, int sync_fd) {
+  UniqueFd listener;
+  TRY(load_filter(program, &listener));
+  if (listener.valid()) TRY(send_phase(sync_fd, Phase::kSeccompListener, {listener.get()}));
+  return {};
 }
 
 }  // namespace
@@ -46,7 +56,15 @@ int run_init(const plan::LaunchPlan& plan, int sync_fd) noexcept {
   }
   if (pid == 0) {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    // [seccomp] the filter is loaded here, the last step before exec (issue 4).
+    // The filter is the last step before exec: nothing of cordon's own runs under it but
+    // the PATH search and, in report mode, the hand-off of its listener.
+    if (plan.seccomp) {
+      Status st = load_seccomp(*plan.seccomp, sync_fd);
+      if (!st.ok()) {
+        send_error(sync_fd, Phase::kSetupError, st.error());
+        ::_exit(125);
+      }
+    }
     Error e = exec_command(plan.argv, plan.envp);
     send_error(sync_fd, Phase::kExecError, e);
     ::_exit(exec_failure_status(e.err));

@@ -7,6 +7,8 @@
 #include <climits>
 #include <cstdlib>
 
+#include "sys/fs.h"
+
 namespace cordon::isolate {
 namespace {
 
@@ -32,6 +34,17 @@ Status resolve_host_paths(spec::SandboxSpec* spec) {
     if (::access(src.c_str(), R_OK) != 0) return sys_error("bind source", b.source);
     if (b.writable && ::access(src.c_str(), W_OK) != 0) return sys_error("bind source", b.source);
     b.source = src;
+  }
+  if (spec->seccomp.kind == spec::SeccompChoice::Kind::kFile) {
+    // Read once, here: the profile that is compiled is the one that was checked.
+    auto text = sys::read_small_file(spec->seccomp.path, spec::kMaxProfileBytes);
+    if (!text.ok()) {
+      Error e = std::move(text).error();
+      e.step = "seccomp profile";
+      if (e.err == 0) e.detail = "larger than 1 MiB";
+      return e;
+    }
+    ASSIGN_OR_RETURN(spec->seccomp.profile, spec::parse_oci_profile(*text));
   }
   for (auto& io : spec->limits.io) {
     struct stat st;

@@ -1,7 +1,7 @@
 // Host-side checks of what a spec names on the host, before anything is created: the
 // image exists and is a directory, every bind source exists and is readable, every io
-// limit names a block device. Paths are made canonical so that the child binds exactly
-// what was checked.
+// limit names a block device, a seccomp profile file reads and parses. Paths are made canonical so
+// that the child binds exactly what was checked.
 #pragma once
 
 #include "base/result.h"

@@ -9,6 +9,7 @@
 
 #include "isolate/exec.h"
 #include "isolate/output.h"
+#include "isolate/seccomp.h"
 #include "isolate/sync.h"
 #include "sys/process.h"
 
@@ -45,6 +46,7 @@ void record(const SyncMsg& m, Outcome* out) {
       out->code = m.code;
       break;
     case Phase::kMapsWritten:
+    case Phase::kSeccompListener:  // handled by Supervision::on_sync
       break;
   }
 }
@@ -60,27 +62,33 @@ class Supervision {
         signals_(signals),
         pump_(std::move(sb.stdout_read), std::move(sb.stderr_read), o.stdout_dest, o.stderr_dest,
               limits.output_bytes),
+        seccomp_(o.seccomp),
         wall_deadline_(o.start_ns + limits.wall_ns) {}
 
   Result<Outcome> run() {
     bool sync_open = true;
     while (sync_open || pump_.open()) {
-      struct pollfd pfd[4] = {{sync_open ? sb_.sync_fd() : -1, POLLIN, 0},
+      struct pollfd pfd[5] = {{sync_open ? sb_.sync_fd() : -1, POLLIN, 0},
                               {pump_.out_fd(), POLLIN, 0},
                               {pump_.err_fd(), POLLIN, 0},
-                              {signals_.fd(), POLLIN, 0}};
-      int n = ::poll(pfd, 4, timeout_ms());
+                              {signals_.fd(), POLLIN, 0},
+                              {reporter_ ? reporter_->fd() : -1, POLLIN, 0}};
+      int n = ::poll(pfd, 5, timeout_ms());
       if (n < 0 && errno != EINTR) return sys_error("poll");
       if (n > 0) {
         if (pfd[3].revents & POLLIN) signals_.forward_to(sb_.pidfd());
+        // A denied call waits for its answer: serve the listener first.
+        if (pfd[4].revents & POLLIN) answer_denied_call();
+        if (pfd[4].revents & (POLLHUP | POLLERR)) close_reporter();
         for (int i : {1, 2}) {
           if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) TRY(pump_.pump(pfd[i].fd));
         }
         if (pump_.over_limit()) hit(LimitHit::kOutput);
         if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-          auto m = recv_phase(sb_.sync_fd());
+          std::vector<UniqueFd> fds;
+          auto m = recv_phase(sb_.sync_fd(), &fds);
           if (m.ok()) {
-            record(*m, &out_);
+            on_sync(*m, std::move(fds));
           } else {
             sync_open = false;  // EOF: PID 1 and everyone who held the socket are gone
           }
@@ -95,6 +103,7 @@ class Supervision {
       out_.kind = Outcome::Kind::kKilled;
       out_.code = pid1.signaled ? pid1.code : 0;
     }
+    close_reporter();
     out_.output_bytes = pump_.bytes();
     out_.cpu_user_ns = pid1.user_ns;
     out_.cpu_system_ns = pid1.system_ns;
@@ -126,6 +135,33 @@ class Supervision {
     }
   }
 
+  void on_sync(const SyncMsg& m, std::vector<UniqueFd> fds) {
+    if (m.phase != Phase::kSeccompListener) return record(m, &out_);
+    if (fds.size() != 1 || seccomp_ == nullptr || reporter_) return;
+    auto r = SeccompReporter::create(std::move(fds[0]), *seccomp_);
+    if (r.ok()) {
+      reporter_.emplace(std::move(r).value());
+    } else {
+      out_.seccomp_error = std::move(r).error();  // the listener closes: calls get ENOSYS
+    }
+  }
+
+  void answer_denied_call() {
+    auto st = reporter_->handle_one();
+    if (!st.ok()) {
+      // Never leave the listener unserved: closing it makes the kernel fail further
+      // notified calls instead of blocking them.
+      out_.seccomp_error = std::move(st).error();
+      close_reporter();
+    }
+  }
+
+  void close_reporter() {
+    if (!reporter_) return;
+    out_.seccomp_denials = reporter_->denials();
+    reporter_.reset();
+  }
+
   int timeout_ms() const {
     if (out_.limit != LimitHit::kNone) return 100;  // only waiting for the end now
     uint64_t now = monotonic_ns();
@@ -140,6 +176,8 @@ class Supervision {
   const spec::Limits& limits_;
   SignalForwarder& signals_;
   OutputPump pump_;
+  const plan::SeccompProgram* seccomp_;
+  std::optional<SeccompReporter> reporter_;
   Outcome out_;
   uint64_t wall_deadline_;
   uint64_t next_cpu_check_ = 0;

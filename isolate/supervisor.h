@@ -9,6 +9,7 @@
 #include "base/result.h"
 #include "isolate/cgroup.h"
 #include "isolate/launcher.h"
+#include "isolate/seccomp.h"
 #include "isolate/signals.h"
 #include "spec/spec.h"
 
@@ -34,12 +35,15 @@ struct Outcome {
   uint64_t cpu_user_ns = 0;
   uint64_t cpu_system_ns = 0;
   Error kill_error;  // a failure while killing at a limit (the sandbox still ends: PID 1 is killed)
+  std::vector<SyscallDenial> seccomp_denials;  // --seccomp-report
+  Error seccomp_error;  // the report broke off (denials counted until then are kept)
 };
 
 struct SuperviseOptions {
   int stdout_dest = 1;  // where the sandbox's output goes
   int stderr_dest = 2;
   uint64_t start_ns = 0;  // CLOCK_MONOTONIC at the start, for the wall-time limit
+  const plan::SeccompProgram* seccomp = nullptr;  // the filter, for --seccomp-report
 };
 
 // signals: made at the start of the run (see signals.h); forwarded to PID 1 from here on.

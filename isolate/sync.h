@@ -5,6 +5,7 @@
 //   parent -> child   kMapsWritten   (+ the detached host trees of the mount plan, in order)
 //   child  -> parent  kSetupError    a setup step failed; the child exits
 //   child  -> parent  kExecError     execve of the command failed (not found, not executable)
+//   child  -> parent  kSeccompListener  (--seccomp-report) the filter's notification fd
 //   init   -> parent  kExited        the command ended: exit code or signal
 // The socket is close-on-exec, so the command itself never holds it.
 #pragma once
@@ -23,6 +24,7 @@ enum class Phase : uint32_t {
   kSetupError = 2,
   kExecError = 3,
   kExited = 4,
+  kSeccompListener = 5,
 };
 
 struct SyncMsg {

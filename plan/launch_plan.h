@@ -5,10 +5,12 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "plan/mount_plan.h"
+#include "plan/seccomp_policy.h"
 #include "spec/spec.h"
 
 namespace cordon::plan {
@@ -39,6 +41,9 @@ struct LaunchPlan {
   spec::Limits limits;  // what the supervisor enforces (time, output) and the cgroup gets
   std::string cgroup_parent;
   bool no_cgroup = false;
+  // The compiled filter, loaded by the command's process as the last step before exec;
+  // nullopt only for --seccomp unconfined.
+  std::optional<SeccompProgram> seccomp;
 };
 
 // RLIMIT_NOFILE and RLIMIT_FSIZE from the limits, and RLIMIT_CORE 0: no core dumps.

@@ -93,6 +93,10 @@ Status validate(const SandboxSpec& spec) {
   if (spec.disk_bytes < kMinDiskBytes) return invalid("disk", "must be at least 1M");
   if (!spec.cgroup_parent.empty() && !is_clean_absolute_path(spec.cgroup_parent))
     return invalid("cgroup-parent", "'" + spec.cgroup_parent + "' must be a clean absolute path");
+  if (spec.seccomp_report && spec.seccomp.kind == SeccompChoice::Kind::kUnconfined)
+    return invalid("seccomp-report", "there is nothing to report without a filter");
+  if (spec.seccomp.kind == SeccompChoice::Kind::kFile && spec.seccomp.path.empty())
+    return invalid("seccomp", "a profile file needs a path");
   if (spec.no_cgroup && spec.limits.cpu_time_ns != 0)
     return invalid("cpu-time", "is measured by the cgroup: it cannot go with --no-cgroup");
   if (spec.no_cgroup && !spec.cgroup_parent.empty())

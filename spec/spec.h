@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "spec/seccomp_profile.h"
 
 namespace cordon::spec {
 
@@ -95,6 +96,10 @@ struct SandboxSpec {
   // Explicit opt-out of cgroup limits (--no-cgroup): no memory, pids or CPU bound. A
   // weaker setting, recorded in the result; for trusted work and for measuring.
   bool no_cgroup = false;
+  // The syscall filter: the default allowlist unless said otherwise. kUnconfined is an
+  // explicit opt-in, recorded in the result.
+  SeccompChoice seccomp;
+  bool seccomp_report = false;  // count the denied syscalls (docs/seccomp.md)
 };
 
 // Pure checks of every field: shape, size, ranges. No filesystem access.

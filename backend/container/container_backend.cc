@@ -5,14 +5,46 @@
 #include "isolate/preflight.h"
 #include "plan/cgroup_plan.h"
 #include "sys/ns.h"
+#include "sys/seccomp.h"
 
 namespace cordon::backend {
+
+namespace {
+
+// The filter of the spec's choice, compiled before the clone: the child only loads bytes.
+Result<std::optional<plan::SeccompProgram>> compile_seccomp(const spec::SandboxSpec& spec) {
+  using Kind = spec::SeccompChoice::Kind;
+  plan::SeccompPolicy policy;
+  switch (spec.seccomp.kind) {
+    case Kind::kUnconfined:
+      return std::optional<plan::SeccompProgram>();
+    case Kind::kDefault:
+      policy = plan::default_policy();
+      break;
+    case Kind::kStrict:
+      policy = plan::strict_policy();
+      break;
+    case Kind::kFile: {
+      // minKernel in a profile is compared with the running kernel.
+      ASSIGN_OR_RETURN(std::string release, sys::kernel_release());
+      ASSIGN_OR_RETURN(plan::ProfileContext ctx, plan::profile_context_for_kernel(release));
+      ASSIGN_OR_RETURN(policy, plan::policy_from_profile(*spec.seccomp.profile, ctx));
+      break;
+    }
+  }
+  ASSIGN_OR_RETURN(plan::SeccompProgram program,
+                   plan::compile(policy, plan::CompileOptions{spec.seccomp_report}));
+  return std::optional<plan::SeccompProgram>(std::move(program));
+}
+
+}  // namespace
 
 Result<Prepared> prepare(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
   TRY(spec::validate(spec));
   TRY(isolate::resolve_host_paths(&spec));
   Prepared p;
   p.plan = plan::compile(spec, caller, sys::kernel_has_ns("time"));
+  ASSIGN_OR_RETURN(p.plan.seccomp, compile_seccomp(spec));
   p.spec = std::move(spec);
   return p;
 }
@@ -37,17 +69,17 @@ Result<Execution> run(const Prepared& prepared) {
     ASSIGN_OR_RETURN(isolate::CgroupMode mode, isolate::detect_cgroup_mode("/sys/fs/cgroup"));
     isolate::CgroupRequest request{plan::cgroup_name(slot.uid_base()), plan.cgroup_parent,
                                    plan.limits};
-    TRY(isolate::sweep_stale_groups(request, mode, [&](uint64_t base) {
-      return isolate::slot_is_free(slots, base);
-    }));
+    TRY(isolate::sweep_stale_groups(
+        request, mode, [&](uint64_t base) { return isolate::slot_is_free(slots, base); }));
     ASSIGN_OR_RETURN(cgroup, isolate::create_cgroup(request, mode));
   }
   ex.cgroup_mode = cgroup->mode();
   ex.cgroup_paths = cgroup->paths();
   {
     ASSIGN_OR_RETURN(isolate::Sandbox sandbox, isolate::launch(plan, slot, *cgroup));
-    ASSIGN_OR_RETURN(ex.outcome,
-                     isolate::supervise(sandbox, *cgroup, plan.limits, signals, {1, 2, ex.start_ns}));
+    ASSIGN_OR_RETURN(ex.outcome, isolate::supervise(
+                                     sandbox, *cgroup, plan.limits, signals,
+                                     {1, 2, ex.start_ns, plan.seccomp ? &*plan.seccomp : nullptr}));
   }
   // Accounting is read before the group goes; then nothing of the sandbox is left.
   ASSIGN_OR_RETURN(ex.usage, cgroup->usage());

@@ -57,7 +57,7 @@ TEST(IdSlot, ConcurrentTakersGetDistinctSlotsUntilNoneIsLeft) {
     kids.push_back(p);
   }
   ::close(go[0]);
-  ::close(go[1]);  // EOF releases every waiting taker together
+  ::close(go[1]);      // EOF releases every waiting taker together
   ::close(pipefd[1]);  // a taker that dies without a word is an EOF, not a hang
   std::optional<Reaper> reaper;
   reaper.emplace(&kids);

@@ -180,7 +180,8 @@ TEST_F(Limits, ForkBombStopsAtPidsLimitAndHostStaysResponsive) {
 // measured in the test's own parent cgroup, which every page of the sandbox was charged
 // to (other tests running at the same time move the host's totals).
 TEST_F(Limits, MemoryBombEndsWithOomInsideItsLimit) {
-  std::string usage_file = parent_.dirs()[0] + (is_v2() ? "/memory.current" : "/memory.usage_in_bytes");
+  std::string usage_file =
+      parent_.dirs()[0] + (is_v2() ? "/memory.current" : "/memory.usage_in_bytes");
   uint64_t before = std::stoull("0" + read_file(usage_file));
   nlohmann::json j;
   RunOut r = run({"--memory", "64M", "--", "python3", "-c",
