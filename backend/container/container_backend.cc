@@ -4,6 +4,7 @@
 #include "isolate/launcher.h"
 #include "isolate/preflight.h"
 #include "plan/cgroup_plan.h"
+#include "plan/seccomp_builtin.h"
 #include "sys/ns.h"
 #include "sys/seccomp.h"
 
@@ -19,11 +20,9 @@ Result<std::optional<plan::SeccompProgram>> compile_seccomp(const spec::SandboxS
     case Kind::kUnconfined:
       return std::optional<plan::SeccompProgram>();
     case Kind::kDefault:
-      policy = plan::default_policy();
-      break;
     case Kind::kStrict:
-      policy = plan::strict_policy();
-      break;
+      // Compiled at build time (plan/seccomp_builtin.h).
+      return plan::builtin_seccomp(spec::to_string(spec.seccomp.kind), spec.seccomp_report);
     case Kind::kFile: {
       // minKernel in a profile is compared with the running kernel.
       ASSIGN_OR_RETURN(std::string release, sys::kernel_release());

@@ -2,6 +2,7 @@
 // programs, checked by running them on calls with plan::run_filter (the kernel's
 // semantics, without loading anything).
 #include "plan/seccomp_policy.h"
+#include "plan/seccomp_builtin.h"
 
 #include <gtest/gtest.h>
 #include <linux/audit.h>
@@ -486,6 +487,36 @@ TEST(SeccompNames, Resolve) {
   EXPECT_EQ(syscall_name(462), "mseal");
   EXPECT_EQ(syscall_name(100000), "syscall_100000");
   EXPECT_EQ(syscall_name(-5), "syscall_-5");
+}
+
+}  // namespace
+}  // namespace cordon::plan
+
+namespace cordon::plan {
+namespace {
+
+// The table compiled at build time is what compiling now gives: it cannot go stale.
+TEST(SeccompBuiltin, MatchesAFreshCompile) {
+  for (const auto& policy : {default_policy(), strict_policy()}) {
+    for (bool report : {false, true}) {
+      auto fresh = compile(policy, CompileOptions{report});
+      ASSERT_TRUE(fresh.ok()) << fresh.error().to_string();
+      auto built = builtin_seccomp(policy.name, report);
+      ASSERT_TRUE(built.has_value()) << policy.name;
+      ASSERT_EQ(built->filter.size(), fresh->filter.size()) << policy.name << " " << report;
+      for (size_t i = 0; i < built->filter.size(); ++i) {
+        EXPECT_EQ(built->filter[i].code, fresh->filter[i].code) << i;
+        EXPECT_EQ(built->filter[i].jt, fresh->filter[i].jt) << i;
+        EXPECT_EQ(built->filter[i].jf, fresh->filter[i].jf) << i;
+        EXPECT_EQ(built->filter[i].k, fresh->filter[i].k) << i;
+      }
+      EXPECT_EQ(built->answers.size(), fresh->answers.size());
+      EXPECT_EQ(built->report, fresh->report);
+      EXPECT_EQ(built->policy, fresh->policy);
+      EXPECT_EQ(built->skipped, fresh->skipped);
+    }
+  }
+  EXPECT_FALSE(builtin_seccomp("file", false).has_value());
 }
 
 }  // namespace
