@@ -4,6 +4,7 @@
 #include <linux/magic.h>
 #include <signal.h>
 #include <sys/statfs.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <map>
@@ -31,7 +32,7 @@ class NoCgroup final : public Cgroup {
  public:
   CgroupMode mode() const override { return CgroupMode::kNone; }
   int clone_fd() const override { return -1; }
-  Status add(pid_t) override { return {}; }
+  std::vector<int> join_fds() const override { return {}; }
   Result<uint64_t> cpu_usage_ns() override { return uint64_t{0}; }
   Result<CgroupUsage> usage() override { return CgroupUsage{}; }
   Status kill_all() override { return {}; }
@@ -76,21 +77,26 @@ Status sweep_stale_groups(const CgroupRequest& req, CgroupMode mode,
                           const std::function<bool(uint64_t)>& slot_is_free) {
   if (mode == CgroupMode::kNone) return {};
   ASSIGN_OR_RETURN(std::vector<std::string> dirs, parent_dirs(req, mode));
-  for (const auto& parent : dirs) {
-    DIR* d = ::opendir(parent.c_str());
-    if (d == nullptr) continue;  // a missing hierarchy is create_cgroup()'s error to report
-    std::vector<std::string> stale;
-    while (struct dirent* e = ::readdir(d)) {
-      std::string_view name = e->d_name;
-      if (name.rfind("cordon-", 0) != 0 || name == req.name) continue;
-      uint64_t base = 0;
-      std::string_view digits = name.substr(7);
-      auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), base);
-      if (ec != std::errc() || p != digits.data() + digits.size()) continue;
-      if (slot_is_free(base)) stale.push_back(parent + "/" + std::string(name));
+  // The names are listed in one hierarchy (the memory one on v1, which a group joins
+  // first) and removed from all: one readdir per start, not one per hierarchy.
+  DIR* d = ::opendir(dirs[0].c_str());
+  if (d == nullptr) return {};  // a missing hierarchy is create_cgroup()'s error to report
+  std::vector<std::string> stale;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name.rfind("cordon-", 0) != 0 || name == req.name) continue;
+    uint64_t base = 0;
+    std::string_view digits = name.substr(7);
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), base);
+    if (ec != std::errc() || p != digits.data() + digits.size()) continue;
+    if (slot_is_free(base)) stale.emplace_back(name);
+  }
+  ::closedir(d);
+  for (const auto& name : stale) {
+    for (const auto& parent : dirs) {
+      std::string dir = parent + "/" + name;
+      if (::access(dir.c_str(), F_OK) == 0) TRY(remove_stale(dir));
     }
-    ::closedir(d);
-    for (const auto& s : stale) TRY(remove_stale(s));
   }
   return {};
 }

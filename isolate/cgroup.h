@@ -31,8 +31,12 @@ class Cgroup {
   virtual CgroupMode mode() const = 0;
   // v2: a directory fd for clone3's CLONE_INTO_CGROUP; v1: -1.
   virtual int clone_fd() const = 0;
-  // v1: place pid in every controller's group. v2: nothing to do (it was cloned in).
-  virtual Status add(pid_t pid) = 0;
+  // v1: write-only fds of each group's "tasks" file, opened by the supervisor, into which
+  // the child writes "0" to join its groups itself, before it does anything else. Moving
+  // one's own thread skips the kernel's global threadgroup lock, whose write side waits
+  // for an RCU grace period (1-20 ms here) when a supervisor writes another PID into
+  // cgroup.procs. v2: none (the child is cloned in).
+  virtual std::vector<int> join_fds() const = 0;
   // CPU time used so far by everything in the group, for --cpu-time.
   virtual Result<uint64_t> cpu_usage_ns() = 0;
   virtual Result<CgroupUsage> usage() = 0;

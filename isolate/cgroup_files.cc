@@ -38,8 +38,9 @@ Result<std::vector<pid_t>> read_pids(const std::string& path) {
 }
 
 Status apply_writes(const std::vector<plan::CgroupWrite>& writes,
-                    const std::function<std::string(const std::string&)>& dir_of) {
+                    const std::function<std::string(const std::string&)>& dir_of, bool new_group) {
   for (const auto& w : writes) {
+    if (new_group && w.kernel_default) continue;
     std::string path = dir_of(w.controller) + "/" + w.file;
     auto st = sys::write_file(path, w.value);
     if (!st.ok()) {

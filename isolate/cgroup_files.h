@@ -18,9 +18,10 @@ Result<uint64_t> read_u64(const std::string& path);
 Result<uint64_t> read_key(const std::string& path, const std::string& key);
 // The PIDs listed in a cgroup.procs file.
 Result<std::vector<pid_t>> read_pids(const std::string& path);
-// Applies writes into dir_of(controller)/file; optional files that do not exist are skipped.
+// Applies writes into dir_of(controller)/file; optional files that do not exist are
+// skipped, and so are kernel defaults when the group is new.
 Status apply_writes(const std::vector<plan::CgroupWrite>& writes,
-                    const std::function<std::string(const std::string&)>& dir_of);
+                    const std::function<std::string(const std::string&)>& dir_of, bool new_group);
 // Polls cond every 1 ms (then 10 ms) for up to timeout_ms.
 bool poll_until(int timeout_ms, const std::function<bool()>& cond);
 // rmdir, retrying while the kernel still frees the last members (EBUSY).

@@ -26,10 +26,10 @@ class CgroupV1 final : public Cgroup {
   CgroupMode mode() const override { return CgroupMode::kV1; }
   int clone_fd() const override { return -1; }
 
-  Status add(pid_t pid) override {
-    for (const auto& dir : unique_dirs_)
-      TRY(sys::write_file(dir + "/cgroup.procs", std::to_string(pid)));
-    return {};
+  std::vector<int> join_fds() const override {
+    std::vector<int> fds;
+    for (const auto& fd : tasks_) fds.push_back(fd.get());
+    return fds;
   }
 
   Result<uint64_t> cpu_usage_ns() override { return read_u64(dir("cpuacct") + "/cpuacct.usage"); }
@@ -70,6 +70,7 @@ class CgroupV1 final : public Cgroup {
 
   Status remove() override {
     if (removed_) return {};
+    tasks_.clear();
     for (const auto& d : unique_dirs_) TRY(remove_group_dir(d));
     removed_ = true;
     return {};
@@ -94,9 +95,15 @@ class CgroupV1 final : public Cgroup {
     ASSIGN_OR_RETURN(bool created, sys::make_dir(d, 0755));
     dirs_[controller] = d;
     unique_dirs_.push_back(d);
-    (void)created;  // an existing group is a crashed holder's: kill_all() empties it below
+    // An existing group is a crashed holder's: kill_all() empties it, and every limit is
+    // written again.
+    all_new_ = all_new_ && created;
+    ASSIGN_OR_RETURN(UniqueFd tasks, sys::open_path(d + "/tasks", O_WRONLY));
+    tasks_.push_back(std::move(tasks));
     return {};
   }
+
+  bool all_new() const { return all_new_; }
 
   std::string dir(const std::string& controller) const {
     auto it = dirs_.find(controller);
@@ -106,6 +113,8 @@ class CgroupV1 final : public Cgroup {
  private:
   std::map<std::string, std::string> dirs_;
   std::vector<std::string> unique_dirs_;
+  std::vector<UniqueFd> tasks_;  // one per unique dir, for join_fds()
+  bool all_new_ = true;
   bool removed_ = false;
 };
 
@@ -125,9 +134,10 @@ Result<std::unique_ptr<Cgroup>> create_cgroup_v1(const CgroupRequest& req) {
     TRY(cg->create_in(c, req.root, parent, req.name));
   }
   // A leftover group of the same name belonged to a crashed holder of this slot.
-  TRY(cg->kill_all());
-  TRY(apply_writes(plan::cgroup_writes_v1(req.limits),
-                   [&](const std::string& c) { return cg->dir(c); }));
+  if (!cg->all_new()) TRY(cg->kill_all());
+  TRY(apply_writes(
+      plan::cgroup_writes_v1(req.limits), [&](const std::string& c) { return cg->dir(c); },
+      cg->all_new()));
   return std::unique_ptr<Cgroup>(std::move(cg));
 }
 

@@ -24,7 +24,7 @@ class CgroupV2 final : public Cgroup {
   }
   CgroupMode mode() const override { return CgroupMode::kV2; }
   int clone_fd() const override { return fd_.get(); }
-  Status add(pid_t) override { return {}; }
+  std::vector<int> join_fds() const override { return {}; }
 
   Result<uint64_t> cpu_usage_ns() override {
     ASSIGN_OR_RETURN(uint64_t us, read_key(dir_ + "/cpu.stat", "usage_usec"));
@@ -130,8 +130,9 @@ Result<std::unique_ptr<Cgroup>> create_cgroup_v2(const CgroupRequest& req) {
   ASSIGN_OR_RETURN(bool created, sys::make_dir(cg->paths()[0], 0755));
   // A leftover group of the same name belonged to a crashed holder of this slot.
   if (!created) TRY(cg->kill_all());
-  TRY(apply_writes(plan::cgroup_writes_v2(req.limits),
-                   [&](const std::string&) { return cg->paths()[0]; }));
+  TRY(apply_writes(
+      plan::cgroup_writes_v2(req.limits), [&](const std::string&) { return cg->paths()[0]; },
+      created));
   TRY(cg->open());
   return std::unique_ptr<Cgroup>(std::move(cg));
 }

@@ -30,6 +30,13 @@ Error at(const char* step, Error e) {
 
 Status setup(const ChildArgs& a) {
   const plan::LaunchPlan& p = *a.plan;
+  // First of all, into the sandbox's cgroups (v1; on v2 we were cloned into it): nothing
+  // runs, and no memory is charged, outside the limits. The fds were opened by the
+  // supervisor, whose credentials the kernel checks.
+  for (int fd : *a.cgroup_join_fds) {
+    if (::write(fd, "0", 1) != 1) return sys_error("join cgroup", "tasks");
+    ::close(fd);
+  }
   // If the supervisor dies from here on, so do we (and, as PID 1, the whole sandbox).
   TRY(sys::set_parent_death_signal(SIGKILL));
   // Wait until the parent has written our ID maps; an EOF means it died first.

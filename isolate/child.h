@@ -2,6 +2,8 @@
 // the new namespaces. It never returns: it execs the command or exits.
 #pragma once
 
+#include <vector>
+
 #include "plan/launch_plan.h"
 
 namespace cordon::isolate {
@@ -12,6 +14,7 @@ struct ChildArgs {
   int keep_fd;    // the ID slot's lock: held until the sandbox's init exits
   int stdout_fd;  // write ends of the supervisor's output pipes
   int stderr_fd;
+  const std::vector<int>* cgroup_join_fds;  // v1: "tasks" files to write "0" into, first
 };
 
 [[noreturn]] void child_main(const ChildArgs& args) noexcept;

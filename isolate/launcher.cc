@@ -38,18 +38,18 @@ Result<Sandbox> launch(const plan::LaunchPlan& plan, const IdSlot& slot, Cgroup&
   ASSIGN_OR_RETURN(auto out, make_pipe());
   ASSIGN_OR_RETURN(auto err, make_pipe());
 
-  // On v2 the child is born inside its cgroup; on v1 it is placed below, before it may
-  // go on, so nothing of the sandbox ever runs outside its limits.
+  // On v2 the child is born inside its cgroup; on v1 its first act is to join its groups
+  // (child.cc), so nothing of the sandbox ever runs outside its limits.
+  const std::vector<int> join = cgroup.join_fds();
   ASSIGN_OR_RETURN(sys::CloneResult c, sys::clone3_fork(plan.clone_flags, cgroup.clone_fd()));
   if (c.pid == 0) {
     sync.first.reset();
-    child_main(
-        ChildArgs{&plan, sync.second.get(), slot.lock_fd(), out.second.get(), err.second.get()});
+    child_main(ChildArgs{&plan, sync.second.get(), slot.lock_fd(), out.second.get(),
+                         err.second.get(), &join});
   }
   Sandbox sb(c.pid, std::move(c.pidfd), std::move(sync.first));
   sb.stdout_read = std::move(out.first);
   sb.stderr_read = std::move(err.first);
-  TRY(cgroup.add(c.pid));
 
   // The child waits, unprivileged everywhere, until its IDs are mapped to the slot.
   TRY(sys::write_id_map(c.pid, "uid_map", plan::id_map_line(slot.uid_base())));

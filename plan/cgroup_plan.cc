@@ -37,10 +37,11 @@ std::vector<CgroupWrite> cgroup_writes_v1(const spec::Limits& l) {
       // then keeps the group out of swap as far as v1 can.
       {"memory", "memory.memsw.limit_in_bytes", std::to_string(memory_swap_total(l)), true},
       {"pids", "pids.max", std::to_string(l.pids)},
-      {"cpu", "cpu.cfs_period_us", std::to_string(kCpuPeriodUs)},
+      {"cpu", "cpu.cfs_period_us", std::to_string(kCpuPeriodUs), false, true},
       {"cpu", "cpu.cfs_quota_us", quota_us(l)},
       // v1 shares: 1024 is the default weight of 100.
-      {"cpu", "cpu.shares", std::to_string(std::max<uint64_t>(2, l.cpu_weight * 1024ull / 100))},
+      {"cpu", "cpu.shares", std::to_string(std::max<uint64_t>(2, l.cpu_weight * 1024ull / 100)),
+       false, l.cpu_weight == spec::kDefaultCpuWeight},
   };
   if (!l.memory_swap_bytes) w.push_back({"memory", "memory.swappiness", "0", true});
   for (const auto& io : l.io) {
