@@ -67,6 +67,28 @@ Status mirror_host(const MountStep& s, int host_root) {
   return bind_host(s, host_root);
 }
 
+// A staged entry: lstat, a mount point, one bind. The staged mount is read-only, nosuid
+// and nodev, and a plain bind keeps the flags of the mount it copies.
+Status bind_from_stage(const MountStep& s, int host_root) {
+  struct stat st;
+  if (::lstat(s.source.c_str(), &st) != 0) {
+    if (errno == ENOENT && s.optional) return {};
+    return sys_error("stat", s.host_path);
+  }
+  if (S_ISLNK(st.st_mode)) {
+    // resolv.conf and friends point elsewhere on the host: resolve them in the host's root.
+    MountStep host = s;
+    host.source = s.host_path;
+    return bind_host(host, host_root);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    TRY(sys::make_dirs(s.target, 0755));
+  } else {
+    TRY(sys::touch(s.target, 0644));
+  }
+  return sys::bind_mount(s.source, s.target, /*recursive=*/false);
+}
+
 Status apply_step(const MountStep& s, int host_root, const MountContext& ctx, size_t* next_tree) {
   constexpr unsigned long kNoSuidDev = MS_NOSUID | MS_NODEV;
   switch (s.op) {
@@ -76,6 +98,15 @@ Status apply_step(const MountStep& s, int host_root, const MountContext& ctx, si
       return bind_host(s, host_root);
     case MountOp::kMirrorHost:
       return mirror_host(s, host_root);
+    case MountOp::kStageHost: {
+      // Not recursive: the entries of the minimal /etc are files and plain directories.
+      ASSIGN_OR_RETURN(UniqueFd src, sys::open_in_root(host_root, s.source));
+      ASSIGN_OR_RETURN(UniqueFd tree, sys::open_tree_clone_fd(src.get(), /*recursive=*/false));
+      TRY(sys::mount_setattr(tree.get(), "", {bind_attrs(s), 0, -1}, /*recursive=*/false));
+      return sys::move_mount_fd(tree.get(), s.target);
+    }
+    case MountOp::kBindFromStage:
+      return bind_from_stage(s, host_root);
     case MountOp::kBindStaged:
       TRY(sys::bind_mount(s.source, s.target, /*recursive=*/false));
       return sys::mount_setattr(AT_FDCWD, s.target, {bind_attrs(s), 0, -1}, false);

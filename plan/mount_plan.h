@@ -26,23 +26,29 @@ namespace cordon::plan {
 inline constexpr const char* kStagingScratch = "/tmp";
 inline constexpr const char* kStagingNew = "/tmp/root";
 inline constexpr const char* kStagingLower = "/tmp/lower";
+inline constexpr const char* kStagingEtc = "/tmp/etc";  // the host's /etc, read-only
 
 enum class MountOp {
-  kTmpfs,        // tmpfs at target, options in data
-  kBindHost,     // a host path (source, absolute on the host) onto target; follows symlinks
-  kMirrorHost,   // like kBindHost, but a host symlink is recreated as a symlink
-  kBindStaged,   // a staging path (source) onto target
-  kProc,         // a fresh procfs at target
-  kDevpts,       // a private devpts instance at target
-  kMqueue,       // an mqueue fs at target
-  kMaskFile,     // /dev/null of the new root bound over target, when target exists
-  kMaskDir,      // an empty read-only tmpfs over target, when target exists
-  kReadOnly,     // target bound onto itself and made read-only, when target exists
-  kSymlink,      // a symlink at target pointing to source
-  kMkdir,        // a directory at target (mode, and owner inside when chown)
-  kAttachTree,   // a detached mount of source made by the parent, attached at target
-  kOverlay,      // overlay at target, options in data
-  kSetReadOnly,  // the mount at target made read-only, not recursively (the last step)
+  kTmpfs,          // tmpfs at target, options in data
+  kBindHost,       // a host path (source, absolute on the host) onto target; follows symlinks
+  kMirrorHost,     // like kBindHost, but a host symlink is recreated as a symlink
+  kStageHost,      // a host directory (source) bound read-only at a staging path (target),
+                   // whose entries kBindFromStage then binds one by one
+  kBindFromStage,  // a staged entry (source) onto target: a plain bind, which keeps the
+                   // staged mount's read-only flags; a symlink falls back to kBindHost
+                   // of host_path
+  kBindStaged,     // a staging path (source) onto target
+  kProc,           // a fresh procfs at target
+  kDevpts,         // a private devpts instance at target
+  kMqueue,         // an mqueue fs at target
+  kMaskFile,       // /dev/null of the new root bound over target, when target exists
+  kMaskDir,        // an empty read-only tmpfs over target, when target exists
+  kReadOnly,       // target bound onto itself and made read-only, when target exists
+  kSymlink,        // a symlink at target pointing to source
+  kMkdir,          // a directory at target (mode, and owner inside when chown)
+  kAttachTree,     // a detached mount of source made by the parent, attached at target
+  kOverlay,        // overlay at target, options in data
+  kSetReadOnly,    // the mount at target made read-only, not recursively (the last step)
 };
 
 struct MountStep {
@@ -50,12 +56,13 @@ struct MountStep {
   std::string source;
   std::string target;
   std::string data;
-  bool writable = false;   // binds: read-write instead of read-only
-  bool optional = false;   // host paths: skip when missing instead of failing
-  bool is_device = false;  // binds of device nodes: keep dev, drop noexec
-  uint32_t mode = 0755;    // kMkdir
-  bool chown = false;      // kMkdir: owned by the sandbox's uid/gid
-  bool idmap = false;      // kAttachTree: idmapped through the sandbox's user namespace
+  bool writable = false;       // binds: read-write instead of read-only
+  bool optional = false;       // host paths: skip when missing instead of failing
+  bool is_device = false;      // binds of device nodes: keep dev, drop noexec
+  uint32_t mode = 0755;        // kMkdir
+  bool chown = false;          // kMkdir: owned by the sandbox's uid/gid
+  bool idmap = false;          // kAttachTree: idmapped through the sandbox's user namespace
+  std::string host_path = {};  // kBindFromStage: the host path of the entry, for a symlink
 };
 
 struct MountPlan {

@@ -179,10 +179,17 @@ TEST(MountPlanHostView, MirrorsHostDirsOptionally) {
     EXPECT_FALSE(s.writable) << d;
     EXPECT_GT(i, root_tmpfs) << d;
   }
+  // The host's /etc is staged once, read-only, before any of its entries is bound.
+  long stage = first_index(p, op_at(MountOp::kStageHost, kStagingEtc));
+  ASSERT_GE(stage, 0);
+  EXPECT_EQ(p.steps[static_cast<size_t>(stage)].source, "/etc");
+  EXPECT_FALSE(p.steps[static_cast<size_t>(stage)].writable);
   for (const auto& e : host_view_etc()) {
-    long i = first_index(p, op_at(MountOp::kBindHost, kNew + "/etc/" + e));
+    long i = first_index(p, op_at(MountOp::kBindFromStage, kNew + "/etc/" + e));
     ASSERT_GE(i, 0) << e;
-    EXPECT_EQ(p.steps[static_cast<size_t>(i)].source, "/etc/" + e);
+    EXPECT_GT(i, stage) << e;
+    EXPECT_EQ(p.steps[static_cast<size_t>(i)].source, std::string(kStagingEtc) + "/" + e);
+    EXPECT_EQ(p.steps[static_cast<size_t>(i)].host_path, "/etc/" + e);
     EXPECT_TRUE(p.steps[static_cast<size_t>(i)].optional) << e;
     EXPECT_FALSE(p.steps[static_cast<size_t>(i)].writable) << e;
   }
