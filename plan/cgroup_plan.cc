@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/text.h"
+
 namespace cordon::plan {
 namespace {
 
@@ -86,18 +88,11 @@ std::string cgroup_name(uint64_t slot_uid_base) {
 
 std::map<std::string, std::string> parse_proc_cgroup(std::string_view text) {
   std::map<std::string, std::string> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    size_t c1 = line.find(':');
-    if (c1 == std::string_view::npos) continue;
-    size_t c2 = line.find(':', c1 + 1);
-    if (c2 == std::string_view::npos) continue;
-    std::string_view controllers = line.substr(c1 + 1, c2 - c1 - 1);
-    std::string path(line.substr(c2 + 1));
+  for (std::string_view line : split_lines(text)) {
+    auto f = split3(line, ':');  // "ID:controllers:path"
+    if (!f) continue;
+    std::string_view controllers = (*f)[1];
+    std::string path((*f)[2]);
     if (controllers.empty()) {
       out[""] = path;
       continue;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "base/text.h"
+
 namespace cordon::plan {
 namespace {
 
@@ -16,21 +18,14 @@ bool parse_u64(std::string_view s, uint64_t* out) {
 
 std::vector<IdRange> parse_subid(std::string_view text, const std::vector<std::string>& owners) {
   std::vector<IdRange> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
+  for (std::string_view line : split_lines(text)) {
     if (line.empty() || line[0] == '#') continue;
-    size_t c1 = line.find(':');
-    if (c1 == std::string_view::npos) continue;
-    size_t c2 = line.find(':', c1 + 1);
-    if (c2 == std::string_view::npos) continue;
-    std::string_view name = line.substr(0, c1);
+    auto f = split3(line, ':');  // "name:start:count"
+    if (!f) continue;
+    std::string_view name = (*f)[0];
     IdRange r;
-    if (!parse_u64(line.substr(c1 + 1, c2 - c1 - 1), &r.start)) continue;
-    if (!parse_u64(line.substr(c2 + 1), &r.count)) continue;
+    if (!parse_u64((*f)[1], &r.start)) continue;
+    if (!parse_u64((*f)[2], &r.count)) continue;
     if (r.count == 0 || r.start > kMaxHostId || r.count > kMaxHostId - r.start + 1) continue;
     if (std::find(owners.begin(), owners.end(), name) == owners.end()) continue;
     out.push_back(r);

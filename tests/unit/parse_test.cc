@@ -293,3 +293,26 @@ TEST(ParseDuration, UnitsComeLargestFirstAndOnce) {
 
 }  // namespace
 }  // namespace cordon
+
+#include "base/text.h"
+
+namespace cordon {
+namespace {
+
+TEST(Text, SplitLines) {
+  EXPECT_EQ(split_lines("a\nb\n"), (std::vector<std::string_view>{"a", "b"}));
+  EXPECT_EQ(split_lines("a\n\nc"), (std::vector<std::string_view>{"a", "", "c"}));
+  EXPECT_TRUE(split_lines("").empty());
+}
+
+TEST(Text, Split3KeepsTheRestInTheLastField) {
+  auto f = split3("0::/a:b", ':');
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ((*f)[0], "0");
+  EXPECT_EQ((*f)[1], "");
+  EXPECT_EQ((*f)[2], "/a:b");
+  EXPECT_FALSE(split3("only:one", ':').has_value());
+}
+
+}  // namespace
+}  // namespace cordon
