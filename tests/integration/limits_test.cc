@@ -6,6 +6,7 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,6 +139,48 @@ TEST_F(Limits, LimitsAreWrittenToTheSandboxsCgroup) {
   }
   EXPECT_EQ(seen["pids.max"], "40\n");
   (void)j;
+}
+
+// The block device that holds "/" (a whole disk, not a partition, as blk-throttle wants),
+// as /dev/NAME and MAJ:MIN; empty when there is none.
+std::pair<std::string, std::string> root_disk() {
+  struct stat st;
+  if (::stat("/", &st) != 0) return {};
+  std::string majmin = std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
+  std::string sys = "/sys/dev/block/" + majmin;
+  if (::access((sys + "/partition").c_str(), F_OK) == 0) return {};
+  std::istringstream in(read_file(sys + "/uevent"));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("DEVNAME=", 0) == 0) return {"/dev/" + line.substr(8), majmin};
+  return {};
+}
+
+TEST_F(Limits, IoLimitsAreWrittenForTheDevice) {
+  auto [dev, majmin] = root_disk();
+  if (dev.empty() || ::access(dev.c_str(), F_OK) != 0) GTEST_SKIP() << "/ is not on a whole disk";
+  pid_t sup = spawn_cordon({"run", "--cgroup-parent", parent_.name(), "--io-read-bps", dev + ":1M",
+                            "--io-write-bps", dev + ":2M", "--", "sleep", "3"});
+  std::string read_limit, write_limit;
+  ASSERT_TRUE(wait_until(5000, [&] {
+    for (const auto& g : parent_.children()) {
+      if (is_v2()) {
+        read_limit = read_file(g + "/io.max");
+      } else if (g.find("/blkio/") != std::string::npos) {
+        read_limit = read_file(g + "/blkio.throttle.read_bps_device");
+        write_limit = read_file(g + "/blkio.throttle.write_bps_device");
+      }
+    }
+    return !read_limit.empty();
+  }));
+  ::kill(sup, SIGTERM);
+  wait_exit(sup);
+  if (is_v2()) {
+    EXPECT_EQ(read_limit, majmin + " rbps=1048576 wbps=2097152 riops=max wiops=max\n");
+  } else {
+    EXPECT_EQ(read_limit, majmin + " 1048576\n");
+    EXPECT_EQ(write_limit, majmin + " 2097152\n");
+  }
 }
 
 // A fork bomb stops at the pids limit and the host stays responsive: a host loop of
