@@ -128,7 +128,9 @@ std::string result_to_json(const engine::RunResult& r) {
   json j;
   j["reason"] = engine::reason_name(r.reason);
   j["exit_status"] = r.exit_status();
-  j["exit_code"] = r.reason == engine::Reason::kSignaled ? json(nullptr) : json(r.exit_code);
+  // An exit code exists only when the command exited, or could not be executed (126/127).
+  bool exited = r.reason == engine::Reason::kExited || r.failure == engine::Failure::kExec;
+  j["exit_code"] = exited ? json(r.exit_code) : json(nullptr);
   j["signal"] = r.reason == engine::Reason::kSignaled ? json(r.signal) : json(nullptr);
   if (r.error) {
     j["error"] = r.error->to_string();

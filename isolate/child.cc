@@ -15,6 +15,7 @@
 #include "isolate/rlimits.h"
 #include "isolate/sync.h"
 #include "sys/creds.h"
+#include "sys/fs.h"
 #include "sys/net.h"
 #include "sys/ns.h"
 #include "sys/process.h"
@@ -54,6 +55,11 @@ Status setup(const ChildArgs& a) {
   // Become root of the user namespace: until now we carried the caller's host IDs.
   TRY(sys::set_ids(0, 0));
   TRY(sys::clear_groups());
+  // No user namespace may be made inside ours, whatever the seccomp profile (unconfined
+  // or a permissive file): a nested one would give its creator every capability over
+  // fresh mount and network namespaces, kernel surface that ours keeps out of reach.
+  // The limit is our user namespace's own; the host's /proc is still the one we see.
+  TRY(sys::write_file("/proc/sys/user/max_user_namespaces", "0"));
   // The cgroup namespace is made now that we sit in the sandbox's own cgroup.
   TRY(sys::unshare(CLONE_NEWCGROUP));
 

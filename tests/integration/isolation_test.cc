@@ -222,3 +222,21 @@ TEST(Isolation, HostLoopbackIsUnreachable) {
 
 }  // namespace
 }  // namespace cordon::testing
+
+namespace cordon::testing {
+namespace {
+
+// No nested user namespace, even without the seccomp filter: the sandbox's own user
+// namespace allows none (user.max_user_namespaces is 0 inside), and the host's limit is
+// untouched.
+TEST(Isolation, NoNestedUserNamespaceEvenUnconfined) {
+  REQUIRE_ROOT();
+  std::string host_limit = read_file("/proc/sys/user/max_user_namespaces");
+  RunOut r = run_cordon({"run", "--seccomp", "unconfined", "--", "sh", "-c",
+                         "cat /proc/sys/user/max_user_namespaces; unshare -U true; echo rc=$?"});
+  EXPECT_EQ(r.out, "0\nrc=1\n") << r.err;
+  EXPECT_EQ(read_file("/proc/sys/user/max_user_namespaces"), host_limit);
+}
+
+}  // namespace
+}  // namespace cordon::testing

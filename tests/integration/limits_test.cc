@@ -232,6 +232,7 @@ TEST_F(Limits, MemoryBombEndsWithOomInsideItsLimit) {
                  &j);
   EXPECT_EQ(j["reason"], "oom") << r.err;
   EXPECT_EQ(r.status, 121);
+  EXPECT_TRUE(j["exit_code"].is_null()) << "the command did not exit: it was killed";
   EXPECT_GE(j["accounting"]["oom_kills"].get<int>(), 1);
   EXPECT_LE(j["accounting"]["peak_memory_bytes"].get<uint64_t>(), 64u << 20);
   EXPECT_GT(j["accounting"]["peak_memory_bytes"].get<uint64_t>(), 32u << 20);
