@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "api/doctor_cli.h"
 #include "api/result_json.h"
 #include "api/run_cli.h"
+#include "audit/audit_cli.h"
 #include "base/log.h"
 #include "engine/run.h"
 
@@ -19,6 +21,8 @@ Run untrusted code in unprivileged sandboxes.
 
 Commands:
   run       run one command in a new sandbox (cordon run --help)
+  audit     try to escape sandboxes made with your settings; a scorecard (cordon audit --help)
+  doctor    inspect this host for what weakens sandboxes (cordon doctor --help)
   version   print the version
 
 Run 'cordon COMMAND --help' for a command's options.
@@ -81,6 +85,8 @@ int main(int argc, char** argv) {
   std::string cmd = args[0];
   args.erase(args.begin());
   if (cmd == "run") return cmd_run(args);
+  if (cmd == "doctor") return cordon::api::run_doctor(args);
+  if (cmd == "audit") return cordon::audit::run_audit_cli(args);
   if (cmd == "version" || cmd == "--version") {
     std::printf("cordon %s\n", CORDON_VERSION);
     return 0;

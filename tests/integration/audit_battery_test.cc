@@ -437,6 +437,63 @@ TEST_F(AuditBattery, VictimInAnotherSandbox) {
   EXPECT_NE(wait_exit(cordon), -1);
 }
 
+// CVE regressions, each the escape of its CVE tried against a default sandbox (stopped)
+// and, where it is harmless, from the host (escaped: the attempt can succeed).
+
+// runc CVE-2019-5736: overwrite the runtime's binary through /proc/self/exe (or PID 1's).
+TEST_F(AuditBattery, CVE_2019_5736_ProcSelfExeOverwrite) {
+  targets_.facts();
+  Report in = in_sandbox({}, {"--category", "proc-exe"});
+  for (const char* k : {"proc-exe/self-exe-write", "proc-exe/self-exe-reopen",
+                        "proc-exe/proc1-exe-write", "proc-exe/proc1-exe-read"})
+    EXPECT_EQ(in.verdict(k), "stopped") << in.show(k);
+}
+
+// runc CVE-2024-21626: a host directory fd leaked into the container, used as the cwd or
+// walked with "..". The fd is left open in cordon on purpose.
+TEST_F(AuditBattery, CVE_2024_21626_LeakedFdAndCwd) {
+  targets_.facts();
+  int fd = ::open(targets_.secret_dir().c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  Report in = in_sandbox({}, {"--category", "fds-cwd"}, fd);
+  Report out = unconfined({"--category", "fds-cwd"}, fd);
+  ::close(fd);
+  for (const char* k : {"fds-cwd/inherited-fds", "fds-cwd/fd-dotdot-walk", "fds-cwd/cwd-inside",
+                        "fds-cwd/cwd-dotdot-walk"})
+    EXPECT_EQ(in.verdict(k), "stopped") << in.show(k);
+  EXPECT_EQ(out.verdict("fds-cwd/fd-dotdot-walk"), "escaped") << out.show("fds-cwd/fd-dotdot-walk");
+}
+
+// CVE-2022-0492: mount cgroup v1 in a new namespace and write release_agent.
+TEST_F(AuditBattery, CVE_2022_0492_CgroupReleaseAgent) {
+  targets_.facts();
+  Report in = in_sandbox({}, {"--category", "proc-sys"});
+  EXPECT_EQ(in.verdict("proc-sys/cgroup-mount"), "stopped") << in.show("proc-sys/cgroup-mount");
+  EXPECT_EQ(in.verdict("proc-sys/release-agent"), "stopped") << in.show("proc-sys/release-agent");
+  Report out = unconfined({"--category", "proc-sys"});
+  EXPECT_EQ(out.verdict("proc-sys/cgroup-mount"), "escaped") << out.show("proc-sys/cgroup-mount");
+}
+
+// CVE-2017-5226 (bubblewrap): TIOCSTI pushes keystrokes into the caller's terminal. The
+// sandbox's stdin here is a terminal.
+TEST_F(AuditBattery, CVE_2017_5226_Tiocsti) {
+  targets_.facts();
+  Report in = in_sandbox({}, {"--category", "terminal"});
+  for (const char* k : {"terminal/tiocsti-fd0", "terminal/tiocsti-high-bits"})
+    EXPECT_EQ(in.verdict(k), "stopped") << in.show(k);
+  Report out = unconfined({"--category", "terminal"});
+  EXPECT_EQ(out.verdict("terminal/tiocsti-fd0"), "escaped") << out.show("terminal/tiocsti-fd0");
+}
+
+// Shocker (2014): open_by_handle_at with a forged handle reads any file of the host's fs.
+TEST_F(AuditBattery, Shocker_OpenByHandleAt) {
+  targets_.facts();
+  Report in = in_sandbox({}, {"--category", "host-fs"});
+  EXPECT_EQ(in.verdict("host-fs/open-by-handle"), "stopped") << in.show("host-fs/open-by-handle");
+  Report out = unconfined({"--category", "host-fs"});
+  EXPECT_EQ(out.verdict("host-fs/open-by-handle"), "escaped") << out.show("host-fs/open-by-handle");
+}
+
 #endif  // AUDIT_BATTERY
 
 }  // namespace

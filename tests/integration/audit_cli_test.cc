@@ -1,0 +1,57 @@
+// `cordon audit` end to end: the defaults stop every attempt; a weakened setting is caught.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "harness.h"
+
+namespace cordon::testing {
+namespace {
+
+TEST(AuditCli, DefaultsStopEveryAttempt) {
+  REQUIRE_ROOT();
+  RunOut r = run_cordon({"audit", "--json"});
+  ASSERT_EQ(r.status, 0) << r.out.substr(0, 2000) << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.out.substr(0, 500);
+  EXPECT_EQ(j["summary"]["escaped"], 0);
+  EXPECT_EQ(j["summary"]["safe"], true);
+  EXPECT_GT(j["summary"]["stopped"].get<int>(), 100);
+  // Every category ran, the resources and the victim's included.
+  std::set<std::string> categories;
+  for (const auto& a : j["attempts"]) {
+    categories.insert(a["category"].get<std::string>());
+    if (a["category"] == "processes" && a["id"] == "victim-visible") {
+      EXPECT_EQ(a["verdict"], "stopped") << a.dump();
+    }
+    EXPECT_FALSE(a["safe"].get<std::string>().empty());
+  }
+  for (const char* c : {"host-fs", "processes", "privilege", "kernel", "devices", "proc-sys",
+                        "terminal", "fds-cwd", "proc-exe", "network", "resources",
+                        "resources-output", "resources-cpu", "resources-wall", "resources-daemon"})
+    EXPECT_TRUE(categories.count(c)) << c;
+}
+
+// Without the filter the kernel's surface is open: the audit says so and fails.
+TEST(AuditCli, AWeakerSettingIsCaught) {
+  REQUIRE_ROOT();
+  RunOut r = run_cordon({"audit", "--json", "--no-resources", "--seccomp", "unconfined"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.out.substr(0, 500);
+  EXPECT_GT(j["summary"]["escaped"].get<int>(), 0);
+  bool keyctl = false;
+  for (const auto& a : j["attempts"])
+    if (a["category"] == "kernel" && a["id"] == "keyctl") keyctl = a["verdict"] == "escaped";
+  EXPECT_TRUE(keyctl) << "keyctl reached the kernel without the filter";
+}
+
+TEST(AuditCli, HelpAndUsage) {
+  RunOut h = run_cordon({"audit", "--help"});
+  EXPECT_EQ(h.status, 0);
+  EXPECT_NE(h.out.find("Usage: cordon audit"), std::string::npos);
+  EXPECT_EQ(run_cordon({"audit", "--"}).status, 64);
+}
+
+}  // namespace
+}  // namespace cordon::testing
