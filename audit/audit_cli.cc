@@ -38,9 +38,10 @@ std::string self_path() {
 }
 
 void print_human(const Scorecard& card) {
-  std::printf("%-16s %-24s %-8s %s\n", "CATEGORY", "ATTEMPT", "RESULT", "EVIDENCE");
+  std::printf("%-16s %-22s %-24s %-8s %s\n", "CATEGORY", "ATTEMPT", "SAFE RESULT", "RESULT",
+              "EVIDENCE");
   for (const auto& r : card.rows) {
-    std::printf("%-16s %-24s %-8s %s\n", r.category.c_str(), r.id.c_str(),
+    std::printf("%-16s %-22s %-24s %-8s %s\n", r.category.c_str(), r.id.c_str(), r.safe.c_str(),
                 r.verdict == "escaped" ? "ESCAPED" : r.verdict.c_str(), r.evidence.c_str());
   }
   std::printf("\n%d stopped, %d escaped, %d skipped\n", card.stopped, card.escaped, card.skipped);

@@ -291,7 +291,7 @@ void judge_resources(const Options& o, const Targets& t, Scorecard* card) {
             {"resources", id, "", "", "stopped", "the sandbox was ended first, reason " + reason});
     }
     for (auto& row : rows) {
-      row.safe = "refused at the pids, memory or disk limit";
+      row.safe = "stopped at a limit";
       card->rows.push_back(row);
     }
   }
@@ -346,7 +346,7 @@ void judge_resources(const Options& o, const Targets& t, Scorecard* card) {
   }
   if (proc != nullptr) ::closedir(proc);
   card->rows.push_back({"resources-daemon", "daemon", "a double-forked daemon in its own session",
-                        "no process left after the sandbox ends", left == 0 ? "stopped" : "escaped",
+                        "none left after the end", left == 0 ? "stopped" : "escaped",
                         left == 0 ? "none left" : std::to_string(left) + " left (killed)"});
 }
 
