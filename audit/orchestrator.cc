@@ -212,9 +212,7 @@ std::vector<Row> parse_battery(const std::string& out,
       start = tab + 1;
     }
     if (f.size() < 3 || f[0] == "summary") continue;
-    Row r{f[0], f[1],
-          "",   "stopped: refused, invisible or unreachable",
-          f[2], std::string(line.substr(start))};
+    Row r{f[0], f[1], "", "refused or unreachable", f[2], std::string(line.substr(start))};
     auto it = attempts.find(r.category + "/" + r.id);
     if (it != attempts.end()) r.attempt = it->second;
     rows.push_back(std::move(r));
@@ -325,7 +323,7 @@ void judge_resources(const Options& o, const Targets& t, Scorecard* card) {
     std::string reason = f.ok() ? reason_of(result) : f.error().to_string();
     bool held = reason == h.reason;
     card->rows.push_back(
-        {h.category, h.id, h.attempt, std::string("the sandbox killed with reason ") + h.reason,
+        {h.category, h.id, h.attempt, std::string("killed: ") + h.reason,
          held ? "stopped" : "escaped",
          "reason " + reason +
              (extra.empty() ? "" : " (audit bound " + extra[0] + " " + extra[1] + ")")});
