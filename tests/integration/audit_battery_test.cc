@@ -89,43 +89,13 @@ Report parse(Report r) {
   return r;
 }
 
-std::string drain(int fd) {
-  std::string s;
-  char buf[65536];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof(buf))) > 0) s.append(buf, static_cast<size_t>(n));
-  return s;
-}
-
 // Runs argv with stdin_fd as fd 0 and, when fd3 >= 0, that fd as fd 3; nothing else open.
 Report run(const std::vector<std::string>& argv, int stdin_fd, int fd3 = -1) {
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return {};
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    if (fd3 >= 0) ::dup2(fd3, 100);
-    ::dup2(stdin_fd, 0);
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
-    if (fd3 >= 0) ::dup2(100, 3);
-    ::close_range(fd3 >= 0 ? 4 : 3, ~0U, 0);
-    std::vector<char*> v;
-    for (const auto& a : argv) v.push_back(const_cast<char*>(a.c_str()));
-    v.push_back(nullptr);
-    ::execv(v[0], v.data());
-    ::_exit(250);
-  }
-  ::close(out[1]);
-  ::close(err[1]);
+  RunOut o = run_program(argv, stdin_fd, fd3, 3);
   Report r;
-  std::thread t([&] { r.err = drain(err[0]); });
-  r.out = drain(out[0]);
-  t.join();
-  ::close(out[0]);
-  ::close(err[0]);
-  int ws = 0;
-  ::waitpid(pid, &ws, 0);
-  r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+  r.status = o.status;
+  r.out = std::move(o.out);
+  r.err = std::move(o.err);
   return parse(r);
 }
 

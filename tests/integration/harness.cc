@@ -45,26 +45,29 @@ int status_of(int wstatus) {
 
 }  // namespace
 
-RunOut run_cordon(const std::vector<std::string>& args, int keep_fd) {
-  std::vector<std::string> full = {cordon_binary()};
-  full.insert(full.end(), args.begin(), args.end());
+RunOut run_program(const std::vector<std::string>& argv, int stdin_fd, int pass_fd, int pass_as) {
+  std::vector<std::string> full = argv;
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return {};
   pid_t pid = ::fork();
   if (pid == 0) {
-    int devnull = ::open("/dev/null", O_RDONLY);
-    ::dup2(devnull, 0);
+    // Out of the way of the dup2s below first: the fd to pass may be 0, 1 or 2.
+    if (pass_fd >= 0) pass_fd = ::fcntl(pass_fd, F_DUPFD_CLOEXEC, 100);
+    ::dup2(stdin_fd >= 0 ? stdin_fd : ::open("/dev/null", O_RDONLY), 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
-    if (keep_fd >= 0) ::fcntl(keep_fd, F_SETFD, 0);
-    auto argv = to_argv(full);
-    ::execv(argv[0], argv.data());
+    if (pass_fd >= 0) ::dup2(pass_fd, pass_as);
+    ::close_range(3, pass_as > 3 ? pass_as - 1 : 2, 0);
+    if (pass_as >= 3) ::close_range(pass_as + 1, ~0U, 0);
+    if (pass_fd < 0) ::close_range(3, ~0U, 0);
+    auto v = to_argv(full);
+    ::execv(v[0], v.data());
     ::_exit(250);
   }
   ::close(out[1]);
   ::close(err[1]);
   RunOut r;
-  // stderr is small; read stdout fully first, then stderr (each sandbox test writes little).
+  // Both pipes at once: a child that fills one while the other is read cannot block.
   std::thread t([&] { r.err = drain(err[0]); });
   r.out = drain(out[0]);
   t.join();
@@ -73,6 +76,13 @@ RunOut run_cordon(const std::vector<std::string>& args, int keep_fd) {
   int ws = 0;
   ::waitpid(pid, &ws, 0);
   r.status = status_of(ws);
+  return r;
+}
+
+RunOut run_cordon(const std::vector<std::string>& args, int keep_fd) {
+  std::vector<std::string> full = {cordon_binary()};
+  full.insert(full.end(), args.begin(), args.end());
+  RunOut r = run_program(full, -1, keep_fd, keep_fd);
   if (std::find(args.begin(), args.end(), "--json") != args.end()) {
     std::string s = r.out;
     while (!s.empty() && s.back() == '\n') s.pop_back();

@@ -26,6 +26,11 @@ std::string cordon_binary();
 // leave open (not close-on-exec) in cordon, to test that the sandbox does not get it.
 RunOut run_cordon(const std::vector<std::string>& args, int keep_fd = -1);
 
+// Runs argv to completion. stdin_fd (or /dev/null when -1) becomes fd 0; pass_fd, when
+// not -1, stays open as fd pass_as; every other fd above 2 is closed.
+RunOut run_program(const std::vector<std::string>& argv, int stdin_fd = -1, int pass_fd = -1,
+                   int pass_as = -1);
+
 // Starts `cordon ARGS...` without waiting; stdout and stderr go to /dev/null.
 pid_t spawn_cordon(const std::vector<std::string>& args);
 // Waits for a spawned process; returns its exit status or 128+signal.
