@@ -56,15 +56,6 @@ Result<ExitInfo> wait_pidfd(int pidfd) {
   return e;
 }
 
-Result<bool> pidfd_exited(int pidfd) {
-  siginfo_t info;
-  std::memset(&info, 0, sizeof(info));
-  if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info,
-               WEXITED | WNOHANG | WNOWAIT) != 0)
-    return sys_error("waitid");
-  return info.si_pid != 0;
-}
-
 Status pidfd_kill(int pidfd, int sig) {
   if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) != 0 && errno != ESRCH)
     return sys_error("pidfd_send_signal");
@@ -88,12 +79,6 @@ Status set_not_dumpable() {
 
 Status set_no_new_privs() {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return sys_error("prctl PR_SET_NO_NEW_PRIVS");
-  return {};
-}
-
-Status set_child_subreaper() {
-  if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
-    return sys_error("prctl PR_SET_CHILD_SUBREAPER");
   return {};
 }
 

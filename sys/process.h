@@ -30,8 +30,6 @@ struct ExitInfo {
   uint64_t system_ns = 0;
 };
 Result<ExitInfo> wait_pidfd(int pidfd);
-// Non-blocking: true once the child has exited (it stays waitable: WNOWAIT).
-Result<bool> pidfd_exited(int pidfd);
 
 // pidfd_send_signal(2): signals exactly the process the pidfd names, never a recycled pid.
 Status pidfd_kill(int pidfd, int sig);
@@ -45,7 +43,6 @@ Status set_parent_death_signal(int sig);
 // PR_SET_DUMPABLE 0: nobody without CAP_SYS_PTRACE can ptrace or read /proc/PID/fd.
 Status set_not_dumpable();
 Status set_no_new_privs();
-Status set_child_subreaper();
 
 // setrlimit(2) with soft = hard = value.
 Status set_rlimit(int resource, uint64_t value);
