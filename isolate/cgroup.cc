@@ -42,18 +42,10 @@ class NoCgroup final : public Cgroup {
 
 // The parent directory of the sandbox groups, in each hierarchy a sandbox may use.
 Result<std::vector<std::string>> parent_dirs(const CgroupRequest& req, CgroupMode mode) {
-  std::map<std::string, std::string> caller;
-  if (req.parent.empty()) {
-    ASSIGN_OR_RETURN(std::string text, sys::read_small_file(req.proc_self_cgroup));
-    caller = plan::parse_proc_cgroup(text);
-  }
-  auto under = [&](const std::string& key) {
-    std::string p = req.parent.empty() ? (caller.count(key) ? caller[key] : "/") : req.parent;
-    return p == "/" ? std::string() : p;
-  };
-  if (mode == CgroupMode::kV2) return std::vector<std::string>{req.root + under("")};
+  if (mode == CgroupMode::kV2) return std::vector<std::string>{req.root + parent_in(req, "")};
   std::vector<std::string> dirs;
-  for (const auto& c : plan::v1_all_controllers()) dirs.push_back(req.root + "/" + c + under(c));
+  for (const auto& c : plan::v1_all_controllers())
+    dirs.push_back(req.root + "/" + c + parent_in(req, c));
   return dirs;
 }
 
@@ -73,9 +65,28 @@ Status remove_stale(const std::string& dir) {
 
 }  // namespace
 
+Status load_caller_cgroups(CgroupRequest* req, const std::string& proc_self_cgroup) {
+  if (req->parent.empty()) {
+    ASSIGN_OR_RETURN(std::string text, sys::read_small_file(proc_self_cgroup));
+    req->caller = plan::parse_proc_cgroup(text);
+  }
+  req->caller_loaded = true;
+  return {};
+}
+
+std::string parent_in(const CgroupRequest& req, const std::string& hierarchy) {
+  std::string p = req.parent;
+  if (p.empty()) {
+    auto it = req.caller.find(hierarchy);
+    p = it == req.caller.end() ? "/" : it->second;
+  }
+  return p == "/" ? std::string() : p;
+}
+
 Status sweep_stale_groups(const CgroupRequest& req, CgroupMode mode,
                           const std::function<bool(uint64_t)>& slot_is_free) {
   if (mode == CgroupMode::kNone) return {};
+  if (!req.caller_loaded) return logic_error("sweep cgroups", req.name, "caller not loaded");
   ASSIGN_OR_RETURN(std::vector<std::string> dirs, parent_dirs(req, mode));
   // The names are listed in one hierarchy (the memory one on v1, which a group joins
   // first) and removed from all: one readdir per start, not one per hierarchy.
@@ -106,6 +117,9 @@ std::unique_ptr<Cgroup> no_cgroup() {
 }
 
 Result<std::unique_ptr<Cgroup>> create_cgroup(const CgroupRequest& request, CgroupMode mode) {
+  // Without the caller's cgroups every group would land at the root: refuse, not guess.
+  if (!request.caller_loaded)
+    return logic_error("create cgroup", request.name, "the caller's cgroups were not loaded");
   return mode == CgroupMode::kV2 ? create_cgroup_v2(request) : create_cgroup_v1(request);
 }
 

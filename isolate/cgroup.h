@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,8 +54,19 @@ struct CgroupRequest {
   std::string parent;  // empty: the caller's own cgroup
   spec::Limits limits;
   std::string root = "/sys/fs/cgroup";
-  std::string proc_self_cgroup = "/proc/self/cgroup";
+  // The caller's cgroup in each hierarchy ("" is v2's), filled by load_caller_cgroups().
+  std::map<std::string, std::string> caller = {};
+  bool caller_loaded = false;
 };
+
+// Reads the caller's cgroups (/proc/self/cgroup) into the request, once per start; with a
+// named parent there is nothing to read.
+Status load_caller_cgroups(CgroupRequest* request,
+                           const std::string& proc_self_cgroup = "/proc/self/cgroup");
+
+// The cgroup path under which the sandbox's group goes in `hierarchy` ("" on v2): the
+// named parent, else the caller's own cgroup there; "" for the root.
+std::string parent_in(const CgroupRequest& request, const std::string& hierarchy);
 
 // v2 when root is a cgroup2 mount; v1 when it holds v1 hierarchies (a hybrid host's
 // nearly empty "unified" v2 mount is not used).

@@ -121,18 +121,9 @@ class CgroupV1 final : public Cgroup {
 }  // namespace
 
 Result<std::unique_ptr<Cgroup>> create_cgroup_v1(const CgroupRequest& req) {
-  std::map<std::string, std::string> caller;
-  if (req.parent.empty()) {
-    ASSIGN_OR_RETURN(std::string text, sys::read_small_file(req.proc_self_cgroup));
-    caller = plan::parse_proc_cgroup(text);
-  }
   auto cg = std::make_unique<CgroupV1>();
-  for (const auto& c : plan::v1_controllers(req.limits)) {
-    std::string parent = req.parent;
-    if (parent.empty()) parent = caller.count(c) ? caller[c] : "/";
-    if (parent == "/") parent.clear();
-    TRY(cg->create_in(c, req.root, parent, req.name));
-  }
+  for (const auto& c : plan::v1_controllers(req.limits))
+    TRY(cg->create_in(c, req.root, parent_in(req, c), req.name));
   // A leftover group of the same name belonged to a crashed holder of this slot.
   if (!cg->all_new()) TRY(cg->kill_all());
   TRY(apply_writes(

@@ -117,14 +117,7 @@ Status enable_controllers(const std::string& parent, const std::vector<std::stri
 }  // namespace
 
 Result<std::unique_ptr<Cgroup>> create_cgroup_v2(const CgroupRequest& req) {
-  std::string parent = req.parent;
-  if (parent.empty()) {
-    ASSIGN_OR_RETURN(std::string text, sys::read_small_file(req.proc_self_cgroup));
-    auto caller = plan::parse_proc_cgroup(text);
-    parent = caller.count("") ? caller[""] : "/";
-  }
-  if (parent == "/") parent.clear();
-  std::string parent_dir = req.root + parent;
+  std::string parent_dir = req.root + parent_in(req, "");
   TRY(enable_controllers(parent_dir, plan::v2_controllers(req.limits)));
   auto cg = std::make_unique<CgroupV2>(parent_dir + "/" + req.name);
   ASSIGN_OR_RETURN(bool created, sys::make_dir(cg->paths()[0], 0755));

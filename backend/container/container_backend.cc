@@ -68,6 +68,7 @@ Result<Execution> run(const Prepared& prepared) {
     ASSIGN_OR_RETURN(isolate::CgroupMode mode, isolate::detect_cgroup_mode("/sys/fs/cgroup"));
     isolate::CgroupRequest request{plan::cgroup_name(slot.uid_base()), plan.cgroup_parent,
                                    plan.limits};
+    TRY(isolate::load_caller_cgroups(&request));  // once: the sweep and the groups use it
     TRY(isolate::sweep_stale_groups(
         request, mode, [&](uint64_t base) { return isolate::slot_is_free(slots, base); }));
     ASSIGN_OR_RETURN(cgroup, isolate::create_cgroup(request, mode));
