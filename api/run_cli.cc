@@ -37,6 +37,12 @@ Result<spec::BindMount> parse_bind(const std::string& v) {
   return b;
 }
 
+// A host path as the caller meant it: relative ones are the caller's directory's.
+std::string from_cwd(const std::string& cwd, const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  return (cwd == "/" ? "" : cwd) + "/" + path;
+}
+
 // DEV:RATE, RATE in bytes per second with the size suffixes; merged per device.
 Status add_io_limit(std::vector<spec::IoLimit>* io, const std::string& v, bool write) {
   size_t colon = v.rfind(':');
@@ -159,8 +165,8 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
       if (!choice.ok()) return usage(name, choice.error().to_string());
       o.spec.seccomp = std::move(choice).value();
       // A relative profile path is the caller's, like a --bind source.
-      if (o.spec.seccomp.kind == spec::SeccompChoice::Kind::kFile && v[0] != '/')
-        o.spec.seccomp.path = (cwd == "/" ? "" : cwd) + "/" + v;
+      if (o.spec.seccomp.kind == spec::SeccompChoice::Kind::kFile)
+        o.spec.seccomp.path = from_cwd(cwd, v);
     } else if (name == "--rootfs") {
       ASSIGN_OR_RETURN(o.spec.rootfs, value(name, &inline_value));
     } else if (name == "--disk") {
@@ -169,7 +175,7 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
     } else if (name == "--bind") {
       ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
       ASSIGN_OR_RETURN(spec::BindMount b, parse_bind(v));
-      if (b.source[0] != '/') b.source = (cwd == "/" ? "" : cwd) + "/" + b.source;
+      b.source = from_cwd(cwd, b.source);
       o.spec.binds.push_back(b);
     } else if (name == "--workdir") {
       ASSIGN_OR_RETURN(o.spec.workdir, value(name, &inline_value));
