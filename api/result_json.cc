@@ -165,6 +165,10 @@ std::string result_to_json(const engine::RunResult& r) {
     j["cgroup"] = nullptr;
   }
   j["isolation"] = isolation(r);
+  // Where the time went (informational; the steps are in docs/result.md).
+  json timings = json::object();
+  for (const auto& [step, ns] : r.timings_ns) timings[step] = static_cast<double>(ns) / 1e3;
+  j["timings_us"] = timings;
   return j.dump();
 }
 

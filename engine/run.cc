@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <chrono>
+
 #include "backend/container/container_backend.h"
 
 namespace cordon::engine {
@@ -63,7 +65,11 @@ RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
     r.error = v.error();
     return r;
   }
+  const auto prepare_start = std::chrono::steady_clock::now();
   auto prepared = backend::prepare(std::move(spec), caller);
+  r.timings_ns.emplace_back("prepare", std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                            std::chrono::steady_clock::now() - prepare_start)
+                                            .count());
   if (!prepared.ok()) {
     // A host path that is missing or unreadable fails with its errno; a profile that
     // does not parse or compile is bad input of the usage kind.
@@ -80,6 +86,7 @@ RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
     return r;
   }
   r.wall_ns = ex->end_ns - ex->start_ns;
+  r.timings_ns.insert(r.timings_ns.end(), ex->steps.begin(), ex->steps.end());
   r.uid_base = ex->uid_base;
   r.gid_base = ex->gid_base;
   r.id_fallback = ex->uid_fallback || ex->gid_fallback;

@@ -57,6 +57,8 @@ struct RunResult {
   std::optional<Error> seccomp_report_error;  // the report broke off early
   spec::SandboxSpec spec;                     // as applied (canonical host paths)
   plan::LaunchPlan plan;                      // what was applied
+  // Where the time went, step by step ("prepare" first, then isolate/timeline.h's steps).
+  std::vector<std::pair<std::string, uint64_t>> timings_ns;
 
   // The status `cordon run` exits with.
   int exit_status() const;

@@ -43,6 +43,7 @@ Status setup(const ChildArgs& a) {
   // Wait until the parent has written our ID maps; an EOF means it died first.
   std::vector<UniqueFd> trees;
   ASSIGN_OR_RETURN(SyncMsg go, recv_phase(a.sync_fd, &trees));
+  a.timeline->mark(Mark::kMapsReceived);
   if (go.phase != Phase::kMapsWritten) return logic_error("sync", "", "unexpected phase");
   // The command writes into the supervisor's pipes, which count against the output limit.
   if (::dup2(a.stdout_fd, STDOUT_FILENO) < 0) return sys_error("dup2", "stdout");
@@ -70,6 +71,7 @@ Status setup(const ChildArgs& a) {
     trees.clear();
   }
   TRY(enter_new_root());
+  a.timeline->mark(Mark::kMountsDone);
   ::umask(022);
 
   TRY(sys::set_hostname(p.hostname));
@@ -82,12 +84,14 @@ Status setup(const ChildArgs& a) {
   TRY(drop_privileges(p.uid, p.gid));
   // The ID change above clears the parent-death signal: set it again.
   TRY(sys::set_parent_death_signal(SIGKILL));
+  a.timeline->mark(Mark::kSetupDone);
   return {};
 }
 
 }  // namespace
 
 void child_main(const ChildArgs& a) noexcept {
+  a.timeline->mark(Mark::kChildStarted);
   // Start clean of the supervisor's signal state (exec keeps ignored signals ignored and
   // the mask as it is), but for the signals PID 1 will forward: held until it can.
   block_forwarded_signals();
@@ -100,7 +104,7 @@ void child_main(const ChildArgs& a) noexcept {
     ::_exit(125);
   }
   // PID 1 stays as a small reaper; the command runs as its child (see init.h).
-  ::_exit(run_init(*a.plan, a.sync_fd));
+  ::_exit(run_init(*a.plan, a.sync_fd, *a.timeline));
 }
 
 }  // namespace cordon::isolate

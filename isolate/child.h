@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "isolate/timeline.h"
 #include "plan/launch_plan.h"
 
 namespace cordon::isolate {
@@ -15,6 +16,7 @@ struct ChildArgs {
   int stdout_fd;  // write ends of the supervisor's output pipes
   int stderr_fd;
   const std::vector<int>* cgroup_join_fds;  // v1: "tasks" files to write "0" into, first
+  const Timeline* timeline;                 // the start's step marks (shared page)
 };
 
 [[noreturn]] void child_main(const ChildArgs& args) noexcept;

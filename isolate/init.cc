@@ -43,18 +43,23 @@ void block_forwarded_signals() noexcept {
   ::sigprocmask(SIG_SETMASK, &set, nullptr);
 }
 
-int run_init(const plan::LaunchPlan& plan, int sync_fd) noexcept {
+int run_init(const plan::LaunchPlan& plan, int sync_fd, const Timeline& timeline) noexcept {
   // The forwarded signals are still blocked (block_forwarded_signals): none is lost or
   // acted on by the command before it has its own dispositions.
   sigset_t none;
   sigemptyset(&none);
 
-  pid_t pid = ::fork();
+  // vfork: the command's process borrows our memory until its execve instead of copying
+  // our page tables (a fork costs 3-4x as much, on the critical path of every start). We
+  // are suspended meanwhile, so the child's allocations cannot race ours; its signal
+  // mask and seccomp filter are its own (per task), and it ends in execve or _exit.
+  pid_t pid = ::vfork();
   if (pid < 0) {
-    send_error(sync_fd, Phase::kSetupError, sys_error("fork", "command"));
+    send_error(sync_fd, Phase::kSetupError, sys_error("vfork", "command"));
     return 125;
   }
   if (pid == 0) {
+    timeline.mark(Mark::kCommandForked);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     // The filter is the last step before exec: nothing of cordon's own runs under it but
     // the PATH search and, in report mode, the hand-off of its listener.
@@ -65,6 +70,8 @@ int run_init(const plan::LaunchPlan& plan, int sync_fd) noexcept {
         ::_exit(125);
       }
     }
+    timeline.mark(Mark::kSeccompLoaded);
+    timeline.mark(Mark::kExec);
     Error e = exec_command(plan.argv, plan.envp);
     send_error(sync_fd, Phase::kExecError, e);
     ::_exit(exec_failure_status(e.err));

@@ -4,6 +4,7 @@
 // the command.
 #pragma once
 
+#include "isolate/timeline.h"
 #include "plan/launch_plan.h"
 
 namespace cordon::isolate {
@@ -14,6 +15,6 @@ namespace cordon::isolate {
 void block_forwarded_signals() noexcept;
 
 // Returns the exit status for PID 1 (the command's, or 128+signal).
-int run_init(const plan::LaunchPlan& plan, int sync_fd) noexcept;
+int run_init(const plan::LaunchPlan& plan, int sync_fd, const Timeline& timeline) noexcept;
 
 }  // namespace cordon::isolate

@@ -33,7 +33,8 @@ Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
 
 }  // namespace
 
-Result<Sandbox> launch(const plan::LaunchPlan& plan, const IdSlot& slot, Cgroup& cgroup) {
+Result<Sandbox> launch(const plan::LaunchPlan& plan, const IdSlot& slot, Cgroup& cgroup,
+                       const Timeline& timeline) {
   ASSIGN_OR_RETURN(auto sync, sys::seqpacket_pair());
   ASSIGN_OR_RETURN(auto out, make_pipe());
   ASSIGN_OR_RETURN(auto err, make_pipe());
@@ -45,8 +46,9 @@ Result<Sandbox> launch(const plan::LaunchPlan& plan, const IdSlot& slot, Cgroup&
   if (c.pid == 0) {
     sync.first.reset();
     child_main(ChildArgs{&plan, sync.second.get(), slot.lock_fd(), out.second.get(),
-                         err.second.get(), &join});
+                         err.second.get(), &join, &timeline});
   }
+  timeline.mark(Mark::kCloned);
   Sandbox sb(c.pid, std::move(c.pidfd), std::move(sync.first));
   sb.stdout_read = std::move(out.first);
   sb.stderr_read = std::move(err.first);
@@ -63,6 +65,7 @@ Result<Sandbox> launch(const plan::LaunchPlan& plan, const IdSlot& slot, Cgroup&
   std::vector<int> fds;
   for (const auto& t : trees) fds.push_back(t.get());
   TRY(send_phase(sb.sync_fd(), Phase::kMapsWritten, fds));
+  timeline.mark(Mark::kMapsWritten);
   return sb;
 }
 

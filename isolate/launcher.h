@@ -10,6 +10,7 @@
 #include "base/unique_fd.h"
 #include "isolate/cgroup.h"
 #include "isolate/id_slot.h"
+#include "isolate/timeline.h"
 #include "plan/launch_plan.h"
 
 namespace cordon::isolate {
@@ -41,6 +42,8 @@ class Sandbox {
 };
 
 // Starts the sandbox of plan in slot, inside cgroup (created with its limits already).
-Result<Sandbox> launch(const plan::LaunchPlan& plan, const IdSlot& slot, Cgroup& cgroup);
+// The start's steps are marked on timeline, from both sides of the clone.
+Result<Sandbox> launch(const plan::LaunchPlan& plan, const IdSlot& slot, Cgroup& cgroup,
+                       const Timeline& timeline);
 
 }  // namespace cordon::isolate

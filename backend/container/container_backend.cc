@@ -52,6 +52,8 @@ Result<Execution> run(const Prepared& prepared) {
   const plan::LaunchPlan& plan = prepared.plan;
   Execution ex;
   ex.start_ns = isolate::monotonic_ns();
+  ASSIGN_OR_RETURN(isolate::Timeline timeline, isolate::Timeline::create());
+  timeline.mark(isolate::Mark::kStart);
   // From here on a Ctrl-C or SIGTERM is held, then forwarded to the sandbox: it can no
   // longer kill the supervisor halfway and leave its cgroup behind.
   isolate::SignalForwarder signals;
@@ -59,6 +61,7 @@ Result<Execution> run(const Prepared& prepared) {
   // then its cgroup, then its slot.
   ASSIGN_OR_RETURN(isolate::SlotConfig slots, isolate::load_slot_config());
   ASSIGN_OR_RETURN(isolate::IdSlot slot, isolate::take_slot(slots));
+  timeline.mark(isolate::Mark::kSlotTaken);
   ex.uid_base = slot.uid_base();
   ex.gid_base = slot.gid_base();
   ex.uid_fallback = slots.uid_fallback;
@@ -73,20 +76,24 @@ Result<Execution> run(const Prepared& prepared) {
         request, mode, [&](uint64_t base) { return isolate::slot_is_free(slots, base); }));
     ASSIGN_OR_RETURN(cgroup, isolate::create_cgroup(request, mode));
   }
+  timeline.mark(isolate::Mark::kCgroupReady);
   ex.cgroup_mode = cgroup->mode();
   ex.cgroup_paths = cgroup->paths();
   {
-    ASSIGN_OR_RETURN(isolate::Sandbox sandbox, isolate::launch(plan, slot, *cgroup));
+    ASSIGN_OR_RETURN(isolate::Sandbox sandbox, isolate::launch(plan, slot, *cgroup, timeline));
     ASSIGN_OR_RETURN(ex.outcome, isolate::supervise(
                                      sandbox, *cgroup, plan.limits, signals,
                                      {1, 2, ex.start_ns, plan.seccomp ? &*plan.seccomp : nullptr}));
   }
+  timeline.mark(isolate::Mark::kExited);
   // Accounting is read before the group goes; then nothing of the sandbox is left.
   ASSIGN_OR_RETURN(ex.usage, cgroup->usage());
   TRY(cgroup->kill_all());
   TRY(cgroup->remove());
   slot.release();
   ex.end_ns = isolate::monotonic_ns();
+  timeline.mark(isolate::Mark::kTornDown);
+  ex.steps = timeline.steps();
   return ex;
 }
 

@@ -32,6 +32,7 @@ struct Execution {
   bool gid_fallback = false;
   uint64_t start_ns = 0;  // CLOCK_MONOTONIC, just before the slot is taken
   uint64_t end_ns = 0;    // after PID 1 is reaped, the cgroup removed and the slot released
+  std::vector<std::pair<std::string, uint64_t>> steps;  // the start's breakdown (timeline.h)
 };
 
 Result<Prepared> prepare(spec::SandboxSpec spec, const plan::CallerEnv& caller);

@@ -43,6 +43,33 @@ TEST(RunBasic, JsonResultDescribesTheRun) {
   EXPECT_EQ(r.result["isolation"]["no_new_privs"], true);
 }
 
+// The breakdown is marked from three processes (supervisor, PID 1, the command's process
+// before execve) on one clock: every step is there, in order, and adds up.
+TEST(RunBasic, TimingsBreakDownTheStart) {
+  REQUIRE_ROOT();
+  RunOut r = run_cordon({"run", "--json", "--", "sleep", "0.2"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto& t = r.result["timings_us"];
+  ASSERT_TRUE(t.is_object()) << r.out;
+  double sum = 0;
+  for (const char* step : {"slot", "cgroup_create", "clone", "id_maps", "mounts", "child_setup",
+                           "fork_command", "seccomp_load", "exec_and_run", "teardown"}) {
+    ASSERT_TRUE(t.contains(step)) << step << " missing in " << t.dump();
+    EXPECT_GE(t[step].get<double>(), 0.0) << step;
+    sum += t[step].get<double>();
+  }
+  EXPECT_GT(t["prepare"].get<double>(), 0.0);
+  EXPECT_GT(t["clone"].get<double>(), 0.0);
+  EXPECT_GT(t["mounts"].get<double>(), 0.0);  // marked by the child, across the clone
+  // The command slept 200 ms: that is in exec_and_run, nowhere else.
+  EXPECT_GE(t["exec_and_run"].get<double>(), 200000.0);
+  EXPECT_LT(t["clone"].get<double>() + t["mounts"].get<double>(), 200000.0);
+  // The steps are disjoint parts of the total, which is the result's wall time.
+  const double total = t["total"].get<double>();
+  EXPECT_LE(sum, total + 1.0);
+  EXPECT_NEAR(total, r.result["wall_time_ms"].get<double>() * 1000.0, 1000.0);
+}
+
 TEST(RunBasic, GidMapIsTheSlotsOwn) {
   REQUIRE_ROOT();
   RunOut r = run_cordon({"run", "--json", "--", "cat", "/proc/self/gid_map"});
