@@ -1,5 +1,5 @@
 // ids.subuid and ids.subgid: the host IDs that sandboxes get, picked as
-// isolate/id_slot.cc picks them ("cordon" entries, else root's, else the fallback), and
+// isolate/id_slot.cc picks them ("cordon" entries, else the fallback; never root's), and
 // whether anyone else holds some of them.
 #include <set>
 
@@ -45,12 +45,7 @@ void one(const std::string& id, const std::string& file, const Probe& subid,
   std::string text = subid.ok() ? subid.text : "";
   std::vector<plan::IdRange> chosen = plan::parse_subid(text, {"cordon"});
   std::set<std::string> chosen_owners = {"cordon"};
-  std::string source = "cordon";
-  if (chosen.empty()) {
-    chosen = plan::parse_subid(text, {"root", "0"});
-    chosen_owners = {"root", "0"};
-    source = "root";
-  }
+  const std::string source = "cordon";
   bool had_entries = !chosen.empty();
   bool fallback = plan::SlotSpace(chosen).size() == 0;
   if (fallback) {
@@ -66,7 +61,7 @@ void one(const std::string& id, const std::string& file, const Probe& subid,
   } else {
     seen = (subid.state == Probe::State::kValue ? std::string() : unreadable(file, subid) + "; ") +
            (had_entries ? "the entries of " + source + " hold no full slot of 65536 IDs"
-                        : "no entry for cordon or root") +
+                        : "no entry for cordon") +
            ": the fallback range " + range_text(chosen[0]);
   }
   seen += " (" + slots_text(slots) + ")";
@@ -122,14 +117,6 @@ void one(const std::string& id, const std::string& file, const Probe& subid,
     out->push_back(make(id, Status::kWarn, seen,
                         "cordon falls back to its own range, which may not be what the host's "
                         "administrator meant",
-                        own_range_fix));
-    return;
-  }
-  if (!fallback && source == "root") {
-    out->push_back(make(id, Status::kInfo, seen,
-                        "root's ranges are shared with other tools that run containers as "
-                        "root and read root's entries (LXD and Incus among them): their IDs and "
-                        "cordon's slots may meet without any entry overlapping",
                         own_range_fix));
     return;
   }

@@ -11,13 +11,14 @@
 namespace cordon::isolate {
 namespace {
 
-// Slots from one subid file: the "cordon" user's ranges win over root's; none → fallback.
+// Slots from one subid file: the "cordon" user's ranges, else the fallback. Never root's:
+// other tools that run containers as root (LXC, LXD, Incus) map root's ranges, and a
+// slot's IDs must belong to one sandbox alone.
 plan::SlotSpace slots_from(const std::string& path, bool* fallback) {
   auto text = sys::read_small_file(path);
   std::vector<plan::IdRange> ranges;
   if (text.ok()) {
     ranges = plan::parse_subid(*text, {"cordon"});
-    if (ranges.empty()) ranges = plan::parse_subid(*text, {"root", "0"});
   }
   plan::SlotSpace space(ranges);
   *fallback = space.size() == 0;

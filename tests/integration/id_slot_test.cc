@@ -106,6 +106,19 @@ TEST(IdSlot, FallbackRangeWhenSubidFilesHaveNoEntry) {
   EXPECT_EQ(c->uids.size(), 4096u);
 }
 
+// Root's ranges are other root-run managers' (LXC maps them): never cordon's.
+TEST(IdSlot, RootsEntriesAreNeverUsed) {
+  TempDir d;
+  std::string path = d.path() + "/subid";
+  FILE* f = std::fopen(path.c_str(), "w");
+  std::fputs("root:100000:655360\n0:2000000:655360\n", f);
+  std::fclose(f);
+  auto c = isolate::load_slot_config(path, path);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->uid_fallback);
+  EXPECT_EQ(c->uids.base(0), plan::kFallbackStart);
+}
+
 TEST(IdSlot, CordonEntriesWinOverRoots) {
   TempDir d;
   std::string path = d.path() + "/subid";
