@@ -11,6 +11,9 @@ namespace cordon::testing {
 namespace {
 
 constexpr const char* kSlotDir = "/run/cordon/slots";
+// The documented fallback range: 4096 slots of 65536 IDs from 2^31.
+constexpr uint64_t kFallbackStart = 1ull << 31;
+constexpr uint64_t kFallbackCount = 4096ull * 65536;
 
 bool slot_is_free(uint64_t base) {
   std::string path = std::string(kSlotDir) + "/slot-" + std::to_string(base);
@@ -80,6 +83,39 @@ TEST(Lifecycle, SigtermIsForwardedToTheCommand) {
   auto j = nlohmann::json::parse(read_file(result), nullptr, false);
   EXPECT_EQ(j["reason"], "signaled");
   EXPECT_EQ(j["signal"], SIGTERM);
+}
+
+// Slots are reused: the next sandbox in the same ID range (and so the same cgroup name)
+// must find nothing of the previous one: files in its writable places, IPC objects,
+// memory accounting. Every other slot is held, so the second start must take this one.
+TEST(Lifecycle, NextSandboxInTheSameSlotInheritsNothing) {
+  REQUIRE_ROOT();
+  RunOut a = run_cordon(
+      {"run", "--json", "--", "sh", "-c",
+       "echo a > /tmp/a && echo a > /dev/shm/a && echo a > /root/a && ipcmk -M 4096 >/dev/null"
+       " && ipcmk -Q >/dev/null && (sleep 1000 &) && python3 -c 'b = bytearray(48 << 20)'"});
+  ASSERT_EQ(a.status, 0) << a.err;
+  if (a.result["id_slot"]["source"] != "fallback") GTEST_SKIP() << "slots from /etc/subuid";
+  const uint64_t base = a.result["id_slot"]["uid_base"].get<uint64_t>();
+  EXPECT_GT(a.result["accounting"]["peak_memory_bytes"].get<uint64_t>(), 40u << 20);
+
+  std::vector<int> held;
+  for (uint64_t b = kFallbackStart; b < kFallbackStart + kFallbackCount; b += 65536) {
+    if (b == base) continue;
+    std::string path = std::string(kSlotDir) + "/slot-" + std::to_string(b);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0) held.push_back(fd);
+    else if (fd >= 0) ::close(fd);
+  }
+  RunOut b = run_cordon({"run", "--json", "--", "sh", "-c",
+                         "ls -A /tmp /dev/shm /root; ipcs -m -q | grep -c '^0x'; true"});
+  for (int fd : held) ::close(fd);
+  ASSERT_EQ(b.status, 0) << b.err;
+  ASSERT_EQ(b.result["id_slot"]["uid_base"].get<uint64_t>(), base) << "another slot was taken";
+  EXPECT_EQ(b.out.substr(0, b.out.rfind('\n', b.out.size() - 2) + 1),
+            "/dev/shm:\n\n/root:\n\n/tmp:\n0\n")
+      << b.out;
+  EXPECT_LT(b.result["accounting"]["peak_memory_bytes"].get<uint64_t>(), 16u << 20);
 }
 
 }  // namespace
