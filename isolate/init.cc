@@ -95,6 +95,7 @@ int run_init(const plan::LaunchPlan& plan, int sync_fd, const Timeline& timeline
       return 125;
     }
     if (r != pid) continue;  // an orphan, reaped
+    timeline.mark(Mark::kCommandEnded);
     if (WIFSIGNALED(status)) {
       send_exit(sync_fd, true, WTERMSIG(status));
       return 128 + WTERMSIG(status);

@@ -30,7 +30,8 @@ constexpr StepDef kSteps[] = {
     {"child_setup", Mark::kMountsDone, Mark::kSetupDone},
     {"fork_command", Mark::kSetupDone, Mark::kCommandForked},
     {"seccomp_load", Mark::kCommandForked, Mark::kSeccompLoaded},
-    {"exec_and_run", Mark::kExec, Mark::kExited},
+    {"exec_and_run", Mark::kExec, Mark::kCommandEnded},
+    {"sandbox_exit", Mark::kCommandEnded, Mark::kExited},
     {"teardown", Mark::kExited, Mark::kTornDown},
     {"total", Mark::kStart, Mark::kTornDown},
 };

@@ -32,6 +32,7 @@ enum class Mark : int {
   kCommandForked,  // command's process: first instruction after the fork
   kSeccompLoaded,  // command's process: filter loaded
   kExec,           // command's process: calling execve
+  kCommandEnded,   // PID 1: the command's process reaped
   kExited,         // supervisor: the sandbox's end observed
   kTornDown,       // supervisor: cgroup removed, slot released
   kCount,

@@ -53,7 +53,8 @@ TEST(RunBasic, TimingsBreakDownTheStart) {
   ASSERT_TRUE(t.is_object()) << r.out;
   double sum = 0;
   for (const char* step : {"slot", "cgroup_create", "clone", "id_maps", "mounts", "child_setup",
-                           "fork_command", "seccomp_load", "exec_and_run", "teardown"}) {
+                           "fork_command", "seccomp_load", "exec_and_run", "sandbox_exit",
+                           "teardown"}) {
     ASSERT_TRUE(t.contains(step)) << step << " missing in " << t.dump();
     EXPECT_GE(t[step].get<double>(), 0.0) << step;
     sum += t[step].get<double>();
