@@ -106,6 +106,11 @@ Syscall filter (docs/seccomp.md):
   --seccomp-report      count the syscalls the filter denied and print them on stderr
                         (and in the JSON result)
 
+Start-up:
+  --launcher SOCKET     have a running `cordon launcher` (listening on SOCKET) start the
+                        sandbox: the same run without an exec of cordon per sandbox
+                        (cordon launcher --help)
+
 Output:
   --json                after the command ends, print the result as one JSON object
                         on stdout
@@ -225,6 +230,9 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
       TRY(add_io_limit(&o.spec.limits.io, v, name == "--io-write-bps"));
     } else if (name == "--cgroup-parent") {
       ASSIGN_OR_RETURN(o.spec.cgroup_parent, value(name, &inline_value));
+    } else if (name == "--launcher") {
+      ASSIGN_OR_RETURN(o.launcher, value(name, &inline_value));
+      if (o.launcher.empty()) return usage(name, "needs a socket path");
     } else if (name == "--result-file") {
       ASSIGN_OR_RETURN(o.result_file, value(name, &inline_value));
     } else {

@@ -15,6 +15,7 @@ struct RunOptions {
   std::string result_file;  // also write the result object to this file
   bool help = false;
   bool verbose = false;
+  std::string launcher;  // --launcher: the socket of a running `cordon launcher`
 };
 
 // args: what follows "run". getenv resolves "--env NAME" (no '=') from the caller; a

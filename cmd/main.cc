@@ -12,6 +12,8 @@
 #include "audit/audit_cli.h"
 #include "base/log.h"
 #include "engine/run.h"
+#include "launcher/client.h"
+#include "launcher/server.h"
 
 namespace {
 
@@ -21,6 +23,7 @@ Run untrusted code in unprivileged sandboxes.
 
 Commands:
   run       run one command in a new sandbox (cordon run --help)
+  launcher  start sandboxes for local callers without an exec per sandbox (cordon launcher --help)
   audit     try to escape sandboxes made with your settings; a scorecard (cordon audit --help)
   doctor    inspect this host for what weakens sandboxes (cordon doctor --help)
   version   print the version
@@ -39,10 +42,37 @@ bool write_text_file(const std::string& path, const std::string& text) {
   return std::fclose(f) == 0 && ok;
 }
 
+// `cordon run --launcher SOCKET ARGS`: the launcher runs `cordon run ARGS` for us, with
+// our stdio, environment and working directory.
+int run_through_launcher(const std::string& socket, const std::vector<std::string>& args,
+                         const std::string& cwd) {
+  cordon::launcher::Request req;
+  req.cwd = cwd;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--") {
+      req.args.insert(req.args.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      break;
+    }
+    if (args[i] == "--launcher") {
+      ++i;  // and its value
+      continue;
+    }
+    if (args[i].rfind("--launcher=", 0) == 0) continue;
+    req.args.push_back(args[i]);
+  }
+  for (char** e = environ; *e != nullptr; ++e) req.env.emplace_back(*e);
+  auto status = cordon::launcher::run_via(socket, req);
+  if (!status.ok()) {
+    cordon::log(cordon::LogLevel::kError, status.error().to_string());
+    return cordon::engine::kExitSetupFailed;
+  }
+  return *status;
+}
+
 int cmd_run(const std::vector<std::string>& args) {
-  char cwd[4096];
-  auto opts = cordon::api::parse_run_args(args, getenv_wrapper,
-                                          ::getcwd(cwd, sizeof(cwd)) != nullptr ? cwd : "/");
+  char cwd_buf[4096];
+  std::string cwd = ::getcwd(cwd_buf, sizeof(cwd_buf)) != nullptr ? cwd_buf : "/";
+  auto opts = cordon::api::parse_run_args(args, getenv_wrapper, cwd);
   if (!opts.ok()) {
     cordon::log(cordon::LogLevel::kError, opts.error().to_string());
     return cordon::engine::kExitUsage;
@@ -51,6 +81,7 @@ int cmd_run(const std::vector<std::string>& args) {
     std::fputs(cordon::api::run_usage(), stdout);
     return 0;
   }
+  if (!opts->launcher.empty()) return run_through_launcher(opts->launcher, args, cwd);
   if (opts->verbose) cordon::set_log_level(cordon::LogLevel::kDebug);
   cordon::plan::CallerEnv caller;
   if (const char* t = std::getenv("TERM")) caller.term = t;
@@ -74,6 +105,62 @@ int cmd_run(const std::vector<std::string>& args) {
   return r.exit_status();
 }
 
+constexpr const char* kLauncherUsage = R"(Usage: cordon launcher [--socket PATH] [--mode MODE]
+
+Start sandboxes for local callers (`cordon run --launcher PATH ...`, or a service) without
+an exec of cordon per sandbox. Each request is served by a forked supervisor that runs
+exactly what `cordon run` would, with the caller's stdin, stdout, stderr, environment and
+working directory; a supervisor that dies takes only its own sandbox down. A caller that
+hangs up sends its sandbox SIGHUP. Only callers with the launcher's UID are served.
+
+Options:
+  --socket PATH   where to listen (default /run/cordon/launcher.sock)
+  --mode MODE     the socket's permission bits, octal (default 0600)
+  -h, --help      this help
+
+SIGTERM or SIGINT stops it: running sandboxes get SIGTERM and are waited for.
+)";
+
+void launcher_ready(const std::string& path) {
+  std::fprintf(stderr, "cordon launcher: listening on %s\n", path.c_str());
+}
+
+int cmd_launcher(const std::vector<std::string>& args) {
+  cordon::launcher::ServeOptions o;
+  o.run = cmd_run;
+  o.ready = launcher_ready;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      std::fputs(kLauncherUsage, stdout);
+      return 0;
+    }
+    if ((a == "--socket" || a == "--mode") && i + 1 < args.size()) {
+      const std::string& v = args[++i];
+      if (a == "--socket") {
+        o.socket_path = v;
+        continue;
+      }
+      char* end = nullptr;
+      unsigned long mode = std::strtoul(v.c_str(), &end, 8);
+      if (v.empty() || *end != '\0' || mode > 0777) {
+        cordon::log(cordon::LogLevel::kError, "--mode " + v + ": not an octal mode");
+        return cordon::engine::kExitUsage;
+      }
+      o.mode = static_cast<mode_t>(mode);
+      continue;
+    }
+    cordon::log(cordon::LogLevel::kError, "launcher: bad option '" + a + "' (see --help)");
+    return cordon::engine::kExitUsage;
+  }
+  auto st = cordon::launcher::serve(o);
+  if (!st.ok()) {
+    cordon::log(cordon::LogLevel::kError, st.error().to_string());
+    return cordon::engine::kExitSetupFailed;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -85,6 +172,7 @@ int main(int argc, char** argv) {
   std::string cmd = args[0];
   args.erase(args.begin());
   if (cmd == "run") return cmd_run(args);
+  if (cmd == "launcher") return cmd_launcher(args);
   if (cmd == "doctor") return cordon::api::run_doctor(args);
   if (cmd == "audit") return cordon::audit::run_audit_cli(args);
   if (cmd == "version" || cmd == "--version") {

@@ -1,6 +1,10 @@
 #include "sys/socket.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -72,6 +76,69 @@ Result<size_t> recv_msg(int sock, void* data, size_t len, std::vector<UniqueFd>*
   }
   if (msg.msg_flags & MSG_CTRUNC) return errno_error(EMSGSIZE, "recvmsg", "fds truncated");
   return static_cast<size_t>(n);
+}
+
+namespace {
+Result<sockaddr_un> unix_address(const std::string& path) {
+  sockaddr_un a;
+  std::memset(&a, 0, sizeof(a));
+  a.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof(a.sun_path))
+    return errno_error(ENAMETOOLONG, "unix socket", path);
+  std::memcpy(a.sun_path, path.c_str(), path.size());
+  return a;
+}
+}  // namespace
+
+Result<UniqueFd> listen_unix(const std::string& path, mode_t mode) {
+  ASSIGN_OR_RETURN(sockaddr_un a, unix_address(path));
+  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return sys_error("socket", path);
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
+  // Bound with no access for anyone, then opened up to mode: nobody connects in between.
+  mode_t old = ::umask(0777);
+  int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  ::umask(old);
+  if (rc != 0) return sys_error("bind", path);
+  if (::chmod(path.c_str(), mode) != 0) return sys_error("chmod", path);
+  if (::listen(fd.get(), 128) != 0) return sys_error("listen", path);
+  return fd;
+}
+
+Result<UniqueFd> accept_conn(int listen_fd) {
+  for (;;) {
+    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) return UniqueFd(fd);
+    if (errno != EINTR) return sys_error("accept");
+  }
+}
+
+Result<UniqueFd> connect_unix(const std::string& path) {
+  ASSIGN_OR_RETURN(sockaddr_un a, unix_address(path));
+  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return sys_error("socket", path);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0)
+    return sys_error("connect", path);
+  return fd;
+}
+
+Result<uid_t> peer_uid(int sock) {
+  struct ucred cred;
+  socklen_t len = sizeof(cred);
+  if (::getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+    return sys_error("getsockopt", "SO_PEERCRED");
+  return cred.uid;
+}
+
+Result<bool> signal_on_hangup(int sock, int sig) {
+  if (::fcntl(sock, F_SETOWN, ::getpid()) != 0) return sys_error("fcntl", "F_SETOWN");
+  if (::fcntl(sock, F_SETSIG, sig) != 0) return sys_error("fcntl", "F_SETSIG");
+  int flags = ::fcntl(sock, F_GETFL);
+  if (flags < 0 || ::fcntl(sock, F_SETFL, flags | O_ASYNC) != 0) return sys_error("fcntl", "O_ASYNC");
+  struct pollfd p = {sock, POLLIN, 0};
+  if (::poll(&p, 1, 0) < 0) return sys_error("poll");
+  return (p.revents & (POLLHUP | POLLERR)) != 0;
 }
 
 }  // namespace cordon::sys

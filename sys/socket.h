@@ -2,7 +2,10 @@
 // and a peer's death is an EOF. Optionally carries fds (SCM_RIGHTS).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -17,5 +20,16 @@ Status send_msg(int sock, const void* data, size_t len, const std::vector<int>& 
 // Returns bytes received (0 on EOF); passed fds (at most kMaxPassedFds) go to *fds_out,
 // or are closed when fds_out is null.
 Result<size_t> recv_msg(int sock, void* data, size_t len, std::vector<UniqueFd>* fds_out = nullptr);
+
+// A listening SOCK_SEQPACKET socket at path (a stale socket file there is replaced),
+// chmod'ed to mode before it accepts anyone.
+Result<UniqueFd> listen_unix(const std::string& path, mode_t mode);
+Result<UniqueFd> accept_conn(int listen_fd);
+Result<UniqueFd> connect_unix(const std::string& path);
+// SO_PEERCRED: the effective UID of the process at the other end.
+Result<uid_t> peer_uid(int sock);
+// From now on, the peer hanging up (or sending) raises sig in this process (O_ASYNC,
+// F_SETSIG). Returns true if the peer had already hung up.
+Result<bool> signal_on_hangup(int sock, int sig);
 
 }  // namespace cordon::sys

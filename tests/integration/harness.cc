@@ -45,7 +45,8 @@ int status_of(int wstatus) {
 
 }  // namespace
 
-RunOut run_program(const std::vector<std::string>& argv, int stdin_fd, int pass_fd, int pass_as) {
+RunOut run_program(const std::vector<std::string>& argv, int stdin_fd, int pass_fd, int pass_as,
+                   const std::string& cwd) {
   std::vector<std::string> full = argv;
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return {};
@@ -60,6 +61,7 @@ RunOut run_program(const std::vector<std::string>& argv, int stdin_fd, int pass_
     ::close_range(3, pass_as > 3 ? pass_as - 1 : 2, 0);
     if (pass_as >= 3) ::close_range(pass_as + 1, ~0U, 0);
     if (pass_fd < 0) ::close_range(3, ~0U, 0);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(251);
     auto v = to_argv(full);
     ::execv(v[0], v.data());
     ::_exit(250);

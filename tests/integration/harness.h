@@ -27,9 +27,10 @@ std::string cordon_binary();
 RunOut run_cordon(const std::vector<std::string>& args, int keep_fd = -1);
 
 // Runs argv to completion. stdin_fd (or /dev/null when -1) becomes fd 0; pass_fd, when
-// not -1, stays open as fd pass_as; every other fd above 2 is closed.
+// not -1, stays open as fd pass_as; every other fd above 2 is closed. cwd: where it runs
+// (empty: the test's own).
 RunOut run_program(const std::vector<std::string>& argv, int stdin_fd = -1, int pass_fd = -1,
-                   int pass_as = -1);
+                   int pass_as = -1, const std::string& cwd = "");
 
 // Starts `cordon ARGS...` without waiting; stdout and stderr go to /dev/null.
 pid_t spawn_cordon(const std::vector<std::string>& args);

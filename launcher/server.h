@@ -1,0 +1,37 @@
+// The launcher: a long-lived, single-threaded process that starts sandboxes for local
+// callers, so that a service (or a client that runs many) pays neither an exec of cordon
+// nor its start-up per sandbox. Each request is served by a forked copy of the launcher
+// that becomes that sandbox's supervisor: it takes the caller's stdin, stdout, stderr,
+// environment and working directory, and runs exactly what `cordon run ARGS` would run,
+// so a supervisor that crashes or is killed takes only its own sandbox down.
+//
+// The caller hanging up raises SIGHUP in its supervisor, which forwards it to the
+// sandbox (isolate/signals.h). SIGTERM or SIGINT stops the launcher: no new request is
+// taken, the running ones get SIGTERM, and the launcher waits for them.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace cordon::launcher {
+
+inline constexpr const char* kDefaultSocket = "/run/cordon/launcher.sock";
+
+struct ServeOptions {
+  std::string socket_path = kDefaultSocket;
+  mode_t mode = 0600;  // who may connect; callers must also have the launcher's UID
+  // Runs one request in the forked supervisor, returning its exit status (cmd/main.cc
+  // passes what `cordon run` does).
+  int (*run)(const std::vector<std::string>& args) = nullptr;
+  // Called once the socket listens (tests and scripts wait for it).
+  void (*ready)(const std::string& socket_path) = nullptr;
+};
+
+// Serves until SIGTERM or SIGINT; the socket is removed on the way out.
+Status serve(const ServeOptions& options);
+
+}  // namespace cordon::launcher

@@ -1,0 +1,143 @@
+// cordon launcher: sandboxes started through a long-lived launcher are the same
+// sandboxes as `cordon run`'s, and nothing a caller or a supervisor does to itself takes
+// the launcher down.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <set>
+
+#include "harness.h"
+
+namespace cordon::testing {
+namespace {
+
+class Launcher : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!have_root()) GTEST_SKIP() << "needs root and user namespaces (run as root)";
+    socket_ = dir_.path() + "/launcher.sock";
+    pid_ = spawn_cordon({"launcher", "--socket", socket_});
+    struct stat st;
+    ASSERT_TRUE(wait_until(5000, [&] { return ::stat(socket_.c_str(), &st) == 0; }))
+        << "the launcher did not listen";
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+  }
+  void TearDown() override {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    EXPECT_EQ(wait_exit(pid_), 0) << "the launcher did not stop cleanly on SIGTERM";
+    struct stat st;
+    EXPECT_NE(::stat(socket_.c_str(), &st), 0) << "the socket was left behind";
+  }
+  RunOut run(std::vector<std::string> args) {
+    args.insert(args.begin(), {"run", "--launcher", socket_});
+    return run_cordon(args);
+  }
+  // Supervisors are the launcher's children; their child is the sandbox's PID 1.
+  std::vector<pid_t> sandbox_inits() {
+    std::vector<pid_t> out;
+    for (pid_t sup : children_of(pid_))
+      for (pid_t init : children_of(sup)) out.push_back(init);
+    return out;
+  }
+
+  TempDir dir_;
+  std::string socket_;
+  pid_t pid_ = -1;
+};
+
+TEST_F(Launcher, RunsTheSameSandboxAsCordonRun) {
+  RunOut r = run({"--json", "--env", "FROM_CALLER=yes", "--", "sh", "-c",
+                  "cat /proc/self/uid_map; echo \"$FROM_CALLER\"; exit 7"});
+  EXPECT_EQ(r.status, 7) << r.err;
+  auto base = map_base(r.out);
+  ASSERT_TRUE(base.has_value()) << r.out;
+  EXPECT_EQ(r.result["id_slot"]["uid_base"], *base);
+  EXPECT_NE(r.out.find("\nyes\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.result["reason"], "exited");
+  EXPECT_EQ(r.result["seccomp"]["loaded"], true);
+  // Errors reach the caller's stderr with cordon run's statuses.
+  RunOut missing = run({"--", "no-such-command"});
+  EXPECT_EQ(missing.status, 127);
+  EXPECT_NE(missing.err.find("no-such-command"), std::string::npos) << missing.err;
+  EXPECT_EQ(run({"--memory", "lots", "--", "true"}).status, 64);
+}
+
+TEST_F(Launcher, StdinAndRelativePathsAreTheCallers) {
+  TempDir data;
+  ASSERT_EQ(::chmod(data.path().c_str(), 0755), 0);
+  FILE* f = std::fopen((data.path() + "/in.txt").c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("from the caller's cwd\n", f);
+  std::fclose(f);
+  // The launcher's cwd is not the caller's: a relative --bind is the caller's.
+  RunOut r = run_program({cordon_binary(), "run", "--launcher", socket_, "--bind",
+                          "in.txt:/data/in.txt", "--", "cat", "/data/in.txt"},
+                         -1, -1, -1, data.path());
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "from the caller's cwd\n");
+}
+
+TEST_F(Launcher, KilledSupervisorTakesOnlyItsSandbox) {
+  pid_t client = spawn_cordon({"run", "--launcher", socket_, "--", "sleep", "1000"});
+  std::vector<pid_t> inits;
+  ASSERT_TRUE(wait_until(5000, [&] { return (inits = sandbox_inits()).size() == 1; }));
+  std::vector<pid_t> sups = children_of(pid_);
+  ASSERT_EQ(sups.size(), 1u);
+  ASSERT_EQ(::kill(sups[0], SIGKILL), 0);
+  EXPECT_EQ(wait_exit(client), 125) << "the caller must learn its supervisor died";
+  EXPECT_TRUE(wait_until(5000, [&] { return !process_exists(inits[0]); }))
+      << "the sandbox outlived its supervisor";
+  EXPECT_TRUE(process_exists(pid_)) << "the launcher died with a supervisor";
+  EXPECT_EQ(run({"--", "true"}).status, 0) << "the launcher stopped serving";
+}
+
+TEST_F(Launcher, CallerHangingUpEndsItsSandbox) {
+  pid_t client = spawn_cordon({"run", "--launcher", socket_, "--", "sleep", "1000"});
+  std::vector<pid_t> inits;
+  ASSERT_TRUE(wait_until(5000, [&] { return (inits = sandbox_inits()).size() == 1; }));
+  ASSERT_EQ(::kill(client, SIGKILL), 0);
+  wait_exit(client);
+  EXPECT_TRUE(wait_until(5000, [&] { return sandbox_inits().empty(); }))
+      << "a sandbox ran on after its caller went away";
+  EXPECT_TRUE(wait_until(5000, [&] { return children_of(pid_).empty(); }))
+      << "its supervisor was not reaped";
+}
+
+TEST_F(Launcher, MalformedRequestsAreRefusedAndServingGoesOn) {
+  int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un a = {};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, socket_.c_str(), sizeof(a.sun_path) - 1);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  const char garbage[] = "CDL1\xff\xff\xff\xff";
+  ASSERT_EQ(::send(fd, garbage, sizeof(garbage) - 1, 0), static_cast<ssize_t>(sizeof(garbage) - 1));
+  char reply[16] = {};
+  ASSERT_EQ(::recv(fd, reply, sizeof(reply), 0), 8);
+  ::close(fd);
+  EXPECT_EQ(std::memcmp(reply, "CDR1", 4), 0);
+  int32_t status;
+  std::memcpy(&status, reply + 4, 4);
+  EXPECT_EQ(status, 64);
+  EXPECT_EQ(run({"--", "true"}).status, 0);
+}
+
+TEST_F(Launcher, StopEndsRunningSandboxes) {
+  pid_t client = spawn_cordon({"run", "--launcher", socket_, "--", "sleep", "1000"});
+  std::vector<pid_t> inits;
+  ASSERT_TRUE(wait_until(5000, [&] { return (inits = sandbox_inits()).size() == 1; }));
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  EXPECT_EQ(wait_exit(pid_), 0);
+  pid_ = -1;
+  EXPECT_EQ(wait_exit(client), 128 + SIGTERM) << "the sandbox's command gets the SIGTERM";
+  EXPECT_FALSE(process_exists(inits[0]));
+}
+
+}  // namespace
+}  // namespace cordon::testing
