@@ -56,6 +56,8 @@ json isolation(const engine::RunResult& r) {
       {"inherited_fds", {0, 1, 2}},
       {"hostname", s.hostname},
       {"network", "loopback-only"},
+      // "pooled": made ahead by the launcher, owned by the host's user namespace.
+      {"network_namespace", r.plan.netns_prepared ? "pooled" : "new"},
       {"workdir", r.plan.workdir},
   };
 }

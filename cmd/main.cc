@@ -69,7 +69,7 @@ int run_through_launcher(const std::string& socket, const std::vector<std::strin
   return *status;
 }
 
-int cmd_run(const std::vector<std::string>& args) {
+int run_args(const std::vector<std::string>& args, bool netns_prepared) {
   char cwd_buf[4096];
   std::string cwd = ::getcwd(cwd_buf, sizeof(cwd_buf)) != nullptr ? cwd_buf : "/";
   auto opts = cordon::api::parse_run_args(args, getenv_wrapper, cwd);
@@ -81,11 +81,18 @@ int cmd_run(const std::vector<std::string>& args) {
     std::fputs(cordon::api::run_usage(), stdout);
     return 0;
   }
-  if (!opts->launcher.empty()) return run_through_launcher(opts->launcher, args, cwd);
+  if (!opts->launcher.empty()) {
+    if (netns_prepared) {  // already in a launcher's supervisor: no second hop
+      cordon::log(cordon::LogLevel::kError, "--launcher: not in a request to a launcher");
+      return cordon::engine::kExitUsage;
+    }
+    return run_through_launcher(opts->launcher, args, cwd);
+  }
   if (opts->verbose) cordon::set_log_level(cordon::LogLevel::kDebug);
   cordon::plan::CallerEnv caller;
   if (const char* t = std::getenv("TERM")) caller.term = t;
   if (const char* l = std::getenv("LANG")) caller.lang = l;
+  caller.netns_prepared = netns_prepared;
 
   cordon::engine::RunResult r = cordon::engine::run(opts->spec, caller);
   if (r.error) cordon::log(cordon::LogLevel::kError, r.error->to_string());
@@ -105,6 +112,10 @@ int cmd_run(const std::vector<std::string>& args) {
   return r.exit_status();
 }
 
+int cmd_run(const std::vector<std::string>& args) {
+  return run_args(args, false);
+}
+
 constexpr const char* kLauncherUsage = R"(Usage: cordon launcher [--socket PATH] [--mode MODE]
 
 Start sandboxes for local callers (`cordon run --launcher PATH ...`, or a service) without
@@ -116,6 +127,7 @@ hangs up sends its sandbox SIGHUP. Only callers with the launcher's UID are serv
 Options:
   --socket PATH   where to listen (default /run/cordon/launcher.sock)
   --mode MODE     the socket's permission bits, octal (default 0600)
+  --netns-pool N  fresh network namespaces kept ready while idle (default 8; 0: none)
   -h, --help      this help
 
 SIGTERM or SIGINT stops it: running sandboxes get SIGTERM and are waited for.
@@ -127,7 +139,7 @@ void launcher_ready(const std::string& path) {
 
 int cmd_launcher(const std::vector<std::string>& args) {
   cordon::launcher::ServeOptions o;
-  o.run = cmd_run;
+  o.run = run_args;
   o.ready = launcher_ready;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -135,10 +147,20 @@ int cmd_launcher(const std::vector<std::string>& args) {
       std::fputs(kLauncherUsage, stdout);
       return 0;
     }
-    if ((a == "--socket" || a == "--mode") && i + 1 < args.size()) {
+    if ((a == "--socket" || a == "--mode" || a == "--netns-pool") && i + 1 < args.size()) {
       const std::string& v = args[++i];
       if (a == "--socket") {
         o.socket_path = v;
+        continue;
+      }
+      if (a == "--netns-pool") {
+        char* end = nullptr;
+        unsigned long n = std::strtoul(v.c_str(), &end, 10);
+        if (v.empty() || *end != '\0' || n > 1024) {
+          cordon::log(cordon::LogLevel::kError, "--netns-pool " + v + ": not a count 0-1024");
+          return cordon::engine::kExitUsage;
+        }
+        o.netns_pool = n;
         continue;
       }
       char* end = nullptr;

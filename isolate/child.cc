@@ -75,7 +75,8 @@ Status setup(const ChildArgs& a) {
   ::umask(022);
 
   TRY(sys::set_hostname(p.hostname));
-  TRY(sys::loopback_up());
+  // A prepared namespace came with loopback up, and we hold no capability over it.
+  if (!p.netns_prepared) TRY(sys::loopback_up());
   // A new session: the caller's terminal is no longer our controlling terminal, so
   // TIOCSTI cannot push keystrokes into it.
   if (::setsid() < 0) return sys_error("setsid");

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "sys/fs.h"
+#include "sys/ns.h"
 
 namespace cordon::isolate {
 namespace {
@@ -53,6 +54,16 @@ Status resolve_host_paths(spec::SandboxSpec* spec) {
     io.major = major(st.st_rdev);
     io.minor = minor(st.st_rdev);
   }
+  return {};
+}
+
+Status check_prepared_netns() {
+  ASSIGN_OR_RETURN(uint64_t ours, sys::ns_id(::getpid(), "net"));
+  // The one who prepared it (the launcher) is our parent and stays in its own.
+  ASSIGN_OR_RETURN(uint64_t parents, sys::ns_id(::getppid(), "net"));
+  if (ours == parents)
+    return logic_error("prepared network namespace", "/proc/self/ns/net",
+                       "is the launcher's own");
   return {};
 }
 

@@ -11,4 +11,9 @@ namespace cordon::isolate {
 
 Status resolve_host_paths(spec::SandboxSpec* spec);
 
+// With CallerEnv::netns_prepared, this process must sit in a network namespace that is
+// not its parent's (the launcher's, the host's): else the sandbox would share that
+// network. Fails closed.
+Status check_prepared_netns();
+
 }  // namespace cordon::isolate

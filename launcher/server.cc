@@ -1,6 +1,7 @@
 #include "launcher/server.h"
 
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -13,8 +14,10 @@
 
 #include "base/log.h"
 #include "base/unique_fd.h"
+#include "launcher/netns_pool.h"
 #include "launcher/wire.h"
 #include "sys/fs.h"
+#include "sys/ns.h"
 #include "sys/socket.h"
 
 namespace cordon::launcher {
@@ -32,7 +35,7 @@ sigset_t handled_signals() {
 
 // In the forked supervisor: become the caller's `cordon run` and run it.
 [[noreturn]] void serve_one(const ServeOptions& o, int conn, const Request& req,
-                            std::vector<UniqueFd>& fds, const sigset_t& old_mask) {
+                            std::vector<UniqueFd>& fds, UniqueFd netns, const sigset_t& old_mask) {
   // Only the caller's connection and its three fds stay; the listener and the signalfd
   // were closed by the caller of this function.
   ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
@@ -44,11 +47,17 @@ sigset_t handled_signals() {
   ::clearenv();
   for (const auto& e : req.env) ::putenv(::strdup(e.c_str()));  // the process's for good
   int status = kSetupStatus;
-  if (::chdir(req.cwd.c_str()) != 0) {
+  // Into the pooled namespace for good: the sandbox's clone then leaves CLONE_NEWNET out.
+  const bool prepared = netns.valid();
+  Status entered = prepared ? sys::set_ns(netns.get(), CLONE_NEWNET) : Status();
+  netns.reset();
+  if (!entered.ok()) {
+    log(LogLevel::kError, "launcher: pooled network namespace: " + entered.error().to_string());
+  } else if (::chdir(req.cwd.c_str()) != 0) {
     log(LogLevel::kError, "launcher: chdir " + req.cwd + ": " + std::strerror(errno));
   } else {
     auto hung_up = sys::signal_on_hangup(conn, SIGHUP);
-    if (hung_up.ok() && !*hung_up) status = o.run(req.args);
+    if (hung_up.ok() && !*hung_up) status = o.run(req.args, prepared);
   }
   std::fflush(stdout);
   std::fflush(stderr);
@@ -69,6 +78,7 @@ class Launcher {
     size_t slash = o_.socket_path.rfind('/');
     if (slash != std::string::npos && slash > 0)
       TRY(sys::make_dirs(o_.socket_path.substr(0, slash), 0755));
+    ASSIGN_OR_RETURN(pool_, NetnsPool::create(o_.netns_pool));
     ASSIGN_OR_RETURN(listener_, sys::listen_unix(o_.socket_path, o_.mode));
     if (o_.ready) o_.ready(o_.socket_path);
     Status st = loop();
@@ -83,9 +93,16 @@ class Launcher {
   Status loop() {
     for (;;) {
       struct pollfd p[2] = {{listener_.get(), POLLIN, 0}, {signals_.get(), POLLIN, 0}};
-      if (::poll(p, 2, -1) < 0) {
+      // Idle and the pool is short: make a namespace now, not when a caller waits.
+      int n = ::poll(p, 2, pool_.wants_more() ? 0 : -1);
+      if (n < 0) {
         if (errno == EINTR) continue;
         return sys_error("poll");
+      }
+      if (n == 0) {
+        // A failure here may leave us outside our own namespace: stop serving.
+        TRY(pool_.fill_one());
+        continue;
       }
       if (p[1].revents & POLLIN) {
         signalfd_siginfo si;
@@ -126,6 +143,7 @@ class Launcher {
       (void)sys::send_msg(conn->get(), reply.data(), reply.size());
       return;
     }
+    UniqueFd netns = pool_.take();  // this sandbox's alone: the pool forgets it
     pid_t pid = ::fork();
     if (pid < 0) {
       log(LogLevel::kError, std::string("launcher: fork: ") + std::strerror(errno));
@@ -136,7 +154,7 @@ class Launcher {
     if (pid == 0) {
       listener_.reset();
       signals_.reset();
-      serve_one(o_, conn->get(), *req, fds, old_mask_);
+      serve_one(o_, conn->get(), *req, fds, std::move(netns), old_mask_);
     }
     children_.insert(pid);
   }
@@ -163,6 +181,7 @@ class Launcher {
   sigset_t old_mask_;
   UniqueFd signals_;
   UniqueFd listener_;
+  NetnsPool pool_;
   std::set<pid_t> children_;
 };
 

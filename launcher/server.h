@@ -5,6 +5,10 @@
 // environment and working directory, and runs exactly what `cordon run ARGS` would run,
 // so a supervisor that crashes or is killed takes only its own sandbox down.
 //
+// While idle, the launcher keeps a pool of fresh network namespaces (netns_pool.h); each
+// supervisor that gets one enters it before the sandbox starts, which then skips making
+// its own (the costliest namespace to make).
+//
 // The caller hanging up raises SIGHUP in its supervisor, which forwards it to the
 // sandbox (isolate/signals.h). SIGTERM or SIGINT stops the launcher: no new request is
 // taken, the running ones get SIGTERM, and the launcher waits for them.
@@ -24,9 +28,11 @@ inline constexpr const char* kDefaultSocket = "/run/cordon/launcher.sock";
 struct ServeOptions {
   std::string socket_path = kDefaultSocket;
   mode_t mode = 0600;  // who may connect; callers must also have the launcher's UID
+  size_t netns_pool = 8;  // fresh network namespaces kept ready (0: none)
   // Runs one request in the forked supervisor, returning its exit status (cmd/main.cc
-  // passes what `cordon run` does).
-  int (*run)(const std::vector<std::string>& args) = nullptr;
+  // passes what `cordon run` does). netns_prepared: this process was moved into a fresh
+  // network namespace from the pool (plan::CallerEnv::netns_prepared).
+  int (*run)(const std::vector<std::string>& args, bool netns_prepared) = nullptr;
   // Called once the socket listens (tests and scripts wait for it).
   void (*ready)(const std::string& socket_path) = nullptr;
 };

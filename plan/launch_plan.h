@@ -18,6 +18,11 @@ namespace cordon::plan {
 struct CallerEnv {
   std::string term;  // TERM of the caller, copied when set
   std::string lang;  // LANG of the caller, copied when set
+  // The caller has put this process into a fresh network namespace of its own, made
+  // ahead with only loopback up (the launcher's pool): the sandbox takes it instead of
+  // making one. It is owned by the host's user namespace, so the sandbox has no
+  // capability over it at all.
+  bool netns_prepared = false;
 };
 
 // setrlimit(2) inside: soft and hard set alike, so the sandbox cannot raise them.
@@ -29,6 +34,7 @@ struct RlimitSetting {
 struct LaunchPlan {
   uint64_t clone_flags = 0;             // CLONE_NEW* made by clone3
   bool time_ns = false;                 // CLONE_NEWTIME included
+  bool netns_prepared = false;          // no CLONE_NEWNET: the caller's fresh netns (CallerEnv)
   std::vector<std::string> namespaces;  // names, for the result
   MountPlan mounts;
   std::vector<std::string> argv;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace cordon::sys {
@@ -21,6 +22,18 @@ Result<UniqueFd> open_ns(pid_t pid, const char* name) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return sys_error("open", path);
   return UniqueFd(fd);
+}
+
+Status set_ns(int fd, int nstype) {
+  if (::setns(fd, nstype) != 0) return sys_error("setns");
+  return {};
+}
+
+Result<uint64_t> ns_id(pid_t pid, const char* name) {
+  std::string path = "/proc/" + std::to_string(pid) + "/ns/" + name;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return sys_error("stat", path);
+  return static_cast<uint64_t>(st.st_ino);
 }
 
 bool kernel_has_ns(const char* name) {

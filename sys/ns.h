@@ -18,4 +18,9 @@ Result<UniqueFd> open_ns(pid_t pid, const char* name);
 // Does this kernel have the namespace type NAME (user, time, cgroup, ...)?
 bool kernel_has_ns(const char* name);
 
+// setns(2) into the namespace fd names (nstype: CLONE_NEW*).
+Status set_ns(int fd, int nstype);
+// The inode of /proc/PID/ns/NAME: two namespaces are the same one iff these match.
+Result<uint64_t> ns_id(pid_t pid, const char* name);
+
 }  // namespace cordon::sys

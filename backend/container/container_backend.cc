@@ -78,6 +78,7 @@ Result<Execution> run(const Prepared& prepared) {
   }
   timeline.mark(isolate::Mark::kCgroupReady);
   ex.cgroup_mode = cgroup->mode();
+  if (plan.netns_prepared) TRY(isolate::check_prepared_netns());
   ex.cgroup_paths = cgroup->paths();
   {
     ASSIGN_OR_RETURN(isolate::Sandbox sandbox, isolate::launch(plan, slot, *cgroup, timeline));

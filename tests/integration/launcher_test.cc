@@ -139,5 +139,57 @@ TEST_F(Launcher, StopEndsRunningSandboxes) {
   EXPECT_FALSE(process_exists(inits[0]));
 }
 
+// The launcher's pool: each sandbox gets a network namespace made for it alone, never
+// the host's and never another sandbox's, with a working loopback.
+TEST_F(Launcher, PooledNetworkNamespacesAreFreshAndNeverShared) {
+  char buf[64] = {};
+  ASSERT_GT(::readlink("/proc/self/ns/net", buf, sizeof(buf) - 1), 0);
+  std::set<std::string> seen;
+  int pooled = 0;
+  for (int i = 0; i < 6; ++i) {
+    RunOut r = run({"--json", "--", "readlink", "/proc/self/ns/net"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::string ns = r.out.substr(0, r.out.find('\n'));
+    EXPECT_NE(ns, buf) << "a sandbox in the host's network namespace";
+    EXPECT_TRUE(seen.insert(ns).second) << ns << " handed out twice";
+    pooled += r.result["isolation"]["network_namespace"] == "pooled" ? 1 : 0;
+  }
+  EXPECT_GE(pooled, 3) << "the pool was not used";
+  // Loopback is up in a pooled namespace.
+  RunOut lo = run({"--", "python3", "-c",
+                   "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen();"
+                   "c = socket.create_connection(s.getsockname()); print('ok')"});
+  EXPECT_EQ(lo.status, 0) << lo.err;
+  EXPECT_EQ(lo.out, "ok\n");
+  // One sandbox's listener is out of the next one's reach.
+  pid_t a = spawn_cordon({"run", "--launcher", socket_, "--", "python3", "-c",
+                          "import socket, time; s = socket.socket();"
+                          "s.bind(('127.0.0.1', 47123)); s.listen(); time.sleep(1000)"});
+  ASSERT_TRUE(wait_until(5000, [&] { return sandbox_inits().size() == 1; }));
+  ::usleep(300 * 1000);  // python's start
+  RunOut b = run({"--", "python3", "-c",
+                  "import socket\ntry:\n socket.create_connection(('127.0.0.1', 47123), 1)\n"
+                  " print('reached')\nexcept OSError as e:\n print('refused', e.errno)"});
+  EXPECT_EQ(b.out, "refused 111\n") << b.err;
+  ::kill(a, SIGTERM);
+  wait_exit(a);
+}
+
+TEST_F(Launcher, HoldsNoFdOfFinishedSandboxes) {
+  ASSERT_EQ(run({"--", "true"}).status, 0);
+  auto count = [&] {
+    int n = 0;
+    std::string dir = "/proc/" + std::to_string(pid_) + "/fd";
+    for (int fd = 0; fd < 4096; ++fd)
+      n += ::access((dir + "/" + std::to_string(fd)).c_str(), F_OK) == 0 ? 1 : 0;
+    return n;
+  };
+  ::usleep(200 * 1000);  // the pool refilled
+  int before = count();
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(run({"--", "true"}).status, 0);
+  ::usleep(200 * 1000);
+  EXPECT_LE(count(), before) << "the launcher keeps fds of finished sandboxes";
+}
+
 }  // namespace
 }  // namespace cordon::testing

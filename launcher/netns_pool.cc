@@ -1,0 +1,35 @@
+#include "launcher/netns_pool.h"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include "sys/net.h"
+#include "sys/ns.h"
+
+namespace cordon::launcher {
+
+Result<NetnsPool> NetnsPool::create(size_t target) {
+  NetnsPool p;
+  p.target_ = target;
+  ASSIGN_OR_RETURN(p.home_, sys::open_ns(::getpid(), "net"));
+  return p;
+}
+
+Status NetnsPool::fill_one() {
+  TRY(sys::unshare(CLONE_NEWNET));
+  auto fd = sys::open_ns(::getpid(), "net");
+  Status up = fd.ok() ? sys::loopback_up() : Status(fd.error());
+  TRY(sys::set_ns(home_.get(), CLONE_NEWNET));
+  TRY(up);
+  ready_.push_back(std::move(fd).value());
+  return {};
+}
+
+UniqueFd NetnsPool::take() {
+  if (ready_.empty()) return UniqueFd();
+  UniqueFd fd = std::move(ready_.front());
+  ready_.pop_front();
+  return fd;
+}
+
+}  // namespace cordon::launcher
