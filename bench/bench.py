@@ -41,9 +41,10 @@ from start_latency import RunFailed, run_once, summarize  # noqa: E402
 
 PARTS = ("latency", "throughput", "density", "breakdown", "inside")
 QUICK_PARTS = ("latency", "throughput")
-THROUGHPUT_SYSTEMS = ("floor", "unshare", "cordon", "cordon-no-cgroup", "bwrap", "crun",
+THROUGHPUT_SYSTEMS = ("floor", "unshare", "cordon", "cordon-launcher", "cordon-no-cgroup",
+                      "bwrap", "crun",
                       "runsc", "lxc")
-DENSITY_SYSTEMS = ("cordon", "bwrap")
+DENSITY_SYSTEMS = ("cordon", "cordon-launcher", "bwrap")
 EXIT_RATIO, EXIT_CANNOT_CHECK, EXIT_RUN_FAILED = 1, 2, 3
 
 
@@ -66,7 +67,12 @@ def measure_latency(peers, runs, warmup):
                     peer = peers[name]
                     run_id += 1
                     start = time.perf_counter_ns()
-                    run_once(peer.argv(["/bin/true"], run_id), devnull, errfile)
+                    if hasattr(peer, "call"):  # a service's call, no exec on our side
+                        code = peer.call(["/bin/true"], devnull, errfile.fileno())
+                        if code != 0:
+                            raise RunFailed(f"{name}: exit {code}")
+                    else:
+                        run_once(peer.argv(["/bin/true"], run_id), devnull, errfile)
                     peer.cleanup(run_id)  # a sandbox is not gone until its leftovers are
                     if rnd >= warmup:
                         samples[name].append(time.perf_counter_ns() - start)
@@ -135,7 +141,7 @@ def run_parts(args, peers, out):
     if "throughput" in args.parts:
         chosen = [n for n in THROUGHPUT_SYSTEMS if n in peers]
         if args.quick:
-            chosen = [n for n in ("cordon", "bwrap") if n in peers]
+            chosen = [n for n in ("cordon", "cordon-launcher", "bwrap") if n in peers]
         out["throughput"] = {}
         for workers in (1, 2):
             for name in chosen:
@@ -193,11 +199,16 @@ def main(argv=None):
         except (RunFailed, load.LoadFailed, breakdown.BreakdownFailed) as err:
             print(f"error: {err}", file=sys.stderr)
             return EXIT_RUN_FAILED
+        finally:
+            peers_mod.stop_launchers()
     lat = out.get("latency", {})
     thr = {n: per.get(2) for n, per in out.get("throughput", {}).items()}
     ratios = {
         "latency_cordon_vs_bwrap": ratio(lat, "cordon", "bwrap", "median_ms"),
+        "latency_cordon_launcher_vs_bwrap": ratio(lat, "cordon-launcher", "bwrap", "median_ms"),
         "throughput_2w_cordon_vs_bwrap": ratio(thr, "cordon", "bwrap", "per_second"),
+        "throughput_2w_cordon_launcher_vs_bwrap": ratio(thr, "cordon-launcher", "bwrap",
+                                                        "per_second"),
     }
     for peer in ("crun", "runsc", "lxc", "unshare"):
         ratios[f"latency_cordon_vs_{peer}"] = ratio(lat, "cordon", peer, "median_ms")

@@ -22,7 +22,9 @@ import os
 import shlex
 import shutil
 import signal
+import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -192,13 +194,20 @@ _HELPERS = []  # helper processes, stopped at exit
 
 @atexit.register
 def _at_exit():
-    """Stop the helper processes; remove the empty cgroups under cordon-bench
-    (shared by the runs, so no single cleanup() removes them)."""
+    """Stop the launchers and helper processes; remove the empty cgroups under
+    cordon-bench (shared by the runs, so no single cleanup() removes them)."""
+    stop_launchers()
     for proc in _HELPERS:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     remove_cgroups(PREFIX)
+
+
+def stop_launchers():
+    """Stops every cordon launcher discover() started (before its workdir goes)."""
+    while _LAUNCHERS:
+        _LAUNCHERS.pop().stop()
 
 
 def crun_namespace():
@@ -256,6 +265,95 @@ class Peer:
 
     def cleanup(self, run_id):
         """Remove what run run_id left behind (nothing, for this peer)."""
+
+
+class LauncherPeer(Peer):
+    """cordon's defaults started by a running `cordon launcher`: the bench talks to its
+    socket itself (launcher/wire.h), as a service would, so no process is exec'd per
+    sandbox on the caller's side. The launcher keeps its network namespace pool."""
+
+    def __init__(self, cordon, workdir):
+        super().__init__("cordon-launcher", "cordon's defaults, started by a running "
+                         "`cordon launcher` (no exec of cordon per sandbox; pooled network "
+                         "namespaces); the bench calls its socket directly")
+        self._cordon = cordon
+        self.socket = os.path.join(workdir, "launcher.sock")
+        self._log = open(os.path.join(workdir, "launcher.log"), "wb")
+        self.proc = subprocess.Popen([cordon, "launcher", "--socket", self.socket],
+                                     stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=self._log)
+        _LAUNCHERS.append(self)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.socket):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("cordon launcher did not start (see launcher.log)")
+            time.sleep(0.01)
+
+    def argv(self, command, run_id):
+        return [self._cordon, "run", "--launcher", self.socket, "--"] + list(command)
+
+    def request(self, command):
+        """The request bytes for `cordon run -- command`."""
+        def strings(items):
+            out = struct.pack("<I", len(items))
+            for s in items:
+                b = s.encode()
+                out += struct.pack("<I", len(b)) + b
+            return out
+        env = [f"{k}={v}" for k, v in os.environ.items()]
+        cwd = b"/"
+        return (b"CDL1" + strings(["--"] + list(command)) + strings(env)
+                + struct.pack("<I", len(cwd)) + cwd)
+
+    def start(self, command, stdout_fd, stderr_fd):
+        """Sends the request; returns the connection, which answers at the sandbox's end.
+        Closing it early hangs up: the sandbox gets SIGHUP."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sock.connect(self.socket)
+        socket.send_fds(sock, [self.request(command)], [_DEVNULL_FD(), stdout_fd, stderr_fd])
+        return sock
+
+    @staticmethod
+    def finish(sock):
+        """Waits for the reply; returns the sandbox's exit status."""
+        reply = sock.recv(16)
+        sock.close()
+        if len(reply) != 8 or reply[:4] != b"CDR1":
+            return 125
+        return struct.unpack("<i", reply[4:])[0]
+
+    def call(self, command, stdout_fd, stderr_fd):
+        """Runs command to its end; returns its exit status."""
+        return self.finish(self.start(command, stdout_fd, stderr_fd))
+
+    def host_processes(self):
+        """The supervisors: the launcher's children."""
+        pids = []
+        for task in os.listdir(f"/proc/{self.proc.pid}/task"):
+            with open(f"/proc/{self.proc.pid}/task/{task}/children", encoding="ascii") as f:
+                pids += [int(p) for p in f.read().split()]
+        return pids
+
+    def stop(self):
+        """SIGTERM to the launcher, which ends its sandboxes and removes its socket."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+_LAUNCHERS = []
+_DEVNULL = []
+
+
+def _DEVNULL_FD():
+    if not _DEVNULL:
+        _DEVNULL.append(os.open(os.devnull, os.O_RDWR))
+    return _DEVNULL[0]
 
 
 class OciPeer(Peer):
@@ -440,6 +538,7 @@ def discover(workdir, cordon):
     add("cordon", None, lambda exe: Peer(
         "cordon", "its defaults: 8 namespaces, ID-mapped userns, no caps, seccomp allowlist, "
         "cgroup limits (512M, 512 pids, 1 CPU)", [exe, "run", "--"]))
+    add("cordon-launcher", None, lambda exe: LauncherPeer(exe, workdir))
     add("cordon-no-cgroup", None, lambda exe: Peer(
         "cordon-no-cgroup", "cordon's defaults without the cgroup",
         [exe, "run", "--no-cgroup", "--"]))
