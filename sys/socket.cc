@@ -1,6 +1,8 @@
 #include "sys/socket.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -90,9 +92,10 @@ Result<sockaddr_un> unix_address(const std::string& path) {
 }
 }  // namespace
 
-Result<UniqueFd> listen_unix(const std::string& path, mode_t mode) {
+Result<UniqueFd> listen_unix(const std::string& path, mode_t mode, int type) {
+  static_assert(SOCK_SEQPACKET == 5);
   ASSIGN_OR_RETURN(sockaddr_un a, unix_address(path));
-  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return sys_error("socket", path);
   struct stat st;
   if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
@@ -104,6 +107,50 @@ Result<UniqueFd> listen_unix(const std::string& path, mode_t mode) {
   if (::chmod(path.c_str(), mode) != 0) return sys_error("chmod", path);
   if (::listen(fd.get(), 128) != 0) return sys_error("listen", path);
   return fd;
+}
+
+Result<UniqueFd> listen_tcp(const std::string& host, int port) {
+  if (port < 0 || port > 65535) return errno_error(EINVAL, "listen", "port " + std::to_string(port));
+  sockaddr_storage ss;
+  std::memset(&ss, 0, sizeof(ss));
+  socklen_t len = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    len = sizeof(*v4);
+  } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    len = sizeof(*v6);
+  } else {
+    return errno_error(EINVAL, "listen", "not an IP address: " + host);
+  }
+  UniqueFd fd(::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return sys_error("socket", host);
+  int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0)
+    return sys_error("bind", host + ":" + std::to_string(port));
+  if (::listen(fd.get(), 128) != 0) return sys_error("listen", host);
+  return fd;
+}
+
+Result<int> bound_port(int fd) {
+  sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return sys_error("getsockname");
+  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  return errno_error(EAFNOSUPPORT, "getsockname", "not an IP socket");
+}
+
+Status set_recv_timeout(int sock, int ms) {
+  timeval tv = {ms / 1000, (ms % 1000) * 1000};
+  if (::setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+    return sys_error("setsockopt", "SO_RCVTIMEO");
+  return {};
 }
 
 Result<UniqueFd> accept_conn(int listen_fd) {

@@ -21,9 +21,14 @@ Status send_msg(int sock, const void* data, size_t len, const std::vector<int>& 
 // or are closed when fds_out is null.
 Result<size_t> recv_msg(int sock, void* data, size_t len, std::vector<UniqueFd>* fds_out = nullptr);
 
-// A listening SOCK_SEQPACKET socket at path (a stale socket file there is replaced),
-// chmod'ed to mode before it accepts anyone.
-Result<UniqueFd> listen_unix(const std::string& path, mode_t mode);
+// A listening Unix socket at path (a stale socket file there is replaced), chmod'ed to
+// mode before it accepts anyone. type: SOCK_SEQPACKET or SOCK_STREAM.
+Result<UniqueFd> listen_unix(const std::string& path, mode_t mode, int type = 5 /*SOCK_SEQPACKET*/);
+// A listening TCP socket on an IPv4 or IPv6 literal host and port (0: the kernel picks).
+Result<UniqueFd> listen_tcp(const std::string& host, int port);
+Result<int> bound_port(int fd);
+// SO_RCVTIMEO: a read that waits longer fails with EAGAIN.
+Status set_recv_timeout(int sock, int ms);
 Result<UniqueFd> accept_conn(int listen_fd);
 Result<UniqueFd> connect_unix(const std::string& path);
 // SO_PEERCRED: the effective UID of the process at the other end.

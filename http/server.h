@@ -1,0 +1,69 @@
+// A small threaded HTTP/1.1 server for the daemon's API: listeners on a Unix socket
+// (callers identified by SO_PEERCRED) and on TCP; a fixed pool of workers; a client that
+// is slow to send its request is cut off (read timeout, and a deadline for the whole
+// request), so it cannot hold a worker forever. Keep-alive up to a request count.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "http/request.h"
+#include "http/response.h"
+
+namespace cordon::http {
+
+struct Peer {
+  bool unix_socket = false;
+  uid_t uid = static_cast<uid_t>(-1);  // the caller's UID, on the Unix socket only
+};
+
+using Handler = std::function<Response(const Request&, const Peer&)>;
+
+struct ServerOptions {
+  Limits limits;
+  int workers = 8;
+  int read_timeout_ms = 10000;      // between two reads
+  int request_deadline_ms = 30000;  // for one whole request
+  int max_requests_per_connection = 100;
+  size_t max_queued_connections = 256;  // beyond: answered 503 and closed
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, Handler handler);
+  ~Server();  // stops
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Serves connections accepted on listen_fd (a listening stream socket) from now on.
+  void add_listener(UniqueFd listen_fd, bool unix_socket);
+  // Stops accepting, lets the workers finish the requests they hold, joins every thread.
+  void stop();
+
+ private:
+  void accept_loop(int fd, bool unix_socket);
+  void worker();
+  void serve_connection(int fd, bool unix_socket);
+
+  ServerOptions options_;
+  Handler handler_;
+  std::atomic<bool> stopping_{false};
+  UniqueFd wake_read_, wake_write_;  // a pipe that wakes the accept loops at stop
+  std::vector<UniqueFd> listeners_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<int, bool>> queue_;  // accepted fds and their kind
+};
+
+}  // namespace cordon::http
