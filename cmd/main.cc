@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "engine/run.h"
 #include "launcher/client.h"
 #include "launcher/server.h"
+#include "spec/spec.h"
 
 namespace {
 
@@ -40,6 +42,16 @@ bool write_text_file(const std::string& path, const std::string& text) {
   if (f == nullptr) return false;
   bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   return std::fclose(f) == 0 && ok;
+}
+
+int report(const cordon::api::RunOptions& opts, const cordon::engine::RunResult& r);
+
+cordon::plan::CallerEnv caller_env(bool netns_prepared) {
+  cordon::plan::CallerEnv caller;
+  if (const char* t = std::getenv("TERM")) caller.term = t;
+  if (const char* l = std::getenv("LANG")) caller.lang = l;
+  caller.netns_prepared = netns_prepared;
+  return caller;
 }
 
 // `cordon run --launcher SOCKET ARGS`: the launcher runs `cordon run ARGS` for us, with
@@ -89,24 +101,23 @@ int run_args(const std::vector<std::string>& args, bool netns_prepared) {
     return run_through_launcher(opts->launcher, args, cwd);
   }
   if (opts->verbose) cordon::set_log_level(cordon::LogLevel::kDebug);
-  cordon::plan::CallerEnv caller;
-  if (const char* t = std::getenv("TERM")) caller.term = t;
-  if (const char* l = std::getenv("LANG")) caller.lang = l;
-  caller.netns_prepared = netns_prepared;
+  return report(*opts, cordon::engine::run(opts->spec, caller_env(netns_prepared)));
+}
 
-  cordon::engine::RunResult r = cordon::engine::run(opts->spec, caller);
+// The end of a run for its caller: the error once on stderr, the result as asked.
+int report(const cordon::api::RunOptions& opts, const cordon::engine::RunResult& r) {
   if (r.error) cordon::log(cordon::LogLevel::kError, r.error->to_string());
   if (r.spec.seccomp_report && r.plan.seccomp)
     cordon::log(cordon::LogLevel::kWarn, cordon::api::denial_summary(r));
-  if (opts->json || !opts->result_file.empty()) {
+  if (opts.json || !opts.result_file.empty()) {
     std::string j = cordon::api::result_to_json(r);
-    if (opts->json) {
+    if (opts.json) {
       std::fflush(stdout);
       std::printf("%s\n", j.c_str());
     }
-    if (!opts->result_file.empty() && !write_text_file(opts->result_file, j + "\n")) {
+    if (!opts.result_file.empty() && !write_text_file(opts.result_file, j + "\n")) {
       cordon::log(cordon::LogLevel::kError,
-                  "write result " + opts->result_file + ": " + std::strerror(errno));
+                  "write result " + opts.result_file + ": " + std::strerror(errno));
     }
   }
   return r.exit_status();
@@ -114,6 +125,62 @@ int run_args(const std::vector<std::string>& args, bool netns_prepared) {
 
 int cmd_run(const std::vector<std::string>& args) {
   return run_args(args, false);
+}
+
+// The launcher's warm pool: sandboxes of `cordon run`'s defaults, started ahead. The
+// command is a placeholder: the request's replaces it.
+const std::vector<std::string>& warm_args() {
+  static const std::vector<std::string> args = {"--", "/bin/true"};
+  return args;
+}
+
+const char* no_env(const char*) {
+  return nullptr;
+}
+
+bool warm_fits(const std::vector<std::string>& args) {
+  auto opts = cordon::api::parse_run_args(args, no_env, "/");
+  auto warm = cordon::api::parse_run_args(warm_args(), no_env, "/");
+  return opts.ok() && warm.ok() && !opts->help && opts->launcher.empty() &&
+         cordon::spec::same_sandbox(opts->spec, warm->spec);
+}
+
+struct WarmHandle {
+  cordon::engine::PrestartedPtr sandbox;
+  bool netns_prepared;
+};
+
+void* warm_start(bool netns_prepared) {
+  auto warm = cordon::api::parse_run_args(warm_args(), no_env, "/");
+  if (!warm.ok()) return nullptr;
+  auto p = cordon::engine::prestart(warm->spec, caller_env(netns_prepared));
+  if (!p.ok()) {
+    cordon::log(cordon::LogLevel::kError, "warm sandbox: " + p.error().to_string());
+    return nullptr;
+  }
+  return new WarmHandle{std::move(p).value(), netns_prepared};
+}
+
+void warm_discard(void* handle) {
+  delete static_cast<WarmHandle*>(handle);
+}
+
+int warm_run(void* handle, const std::vector<std::string>& args) {
+  std::unique_ptr<WarmHandle> warm(static_cast<WarmHandle*>(handle));
+  char cwd[4096];
+  auto opts = cordon::api::parse_run_args(args, getenv_wrapper,
+                                          ::getcwd(cwd, sizeof(cwd)) != nullptr ? cwd : "/");
+  if (!opts.ok() || opts->help || !opts->launcher.empty()) {
+    warm.reset();  // not this request's: end it, then answer as a cold start would
+    return run_args(args, false);
+  }
+  if (opts->verbose) cordon::set_log_level(cordon::LogLevel::kDebug);
+  auto r = cordon::engine::run_prestarted(std::move(warm->sandbox), opts->spec,
+                                          caller_env(warm->netns_prepared));
+  // It could not serve this request after all (gone now): a cold start, in a network
+  // namespace of its own (the pooled one was the warm sandbox's).
+  if (!r) return report(*opts, cordon::engine::run(opts->spec, caller_env(false)));
+  return report(*opts, *r);
 }
 
 constexpr const char* kLauncherUsage = R"(Usage: cordon launcher [--socket PATH] [--mode MODE]
@@ -128,6 +195,9 @@ Options:
   --socket PATH   where to listen (default /run/cordon/launcher.sock)
   --mode MODE     the socket's permission bits, octal (default 0600)
   --netns-pool N  fresh network namespaces kept ready while idle (default 8; 0: none)
+  --warm N        sandboxes of cordon run's defaults started ahead (default 2; 0: none):
+                  a request with the default options (any command, environment and
+                  --env) runs in one, which then serves no other
   -h, --help      this help
 
 SIGTERM or SIGINT stops it: running sandboxes get SIGTERM and are waited for.
@@ -140,6 +210,11 @@ void launcher_ready(const std::string& path) {
 int cmd_launcher(const std::vector<std::string>& args) {
   cordon::launcher::ServeOptions o;
   o.run = run_args;
+  o.warm = 2;
+  o.warm_fits = warm_fits;
+  o.warm_start = warm_start;
+  o.warm_run = warm_run;
+  o.warm_discard = warm_discard;
   o.ready = launcher_ready;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -147,20 +222,21 @@ int cmd_launcher(const std::vector<std::string>& args) {
       std::fputs(kLauncherUsage, stdout);
       return 0;
     }
-    if ((a == "--socket" || a == "--mode" || a == "--netns-pool") && i + 1 < args.size()) {
+    if ((a == "--socket" || a == "--mode" || a == "--netns-pool" || a == "--warm") &&
+        i + 1 < args.size()) {
       const std::string& v = args[++i];
       if (a == "--socket") {
         o.socket_path = v;
         continue;
       }
-      if (a == "--netns-pool") {
+      if (a == "--netns-pool" || a == "--warm") {
         char* end = nullptr;
         unsigned long n = std::strtoul(v.c_str(), &end, 10);
         if (v.empty() || *end != '\0' || n > 1024) {
-          cordon::log(cordon::LogLevel::kError, "--netns-pool " + v + ": not a count 0-1024");
+          cordon::log(cordon::LogLevel::kError, a + " " + v + ": not a count 0-1024");
           return cordon::engine::kExitUsage;
         }
-        o.netns_pool = n;
+        (a == "--warm" ? o.warm : o.netns_pool) = n;
         continue;
       }
       char* end = nullptr;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,7 @@ struct RunResult {
   std::optional<Error> seccomp_report_error;  // the report broke off early
   spec::SandboxSpec spec;                     // as applied (canonical host paths)
   plan::LaunchPlan plan;                      // what was applied
+  bool prestarted = false;  // run in a sandbox started ahead of the command (warm pool)
   // Where the time went, step by step ("prepare" first, then isolate/timeline.h's steps).
   std::vector<std::pair<std::string, uint64_t>> timings_ns;
 
@@ -65,6 +67,22 @@ struct RunResult {
 };
 
 RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller);
+
+// A sandbox started ahead of its command (the launcher's warm pool): every step of a
+// start is done, PID 1 waits for the command. It serves one command at most; destroyed
+// unused, it ends like any sandbox (killed, its cgroup removed, its slot released).
+class Prestarted;
+struct PrestartedDeleter {
+  void operator()(Prestarted* p) const;
+};
+using PrestartedPtr = std::unique_ptr<Prestarted, PrestartedDeleter>;
+// spec's argv is a placeholder; what matters is the sandbox it describes.
+Result<PrestartedPtr> prestart(spec::SandboxSpec spec, const plan::CallerEnv& caller);
+// Runs request's command in it, with this process's stdin, stdout and stderr. nullopt
+// when this sandbox cannot serve it (not spec::same_sandbox, or a command too large to
+// send): the prestarted sandbox is gone, and the caller runs the request with run().
+std::optional<RunResult> run_prestarted(PrestartedPtr p, spec::SandboxSpec request,
+                                        const plan::CallerEnv& caller);
 
 const char* reason_name(Reason r);
 

@@ -3,6 +3,7 @@
 // the order is the recipe of DESIGN.md section 3, child side.
 #include "isolate/child.h"
 
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -22,6 +23,17 @@
 
 namespace cordon::isolate {
 namespace {
+
+// A credential change clears the parent-death signal: set it again, then make sure the
+// supervisor did not die in between (its end of the sync socket would be closed), or
+// this PID 1 would run on without anyone to stop it.
+Status rearm_parent_death(int sync_fd) {
+  TRY(sys::set_parent_death_signal(SIGKILL));
+  struct pollfd p = {sync_fd, POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+    return logic_error("supervisor", "", "gone during setup");
+  return {};
+}
 
 // Step names for errors that do not come from one syscall.
 Error at(const char* step, Error e) {
@@ -55,6 +67,7 @@ Status setup(const ChildArgs& a) {
   TRY(sys::close_fds_except(keep));
   // Become root of the user namespace: until now we carried the caller's host IDs.
   TRY(sys::set_ids(0, 0));
+  TRY(rearm_parent_death(a.sync_fd));
   TRY(sys::clear_groups());
   // No user namespace may be made inside ours, whatever the seccomp profile (unconfined
   // or a permissive file): a nested one would give its creator every capability over
@@ -83,8 +96,7 @@ Status setup(const ChildArgs& a) {
   TRY(change_workdir(p.workdir));
   TRY(apply_rlimits(p.rlimits));
   TRY(drop_privileges(p.uid, p.gid));
-  // The ID change above clears the parent-death signal: set it again.
-  TRY(sys::set_parent_death_signal(SIGKILL));
+  TRY(rearm_parent_death(a.sync_fd));
   a.timeline->mark(Mark::kSetupDone);
   return {};
 }
@@ -104,8 +116,21 @@ void child_main(const ChildArgs& a) noexcept {
     send_error(a.sync_fd, Phase::kSetupError, at("setup", std::move(st).error()));
     ::_exit(125);
   }
+  // Prestarted: ready; the command, its environment and its stdin come with a caller.
+  std::vector<std::string> argv = a.plan->argv, envp = a.plan->envp;
+  if (a.plan->late_command) {
+    auto cmd = recv_command(a.sync_fd);
+    if (!cmd.ok() || ::dup2(cmd->stdin_fd.get(), STDIN_FILENO) < 0) {
+      send_error(a.sync_fd, Phase::kSetupError,
+                 at("receive command", cmd.ok() ? sys_error("dup2", "stdin") : cmd.error()));
+      ::_exit(125);
+    }
+    argv = std::move(cmd->argv);
+    envp = std::move(cmd->envp);
+  }
+  a.timeline->mark(Mark::kCommandReceived);
   // PID 1 stays as a small reaper; the command runs as its child (see init.h).
-  ::_exit(run_init(*a.plan, a.sync_fd, *a.timeline));
+  ::_exit(run_init(*a.plan, argv, envp, a.sync_fd, *a.timeline));
 }
 
 }  // namespace cordon::isolate

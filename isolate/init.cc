@@ -43,7 +43,8 @@ void block_forwarded_signals() noexcept {
   ::sigprocmask(SIG_SETMASK, &set, nullptr);
 }
 
-int run_init(const plan::LaunchPlan& plan, int sync_fd, const Timeline& timeline) noexcept {
+int run_init(const plan::LaunchPlan& plan, const std::vector<std::string>& argv,
+             const std::vector<std::string>& envp, int sync_fd, const Timeline& timeline) noexcept {
   // The forwarded signals are still blocked (block_forwarded_signals): none is lost or
   // acted on by the command before it has its own dispositions.
   sigset_t none;
@@ -72,7 +73,7 @@ int run_init(const plan::LaunchPlan& plan, int sync_fd, const Timeline& timeline
     }
     timeline.mark(Mark::kSeccompLoaded);
     timeline.mark(Mark::kExec);
-    Error e = exec_command(plan.argv, plan.envp);
+    Error e = exec_command(argv, envp);
     send_error(sync_fd, Phase::kExecError, e);
     ::_exit(exec_failure_status(e.err));
   }

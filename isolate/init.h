@@ -4,6 +4,9 @@
 // the command.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "isolate/timeline.h"
 #include "plan/launch_plan.h"
 
@@ -15,6 +18,7 @@ namespace cordon::isolate {
 void block_forwarded_signals() noexcept;
 
 // Returns the exit status for PID 1 (the command's, or 128+signal).
-int run_init(const plan::LaunchPlan& plan, int sync_fd, const Timeline& timeline) noexcept;
+int run_init(const plan::LaunchPlan& plan, const std::vector<std::string>& argv,
+             const std::vector<std::string>& envp, int sync_fd, const Timeline& timeline) noexcept;
 
 }  // namespace cordon::isolate

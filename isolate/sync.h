@@ -6,6 +6,8 @@
 //   child  -> parent  kSetupError    a setup step failed; the child exits
 //   child  -> parent  kExecError     execve of the command failed (not found, not executable)
 //   child  -> parent  kSeccompListener  (--seccomp-report) the filter's notification fd
+//   parent -> child   command        (prestarted sandboxes only) the command, its
+//                                    environment and its stdin, once a caller asks
 //   init   -> parent  kExited        the command ended: exit code or signal
 // The socket is close-on-exec, so the command itself never holds it.
 #pragma once
@@ -43,5 +45,19 @@ void send_exit(int sock, bool signaled, int code) noexcept;
 // Waits for one message; an EOF (the peer died) is an error.
 Result<SyncMsg> recv_phase(int sock, std::vector<UniqueFd>* fds_out = nullptr);
 Error to_error(const SyncMsg& m);
+
+// The command of a prestarted sandbox (plan::LaunchPlan::late_command): sent once, when a
+// caller's request arrives. Bounded: a larger one is not sent (the caller starts cold).
+inline constexpr size_t kMaxCommandBytes = 128 * 1024;
+struct Command {
+  std::vector<std::string> argv;
+  std::vector<std::string> envp;
+  UniqueFd stdin_fd;
+};
+// Whether argv and envp fit in one command message.
+bool command_fits(const std::vector<std::string>& argv, const std::vector<std::string>& envp);
+Status send_command(int sock, const std::vector<std::string>& argv,
+                    const std::vector<std::string>& envp, int stdin_fd);
+Result<Command> recv_command(int sock);
 
 }  // namespace cordon::isolate

@@ -29,6 +29,7 @@ enum class Mark : int {
   kMapsReceived,   // child: the go from the supervisor arrived
   kMountsDone,     // child: pivoted into the new root
   kSetupDone,      // child: privileges dropped, about to fork the command
+  kCommandReceived,  // child: the command is known (at once, unless prestarted)
   kCommandForked,  // command's process: first instruction after the fork
   kSeccompLoaded,  // command's process: filter loaded
   kExec,           // command's process: calling execve

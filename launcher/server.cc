@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <set>
 
 #include "base/log.h"
@@ -33,13 +34,25 @@ sigset_t handled_signals() {
   return set;
 }
 
-// In the forked supervisor: become the caller's `cordon run` and run it.
-[[noreturn]] void serve_one(const ServeOptions& o, int conn, const Request& req,
-                            std::vector<UniqueFd>& fds, UniqueFd netns, const sigset_t& old_mask) {
-  // Only the caller's connection and its three fds stay; the listener and the signalfd
-  // were closed by the caller of this function.
+// A forked supervisor's first steps: the launcher's signal handling undone, and into the
+// pooled network namespace for good (the sandbox's clone then leaves CLONE_NEWNET out).
+// Returns whether it is in one; a failure to enter is fatal.
+bool enter_supervisor(UniqueFd netns, const sigset_t& old_mask) {
   ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   for (int s : {SIGTERM, SIGINT, SIGCHLD}) ::signal(s, SIG_DFL);
+  if (!netns.valid()) return false;
+  Status entered = sys::set_ns(netns.get(), CLONE_NEWNET);
+  if (!entered.ok()) {
+    log(LogLevel::kError, "launcher: pooled network namespace: " + entered.error().to_string());
+    ::_exit(kSetupStatus);
+  }
+  return true;
+}
+
+// Becomes the caller (its stdio, environment and cwd), runs, and replies with the status.
+template <typename Run>
+[[noreturn]] void serve_as_caller(int conn, const Request& req, std::vector<UniqueFd>& fds,
+                                  Run run) {
   for (int i = 0; i < 3; ++i) {
     if (::dup2(fds[i].get(), i) < 0) ::_exit(kSetupStatus);
   }
@@ -47,17 +60,11 @@ sigset_t handled_signals() {
   ::clearenv();
   for (const auto& e : req.env) ::putenv(::strdup(e.c_str()));  // the process's for good
   int status = kSetupStatus;
-  // Into the pooled namespace for good: the sandbox's clone then leaves CLONE_NEWNET out.
-  const bool prepared = netns.valid();
-  Status entered = prepared ? sys::set_ns(netns.get(), CLONE_NEWNET) : Status();
-  netns.reset();
-  if (!entered.ok()) {
-    log(LogLevel::kError, "launcher: pooled network namespace: " + entered.error().to_string());
-  } else if (::chdir(req.cwd.c_str()) != 0) {
+  if (::chdir(req.cwd.c_str()) != 0) {
     log(LogLevel::kError, "launcher: chdir " + req.cwd + ": " + std::strerror(errno));
   } else {
     auto hung_up = sys::signal_on_hangup(conn, SIGHUP);
-    if (hung_up.ok() && !*hung_up) status = o.run(req.args, prepared);
+    if (hung_up.ok() && !*hung_up) status = run();
   }
   std::fflush(stdout);
   std::fflush(stderr);
@@ -66,11 +73,37 @@ sigset_t handled_signals() {
   ::_exit(0);
 }
 
+// A warm supervisor: starts its sandbox, then waits for the one request the launcher
+// hands it (the request's bytes; fds: the caller's connection, stdin, stdout, stderr).
+// An EOF (the launcher stopped or died) ends the unused sandbox.
+[[noreturn]] void warm_main(const ServeOptions& o, UniqueFd sock, UniqueFd netns,
+                            const sigset_t& old_mask) {
+  bool prepared = enter_supervisor(std::move(netns), old_mask);
+  void* handle = o.warm_start(prepared);
+  if (handle == nullptr) ::_exit(kSetupStatus);
+  std::string buf(kMaxRequestBytes + 1, '\0');
+  std::vector<UniqueFd> fds;
+  auto n = sys::recv_msg(sock.get(), buf.data(), buf.size(), &fds);
+  Result<Request> req = n.ok() && *n > 0 && fds.size() == 4
+                            ? decode_request(std::string_view(buf.data(), *n))
+                            : Result<Request>(errno_error(EPROTO, "warm request", "none"));
+  if (!req.ok()) {
+    o.warm_discard(handle);
+    ::_exit(0);
+  }
+  UniqueFd conn = std::move(fds[0]);
+  fds.erase(fds.begin());
+  serve_as_caller(conn.get(), *req, fds, [&] { return o.warm_run(handle, req->args); });
+}
+
 class Launcher {
  public:
   explicit Launcher(const ServeOptions& o) : o_(o) {}
 
   Status run() {
+    if (o_.warm > 0 && (!o_.warm_fits || !o_.warm_start || !o_.warm_run || !o_.warm_discard))
+      return logic_error("launcher", "", "warm pool without its functions");
+    warm_target_ = o_.warm;
     sigset_t set = handled_signals();
     if (::sigprocmask(SIG_BLOCK, &set, &old_mask_) != 0) return sys_error("sigprocmask");
     signals_.reset(::signalfd(-1, &set, SFD_CLOEXEC));
@@ -93,13 +126,20 @@ class Launcher {
   Status loop() {
     for (;;) {
       struct pollfd p[2] = {{listener_.get(), POLLIN, 0}, {signals_.get(), POLLIN, 0}};
-      // Idle and the pool is short: make a namespace now, not when a caller waits.
-      int n = ::poll(p, 2, pool_.wants_more() ? 0 : -1);
+      // Idle and a pool is short: fill it now, not when a caller waits. A warm
+      // supervisor is a fork here (its sandbox starts in parallel); a namespace first
+      // when there is none to give it.
+      bool warm_short = warm_.size() < warm_target_;
+      int n = ::poll(p, 2, warm_short || pool_.wants_more() ? 0 : -1);
       if (n < 0) {
         if (errno == EINTR) continue;
         return sys_error("poll");
       }
       if (n == 0) {
+        if (warm_short && (pool_.ready() > 0 || o_.netns_pool == 0)) {
+          spawn_warm();
+          continue;
+        }
         // A failure here may leave us outside our own namespace: stop serving.
         TRY(pool_.fill_one());
         continue;
@@ -143,6 +183,7 @@ class Launcher {
       (void)sys::send_msg(conn->get(), reply.data(), reply.size());
       return;
     }
+    if (hand_to_warm(*req, conn->get(), fds)) return;
     UniqueFd netns = pool_.take();  // this sandbox's alone: the pool forgets it
     pid_t pid = ::fork();
     if (pid < 0) {
@@ -152,11 +193,59 @@ class Launcher {
       return;
     }
     if (pid == 0) {
-      listener_.reset();
-      signals_.reset();
-      serve_one(o_, conn->get(), *req, fds, std::move(netns), old_mask_);
+      close_in_child();
+      bool prepared = enter_supervisor(std::move(netns), old_mask_);
+      serve_as_caller(conn->get(), *req, fds, [&] { return o_.run(req->args, prepared); });
     }
     children_.insert(pid);
+  }
+
+  // A child must hold none of the launcher's fds but its own.
+  void close_in_child() {
+    listener_.reset();
+    signals_.reset();
+    warm_.clear();
+  }
+
+  void spawn_warm() {
+    auto pair = sys::seqpacket_pair();
+    if (!pair.ok()) {
+      log(LogLevel::kWarn, "launcher: warm pool: " + pair.error().to_string());
+      warm_target_ = 0;
+      return;
+    }
+    UniqueFd netns = pool_.take();
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      log(LogLevel::kWarn, std::string("launcher: warm pool: fork: ") + std::strerror(errno));
+      return;
+    }
+    if (pid == 0) {
+      close_in_child();
+      pair->first.reset();
+      warm_main(o_, std::move(pair->second), std::move(netns), old_mask_);
+    }
+    children_.insert(pid);
+    warm_.push_back(Warm{pid, std::move(pair->first)});
+  }
+
+  // A request the warm profile fits goes to the oldest warm supervisor, with the
+  // caller's connection and fds; it is forgotten here. False: serve it cold.
+  bool hand_to_warm(const Request& req, int conn, const std::vector<UniqueFd>& fds) {
+    while (!warm_.empty() && o_.warm_fits(req.args)) {
+      Warm w = std::move(warm_.front());
+      warm_.pop_front();
+      auto bytes = encode_request(req);
+      if (!bytes.ok()) return false;
+      Status sent = sys::send_msg(w.sock.get(), bytes->data(), bytes->size(),
+                                  {conn, fds[0].get(), fds[1].get(), fds[2].get()});
+      if (sent.ok()) {
+        warm_served_.insert(w.pid);
+        return true;
+      }
+      // That one died (its start failed): try the next.
+    }
+    return false;
   }
 
   void reap() {
@@ -164,11 +253,37 @@ class Launcher {
       pid_t pid = ::waitpid(-1, nullptr, WNOHANG);
       if (pid <= 0) return;
       children_.erase(pid);
+      if (warm_served_.erase(pid) > 0) {
+        warm_failures_ = 0;
+        continue;
+      }
+      for (auto it = warm_.begin(); it != warm_.end(); ++it) {
+        if (it->pid != pid) continue;
+        // A warm supervisor that ended unused could not start its sandbox: after a few
+        // in a row, stop trying (cold starts still work and say why).
+        warm_.erase(it);
+        if (++warm_failures_ >= 3 && warm_target_ > 0) {
+          log(LogLevel::kWarn, "launcher: warm sandboxes keep failing to start; pool off");
+          warm_target_ = 0;
+        }
+        break;
+      }
     }
   }
 
-  // Each supervisor forwards SIGTERM to its sandbox and removes what it made.
+  // Unused warm supervisors see their socket close and end their sandboxes; each other
+  // supervisor forwards SIGTERM to its sandbox and removes what it made.
   void stop_children() {
+    std::vector<pid_t> unused;
+    for (const Warm& w : warm_) {
+      children_.erase(w.pid);
+      unused.push_back(w.pid);
+    }
+    warm_.clear();
+    for (pid_t pid : unused) {
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
     for (pid_t pid : children_) ::kill(pid, SIGTERM);
     for (pid_t pid : children_) {
       while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
@@ -183,6 +298,14 @@ class Launcher {
   UniqueFd listener_;
   NetnsPool pool_;
   std::set<pid_t> children_;
+  struct Warm {
+    pid_t pid;
+    UniqueFd sock;  // the launcher's end; closing it ends the unused supervisor
+  };
+  std::deque<Warm> warm_;
+  std::set<pid_t> warm_served_;  // handed a request: their end is not a failure
+  size_t warm_target_ = 0;
+  int warm_failures_ = 0;
 };
 
 }  // namespace

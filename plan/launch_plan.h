@@ -35,6 +35,9 @@ struct LaunchPlan {
   uint64_t clone_flags = 0;             // CLONE_NEW* made by clone3
   bool time_ns = false;                 // CLONE_NEWTIME included
   bool netns_prepared = false;          // no CLONE_NEWNET: the caller's fresh netns (CallerEnv)
+  // Prestarted: PID 1 sets everything up, then waits for the command (isolate/sync.h)
+  // instead of running argv/envp, which are then only placeholders.
+  bool late_command = false;
   std::vector<std::string> namespaces;  // names, for the result
   MountPlan mounts;
   std::vector<std::string> argv;

@@ -128,4 +128,13 @@ Status validate_limits(const Limits& l) {
   return {};
 }
 
+bool same_sandbox(const SandboxSpec& a, const SandboxSpec& b) {
+  return a.rootfs == b.rootfs && a.binds == b.binds && a.workdir == b.workdir &&
+         a.hostname == b.hostname && a.uid == b.uid && a.gid == b.gid &&
+         a.disk_bytes == b.disk_bytes && a.limits == b.limits &&
+         a.cgroup_parent == b.cgroup_parent && a.no_cgroup == b.no_cgroup &&
+         a.seccomp.kind == b.seccomp.kind && a.seccomp.path == b.seccomp.path &&
+         a.seccomp_report == b.seccomp_report;
+}
+
 }  // namespace cordon::spec

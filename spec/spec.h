@@ -19,6 +19,7 @@ struct BindMount {
   std::string source;  // host path
   std::string target;  // absolute path inside
   bool writable = false;
+  bool operator==(const BindMount&) const = default;
 };
 
 // Field limits: a spec can come from an untrusted API caller.
@@ -44,6 +45,7 @@ struct IoLimit {
   uint32_t minor = 0;
   uint64_t read_bps = 0;   // 0: no read limit
   uint64_t write_bps = 0;  // 0: no write limit
+  bool operator==(const IoLimit&) const = default;
 };
 
 inline constexpr uint64_t kDefaultMemoryBytes = 512ull << 20;
@@ -75,6 +77,7 @@ struct Limits {
   uint64_t output_bytes = kDefaultOutputBytes;  // stdout and stderr together
   uint64_t nofile = kDefaultNofile;
   uint64_t fsize_bytes = kDefaultFsizeBytes;
+  bool operator==(const Limits&) const = default;
 };
 
 struct SandboxSpec {
@@ -108,6 +111,10 @@ Status validate_limits(const Limits& limits);
 
 // The home directory inside: /root for uid 0, /home/user otherwise.
 std::string home_dir(const SandboxSpec& spec);
+
+// Whether two specs make the same sandbox: everything but the command and the --env
+// entries is equal. A sandbox started ahead for one can run the other's command.
+bool same_sandbox(const SandboxSpec& a, const SandboxSpec& b);
 
 // A path is "clean" when absolute, without "." or ".." parts, doubled or trailing slashes.
 bool is_clean_absolute_path(const std::string& path);

@@ -1,8 +1,11 @@
 #include "backend/container/container_backend.h"
 
+#include <optional>
+
 #include "isolate/id_slot.h"
 #include "isolate/launcher.h"
 #include "isolate/preflight.h"
+#include "isolate/sync.h"
 #include "plan/cgroup_plan.h"
 #include "plan/seccomp_builtin.h"
 #include "sys/ns.h"
@@ -48,54 +51,89 @@ Result<Prepared> prepare(spec::SandboxSpec spec, const plan::CallerEnv& caller) 
   return p;
 }
 
-Result<Execution> run(const Prepared& prepared) {
-  const plan::LaunchPlan& plan = prepared.plan;
+// Declared in this order so that they end in the reverse one: the sandbox's processes,
+// then its cgroup, then its slot, then the signal forwarding.
+class Started {
+ public:
+  const Prepared* prepared = nullptr;
   Execution ex;
+  std::unique_ptr<isolate::SignalForwarder> signals;
+  isolate::Timeline timeline;
+  std::optional<isolate::IdSlot> slot;
+  std::unique_ptr<isolate::Cgroup> cgroup;
+  std::optional<isolate::Sandbox> sandbox;
+};
+
+void StartedDeleter::operator()(Started* s) const {
+  delete s;
+}
+
+Result<StartedPtr> start(const Prepared& prepared) {
+  const plan::LaunchPlan& plan = prepared.plan;
+  StartedPtr s(new Started);
+  s->prepared = &prepared;
+  Execution& ex = s->ex;
   ex.start_ns = isolate::monotonic_ns();
-  ASSIGN_OR_RETURN(isolate::Timeline timeline, isolate::Timeline::create());
-  timeline.mark(isolate::Mark::kStart);
+  ASSIGN_OR_RETURN(s->timeline, isolate::Timeline::create());
+  s->timeline.mark(isolate::Mark::kStart);
   // From here on a Ctrl-C or SIGTERM is held, then forwarded to the sandbox: it can no
   // longer kill the supervisor halfway and leave its cgroup behind.
-  isolate::SignalForwarder signals;
-  // Declared in this order so that they end in the reverse one: the sandbox's processes,
-  // then its cgroup, then its slot.
+  s->signals = std::make_unique<isolate::SignalForwarder>();
   ASSIGN_OR_RETURN(isolate::SlotConfig slots, isolate::load_slot_config());
-  ASSIGN_OR_RETURN(isolate::IdSlot slot, isolate::take_slot(slots));
-  timeline.mark(isolate::Mark::kSlotTaken);
-  ex.uid_base = slot.uid_base();
-  ex.gid_base = slot.gid_base();
+  ASSIGN_OR_RETURN(s->slot, isolate::take_slot(slots));
+  s->timeline.mark(isolate::Mark::kSlotTaken);
+  ex.uid_base = s->slot->uid_base();
+  ex.gid_base = s->slot->gid_base();
   ex.uid_fallback = slots.uid_fallback;
   ex.gid_fallback = slots.gid_fallback;
-  std::unique_ptr<isolate::Cgroup> cgroup = isolate::no_cgroup();
+  s->cgroup = isolate::no_cgroup();
   if (!plan.no_cgroup) {
     ASSIGN_OR_RETURN(isolate::CgroupMode mode, isolate::detect_cgroup_mode("/sys/fs/cgroup"));
-    isolate::CgroupRequest request{plan::cgroup_name(slot.uid_base()), plan.cgroup_parent,
+    isolate::CgroupRequest request{plan::cgroup_name(s->slot->uid_base()), plan.cgroup_parent,
                                    plan.limits};
     TRY(isolate::load_caller_cgroups(&request));  // once: the sweep and the groups use it
     TRY(isolate::sweep_stale_groups(
         request, mode, [&](uint64_t base) { return isolate::slot_is_free(slots, base); }));
-    ASSIGN_OR_RETURN(cgroup, isolate::create_cgroup(request, mode));
+    ASSIGN_OR_RETURN(s->cgroup, isolate::create_cgroup(request, mode));
   }
-  timeline.mark(isolate::Mark::kCgroupReady);
-  ex.cgroup_mode = cgroup->mode();
+  s->timeline.mark(isolate::Mark::kCgroupReady);
+  ex.cgroup_mode = s->cgroup->mode();
   if (plan.netns_prepared) TRY(isolate::check_prepared_netns());
-  ex.cgroup_paths = cgroup->paths();
-  {
-    ASSIGN_OR_RETURN(isolate::Sandbox sandbox, isolate::launch(plan, slot, *cgroup, timeline));
-    ASSIGN_OR_RETURN(ex.outcome, isolate::supervise(
-                                     sandbox, *cgroup, plan.limits, signals,
-                                     {1, 2, ex.start_ns, plan.seccomp ? &*plan.seccomp : nullptr}));
-  }
-  timeline.mark(isolate::Mark::kExited);
+  ex.cgroup_paths = s->cgroup->paths();
+  ASSIGN_OR_RETURN(s->sandbox, isolate::launch(plan, *s->slot, *s->cgroup, s->timeline));
+  return s;
+}
+
+Status send_command(Started& s, const std::vector<std::string>& argv,
+                    const std::vector<std::string>& envp, int stdin_fd) {
+  if (!s.prepared->plan.late_command)
+    return logic_error("send command", "", "the sandbox was not prestarted");
+  s.ex.start_ns = isolate::monotonic_ns();
+  return isolate::send_command(s.sandbox->sync_fd(), argv, envp, stdin_fd);
+}
+
+Result<Execution> finish(StartedPtr s) {
+  const plan::LaunchPlan& plan = s->prepared->plan;
+  Execution& ex = s->ex;
+  ASSIGN_OR_RETURN(ex.outcome,
+                   isolate::supervise(*s->sandbox, *s->cgroup, plan.limits, *s->signals,
+                                      {1, 2, ex.start_ns, plan.seccomp ? &*plan.seccomp : nullptr}));
+  s->sandbox.reset();
+  s->timeline.mark(isolate::Mark::kExited);
   // Accounting is read before the group goes; then nothing of the sandbox is left.
-  ASSIGN_OR_RETURN(ex.usage, cgroup->usage());
-  TRY(cgroup->kill_all());
-  TRY(cgroup->remove());
-  slot.release();
+  ASSIGN_OR_RETURN(ex.usage, s->cgroup->usage());
+  TRY(s->cgroup->kill_all());
+  TRY(s->cgroup->remove());
+  s->slot->release();
   ex.end_ns = isolate::monotonic_ns();
-  timeline.mark(isolate::Mark::kTornDown);
-  ex.steps = timeline.steps();
-  return ex;
+  s->timeline.mark(isolate::Mark::kTornDown);
+  ex.steps = s->timeline.steps();
+  return std::move(ex);
+}
+
+Result<Execution> run(const Prepared& prepared) {
+  ASSIGN_OR_RETURN(StartedPtr s, start(prepared));
+  return finish(std::move(s));
 }
 
 }  // namespace cordon::backend

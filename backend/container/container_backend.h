@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,5 +38,20 @@ struct Execution {
 
 Result<Prepared> prepare(spec::SandboxSpec spec, const plan::CallerEnv& caller);
 Result<Execution> run(const Prepared& prepared);
+
+// run() in two halves, for sandboxes started ahead (plan.late_command): start() does
+// everything up to the command, finish() supervises to the end. A Started that is
+// destroyed unfinished kills its sandbox, removes its cgroup and releases its slot.
+class Started;
+struct StartedDeleter {
+  void operator()(Started* s) const;
+};
+using StartedPtr = std::unique_ptr<Started, StartedDeleter>;
+// prepared must outlive the Started.
+Result<StartedPtr> start(const Prepared& prepared);
+// The command of a prestarted sandbox; the wall-time limit counts from here.
+Status send_command(Started& started, const std::vector<std::string>& argv,
+                    const std::vector<std::string>& envp, int stdin_fd);
+Result<Execution> finish(StartedPtr started);
 
 }  // namespace cordon::backend

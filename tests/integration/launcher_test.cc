@@ -3,12 +3,15 @@
 // the launcher down.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "harness.h"
@@ -21,7 +24,9 @@ class Launcher : public ::testing::Test {
   void SetUp() override {
     if (!have_root()) GTEST_SKIP() << "needs root and user namespaces (run as root)";
     socket_ = dir_.path() + "/launcher.sock";
-    pid_ = spawn_cordon({"launcher", "--socket", socket_});
+    std::vector<std::string> args = {"launcher", "--socket", socket_, "--warm",
+                                     std::to_string(warm_)};
+    pid_ = spawn_cordon(args);
     struct stat st;
     ASSERT_TRUE(wait_until(5000, [&] { return ::stat(socket_.c_str(), &st) == 0; }))
         << "the launcher did not listen";
@@ -49,6 +54,7 @@ class Launcher : public ::testing::Test {
   TempDir dir_;
   std::string socket_;
   pid_t pid_ = -1;
+  int warm_ = 0;  // the tests of the warm pool set their own
 };
 
 TEST_F(Launcher, RunsTheSameSandboxAsCordonRun) {
@@ -189,6 +195,105 @@ TEST_F(Launcher, HoldsNoFdOfFinishedSandboxes) {
   for (int i = 0; i < 10; ++i) ASSERT_EQ(run({"--", "true"}).status, 0);
   ::usleep(200 * 1000);
   EXPECT_LE(count(), before) << "the launcher keeps fds of finished sandboxes";
+}
+
+// The warm pool: sandboxes of the default profile started ahead, each serving one request.
+class Warm : public Launcher {
+ protected:
+  void SetUp() override {
+    warm_ = 2;
+    Launcher::SetUp();
+    if (pid_ > 0) {
+      ASSERT_TRUE(wait_until(10000, [&] { return sandbox_inits().size() == 2; }))
+          << "the warm sandboxes did not start";
+    }
+  }
+  // The host UID base of each waiting warm sandbox.
+  std::set<uint64_t> warm_bases() {
+    std::set<uint64_t> out;
+    for (pid_t init : sandbox_inits()) {
+      auto b = map_base(read_file("/proc/" + std::to_string(init) + "/uid_map"));
+      if (b) out.insert(*b);
+    }
+    return out;
+  }
+};
+
+TEST_F(Warm, RequestsRunInPrestartedSandboxesThatServeOnce) {
+  std::set<uint64_t> waiting = warm_bases();
+  ASSERT_EQ(waiting.size(), 2u);
+  TempDir data;
+  std::string input = data.path() + "/in";
+  FILE* f = std::fopen(input.c_str(), "w");
+  std::fputs("from stdin\n", f);
+  std::fclose(f);
+  int in = ::open(input.c_str(), O_RDONLY | O_CLOEXEC);
+  RunOut a = run_program({cordon_binary(), "run", "--launcher", socket_, "--json", "--env",
+                          "WHO=a", "--", "sh", "-c", "cat; echo $WHO; echo left > /tmp/mark"},
+                         in);
+  ::close(in);
+  ASSERT_EQ(a.status, 0) << a.err;
+  // The result is the last line; the command's output comes before it.
+  size_t json_at = a.out.rfind('\n', a.out.size() - 2) + 1;
+  nlohmann::json ra = nlohmann::json::parse(a.out.substr(json_at));
+  EXPECT_EQ(ra["prestarted"], true);
+  EXPECT_EQ(a.out.substr(0, json_at), "from stdin\na\n");
+  EXPECT_EQ(ra["command"][2], "cat; echo $WHO; echo left > /tmp/mark");
+  uint64_t base_a = ra["id_slot"]["uid_base"].get<uint64_t>();
+  EXPECT_TRUE(waiting.count(base_a)) << "not one of the waiting sandboxes";
+  // The next request gets another sandbox, which sees nothing of the first.
+  RunOut b = run({"--json", "--", "sh", "-c", "ls -A /tmp; echo $WHO"});
+  ASSERT_EQ(b.status, 0) << b.err;
+  EXPECT_EQ(b.result["prestarted"], true);
+  EXPECT_NE(b.result["id_slot"]["uid_base"].get<uint64_t>(), base_a);
+  EXPECT_EQ(b.out.substr(0, b.out.rfind('\n', b.out.size() - 2) + 1), "\n");
+  // The one that served is gone; the pool is refilled with fresh ones.
+  EXPECT_TRUE(wait_until(10000, [&] {
+    std::set<uint64_t> now = warm_bases();
+    return now.size() == 2 && !now.count(base_a);
+  }));
+}
+
+TEST_F(Warm, RequestsThatDoNotFitRunCold) {
+  RunOut r = run({"--json", "--memory", "64M", "--", "true"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.result["prestarted"], false);
+  EXPECT_EQ(r.result["limits"]["memory_bytes"], 64 << 20);
+  EXPECT_EQ(sandbox_inits().size(), 2u) << "a warm sandbox was used for another profile";
+  RunOut bad = run({"--bogus", "--", "true"});
+  EXPECT_EQ(bad.status, 64);
+}
+
+TEST_F(Warm, AKilledWarmSupervisorTakesItsSandboxAndIsReplaced) {
+  std::vector<pid_t> sups = children_of(pid_);
+  ASSERT_EQ(sups.size(), 2u);
+  std::vector<pid_t> inits = children_of(sups[0]);
+  ASSERT_EQ(inits.size(), 1u);
+  ASSERT_EQ(::kill(sups[0], SIGKILL), 0);
+  EXPECT_TRUE(wait_until(5000, [&] { return !process_exists(inits[0]); }));
+  EXPECT_TRUE(wait_until(10000, [&] { return sandbox_inits().size() == 2; }));
+  EXPECT_EQ(run({"--", "true"}).status, 0);
+}
+
+TEST_F(Warm, StopEndsTheWaitingSandboxesAndFreesTheirSlots) {
+  std::set<uint64_t> bases = warm_bases();
+  ASSERT_EQ(bases.size(), 2u);
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  EXPECT_EQ(wait_exit(pid_), 0);
+  pid_ = -1;
+  for (uint64_t b : bases) {
+    std::string path = "/run/cordon/slots/slot-" + std::to_string(b);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0) << "slot " << b << " still held";
+    ::close(fd);
+    for (const char* c : {"pids", "memory", "freezer"}) {
+      std::string out = run_program({"/usr/bin/find", std::string("/sys/fs/cgroup/") + c,
+                                     "-name", "cordon-" + std::to_string(b)})
+                            .out;
+      EXPECT_EQ(out, "") << "cgroup left: " << out;
+    }
+  }
 }
 
 }  // namespace

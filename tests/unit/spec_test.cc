@@ -316,5 +316,33 @@ TEST(SpecValidate, BindSourceMustBeAbsolute) {
   expect_valid(with_bind("/abs/dir", "/x"));
 }
 
+// A prestarted sandbox may run a request's command only if everything else is equal.
+TEST(SameSandbox, OnlyCommandAndEnvMayDiffer) {
+  SandboxSpec a, b;
+  a.argv = {"true"};
+  b.argv = {"sh", "-c", "echo"};
+  b.env = {{"K", "V"}};
+  EXPECT_TRUE(same_sandbox(a, b));
+  auto differs = [&](auto change) {
+    SandboxSpec c = a;
+    change(c);
+    return !same_sandbox(a, c);
+  };
+  EXPECT_TRUE(differs([](SandboxSpec& c) { c.rootfs = "/img"; }));
+  EXPECT_TRUE(differs([](SandboxSpec& c) { c.binds.push_back({"/a", "/b", false}); }));
+  EXPECT_TRUE(differs([](SandboxSpec& c) { c.workdir = "/tmp"; }));
+  EXPECT_TRUE(differs([](SandboxSpec& c) { c.hostname = "other"; }));
+  EXPECT_TRUE(differs([](SandboxSpec& c) { c.uid = 1000; }));
+  EXPECT_TRUE(differs([](SandboxSpec& c) { c.gid = 1000; }));
+  EXPECT_TRUE(differs([](SandboxSpec& c) { c.disk_bytes = 1 << 20; }));
+  EXPECT_TRUE(differs([](SandboxSpec& c) { c.limits.memory_bytes = 64 << 20; }));
+  EXPECT_TRUE(differs([](SandboxSpec& c) { c.limits.wall_ns = 1000000000; }));
+  EXPECT_TRUE(differs([](SandboxSpec& c) { c.limits.io.push_back({"/dev/vda", 1, 2, 3, 4}); }));
+  EXPECT_TRUE(differs([](SandboxSpec& c) { c.cgroup_parent = "/x"; }));
+  EXPECT_TRUE(differs([](SandboxSpec& c) { c.no_cgroup = true; }));
+  EXPECT_TRUE(differs([](SandboxSpec& c) { c.seccomp.kind = SeccompChoice::Kind::kStrict; }));
+  EXPECT_TRUE(differs([](SandboxSpec& c) { c.seccomp_report = true; }));
+}
+
 }  // namespace
 }  // namespace cordon::spec
