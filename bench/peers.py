@@ -16,6 +16,7 @@ As a script: print each peer's command line, time /bin/true in each
 
 import argparse
 import atexit
+import copy
 import glob
 import json
 import os
@@ -397,10 +398,13 @@ class OciPeer(Peer):
         """Write the run's bundle/config.json; return `RUNTIME run` of it."""
         bundle, container, cgroup = self._names(run_id)
         os.makedirs(bundle, exist_ok=True)
-        self._config["process"]["args"] = list(command)
-        self._config["linux"]["cgroupsPath"] = "/" + cgroup
+        # A copy: parallel workers write their bundles at once, and a run in another
+        # run's cgroup would be killed by that run's cleanup.
+        config = copy.deepcopy(self._config)
+        config["process"]["args"] = list(command)
+        config["linux"]["cgroupsPath"] = "/" + cgroup
         with open(os.path.join(bundle, "config.json"), "w", encoding="utf-8") as out:
-            json.dump(self._config, out)
+            json.dump(config, out)
         return self._runtime + ["run", "--bundle", bundle, container]
 
     def cleanup(self, run_id):
