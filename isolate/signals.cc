@@ -29,4 +29,10 @@ void SignalForwarder::forward_to(int pidfd) {
     (void)sys::pidfd_kill(pidfd, static_cast<int>(si.ssi_signo));
 }
 
+void SignalForwarder::discard_pending() {
+  struct signalfd_siginfo si;
+  while (::read(fd_.get(), &si, sizeof(si)) == sizeof(si)) {
+  }
+}
+
 }  // namespace cordon::isolate

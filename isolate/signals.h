@@ -20,6 +20,8 @@ class SignalForwarder {
   int fd() const { return fd_.get(); }
   // Forwards every pending signal to the process of pidfd.
   void forward_to(int pidfd);
+  // Drops every pending signal (a prestarted sandbox's, from before it had a command).
+  void discard_pending();
 
  private:
   sigset_t old_;

@@ -40,6 +40,9 @@ sigset_t handled_signals() {
 bool enter_supervisor(UniqueFd netns, const sigset_t& old_mask) {
   ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   for (int s : {SIGTERM, SIGINT, SIGCHLD}) ::signal(s, SIG_DFL);
+  // A process group of its own: what others send to the launcher's group (a terminal's
+  // Ctrl-C, a tool signalling its group) reaches its sandbox only through the launcher.
+  (void)::setpgid(0, 0);
   if (!netns.valid()) return false;
   Status entered = sys::set_ns(netns.get(), CLONE_NEWNET);
   if (!entered.ok()) {

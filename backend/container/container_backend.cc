@@ -109,6 +109,9 @@ Status send_command(Started& s, const std::vector<std::string>& argv,
   if (!s.prepared->plan.late_command)
     return logic_error("send command", "", "the sandbox was not prestarted");
   s.ex.start_ns = isolate::monotonic_ns();
+  // A signal that came while the sandbox waited was meant for no command (the launcher
+  // ends unused sandboxes by closing their socket, not by signals).
+  s.signals->discard_pending();
   return isolate::send_command(s.sandbox->sync_fd(), argv, envp, stdin_fd);
 }
 

@@ -296,5 +296,17 @@ TEST_F(Warm, StopEndsTheWaitingSandboxesAndFreesTheirSlots) {
   }
 }
 
+// A signal that reached a waiting warm supervisor was meant for no command: the command
+// that later runs in its sandbox must not receive it (the bench once saw exit 129).
+TEST_F(Warm, SignalsBeforeTheCommandAreNotForwardedToIt) {
+  for (pid_t sup : children_of(pid_)) ASSERT_EQ(::kill(sup, SIGHUP), 0);
+  ::usleep(100 * 1000);
+  for (int i = 0; i < 2; ++i) {
+    RunOut r = run({"--json", "--", "sleep", "0.1"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.result["prestarted"], true);
+  }
+}
+
 }  // namespace
 }  // namespace cordon::testing
