@@ -183,14 +183,16 @@ def density(peer, count, first_id=200000, progress=None, timeout=300):
             p.stdout.close()
             peer.cleanup(first_id + i)
         down_s = time.monotonic() - t1
-    if len(rss) != count:
+    # A launcher's children include its warm supervisors (refilled meanwhile): more
+    # than one per sandbox is fine, fewer means some were gone early.
+    if len(rss) < count:
         raise LoadFailed(f"{peer.name}: {count - len(rss)} host processes were gone early")
     return {
         "count": count,
         "start_all_s": round(up_s, 3),
         "stop_all_s": round(down_s, 3),
         "host_mem_per_sandbox_kib": round((with_all - before) / count, 1),
-        "host_process_rss_kib": round(sum(r for r, _ in rss) / count, 1),
-        "host_process_pss_kib": round(sum(p for _, p in rss) / count, 1),
+        "host_process_rss_kib": round(sum(r for r, _ in rss) / len(rss), 1),
+        "host_process_pss_kib": round(sum(p for _, p in rss) / len(rss), 1),
     }
 
