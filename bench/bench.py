@@ -70,7 +70,9 @@ def measure_latency(peers, runs, warmup):
                     if hasattr(peer, "call"):  # a service's call, no exec on our side
                         code = peer.call(["/bin/true"], devnull, errfile.fileno())
                         if code != 0:
-                            raise RunFailed(f"{name}: exit {code}")
+                            errfile.seek(0)
+                            raise RunFailed(f"{name}: exit {code}; stderr: "
+                                            + errfile.read().decode(errors="replace").strip())
                     else:
                         run_once(peer.argv(["/bin/true"], run_id), devnull, errfile)
                     peer.cleanup(run_id)  # a sandbox is not gone until its leftovers are

@@ -19,6 +19,7 @@ import os
 import resource
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -42,7 +43,10 @@ def throughput(peer, workers, seconds, first_id=100000):
             with lock:
                 run_id = next(ids)
             if hasattr(peer, "call"):  # a service's call, no exec on our side
-                code, err = peer.call(["/bin/true"], devnull, devnull), b""
+                code, err = peer.call(["/bin/true"], devnull, errfiles[slot].fileno()), b""
+                if code != 0:
+                    errfiles[slot].seek(0)
+                    err = errfiles[slot].read()
             else:
                 proc = subprocess.run(peer.argv(["/bin/true"], run_id),
                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -57,6 +61,7 @@ def throughput(peer, workers, seconds, first_id=100000):
                 done[slot] += 1
 
     devnull = os.open(os.devnull, os.O_RDWR)
+    errfiles = [tempfile.TemporaryFile() for _ in range(workers)]  # a failure's stderr
     start = time.monotonic()
     threads = [threading.Thread(target=loop, args=(i,)) for i in range(workers)]
     for t in threads:
@@ -64,6 +69,8 @@ def throughput(peer, workers, seconds, first_id=100000):
     for t in threads:
         t.join()
     os.close(devnull)
+    for f in errfiles:
+        f.close()
     if errors:
         raise LoadFailed(errors[0])
     window = min(time.monotonic(), deadline) - start

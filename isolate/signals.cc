@@ -3,6 +3,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <string>
+
+#include "base/log.h"
 #include "sys/process.h"
 
 namespace cordon::isolate {
@@ -25,8 +29,13 @@ SignalForwarder::~SignalForwarder() {
 
 void SignalForwarder::forward_to(int pidfd) {
   struct signalfd_siginfo si;
-  while (::read(fd_.get(), &si, sizeof(si)) == sizeof(si))
+  while (::read(fd_.get(), &si, sizeof(si)) == sizeof(si)) {
+    // Said once per signal, with its sender: a sandbox that ends by a signal nobody
+    // meant to send is otherwise a mystery.
+    log(LogLevel::kWarn, std::string("forwarding ") + sigabbrev_np(static_cast<int>(si.ssi_signo)) +
+                             " from pid " + std::to_string(si.ssi_pid) + " to the sandbox");
     (void)sys::pidfd_kill(pidfd, static_cast<int>(si.ssi_signo));
+  }
 }
 
 void SignalForwarder::discard_pending() {
