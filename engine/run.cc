@@ -212,12 +212,9 @@ std::optional<RunResult> run_prestarted(PrestartedPtr p, spec::SandboxSpec reque
   r.plan.envp = envp;
   r.timings_ns = p->timings_ns;
   r.prestarted = true;
-  Status sent = backend::send_command(*p->started, request.argv, envp, STDIN_FILENO);
-  if (!sent.ok()) {
-    r.failure = Failure::kSetup;
-    r.error = sent.error();
-    return r;
-  }
+  // PID 1 gone while it waited: the caller starts cold instead.
+  if (!backend::send_command(*p->started, request.argv, envp, STDIN_FILENO).ok())
+    return std::nullopt;
   auto ex = backend::finish(std::move(p->started));
   if (!ex.ok()) {
     r.failure = Failure::kSetup;

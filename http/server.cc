@@ -66,7 +66,11 @@ void Server::accept_loop(int listen_fd, bool unix_socket) {
     if (stopping_ || (p[1].revents & POLLIN)) return;
     if (!(p[0].revents & POLLIN)) continue;
     auto conn = sys::accept_conn(listen_fd);
-    if (!conn.ok()) continue;
+    if (!conn.ok()) {
+      // Out of fds (EMFILE/ENFILE) the listener stays readable: back off, do not spin.
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      continue;
+    }
     std::unique_lock<std::mutex> lock(mu_);
     if (queue_.size() >= options_.max_queued_connections) {
       lock.unlock();

@@ -38,9 +38,11 @@ void SignalForwarder::forward_to(int pidfd) {
   }
 }
 
-void SignalForwarder::discard_pending() {
+void SignalForwarder::forward_meant_or_drop(int pidfd) {
   struct signalfd_siginfo si;
   while (::read(fd_.get(), &si, sizeof(si)) == sizeof(si)) {
+    bool meant = si.ssi_code > 0 || si.ssi_pid == static_cast<uint32_t>(::getppid());
+    if (meant) (void)sys::pidfd_kill(pidfd, static_cast<int>(si.ssi_signo));
   }
 }
 

@@ -20,8 +20,10 @@ class SignalForwarder {
   int fd() const { return fd_.get(); }
   // Forwards every pending signal to the process of pidfd.
   void forward_to(int pidfd);
-  // Drops every pending signal (a prestarted sandbox's, from before it had a command).
-  void discard_pending();
+  // A prestarted sandbox's signals from before it had a command: those the kernel raised
+  // (the caller hanging up) or the parent sent (the launcher stopping) are forwarded to
+  // the process of pidfd; strays from anyone else were meant for no command: dropped.
+  void forward_meant_or_drop(int pidfd);
 
  private:
   sigset_t old_;

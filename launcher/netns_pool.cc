@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "sys/net.h"
 #include "sys/ns.h"
 
@@ -16,12 +17,19 @@ Result<NetnsPool> NetnsPool::create(size_t target) {
 }
 
 Status NetnsPool::fill_one() {
-  TRY(sys::unshare(CLONE_NEWNET));
-  auto fd = sys::open_ns(::getpid(), "net");
-  Status up = fd.ok() ? sys::loopback_up() : Status(fd.error());
-  TRY(sys::set_ns(home_.get(), CLONE_NEWNET));
-  TRY(up);
-  ready_.push_back(std::move(fd).value());
+  Status made = sys::unshare(CLONE_NEWNET);
+  if (made.ok()) {
+    auto fd = sys::open_ns(::getpid(), "net");
+    Status up = fd.ok() ? sys::loopback_up() : Status(fd.error());
+    TRY(sys::set_ns(home_.get(), CLONE_NEWNET));
+    if (up.ok()) {
+      ready_.push_back(std::move(fd).value());
+      return {};
+    }
+    made = up;
+  }
+  log(LogLevel::kWarn, "launcher: network namespace pool off: " + made.error().to_string());
+  target_ = 0;
   return {};
 }
 

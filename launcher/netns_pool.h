@@ -20,8 +20,10 @@ class NetnsPool {
   static Result<NetnsPool> create(size_t target);
 
   bool wants_more() const { return ready_.size() < target_; }
-  // Makes one namespace and returns to ours. A failure to come back is fatal to the
-  // caller: it must not go on serving from inside a sandbox's namespace.
+  // Makes one namespace and returns to ours. Only a failure to come back is returned,
+  // and it is fatal to the caller: it must not go on serving from inside a sandbox's
+  // namespace. Any other failure (a namespace limit, memory) is logged once and turns
+  // the pool off; sandboxes then make their own namespaces.
   Status fill_one();
   // One namespace, never handed out before; invalid if none is ready.
   UniqueFd take();

@@ -83,7 +83,6 @@ template <typename Run>
                             const sigset_t& old_mask) {
   bool prepared = enter_supervisor(std::move(netns), old_mask);
   void* handle = o.warm_start(prepared);
-  if (handle == nullptr) ::_exit(kSetupStatus);
   std::string buf(kMaxRequestBytes + 1, '\0');
   std::vector<UniqueFd> fds;
   auto n = sys::recv_msg(sock.get(), buf.data(), buf.size(), &fds);
@@ -91,11 +90,15 @@ template <typename Run>
                             ? decode_request(std::string_view(buf.data(), *n))
                             : Result<Request>(errno_error(EPROTO, "warm request", "none"));
   if (!req.ok()) {
-    o.warm_discard(handle);
-    ::_exit(0);
+    if (handle != nullptr) o.warm_discard(handle);
+    ::_exit(handle != nullptr ? 0 : kSetupStatus);
   }
   UniqueFd conn = std::move(fds[0]);
   fds.erase(fds.begin());
+  // Its sandbox could not start: the request it was handed still gets served, cold, in
+  // a network namespace of its own.
+  if (handle == nullptr)
+    serve_as_caller(conn.get(), *req, fds, [&] { return o.run(req->args, false); });
   serve_as_caller(conn.get(), *req, fds, [&] { return o.warm_run(handle, req->args); });
 }
 
@@ -175,6 +178,8 @@ class Launcher {
     }
     std::string buf(kMaxRequestBytes + 1, '\0');
     std::vector<UniqueFd> fds;
+    // A caller that connects and sends nothing must not hold the single thread.
+    (void)sys::set_recv_timeout(conn->get(), 1000);
     auto n = sys::recv_msg(conn->get(), buf.data(), buf.size(), &fds);
     Result<Request> req = n.ok() ? decode_request(std::string_view(buf.data(), *n))
                                  : Result<Request>(n.error());
@@ -208,6 +213,7 @@ class Launcher {
     listener_.reset();
     signals_.reset();
     warm_.clear();
+    pool_ = NetnsPool();  // namespaces meant for other sandboxes, and the launcher's own
   }
 
   void spawn_warm() {
@@ -221,6 +227,7 @@ class Launcher {
     pid_t pid = ::fork();
     if (pid < 0) {
       log(LogLevel::kWarn, std::string("launcher: warm pool: fork: ") + std::strerror(errno));
+      if (++warm_failures_ >= 3) warm_target_ = 0;
       return;
     }
     if (pid == 0) {

@@ -18,7 +18,9 @@
 
 namespace cordon::launcher {
 
-inline constexpr size_t kMaxRequestBytes = 256 * 1024;
+// Under the default socket send buffer (212,992 bytes), so that a request within the
+// limit is never refused by sendmsg itself.
+inline constexpr size_t kMaxRequestBytes = 192 * 1024;
 inline constexpr size_t kMaxStrings = 4096;  // arguments, and environment entries
 
 struct Request {

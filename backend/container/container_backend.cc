@@ -109,10 +109,11 @@ Status send_command(Started& s, const std::vector<std::string>& argv,
   if (!s.prepared->plan.late_command)
     return logic_error("send command", "", "the sandbox was not prestarted");
   s.ex.start_ns = isolate::monotonic_ns();
-  // A signal that came while the sandbox waited was meant for no command (the launcher
-  // ends unused sandboxes by closing their socket, not by signals).
-  s.signals->discard_pending();
-  return isolate::send_command(s.sandbox->sync_fd(), argv, envp, stdin_fd);
+  TRY(isolate::send_command(s.sandbox->sync_fd(), argv, envp, stdin_fd));
+  // What came while the sandbox waited: a hangup of the caller or a stop from the
+  // launcher is this command's; a stray signal from anyone else was meant for none.
+  s.signals->forward_meant_or_drop(s.sandbox->pidfd());
+  return {};
 }
 
 Result<Execution> finish(StartedPtr s) {
