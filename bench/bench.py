@@ -37,7 +37,7 @@ import breakdown  # noqa: E402
 import load  # noqa: E402
 import peers as peers_mod  # noqa: E402
 import report  # noqa: E402
-from start_latency import RunFailed, run_once, summarize  # noqa: E402
+from timing import RunFailed, run_once, summarize  # noqa: E402
 
 PARTS = ("latency", "throughput", "density", "breakdown", "inside")
 QUICK_PARTS = ("latency", "throughput")

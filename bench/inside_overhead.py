@@ -47,13 +47,14 @@ import sys
 import tempfile
 import time
 
+import peers  # bwrap's command line, shared with bench.py
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(HERE, "inside_load.c")
 INSIDE_DIR = "/bench"              # where the load program's directory is bound inside
 LOAD_NAME = "inside_load"
 SANDBOX_TMP = "/tmp"               # the writable layer inside cordon and bwrap
 RUN_TIMEOUT = 600                  # seconds; one run taking longer is a failure
-ROOT_ENTRIES = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 
 # (workload, metric key in inside_load's JSON, label, unit)
 METRICS = (
@@ -102,19 +103,6 @@ def prepare_load(load_bin, workdir):
     return dest
 
 
-def bwrap_prefix(bwrap, load_dir):
-    """The bwrap command line up to the command, mirroring the host's root layout."""
-    argv = [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr"]
-    for name in ROOT_ENTRIES:
-        path = "/" + name
-        if os.path.islink(path) and os.path.realpath(path).startswith("/usr/"):
-            argv += ["--symlink", os.readlink(path), path]
-        elif os.path.isdir(path):
-            argv += ["--ro-bind", os.path.realpath(path), path]
-    return argv + ["--proc", "/proc", "--dev", "/dev", "--tmpfs", SANDBOX_TMP,
-                   "--ro-bind", load_dir, INSIDE_DIR, "--chdir", "/"]
-
-
 def build_systems(cordon, load_path, unconfined):
     """Return (systems, missing).
 
@@ -135,7 +123,9 @@ def build_systems(cordon, load_path, unconfined):
         missing["cordon"] = f"no executable at {cordon} (build it, or pass --cordon / $CORDON)"
     bwrap = shutil.which("bwrap")
     if bwrap:
-        systems["bwrap"] = (bwrap_prefix(bwrap, load_dir), inside, SANDBOX_TMP)
+        systems["bwrap"] = (peers.bwrap_prefix(bwrap, ["--ro-bind", load_dir, INSIDE_DIR,
+                                                       "--chdir", "/"]),
+                            inside, SANDBOX_TMP)
     else:
         missing["bwrap"] = "bwrap not found on PATH (apt-get install bubblewrap)"
     return systems, missing

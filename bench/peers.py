@@ -151,6 +151,15 @@ def root_links():
     return out
 
 
+def bwrap_prefix(bwrap, extra=()):
+    """bwrap --unshare-all with the host's /usr read-only and its root links, /proc,
+    /dev and a /tmp tmpfs, then extra options; the command follows."""
+    return ([bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr"]
+            + [a for n, t in root_links()
+               for a in (["--symlink", t, "/" + n] if t else ["--ro-bind", "/" + n, "/" + n])]
+            + ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", *extra])
+
+
 def make_rootfs(path):
     """An empty root, mode 0755: the root links, and mount points for /usr,
     /proc, /dev, /tmp and the root entries that are real directories."""
@@ -549,10 +558,7 @@ def discover(workdir, cordon):
     add("bwrap", "bwrap", lambda exe: Peer(
         "bwrap", "user (the caller's ID only, caps kept when root), mount, pid, ipc, uts, net, "
         "cgroup namespaces; no_new_privs; no cgroup, no seccomp",
-        [exe, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr"]
-        + [a for n, t in root_links()
-           for a in (["--symlink", t, "/" + n] if t else ["--ro-bind", "/" + n, "/" + n])]
-        + ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--"]))
+        bwrap_prefix(exe, ["--"])))
     add("crun", "crun", crun)
     add("runsc", "runsc", lambda exe: OciPeer(
         "runsc", "gVisor, ptrace platform, no network: the command runs on gVisor's own "
