@@ -139,6 +139,27 @@ void fill_result(RunResult& r, const backend::Execution& ex) {
   }
 }
 
+// backend::prepare, its duration recorded as the "prepare" step.
+Result<backend::Prepared> timed_prepare(spec::SandboxSpec spec, const plan::CallerEnv& caller,
+                                        std::vector<std::pair<std::string, uint64_t>>* timings) {
+  const auto start = std::chrono::steady_clock::now();
+  auto prepared = backend::prepare(std::move(spec), caller);
+  timings->emplace_back("prepare", std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       std::chrono::steady_clock::now() - start)
+                                       .count());
+  return prepared;
+}
+
+// The end of a run: the backend's failure as a setup failure, or the execution.
+void end_with(RunResult& r, Result<backend::Execution> ex) {
+  if (!ex.ok()) {
+    r.failure = Failure::kSetup;
+    r.error = ex.error();
+    return;
+  }
+  fill_result(r, *ex);
+}
+
 }  // namespace
 
 RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
@@ -149,11 +170,7 @@ RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
     r.error = v.error();
     return r;
   }
-  const auto prepare_start = std::chrono::steady_clock::now();
-  auto prepared = backend::prepare(std::move(spec), caller);
-  r.timings_ns.emplace_back("prepare", std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                            std::chrono::steady_clock::now() - prepare_start)
-                                            .count());
+  auto prepared = timed_prepare(std::move(spec), caller, &r.timings_ns);
   if (!prepared.ok()) {
     // A host path that is missing or unreadable fails with its errno; a profile that
     // does not parse or compile is bad input of the usage kind.
@@ -163,13 +180,7 @@ RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
   }
   r.spec = prepared->spec;
   r.plan = prepared->plan;
-  auto ex = backend::run(*prepared);
-  if (!ex.ok()) {
-    r.failure = Failure::kSetup;
-    r.error = ex.error();
-    return r;
-  }
-  fill_result(r, *ex);
+  end_with(r, backend::run(*prepared));
   return r;
 }
 
@@ -187,12 +198,8 @@ void PrestartedDeleter::operator()(Prestarted* p) const {
 Result<PrestartedPtr> prestart(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
   TRY(spec::validate(spec));
   PrestartedPtr p(new Prestarted);
-  const auto t0 = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(p->prepared, backend::prepare(std::move(spec), caller));
+  ASSIGN_OR_RETURN(p->prepared, timed_prepare(std::move(spec), caller, &p->timings_ns));
   p->prepared.plan.late_command = true;
-  p->timings_ns.emplace_back("prepare", std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                            std::chrono::steady_clock::now() - t0)
-                                            .count());
   ASSIGN_OR_RETURN(p->started, backend::start(p->prepared));
   return p;
 }
@@ -215,13 +222,7 @@ std::optional<RunResult> run_prestarted(PrestartedPtr p, spec::SandboxSpec reque
   // PID 1 gone while it waited: the caller starts cold instead.
   if (!backend::send_command(*p->started, request.argv, envp, STDIN_FILENO).ok())
     return std::nullopt;
-  auto ex = backend::finish(std::move(p->started));
-  if (!ex.ok()) {
-    r.failure = Failure::kSetup;
-    r.error = ex.error();
-    return r;
-  }
-  fill_result(r, *ex);
+  end_with(r, backend::finish(std::move(p->started)));
   return r;
 }
 
