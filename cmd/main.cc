@@ -127,22 +127,24 @@ int cmd_run(const std::vector<std::string>& args) {
   return run_args(args, false);
 }
 
-// The launcher's warm pool: sandboxes of `cordon run`'s defaults, started ahead. The
-// command is a placeholder: the request's replaces it.
-const std::vector<std::string>& warm_args() {
-  static const std::vector<std::string> args = {"--", "/bin/true"};
-  return args;
-}
-
 const char* no_env(const char*) {
   return nullptr;
 }
 
+// The launcher's warm pool: sandboxes of `cordon run`'s defaults, started ahead. The
+// command is a placeholder: the request's replaces it. Parsed once, not per request.
+const cordon::spec::SandboxSpec& warm_spec() {
+  static const cordon::spec::SandboxSpec spec = [] {
+    auto opts = cordon::api::parse_run_args({"--", "/bin/true"}, no_env, "/");
+    return opts.ok() ? opts->spec : cordon::spec::SandboxSpec{};
+  }();
+  return spec;
+}
+
 bool warm_fits(const std::vector<std::string>& args) {
   auto opts = cordon::api::parse_run_args(args, no_env, "/");
-  auto warm = cordon::api::parse_run_args(warm_args(), no_env, "/");
-  return opts.ok() && warm.ok() && !opts->help && opts->launcher.empty() &&
-         cordon::spec::same_sandbox(opts->spec, warm->spec);
+  return opts.ok() && !opts->help && opts->launcher.empty() &&
+         cordon::spec::same_sandbox(opts->spec, warm_spec());
 }
 
 struct WarmHandle {
@@ -151,9 +153,7 @@ struct WarmHandle {
 };
 
 void* warm_start(bool netns_prepared) {
-  auto warm = cordon::api::parse_run_args(warm_args(), no_env, "/");
-  if (!warm.ok()) return nullptr;
-  auto p = cordon::engine::prestart(warm->spec, caller_env(netns_prepared));
+  auto p = cordon::engine::prestart(warm_spec(), caller_env(netns_prepared));
   if (!p.ok()) {
     cordon::log(cordon::LogLevel::kError, "warm sandbox: " + p.error().to_string());
     return nullptr;

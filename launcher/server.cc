@@ -34,6 +34,11 @@ sigset_t handled_signals() {
   return set;
 }
 
+void send_reply(int conn, int32_t status) {
+  std::string reply = encode_reply(status);
+  (void)sys::send_msg(conn, reply.data(), reply.size());
+}
+
 // A forked supervisor's first steps: the launcher's signal handling undone, and into the
 // pooled network namespace for good (the sandbox's clone then leaves CLONE_NEWNET out).
 // Returns whether it is in one; a failure to enter is fatal.
@@ -71,8 +76,7 @@ template <typename Run>
   }
   std::fflush(stdout);
   std::fflush(stderr);
-  std::string reply = encode_reply(status);
-  (void)sys::send_msg(conn, reply.data(), reply.size());
+  send_reply(conn, status);
   ::_exit(0);
 }
 
@@ -187,8 +191,7 @@ class Launcher {
       req = errno_error(EPROTO, "launcher request", "needs exactly 3 fds");
     if (!req.ok()) {
       log(LogLevel::kWarn, "launcher: " + req.error().to_string());
-      std::string reply = encode_reply(kUsageStatus);
-      (void)sys::send_msg(conn->get(), reply.data(), reply.size());
+      send_reply(conn->get(), kUsageStatus);
       return;
     }
     if (hand_to_warm(*req, conn->get(), fds)) return;
@@ -196,8 +199,7 @@ class Launcher {
     pid_t pid = ::fork();
     if (pid < 0) {
       log(LogLevel::kError, std::string("launcher: fork: ") + std::strerror(errno));
-      std::string reply = encode_reply(kSetupStatus);
-      (void)sys::send_msg(conn->get(), reply.data(), reply.size());
+      send_reply(conn->get(), kSetupStatus);
       return;
     }
     if (pid == 0) {
