@@ -327,6 +327,8 @@ class LauncherPeer(Peer):
     def finish(sock):
         """Waits for the reply; returns the sandbox's exit status."""
         reply = sock.recv(16)
+        if reply[:4] == b"CDS1":  # the supervisor's PID, before the exit status
+            reply = sock.recv(16)
         sock.close()
         if len(reply) != 8 or reply[:4] != b"CDR1":
             return 125

@@ -1,6 +1,10 @@
-// A caller of the launcher (server.h): `cordon run --launcher SOCKET ...`.
+// A caller of the launcher (server.h): `cordon run --launcher SOCKET ...`, and the daemon.
 #pragma once
 
+#include <sys/types.h>
+
+#include <array>
+#include <functional>
 #include <string>
 
 #include "base/result.h"
@@ -8,8 +12,15 @@
 
 namespace cordon::launcher {
 
-// Sends the request with this process's stdin, stdout and stderr and waits for the
-// sandbox to end. Returns its exit status (as `cordon run` would exit).
-Result<int> run_via(const std::string& socket_path, const Request& request);
+struct CallOptions {
+  std::array<int, 3> stdio = {0, 1, 2};  // the sandbox's stdin, stdout and stderr
+  // Called with the supervisor's PID once it runs the request.
+  std::function<void(pid_t)> on_started;
+};
+
+// Sends the request and waits for the sandbox to end. Returns its exit status (as
+// `cordon run` would exit). The supervisor ending without a reply (killed) is ECONNRESET.
+Result<int> run_via(const std::string& socket_path, const Request& request,
+                    const CallOptions& options = {});
 
 }  // namespace cordon::launcher

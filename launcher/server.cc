@@ -72,7 +72,9 @@ template <typename Run>
     log(LogLevel::kError, "launcher: chdir " + req.cwd + ": " + std::strerror(errno));
   } else {
     auto hung_up = sys::signal_on_hangup(conn, SIGHUP);
-    if (hung_up.ok() && !*hung_up) status = run();
+    std::string started = encode_started(static_cast<int32_t>(::getpid()));
+    if (hung_up.ok() && !*hung_up && sys::send_msg(conn, started.data(), started.size()).ok())
+      status = run();
   }
   std::fflush(stdout);
   std::fflush(stderr);
@@ -185,8 +187,9 @@ class Launcher {
     // A caller that connects and sends nothing must not hold the single thread.
     (void)sys::set_recv_timeout(conn->get(), 1000);
     auto n = sys::recv_msg(conn->get(), buf.data(), buf.size(), &fds);
-    Result<Request> req = n.ok() ? decode_request(std::string_view(buf.data(), *n))
-                                 : Result<Request>(n.error());
+    if (n.ok() && *n == 0) return;  // connected and hung up: a probe of whether it listens
+    Result<Request> req =
+        n.ok() ? decode_request(std::string_view(buf.data(), *n)) : Result<Request>(n.error());
     if (req.ok() && fds.size() != 3)
       req = errno_error(EPROTO, "launcher request", "needs exactly 3 fds");
     if (!req.ok()) {

@@ -8,6 +8,7 @@ namespace {
 
 constexpr char kRequestMagic[4] = {'C', 'D', 'L', '1'};
 constexpr char kReplyMagic[4] = {'C', 'D', 'R', '1'};
+constexpr char kStartedMagic[4] = {'C', 'D', 'S', '1'};
 
 Error bad(const std::string& why) {
   return errno_error(EPROTO, "launcher request", why);
@@ -23,7 +24,8 @@ class Reader {
   Result<uint32_t> u32() {
     if (b_.size() - pos_ < 4) return bad("truncated");
     uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<uint8_t>(b_[pos_ + i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      v |= static_cast<uint32_t>(static_cast<uint8_t>(b_[pos_ + i])) << (8 * i);
     pos_ += 4;
     return v;
   }
@@ -71,7 +73,8 @@ Result<std::string> encode_request(const Request& r) {
   put_u32(&out, static_cast<uint32_t>(r.cwd.size()));
   out += r.cwd;
   if (out.size() > kMaxRequestBytes)
-    return errno_error(E2BIG, "launcher request", "over " + std::to_string(kMaxRequestBytes) + " bytes");
+    return errno_error(E2BIG, "launcher request",
+                       "over " + std::to_string(kMaxRequestBytes) + " bytes");
   return out;
 }
 
@@ -103,6 +106,21 @@ Result<int32_t> decode_reply(std::string_view bytes) {
   Reader rd(bytes);
   ASSIGN_OR_RETURN(uint32_t v, rd.u32());
   return static_cast<int32_t>(v);
+}
+
+std::string encode_started(int32_t pid) {
+  std::string out(kStartedMagic, 4);
+  put_u32(&out, static_cast<uint32_t>(pid));
+  return out;
+}
+
+bool decode_started(std::string_view bytes, int32_t* pid) {
+  if (bytes.size() != 8 || std::memcmp(bytes.data(), kStartedMagic, 4) != 0) return false;
+  Reader rd(bytes);
+  auto v = rd.u32();
+  if (!v.ok() || static_cast<int32_t>(*v) <= 0) return false;
+  *pid = static_cast<int32_t>(*v);
+  return true;
 }
 
 }  // namespace cordon::launcher

@@ -2,6 +2,7 @@
 //
 //   request  "CDL1" u32 nargs {u32 len, bytes}... u32 nenv {u32 len, bytes}... u32 len cwd
 //            + SCM_RIGHTS: the caller's stdin, stdout and stderr, in that order
+//   started  "CDS1" i32 the supervisor's PID, sent once it runs as the caller
 //   reply    "CDR1" i32 exit status (as `cordon run` exits)
 //
 // Integers are little-endian (the launcher and its callers share one host). Requests
@@ -34,5 +35,11 @@ Result<Request> decode_request(std::string_view bytes);
 
 std::string encode_reply(int32_t status);
 Result<int32_t> decode_reply(std::string_view bytes);
+
+// The supervisor's PID, so that a service can end a sandbox it no longer wants (a
+// cancelled job) and find it again after its own restart.
+std::string encode_started(int32_t pid);
+// Whether bytes are a started message; its PID in *pid.
+bool decode_started(std::string_view bytes, int32_t* pid);
 
 }  // namespace cordon::launcher
