@@ -1,5 +1,6 @@
 #include "http/response.h"
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 namespace cordon::http {
@@ -17,6 +18,7 @@ const char* reason_phrase(int status) {
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
     case 409: return "Conflict";
+    case 410: return "Gone";
     case 411: return "Length Required";
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
@@ -33,14 +35,31 @@ const char* reason_phrase(int status) {
 
 std::string serialize(const Response& r, bool keep_alive) {
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) + "\r\n";
+  bool streamed = static_cast<bool>(r.stream);
   if (r.status != 204) {
     out += "Content-Type: " + r.content_type + "\r\n";
-    out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+    if (streamed) {
+      out += "Transfer-Encoding: chunked\r\n";
+    } else {
+      out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+    }
   }
   for (const auto& [k, v] : r.headers) out += k + ": " + v + "\r\n";
   out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   out += "\r\n";
-  if (r.status != 204) out += r.body;
+  if (r.status != 204 && !streamed) out += r.body;
+  return out;
+}
+
+std::string encode_chunk(std::string_view data) {
+  if (data.empty()) return {};
+  char size[24];
+  int n = std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
+  std::string out;
+  out.reserve(static_cast<size_t>(n) + data.size() + 2);
+  out.append(size, static_cast<size_t>(n));
+  out.append(data);
+  out.append("\r\n");
   return out;
 }
 

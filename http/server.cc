@@ -5,12 +5,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "sys/socket.h"
 
 namespace cordon::http {
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 bool send_all(int fd, const std::string& s) {
   size_t off = 0;
@@ -21,6 +24,22 @@ bool send_all(int fd, const std::string& s) {
     off += static_cast<size_t>(n);
   }
   return true;
+}
+
+int ms_until(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return static_cast<int>(std::max<int64_t>(0, left.count()));
+}
+
+// Reads and drops what the client still sends, briefly: closing a socket with unread bytes
+// resets the connection, and the reset can destroy the refusal just sent before the
+// client reads it.
+void drain(Conn& conn) {
+  char buf[4096];
+  for (int i = 0; i < 16; ++i) {
+    auto n = conn.read(buf, sizeof(buf), 100);
+    if (!n.ok() || *n == 0) return;
+  }
 }
 
 }  // namespace
@@ -39,10 +58,11 @@ Server::~Server() {
   stop();
 }
 
-void Server::add_listener(UniqueFd listen_fd, bool unix_socket) {
+void Server::add_listener(UniqueFd listen_fd, bool unix_socket, std::shared_ptr<TlsContext> tls) {
   int fd = listen_fd.get();
   listeners_.push_back(std::move(listen_fd));
-  threads_.emplace_back([this, fd, unix_socket] { accept_loop(fd, unix_socket); });
+  threads_.emplace_back(
+      [this, fd, unix_socket, tls = std::move(tls)] { accept_loop(fd, unix_socket, tls); });
 }
 
 void Server::stop() {
@@ -55,11 +75,10 @@ void Server::stop() {
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [fd, kind] : queue_) ::close(fd);
   queue_.clear();
 }
 
-void Server::accept_loop(int listen_fd, bool unix_socket) {
+void Server::accept_loop(int listen_fd, bool unix_socket, std::shared_ptr<TlsContext> tls) {
   while (!stopping_) {
     struct pollfd p[2] = {{listen_fd, POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
     if (::poll(p, 2, -1) < 0) continue;
@@ -74,10 +93,11 @@ void Server::accept_loop(int listen_fd, bool unix_socket) {
     std::unique_lock<std::mutex> lock(mu_);
     if (queue_.size() >= options_.max_queued_connections) {
       lock.unlock();
-      (void)send_all(conn->get(), serialize(error(503, "the server is busy"), false));
+      // A TLS client could not read a plain answer: it just sees the close.
+      if (!tls) (void)send_all(conn->get(), serialize(error(503, "the server is busy"), false));
       continue;
     }
-    queue_.emplace_back(conn->release(), unix_socket);
+    queue_.push_back(Accepted{std::move(conn).value(), unix_socket, tls});
     lock.unlock();
     cv_.notify_one();
   }
@@ -88,27 +108,62 @@ void Server::worker() {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping
-    auto [fd, unix_socket] = queue_.front();
+    Accepted a = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
-    serve_connection(fd, unix_socket);
-    ::close(fd);
+    serve_connection(std::move(a));
   }
 }
 
-void Server::serve_connection(int fd, bool unix_socket) {
+bool Server::send_response(Conn& conn, Response& resp, bool keep_alive) {
+  const int timeout = options_.write_timeout_ms;
+  if (resp.status == 204) resp.stream = nullptr;  // a 204 has no body to stream
+  if (!resp.stream) return conn.write_all(serialize(resp, keep_alive), timeout);
+  if (!conn.write_all(serialize(resp, keep_alive), timeout)) return false;
+  bool alive = true;
+  ChunkWriter write = [&](std::string_view data) {
+    if (!alive) return false;
+    // An empty chunk would end the body: nothing is sent, but whether the client is still
+    // there is answered (a follower of a quiet log asks this way).
+    if (data.empty()) return alive = !conn.peer_gone();
+    // Checked first: the kernel would still take a chunk or two for a client that hung up.
+    alive = !conn.peer_gone() && conn.write_all(encode_chunk(data), timeout);
+    return alive;
+  };
+  try {
+    resp.stream(write);
+  } catch (...) {
+    return false;  // cut off without the last chunk: the client knows the body is incomplete
+  }
+  return alive && conn.write_all(kLastChunk, timeout);
+}
+
+void Server::serve_connection(Accepted accepted) {
   Peer peer;
-  peer.unix_socket = unix_socket;
-  if (unix_socket) {
-    auto uid = sys::peer_uid(fd);
+  peer.unix_socket = accepted.unix_socket;
+  if (accepted.unix_socket) {
+    auto uid = sys::peer_uid(accepted.fd.get());
     if (uid.ok()) peer.uid = *uid;
   }
-  (void)sys::set_recv_timeout(fd, options_.read_timeout_ms);
+  Conn conn(std::move(accepted.fd));
+  if (accepted.tls) {
+    // Bounded like a request: a client that stalls the handshake holds a worker no longer.
+    auto deadline = Clock::now() + std::chrono::milliseconds(options_.request_deadline_ms);
+    bool plain_http = false;
+    if (!conn.accept_tls(*accepted.tls, options_.read_timeout_ms, deadline, &plain_http).ok()) {
+      // A plain-HTTP client is told why, in its own protocol.
+      if (plain_http) {
+        (void)conn.write_all(serialize(error(400, "this port speaks TLS: use https"), false),
+                             options_.write_timeout_ms);
+        drain(conn);
+      }
+      return;
+    }
+  }
   std::string pending;
   for (int served = 0; served < options_.max_requests_per_connection && !stopping_; ++served) {
     RequestParser parser(options_.limits);
-    auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.request_deadline_ms);
+    auto deadline = Clock::now() + std::chrono::milliseconds(options_.request_deadline_ms);
     RequestParser::State st = RequestParser::State::kNeedMore;
     bool got_bytes = !pending.empty();
     char buf[16384];
@@ -119,24 +174,28 @@ void Server::serve_connection(int fd, bool unix_socket) {
         pending.erase(0, used);
         if (st != RequestParser::State::kNeedMore) break;
       }
-      if (std::chrono::steady_clock::now() > deadline) {
-        (void)send_all(fd, serialize(error(408, "the request took too long to arrive"), false));
+      int left = ms_until(deadline);
+      auto n = left == 0 ? Result<size_t>(errno_error(ETIMEDOUT, "recv"))
+                         : conn.read(buf, sizeof(buf), std::min(options_.read_timeout_ms, left));
+      if (!n.ok()) {
+        if (n.error().err != ETIMEDOUT) return;
+        if (ms_until(deadline) == 0) {
+          (void)conn.write_all(serialize(error(408, "the request took too long to arrive"), false),
+                               options_.write_timeout_ms);
+        } else if (served == 0 || got_bytes) {
+          // An idle keep-alive connection just closes; a request cut off mid-way is told.
+          (void)conn.write_all(serialize(error(408, "the client stopped sending"), false),
+                               options_.write_timeout_ms);
+        }
         return;
       }
-      ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        // An idle keep-alive connection just closes; a request cut off mid-way is told.
-        if (served == 0 || got_bytes)
-          (void)send_all(fd, serialize(error(408, "the client stopped sending"), false));
-        return;
-      }
-      if (n <= 0) return;  // closed (between requests: normal)
-      pending.append(buf, static_cast<size_t>(n));
+      if (*n == 0) return;  // closed (between requests: normal)
+      pending.append(buf, *n);
       got_bytes = true;
     }
     if (st == RequestParser::State::kError) {
-      (void)send_all(fd, serialize(error(parser.error_status(), parser.error_reason()), false));
+      (void)conn.write_all(serialize(error(parser.error_status(), parser.error_reason()), false),
+                           options_.write_timeout_ms);
       return;
     }
     Response resp;
@@ -147,7 +206,7 @@ void Server::serve_connection(int fd, bool unix_socket) {
     }
     bool keep = parser.request().keep_alive && served + 1 < options_.max_requests_per_connection &&
                 !stopping_;
-    if (!send_all(fd, serialize(resp, keep)) || !keep) return;
+    if (!send_response(conn, resp, keep) || !keep) return;
   }
 }
 

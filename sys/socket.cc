@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -168,6 +169,66 @@ Result<UniqueFd> connect_unix(const std::string& path) {
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0)
     return sys_error("connect", path);
   return fd;
+}
+
+Result<UniqueFd> connect_unix_stream(const std::string& path) {
+  ASSIGN_OR_RETURN(sockaddr_un a, unix_address(path));
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return sys_error("socket", path);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0)
+    return sys_error("connect", path);
+  return fd;
+}
+
+namespace {
+// A non-blocking connect, waited for with poll: a blocking one could hang for minutes on
+// an address that drops packets.
+Status connect_one(int fd, const addrinfo* ai, int timeout_ms, const std::string& what) {
+  if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) return {};
+  if (errno != EINPROGRESS && errno != EINTR) return sys_error("connect", what);
+  struct pollfd p = {fd, POLLOUT, 0};
+  int n;
+  do {
+    n = ::poll(&p, 1, timeout_ms);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return sys_error("poll", what);
+  if (n == 0) return errno_error(ETIMEDOUT, "connect", what);
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return sys_error("getsockopt", what);
+  if (err != 0) return errno_error(err, "connect", what);
+  return {};
+}
+}  // namespace
+
+Result<UniqueFd> connect_tcp(const std::string& host, int port, int timeout_ms) {
+  std::string what = host + ":" + std::to_string(port);
+  if (port <= 0 || port > 65535) return errno_error(EINVAL, "connect", what);
+  addrinfo hints;
+  std::memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* list = nullptr;
+  int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &list);
+  if (rc != 0) return logic_error("resolve", host, ::gai_strerror(rc));
+  Error last = errno_error(EADDRNOTAVAIL, "connect", what);
+  for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
+    UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                         ai->ai_protocol));
+    if (!fd.valid()) {
+      last = sys_error("socket", what);
+      continue;
+    }
+    Status st = connect_one(fd.get(), ai, timeout_ms, what);
+    if (st.ok()) {
+      ::freeaddrinfo(list);
+      return fd;
+    }
+    last = std::move(st).error();
+  }
+  ::freeaddrinfo(list);
+  return last;
 }
 
 Result<uid_t> peer_uid(int sock) {

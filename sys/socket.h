@@ -31,6 +31,11 @@ Result<int> bound_port(int fd);
 Status set_recv_timeout(int sock, int ms);
 Result<UniqueFd> accept_conn(int listen_fd);
 Result<UniqueFd> connect_unix(const std::string& path);
+// A connected SOCK_STREAM Unix socket (connect_unix's is SOCK_SEQPACKET).
+Result<UniqueFd> connect_unix_stream(const std::string& path);
+// A TCP connection to host (a name, resolved with getaddrinfo, or an IP literal) and port,
+// each address tried in turn, each for at most timeout_ms. The fd comes back non-blocking.
+Result<UniqueFd> connect_tcp(const std::string& host, int port, int timeout_ms);
 // SO_PEERCRED: the effective UID of the process at the other end.
 Result<uid_t> peer_uid(int sock);
 // From now on, the peer hanging up (or sending) raises sig in this process (O_ASYNC,

@@ -1,16 +1,23 @@
 // The daemon's HTTP server on real sockets: a Unix socket that knows its caller's UID,
-// TCP, keep-alive, refusals with JSON bodies, and a slow client cut off.
+// TCP, keep-alive, refusals with JSON bodies, a slow client cut off, streamed responses
+// read by the client as they are written, and TLS (a certificate made at test time).
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "harness.h"
+#include "http/client.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "sys/socket.h"
 
 namespace cordon::testing {
@@ -64,16 +71,19 @@ class HttpServer : public ::testing::Test {
     o.read_timeout_ms = 300;
     o.request_deadline_ms = 2000;
     o.limits.max_body = 1024;
-    server_ = std::make_unique<http::Server>(o, [](const http::Request& r, const http::Peer& p) {
-      http::Response resp;
-      resp.body = nlohmann::json({{"path", r.path},
-                                  {"method", r.method},
-                                  {"body", r.body},
-                                  {"unix", p.unix_socket},
-                                  {"uid", p.unix_socket ? static_cast<int64_t>(p.uid) : -1}})
-                      .dump();
-      return resp;
-    });
+    server_ =
+        std::make_unique<http::Server>(o, [this](const http::Request& r, const http::Peer& p) {
+          // A test's own route; set before the first request, so no worker reads it while set.
+          if (route_ && r.path.rfind("/test/", 0) == 0) return route_(r);
+          http::Response resp;
+          resp.body = nlohmann::json({{"path", r.path},
+                                      {"method", r.method},
+                                      {"body", r.body},
+                                      {"unix", p.unix_socket},
+                                      {"uid", p.unix_socket ? static_cast<int64_t>(p.uid) : -1}})
+                          .dump();
+          return resp;
+        });
     path_ = dir_.path() + "/api.sock";
     auto u = sys::listen_unix(path_, 0600, SOCK_STREAM);
     ASSERT_TRUE(u.ok()) << u.error().to_string();
@@ -89,6 +99,7 @@ class HttpServer : public ::testing::Test {
   TempDir dir_;
   std::string path_;
   int port_ = 0;
+  std::function<http::Response(const http::Request&)> route_;
   std::unique_ptr<http::Server> server_;
 };
 
@@ -98,8 +109,8 @@ nlohmann::json body_of(const std::string& response) {
 }
 
 TEST_F(HttpServer, ServesUnixWithTheCallersUidAndTcp) {
-  std::string r = exchange(connect_unix_stream(path_),
-                           "POST /v1/x HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi");
+  std::string r =
+      exchange(connect_unix_stream(path_), "POST /v1/x HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi");
   ASSERT_EQ(r.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << r;
   auto j = body_of(r);
   EXPECT_EQ(j["path"], "/v1/x");
@@ -137,6 +148,285 @@ TEST_F(HttpServer, SlowClientIsCutOff) {
   EXPECT_EQ(r.rfind("HTTP/1.1 408 ", 0), 0u) << r;
   // Both workers are free again.
   EXPECT_EQ(exchange(connect_tcp(port_), "GET /b HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 200", 0), 0u);
+}
+
+using namespace std::chrono_literals;
+
+http::Endpoint unix_endpoint(const std::string& path) {
+  http::Endpoint ep;
+  ep.unix_path = path;
+  return ep;
+}
+
+TEST_F(HttpServer, StreamsChunksThatTheClientReadsAsTheyAreWritten) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool first_seen = false;
+  std::atomic<bool> producer_saw_the_client{false};
+  route_ = [&](const http::Request&) {
+    http::Response resp;
+    resp.content_type = "text/plain";
+    resp.stream = [&](const http::ChunkWriter& write) {
+      if (!write("first\n")) return;
+      // The rest waits until the client has the first chunk: it cannot have been buffered
+      // into one response at the end.
+      std::unique_lock<std::mutex> lock(mu);
+      producer_saw_the_client = cv.wait_for(lock, 5s, [&] { return first_seen; });
+      lock.unlock();
+      EXPECT_TRUE(write("")) << "an empty write is no chunk, and no failure";
+      write("second\n");
+      write("third\n");
+    };
+    return resp;
+  };
+  auto c = http::Client::connect(unix_endpoint(path_), 5000);
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  std::vector<std::string> pieces;
+  auto r = c->request("GET", "/test/stream", {}, "", [&](std::string_view piece) {
+    pieces.emplace_back(piece);
+    if (pieces.size() == 1) {
+      std::lock_guard<std::mutex> lock(mu);
+      first_seen = true;
+      cv.notify_all();
+    }
+    return true;
+  });
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->header("transfer-encoding"), "chunked");
+  EXPECT_EQ(r->header("content-length"), "");
+  EXPECT_EQ(r->header("connection"), "keep-alive");
+  EXPECT_TRUE(r->body.empty()) << "streamed pieces are not kept";
+  EXPECT_TRUE(producer_saw_the_client);
+  ASSERT_FALSE(pieces.empty());
+  EXPECT_EQ(pieces[0], "first\n");
+  std::string all;
+  for (const auto& p : pieces) all += p;
+  EXPECT_EQ(all, "first\nsecond\nthird\n");
+
+  // The connection goes on after a complete stream; without on_chunk the body is collected.
+  auto again = c->request("POST", "/after", {{"X-Test", "1"}}, "body");
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  EXPECT_EQ(again->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(again->body)["body"], "body");
+  auto whole = c->request("GET", "/test/stream", {}, "");
+  ASSERT_TRUE(whole.ok()) << whole.error().to_string();
+  EXPECT_EQ(whole->body, "first\nsecond\nthird\n");
+  // And a body over the caller's bound is refused.
+  auto small = c->request("GET", "/test/stream", {}, "", nullptr, 8);
+  EXPECT_FALSE(small.ok());
+}
+
+TEST_F(HttpServer, AClientThatHangsUpMidStreamFreesTheWorker) {
+  std::atomic<int> writes_failed{0};
+  route_ = [&](const http::Request&) {
+    http::Response resp;
+    resp.content_type = "text/plain";
+    resp.stream = [&](const http::ChunkWriter& write) {
+      // Endless but for the client: stops only when a write says the client is gone.
+      auto until = std::chrono::steady_clock::now() + 20s;
+      while (std::chrono::steady_clock::now() < until) {
+        if (!write(std::string(1000, 'x'))) {
+          ++writes_failed;
+          return;
+        }
+        std::this_thread::sleep_for(2ms);
+      }
+    };
+    return resp;
+  };
+  // As many streams as workers: were a gone client not noticed, none would be left.
+  for (int i = 0; i < 2; ++i) {
+    auto c = http::Client::connect(unix_endpoint(path_), 5000);
+    ASSERT_TRUE(c.ok()) << c.error().to_string();
+    size_t got = 0;
+    auto r = c->request("GET", "/test/endless", {}, "", [&](std::string_view piece) {
+      got += piece.size();
+      return got < 5000;  // then hang up
+    });
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_GE(got, 5000u);
+    // The client closed that connection; its next request goes on a new one.
+    auto next = c->request("GET", "/next", {}, "");
+    ASSERT_TRUE(next.ok()) << next.error().to_string();
+    EXPECT_EQ(nlohmann::json::parse(next->body)["path"], "/next");
+  }
+  EXPECT_TRUE(wait_until(5000, [&] { return writes_failed == 2; })) << writes_failed;
+  EXPECT_EQ(exchange(connect_tcp(port_), "GET /b HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 200", 0), 0u);
+}
+
+// A TLS listener on 127.0.0.1, with a certificate made for this test.
+class HttpServerTls : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::access("/usr/bin/openssl", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/openssl";
+    cert_ = dir_.path() + "/cert.pem";
+    key_ = dir_.path() + "/key.pem";
+    ASSERT_NO_FATAL_FAILURE(make_certificate(cert_, key_));
+    auto ctx = http::tls_server_context(cert_, key_);
+    ASSERT_TRUE(ctx.ok()) << ctx.error().to_string();
+    http::ServerOptions o;
+    o.workers = 2;
+    o.read_timeout_ms = 300;
+    o.request_deadline_ms = 5000;  // so that the read timeout is what cuts a stalled handshake
+    server_ = std::make_unique<http::Server>(o, [](const http::Request& r, const http::Peer&) {
+      http::Response resp;
+      if (r.path == "/stream") {
+        resp.stream = [](const http::ChunkWriter& write) {
+          for (const char* word : {"one ", "two ", "three"})
+            if (!write(word)) return;
+        };
+        return resp;
+      }
+      resp.body = nlohmann::json({{"path", r.path}, {"host", r.header("host")}}).dump();
+      return resp;
+    });
+    auto t = sys::listen_tcp("127.0.0.1", 0);
+    ASSERT_TRUE(t.ok()) << t.error().to_string();
+    auto port = sys::bound_port(t->get());
+    ASSERT_TRUE(port.ok());
+    port_ = *port;
+    server_->add_listener(std::move(t).value(), false, *ctx);
+  }
+
+  static void make_certificate(const std::string& cert, const std::string& key,
+                               const std::string& name = "localhost",
+                               const std::string& alt = "DNS:localhost,IP:127.0.0.1") {
+    RunOut r = run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-subj", "/CN=" + name, "-addext", "subjectAltName=" + alt, "-days",
+                            "1", "-keyout", key, "-out", cert});
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+
+  http::Endpoint endpoint(const std::string& host) const {
+    http::Endpoint ep;
+    ep.host = host;
+    ep.port = port_;
+    ep.tls = true;
+    ep.ca_file = cert_;
+    return ep;
+  }
+
+  // A request over https that must succeed; returns the JSON body.
+  nlohmann::json get(const std::string& host, const std::string& target) {
+    auto c = http::Client::connect(endpoint(host), 5000);
+    EXPECT_TRUE(c.ok()) << c.error().to_string();
+    if (!c.ok()) return {};
+    auto r = c->request("GET", target, {}, "");
+    EXPECT_TRUE(r.ok()) << r.error().to_string();
+    if (!r.ok()) return {};
+    EXPECT_EQ(r->status, 200);
+    return nlohmann::json::parse(r->body, nullptr, false);
+  }
+
+  TempDir dir_;
+  std::string cert_, key_;
+  int port_ = 0;
+  std::unique_ptr<http::Server> server_;
+};
+
+TEST_F(HttpServerTls, ServesOverHttpsAndVerifiesTheServer) {
+  // The certificate's IP address and its DNS name are both checked and both match.
+  EXPECT_EQ(get("127.0.0.1", "/by-ip")["path"], "/by-ip");
+  EXPECT_EQ(get("localhost", "/by-name")["path"], "/by-name");
+
+  auto ep = http::parse_endpoint("https://127.0.0.1:" + std::to_string(port_));
+  ASSERT_TRUE(ep.ok());
+  ep->ca_file = cert_;
+  auto c = http::Client::connect(*ep, 5000);
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  // Keep-alive, a stream, and keep-alive after the stream, all on one TLS connection.
+  for (int i = 0; i < 2; ++i) {
+    auto r = c->request("GET", "/n" + std::to_string(i), {}, "");
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ(nlohmann::json::parse(r->body)["host"], "127.0.0.1:" + std::to_string(port_));
+  }
+  std::string streamed;
+  auto s = c->request("GET", "/stream", {}, "", [&](std::string_view piece) {
+    streamed += piece;
+    return true;
+  });
+  ASSERT_TRUE(s.ok()) << s.error().to_string();
+  EXPECT_EQ(s->header("transfer-encoding"), "chunked");
+  EXPECT_EQ(streamed, "one two three");
+  auto after = c->request("GET", "/after", {}, "");
+  ASSERT_TRUE(after.ok()) << after.error().to_string();
+  EXPECT_EQ(nlohmann::json::parse(after->body)["path"], "/after");
+
+  // A client that trusts another CA refuses the server.
+  std::string other_cert = dir_.path() + "/other.pem", other_key = dir_.path() + "/other-key.pem";
+  ASSERT_NO_FATAL_FAILURE(make_certificate(other_cert, other_key));
+  http::Endpoint wrong = endpoint("localhost");
+  wrong.ca_file = other_cert;
+  auto refused = http::Client::connect(wrong, 5000);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().to_string().find("certificate"), std::string::npos)
+      << refused.error().to_string();
+  // A listener whose certificate (trusted) is for another name: the name is checked.
+  std::string named_cert = dir_.path() + "/named.pem", named_key = dir_.path() + "/named-key.pem";
+  ASSERT_NO_FATAL_FAILURE(make_certificate(named_cert, named_key, "other", "DNS:other.example"));
+  auto named_ctx = http::tls_server_context(named_cert, named_key);
+  ASSERT_TRUE(named_ctx.ok()) << named_ctx.error().to_string();
+  auto t = sys::listen_tcp("127.0.0.1", 0);
+  ASSERT_TRUE(t.ok());
+  auto named_port = sys::bound_port(t->get());
+  ASSERT_TRUE(named_port.ok());
+  server_->add_listener(std::move(t).value(), false, *named_ctx);
+  for (const char* host : {"localhost", "127.0.0.1"}) {
+    http::Endpoint ep = endpoint(host);
+    ep.port = *named_port;
+    ep.ca_file = named_cert;
+    auto mismatch = http::Client::connect(ep, 5000);
+    ASSERT_FALSE(mismatch.ok()) << host;
+    EXPECT_NE(mismatch.error().to_string().find("mismatch"), std::string::npos)
+        << mismatch.error().to_string();
+  }
+
+  // Server contexts name the file they could not use.
+  auto missing = http::tls_server_context(dir_.path() + "/none.pem", key_);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().to_string().find("none.pem"), std::string::npos);
+}
+
+TEST_F(HttpServerTls, PlainHttpOnTheTlsPortFailsCleanly) {
+  http::Endpoint plain = endpoint("127.0.0.1");
+  plain.tls = false;
+  auto c = http::Client::connect(plain, 5000);
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  auto r = c->request("GET", "/plain", {}, "");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("https"), std::string::npos) << r->body;
+  // Garbage that is not HTTP either: the connection just closes.
+  std::string junk = exchange(connect_tcp(port_), std::string(64, '\x01'));
+  EXPECT_EQ(junk.find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_EQ(get("localhost", "/still")["path"], "/still");
+}
+
+TEST_F(HttpServerTls, StalledHandshakeIsCutOff) {
+  // Both workers held: one client sends nothing, one half a TLS record header.
+  int silent = connect_tcp(port_);
+  int partial = connect_tcp(port_);
+  ASSERT_GE(silent, 0);
+  ASSERT_GE(partial, 0);
+  ASSERT_EQ(::send(partial, "\x16\x03\x01", 3, MSG_NOSIGNAL), 3);
+  auto start = std::chrono::steady_clock::now();
+  for (int fd : {silent, partial}) {
+    char c;
+    // The server closes: EOF (or a reset), not data and not our own 10 s timeout.
+    timeval tv = {10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ssize_t n = ::recv(fd, &c, 1, 0);
+    EXPECT_LE(n, 0);
+    if (n < 0) {
+      EXPECT_NE(errno, EAGAIN);
+    }
+    ::close(fd);
+  }
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, 3s) << "cut off by the 300 ms read timeout, well before the 5 s deadline";
+  EXPECT_EQ(get("localhost", "/after-stall")["path"], "/after-stall");
 }
 
 }  // namespace
