@@ -1,9 +1,13 @@
 #include "sys/fs.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <cstring>
 
 namespace cordon::sys {
 
@@ -85,6 +89,49 @@ Result<bool> try_lock(int fd) {
   if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
   if (errno == EWOULDBLOCK) return false;
   return sys_error("flock");
+}
+
+Result<UniqueFd> open_beneath(int dir_fd, const std::string& path, int flags, mode_t mode) {
+  struct open_how how;
+  std::memset(&how, 0, sizeof(how));
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) how.mode = mode;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+  // EAGAIN: the kernel saw a rename or mount race during a ".." walk and could not prove the
+  // walk stayed beneath; the documented answer is to try again.
+  for (int attempt = 0;; ++attempt) {
+    long fd = ::syscall(SYS_openat2, dir_fd, path.c_str(), &how, sizeof(how));
+    if (fd >= 0) return UniqueFd(static_cast<int>(fd));
+    if (errno != EAGAIN || attempt == 8) return sys_error("openat2", path);
+  }
+}
+
+Status mkdir_beneath(int dir_fd, const std::string& path, mode_t mode) {
+  size_t slash = path.rfind('/');
+  std::string parent = slash == std::string::npos ? "." : path.substr(0, slash);
+  std::string leaf = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (leaf.empty() || leaf == "." || leaf == "..")
+    return logic_error("mkdir", path, "the last component must be a name");
+  ASSIGN_OR_RETURN(UniqueFd parent_fd, open_beneath(dir_fd, parent, O_PATH | O_DIRECTORY));
+  if (::mkdirat(parent_fd.get(), leaf.c_str(), mode) != 0) return sys_error("mkdir", path);
+  return {};
+}
+
+Status write_all(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("write", path);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Status set_mode(int fd, mode_t mode, const std::string& path) {
+  if (::fchmod(fd, mode) != 0) return sys_error("chmod", path);
+  return {};
 }
 
 }  // namespace cordon::sys

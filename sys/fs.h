@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
@@ -27,5 +28,26 @@ Status chown_path(const std::string& path, uid_t uid, gid_t gid);
 Result<UniqueFd> open_path(const std::string& path, int flags, mode_t mode = 0);
 // flock(LOCK_EX|LOCK_NB): true when taken, false when another holder has it.
 Result<bool> try_lock(int fd);
+
+// openat2(2) of path beneath dir_fd with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+// RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV: no component may be a symlink (not even one that
+// stays inside), an absolute path or a ".." that climbs above dir_fd fails (EXDEV), and so
+// does crossing a mount. For trees that someone else may have written (a tenant's archive,
+// a workspace a sandbox wrote). O_CLOEXEC is added; mode is used only with O_CREAT or
+// O_TMPFILE (openat2 refuses a mode otherwise). Precondition: dir_fd is a directory (an
+// O_PATH fd will do). Linux >= 5.6.
+Result<UniqueFd> open_beneath(int dir_fd, const std::string& path, int flags, mode_t mode = 0);
+// mkdirat(2) of the last component of path in its parent, the parent opened with
+// open_beneath; so neither the parent chain nor the new name may be a symlink (mkdirat does
+// not follow a last component: a planted symlink there fails with EEXIST). An existing
+// entry is an error with errno EEXIST, for the caller to decide. The mode is subject to the
+// umask. Precondition: the last component is not empty, "." or "..".
+Status mkdir_beneath(int dir_fd, const std::string& path, mode_t mode);
+// write(2) until all of data is written (retrying short writes and EINTR). path names the
+// file in the error.
+Status write_all(int fd, std::string_view data, const std::string& path);
+// fchmod(2): the exact mode, whatever the umask was at creation. Precondition: fd is not an
+// O_PATH fd (fchmod refuses those with EBADF).
+Status set_mode(int fd, mode_t mode, const std::string& path);
 
 }  // namespace cordon::sys
