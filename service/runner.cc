@@ -1,0 +1,80 @@
+#include "service/runner.h"
+
+#include <fcntl.h>
+
+#include <nlohmann/json.hpp>
+
+#include "launcher/client.h"
+#include "sys/fs.h"
+
+namespace cordon::service {
+namespace {
+
+constexpr int kSetupFailed = 125;  // as `cordon run` exits when a sandbox cannot start
+
+// The steps of the result's timings_us that come before the command runs.
+int64_t start_us(const nlohmann::json& result) {
+  const auto& t = result.value("timings_us", nlohmann::json::object());
+  if (!t.is_object() || !t.contains("total")) return -1;
+  int64_t sum = 0;
+  for (const auto& [step, v] : t.items()) {
+    if (step == "total" || step == "exec_and_run" || step == "sandbox_exit" || step == "teardown")
+      continue;
+    if (v.is_number()) sum += v.get<int64_t>();
+  }
+  return sum;
+}
+
+}  // namespace
+
+RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
+                   const std::function<void(pid_t)>& on_started) {
+  RunOutcome out;
+  auto fail = [&](const std::string& what, const Error& e) {
+    out.exit_status = kSetupFailed;
+    out.reason = "setup-failed: " + what + ": " + e.to_string();
+    return out;
+  };
+  auto ws = Workspace::prepare(files, job.spec.disk, job.spec.files);
+  if (!ws.ok()) return fail("workspace", ws.error());
+  auto null_in = sys::open_path("/dev/null", O_RDONLY);
+  auto out_log = sys::open_path(files.stdout_log(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+  auto err_log = sys::open_path(files.stderr_log(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+  if (!null_in.ok()) return fail("stdin", null_in.error());
+  if (!out_log.ok()) return fail("stdout log", out_log.error());
+  if (!err_log.ok()) return fail("stderr log", err_log.error());
+
+  JobPaths paths{files.workspace(), files.result(),
+                 job.spec.rootfs.empty() ? "" : env.images_dir + "/" + job.spec.rootfs};
+  launcher::Request req;
+  req.args = job_args(job.spec, paths, env.settings);
+  req.cwd = "/";
+  launcher::CallOptions call;
+  call.stdio = {null_in->get(), out_log->get(), err_log->get()};
+  call.on_started = on_started;
+  auto status = launcher::run_via(env.launcher_socket, req, call);
+  if (!status.ok()) {
+    out.supervisor_lost = status.error().err == ECONNRESET;
+    out.exit_status = kSetupFailed;
+    out.reason =
+        out.supervisor_lost ? "killed" : "setup-failed: launcher: " + status.error().to_string();
+  } else {
+    out.exit_status = *status;
+  }
+  auto result = sys::read_small_file(files.result(), 1 << 20);
+  if (result.ok()) {
+    auto j = nlohmann::json::parse(*result, nullptr, false);
+    if (j.is_object()) {
+      out.result_json = j.dump();
+      if (j.contains("reason") && j["reason"].is_string() && status.ok())
+        out.reason = j["reason"].get<std::string>();
+      out.sandbox_start_us = start_us(j);
+    }
+  }
+  if (out.reason.empty()) out.reason = out.exit_status == 0 ? "exited" : "setup-failed";
+  if (auto st = ws->collect(files.files()); !st.ok() && out.reason == "exited")
+    out.reason = "exited (workspace not collected: " + st.error().to_string() + ")";
+  return out;
+}
+
+}  // namespace cordon::service

@@ -1,0 +1,36 @@
+// Runs one job to its end through the launcher (launcher/server.h): prepares its
+// workspace, sends its `cordon run` arguments with its log files as stdout and stderr,
+// waits, and collects what it left. Runs on a thread of its own; the daemon itself never
+// clones a sandbox.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+
+#include "service/job_args.h"
+#include "service/model.h"
+#include "service/workspace.h"
+
+namespace cordon::service {
+
+struct RunnerEnv {
+  std::string launcher_socket;
+  std::string images_dir;
+  RunSettings settings;
+};
+
+struct RunOutcome {
+  int exit_status = -1;
+  std::string reason;             // the result's reason, or what went wrong around the run
+  std::string result_json;        // empty when the sandbox never reported
+  bool supervisor_lost = false;   // it ended without a reply (killed)
+  int64_t sandbox_start_us = -1;  // the sandbox's own start, from its result's timings
+};
+
+// on_started: the supervisor's PID, once it runs the job.
+RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
+                   const std::function<void(pid_t)>& on_started);
+
+}  // namespace cordon::service

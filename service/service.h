@@ -1,0 +1,136 @@
+// The job service: tenants and their tokens, the queue, fair dispatch within quotas, one
+// runner thread per running job (each hands its job to the launcher), cancellation,
+// retention, recovery after a crash, and a graceful stop. The REST layer (rest/) calls
+// only this; every state change is committed to the store before it is acted on.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "service/job_request.h"
+#include "service/metrics.h"
+#include "service/model.h"
+#include "service/runner.h"
+#include "service/scheduler.h"
+#include "service/store.h"
+#include "service/workspace.h"
+
+namespace cordon::service {
+
+struct ServiceConfig {
+  std::string state_dir = "/var/lib/cordon";      // jobs/, uploads/ and the database
+  RunnerEnv runner;                               // the launcher's socket, images, cgroup parent
+  uint32_t max_running = 8;                       // sandboxes at once on this host, all tenants
+  int64_t retention_ms = 7 * 24 * 3600 * 1000ll;  // a finished job's logs and files
+  int64_t cancel_grace_ms = 2000;                 // from SIGTERM to SIGKILL of a cancelled job
+  uint64_t max_upload = 64ull << 20;
+  Quota default_quota;  // of a tenant created without one
+};
+
+// A refusal with its HTTP status (0: none).
+struct Refusal {
+  int status = 0;
+  std::string field;  // the quota or field to blame
+  std::string message;
+  bool ok() const { return status == 0; }
+};
+
+class Service {
+ public:
+  Service(ServiceConfig config, Store& store);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Recovery (queued jobs queued again; running ones marked lost, their sandboxes
+  // killed), then the dispatcher.
+  Status start();
+  // No new job from now on; running jobs get grace_ms to end, then are killed (recorded
+  // as cancelled, reason "daemon-stop"). Queued jobs stay queued for the next start.
+  void stop(int64_t grace_ms);
+  bool stopping() const { return stopping_.load(); }
+  const ServiceConfig& config() const { return config_; }
+  Store& store() { return store_; }
+
+  // Tenants and tokens.
+  Result<Tenant> create_tenant(const TenantRequest& r);
+  Result<Tenant> update_tenant(const Tenant& t);
+  Refusal delete_tenant(const std::string& id);  // 409 while it has unfinished jobs
+  // The new token's secret (shown once) and its record.
+  Result<std::pair<std::string, TokenInfo>> issue_token(const std::string& tenant_id);
+
+  // Jobs.
+  Result<Job> submit(const Tenant& tenant, JobSpec spec, Refusal* refusal);
+  // A tar upload's id, after checking that it parses (400 otherwise).
+  Result<std::string> store_upload(const Tenant& tenant, const std::string& bytes,
+                                   Refusal* refusal);
+  std::optional<Job> job(const std::string& id) { return store_.job(id); }
+  Refusal cancel(const std::string& id);
+  Refusal remove(const std::string& id);  // 409 unless finished
+  JobFiles files_of(const std::string& id) const;
+  // Returns when some job changed state or after timeout_ms (log followers).
+  void wait_change(int timeout_ms);
+
+  // The Prometheus text of the service.
+  std::string metrics();
+
+ private:
+  struct Queued {
+    std::string id;
+    int64_t seq;
+    int64_t created_ms;
+    JobSpec sizes;  // memory and CPUs only: what quotas weigh
+  };
+  struct Running {
+    std::string tenant_id;
+    uint64_t memory = 0;
+    uint32_t cpu_millis = 0;
+    UniqueFd pidfd;  // the supervisor, once started
+    bool cancel = false;
+    std::string cancel_reason;
+    int64_t kill_at_ms = 0;  // SIGKILL due (after SIGTERM and the grace)
+  };
+
+  void recover();
+  void dispatch_loop();
+  void run_one(Job job, int64_t dispatch_ms);
+  void on_started(const std::string& id, pid_t pid);
+  void finish(Job job, const RunOutcome& outcome);
+  void kill_due(int64_t now_ms);
+  void expire_files(int64_t now_ms);
+  void enforce_log_quota(const std::string& tenant_id);
+  void expire(Job job);
+  std::map<std::string, TenantLoad> loads_locked() const;
+  uint32_t queued_count_locked(const std::string& tenant_id) const;
+
+  ServiceConfig config_;
+  Store& store_;
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex mu_;
+  std::condition_variable cv_;         // the dispatcher: work, a free slot, a deadline
+  std::condition_variable change_cv_;  // any job changed state
+  std::map<std::string, std::deque<Queued>> queues_;  // by tenant, oldest first
+  std::map<std::string, Quota> quotas_;               // by tenant
+  std::map<std::string, Running> running_;            // by job id
+  std::map<std::string, uint64_t> last_served_;       // by tenant
+  std::map<std::string, RateLimiter> rates_;          // by tenant
+  uint64_t dispatches_ = 0;
+  size_t runners_ = 0;  // runner threads alive
+  std::thread dispatcher_;
+  Histogram start_latency_, queue_wait_;
+};
+
+int64_t now_ms();
+
+}  // namespace cordon::service

@@ -1,0 +1,54 @@
+// A job's folder on the host, under the state folder:
+//   jobs/ID/workspace   a tmpfs of the job's disk size while it runs, bound at /workspace
+//   jobs/ID/files       what the job left there, copied out when it ended
+//   jobs/ID/stdout.log, stderr.log, result.json, input.tar (an upload, until it starts)
+// The workspace is a tmpfs so that a job cannot fill the host's disk: its size is the
+// job's disk limit, and its pages are charged to the sandbox's memory cgroup.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "service/model.h"
+
+namespace cordon::service {
+
+struct JobFiles {
+  std::string dir;
+  std::string workspace() const { return dir + "/workspace"; }
+  std::string files() const { return dir + "/files"; }
+  std::string stdout_log() const { return dir + "/stdout.log"; }
+  std::string stderr_log() const { return dir + "/stderr.log"; }
+  std::string result() const { return dir + "/result.json"; }
+  std::string input_tar() const { return dir + "/input.tar"; }
+};
+
+// The mounted workspace of a running job; unmounted at destruction.
+class Workspace {
+ public:
+  // Mounts the tmpfs (size bytes, nosuid, nodev) and writes the input files and the
+  // unpacked upload into it; the files are the host root's, as their modes say.
+  static Result<Workspace> prepare(const JobFiles& files, uint64_t size,
+                                   const std::vector<InputFile>& inputs);
+  Workspace(Workspace&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
+  Workspace& operator=(Workspace&&) = delete;
+  ~Workspace();
+
+  // Copies what the job left (regular files and folders; links and the rest skipped) to
+  // `to`. Nothing the job made is followed: every open is relative and O_NOFOLLOW.
+  Status collect(const std::string& to);
+
+ private:
+  explicit Workspace(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+// Removes a folder tree without following symlinks (a job's folder, at retention).
+Status remove_tree(const std::string& path);
+
+// The size of the regular files directly in dir (its logs), 0 when absent.
+uint64_t logs_size(const JobFiles& files);
+
+}  // namespace cordon::service

@@ -1,0 +1,117 @@
+#include "sys/daemon.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "sys/fs.h"
+
+namespace cordon::sys {
+
+Result<std::string> random_bytes(size_t n) {
+  std::string out(n, '\0');
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::getrandom(out.data() + got, n - got, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("getrandom");
+    }
+    got += static_cast<size_t>(r);
+  }
+  return out;
+}
+
+uint64_t process_start_time(pid_t pid) {
+  auto stat = read_small_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+  if (!stat.ok()) return 0;
+  // The command name (field 2) is in parentheses and may hold anything: count fields
+  // from the last ')'.
+  size_t close = stat->rfind(')');
+  if (close == std::string::npos) return 0;
+  size_t pos = close + 1;
+  for (int field = 3; field < 22; ++field) {
+    pos = stat->find(' ', pos + 1);
+    if (pos == std::string::npos) return 0;
+  }
+  return std::strtoull(stat->c_str() + pos + 1, nullptr, 10);
+}
+
+Result<UniqueFd> pidfd_open(pid_t pid) {
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!fd.valid()) return sys_error("pidfd_open", std::to_string(pid));
+  return fd;
+}
+
+Result<pid_t> spawn(const std::vector<std::string>& argv, int parent_death_signal) {
+  if (argv.empty()) return errno_error(EINVAL, "spawn");
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return sys_error("fork", argv[0]);
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::prctl(PR_SET_PDEATHSIG, parent_death_signal);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+Status unmount_detach(const std::string& path) {
+  if (::umount2(path.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0) return sys_error("umount2", path);
+  return {};
+}
+
+Result<std::vector<DirEntry>> read_dir_fd(int dir_fd) {
+  int dup = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return sys_error("dup");
+  DIR* d = ::fdopendir(dup);
+  if (d == nullptr) {
+    int e = errno;
+    ::close(dup);
+    return errno_error(e, "fdopendir");
+  }
+  ::rewinddir(d);
+  std::vector<DirEntry> out;
+  errno = 0;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st;
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone
+    out.push_back({name, st.st_mode, static_cast<uint64_t>(st.st_size)});
+  }
+  int err = errno;
+  ::closedir(d);
+  if (err != 0) return errno_error(err, "readdir");
+  return out;
+}
+
+Result<UniqueFd> open_at(int dir_fd, const std::string& name, int flags, mode_t mode) {
+  if (name.empty() || name.find('/') != std::string::npos || name == "..")
+    return errno_error(EINVAL, "openat", name);
+  UniqueFd fd(::openat(dir_fd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd.valid()) return sys_error("openat", name);
+  return fd;
+}
+
+Status mkdir_at(int dir_fd, const std::string& name, mode_t mode) {
+  if (::mkdirat(dir_fd, name.c_str(), mode) != 0) return sys_error("mkdirat", name);
+  return {};
+}
+
+}  // namespace cordon::sys

@@ -1,0 +1,50 @@
+// What the service (service/) needs of the kernel beyond a sandbox's start: random
+// secrets, the identity of a process across restarts, unmounting, and walking a
+// directory a sandbox wrote without following what it planted.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace cordon::sys {
+
+// getrandom(2) from the kernel's CSPRNG; blocks only before the pool is seeded at boot.
+Result<std::string> random_bytes(size_t n);
+
+// Field 22 of /proc/PID/stat: its start time in clock ticks since boot. With the PID it
+// names one process for good (a PID can be reused; the pair cannot). 0: no such process.
+uint64_t process_start_time(pid_t pid);
+
+// pidfd_open(2): a handle on process pid that signals only it, even after its PID is
+// reused (sys/process.h's pidfd_kill). Take it while the process is known to be alive.
+Result<UniqueFd> pidfd_open(pid_t pid);
+
+// fork + execv(argv[0], argv): a helper process (the daemon's launcher). In the child,
+// before the exec, only async-signal-safe calls: the caller may have threads. The child
+// gets parent_death_signal when the calling thread ends (so call it from a thread that
+// lives as long as the helper should), and the signal mask is emptied.
+Result<pid_t> spawn(const std::vector<std::string>& argv, int parent_death_signal);
+
+// umount2(MNT_DETACH): the mount leaves the tree now, and is freed once unused.
+Status unmount_detach(const std::string& path);
+
+struct DirEntry {
+  std::string name;
+  mode_t mode = 0;  // fstatat(AT_SYMLINK_NOFOLLOW): a symlink is S_IFLNK, never followed
+  uint64_t size = 0;
+};
+// The entries of an open directory ("." and ".." left out).
+Result<std::vector<DirEntry>> read_dir_fd(int dir_fd);
+
+// openat(dir_fd, name) of one component with O_NOFOLLOW (name must hold no '/').
+Result<UniqueFd> open_at(int dir_fd, const std::string& name, int flags, mode_t mode = 0);
+// mkdirat(dir_fd, name, mode).
+Status mkdir_at(int dir_fd, const std::string& name, mode_t mode);
+
+}  // namespace cordon::sys
