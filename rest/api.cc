@@ -1,0 +1,417 @@
+#include "rest/api.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/parse.h"
+#include "rest/wire.h"
+#include "service/tokens.h"
+#include "sys/fs.h"
+
+namespace cordon::rest {
+namespace {
+
+using nlohmann::json;
+using service::Job;
+using service::Tenant;
+
+enum class Access { kOperator, kTenant, kAny };
+
+struct Entry {
+  Route route;
+  Access access;
+  http::Response (Api::*handler)(const Api::Call&);
+};
+
+constexpr size_t kMaxFileRead = 256ull << 20;
+constexpr int kFollowPollMs = 100;
+
+http::Response json_response(int status, const json& body) {
+  http::Response r;
+  r.status = status;
+  r.body = body.dump() + "\n";
+  return r;
+}
+
+http::Response refusal(const service::Refusal& f) {
+  return http::error(f.status, f.message, f.field);
+}
+
+}  // namespace
+
+// The table is in handle()'s translation unit so that the handlers stay private.
+static const std::vector<Entry>& table() {
+  static const std::vector<Entry> t = {
+      {{"POST", "/v1/tenants"}, Access::kOperator, &Api::create_tenant},
+      {{"GET", "/v1/tenants"}, Access::kOperator, &Api::list_tenants},
+      {{"GET", "/v1/tenants/{tenant}"}, Access::kAny, &Api::get_tenant},
+      {{"PATCH", "/v1/tenants/{tenant}"}, Access::kOperator, &Api::update_tenant},
+      {{"DELETE", "/v1/tenants/{tenant}"}, Access::kOperator, &Api::delete_tenant},
+      {{"POST", "/v1/tenants/{tenant}/tokens"}, Access::kOperator, &Api::issue_token},
+      {{"GET", "/v1/tenants/{tenant}/tokens"}, Access::kOperator, &Api::list_tokens},
+      {{"DELETE", "/v1/tenants/{tenant}/tokens/{token}"}, Access::kOperator, &Api::revoke_token},
+      {{"POST", "/v1/uploads"}, Access::kTenant, &Api::upload},
+      {{"POST", "/v1/jobs"}, Access::kTenant, &Api::submit},
+      {{"GET", "/v1/jobs"}, Access::kAny, &Api::list_jobs},
+      {{"GET", "/v1/jobs/{id}"}, Access::kAny, &Api::get_job},
+      {{"GET", "/v1/jobs/{id}/logs"}, Access::kAny, &Api::job_logs},
+      {{"GET", "/v1/jobs/{id}/files/{path*}"}, Access::kAny, &Api::job_file},
+      {{"POST", "/v1/jobs/{id}/cancel"}, Access::kAny, &Api::cancel_job},
+      {{"DELETE", "/v1/jobs/{id}"}, Access::kAny, &Api::delete_job},
+      {{"GET", "/metrics"}, Access::kOperator, &Api::metrics},
+  };
+  return t;
+}
+
+const std::vector<Route>& routes() {
+  static const std::vector<Route> r = [] {
+    std::vector<Route> out;
+    for (const auto& e : table()) out.push_back(e.route);
+    return out;
+  }();
+  return r;
+}
+
+Api::Api(service::Service& service, ApiOptions options)
+    : service_(service), options_(std::move(options)) {}
+
+std::optional<Api::Caller> Api::authenticate(const http::Request& req, const http::Peer& peer) {
+  std::string auth = req.header("authorization");
+  if (auth.empty()) {
+    if (options_.root_is_operator && peer.unix_socket && peer.uid == 0) return Caller{true, {}};
+    return std::nullopt;
+  }
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth.size() <= kBearer.size() || auth.compare(0, kBearer.size(), kBearer) != 0)
+    return std::nullopt;
+  std::string hash = service::token_hash(auth.substr(kBearer.size()));
+  if (hash.empty()) return std::nullopt;
+  if (!options_.operator_token_hash.empty() && hash == options_.operator_token_hash)
+    return Caller{true, {}};
+  auto info = service_.store().token_by_hash(hash);
+  if (!info) return std::nullopt;
+  if (info->tenant_id.empty()) return Caller{true, {}};
+  auto tenant = service_.store().tenant(info->tenant_id);
+  if (!tenant) return std::nullopt;
+  return Caller{false, std::move(tenant)};
+}
+
+http::Response Api::handle(const http::Request& req, const http::Peer& peer) {
+  // Credentials first: without them, nothing is told, not even which paths exist.
+  auto caller = authenticate(req, peer);
+  if (!caller) {
+    http::Response r =
+        http::error(401, "missing or invalid credentials (Authorization: Bearer TOKEN)");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  const Entry* found = nullptr;
+  Params params;
+  bool path_known = false;
+  for (const auto& e : table()) {
+    // A tenant is not told about the operator's routes.
+    if (e.access == Access::kOperator && !caller->is_operator) continue;
+    auto p = match_path(e.route.pattern, req.path);
+    if (!p) continue;
+    path_known = true;
+    if (req.method == e.route.method) {
+      found = &e;
+      params = std::move(*p);
+      break;
+    }
+  }
+  if (found == nullptr) {
+    return path_known ? http::error(405, "method not allowed on " + req.path)
+                      : http::error(404, "no such route: " + req.path);
+  }
+  if (found->access == Access::kTenant && !caller->tenant)
+    return http::error(403, "jobs and uploads belong to tenants: use a tenant's token");
+  try {
+    return (this->*(found->handler))(Call{req, std::move(params), std::move(*caller)});
+  } catch (const std::exception& e) {
+    return http::error(500, std::string("internal error: ") + e.what());
+  }
+}
+
+std::optional<Tenant> Api::find_tenant(const std::string& id_or_name) {
+  if (auto t = service_.store().tenant(id_or_name)) return t;
+  for (auto& t : service_.store().tenants())
+    if (t.name == id_or_name) return t;
+  return std::nullopt;
+}
+
+std::string Api::tenant_name(const std::string& id) {
+  auto t = service_.store().tenant(id);
+  return t ? t->name : id;
+}
+
+std::optional<Job> Api::visible_job(const Call& c) {
+  auto job = service_.job(c.params.at("id"));
+  if (!job) return std::nullopt;
+  if (!c.caller.is_operator && (!c.caller.tenant || job->tenant_id != c.caller.tenant->id))
+    return std::nullopt;
+  return job;
+}
+
+// --- tenants and tokens (the operator's) ---
+
+http::Response Api::create_tenant(const Call& c) {
+  auto parsed = service::parse_tenant_request(c.req.body, service_.config().default_quota, true);
+  if (!parsed.ok())
+    return http::error(parsed.error.status, parsed.error.message, parsed.error.field);
+  auto t = service_.create_tenant(*parsed.value);
+  if (!t.ok()) {
+    if (t.error().err == EEXIST) return http::error(409, "a tenant of that name exists", "name");
+    return http::error(500, t.error().to_string());
+  }
+  return json_response(201, tenant_json(*t));
+}
+
+http::Response Api::list_tenants(const Call&) {
+  json out = json::array();
+  for (const auto& t : service_.store().tenants()) out.push_back(tenant_json(t));
+  return json_response(200, {{"tenants", out}});
+}
+
+http::Response Api::get_tenant(const Call& c) {
+  auto t = find_tenant(c.params.at("tenant"));
+  if (!t || (!c.caller.is_operator && t->id != c.caller.tenant->id))
+    return http::error(404, "no such tenant");
+  return json_response(200, tenant_json(*t));
+}
+
+http::Response Api::update_tenant(const Call& c) {
+  auto t = find_tenant(c.params.at("tenant"));
+  if (!t) return http::error(404, "no such tenant");
+  auto parsed = service::parse_tenant_request(c.req.body, t->quota, false);
+  if (!parsed.ok())
+    return http::error(parsed.error.status, parsed.error.message, parsed.error.field);
+  if (!parsed.value->name.empty()) t->name = parsed.value->name;
+  t->quota = parsed.value->quota;
+  auto updated = service_.update_tenant(*t);
+  if (!updated.ok()) {
+    if (updated.error().err == EEXIST)
+      return http::error(409, "a tenant of that name exists", "name");
+    return http::error(500, updated.error().to_string());
+  }
+  return json_response(200, tenant_json(*updated));
+}
+
+http::Response Api::delete_tenant(const Call& c) {
+  auto t = find_tenant(c.params.at("tenant"));
+  if (!t) return http::error(404, "no such tenant");
+  auto r = service_.delete_tenant(t->id);
+  if (!r.ok()) return refusal(r);
+  return json_response(200, {{"deleted", t->id}});
+}
+
+http::Response Api::issue_token(const Call& c) {
+  auto t = find_tenant(c.params.at("tenant"));
+  if (!t) return http::error(404, "no such tenant");
+  auto issued = service_.issue_token(t->id);
+  if (!issued.ok()) return http::error(500, issued.error().to_string());
+  json out = token_json(issued->second);
+  out["token"] = issued->first;  // the only time it is shown
+  out["tenant"] = t->name;
+  return json_response(201, out);
+}
+
+http::Response Api::list_tokens(const Call& c) {
+  auto t = find_tenant(c.params.at("tenant"));
+  if (!t) return http::error(404, "no such tenant");
+  json out = json::array();
+  for (const auto& k : service_.store().tokens(t->id)) out.push_back(token_json(k));
+  return json_response(200, {{"tokens", out}});
+}
+
+http::Response Api::revoke_token(const Call& c) {
+  auto t = find_tenant(c.params.at("tenant"));
+  if (!t) return http::error(404, "no such tenant");
+  auto gone = service_.store().delete_token(t->id, c.params.at("token"));
+  if (!gone.ok()) return http::error(500, gone.error().to_string());
+  if (!*gone) return http::error(404, "no such token");
+  return json_response(200, {{"revoked", c.params.at("token")}});
+}
+
+// --- jobs ---
+
+http::Response Api::upload(const Call& c) {
+  service::Refusal r;
+  auto id = service_.store_upload(*c.caller.tenant, c.req.body, &r);
+  if (!id.ok()) return r.ok() ? http::error(500, id.error().to_string()) : refusal(r);
+  return json_response(201, {{"upload", *id}, {"bytes", c.req.body.size()}});
+}
+
+http::Response Api::submit(const Call& c) {
+  auto parsed = service::parse_job_request(c.req.body, c.caller.tenant->quota);
+  if (!parsed.ok())
+    return http::error(parsed.error.status, parsed.error.message, parsed.error.field);
+  service::Refusal r;
+  auto job = service_.submit(*c.caller.tenant, std::move(*parsed.value), &r);
+  if (!job.ok()) {
+    if (r.ok()) return http::error(500, job.error().to_string());
+    http::Response resp = refusal(r);
+    if (r.status == 429) resp.headers.emplace_back("Retry-After", "1");
+    return resp;
+  }
+  http::Response resp = json_response(201, job_json(*job, c.caller.tenant->name));
+  resp.headers.emplace_back("Location", "/v1/jobs/" + job->id);
+  return resp;
+}
+
+http::Response Api::list_jobs(const Call& c) {
+  service::JobFilter f;
+  std::string state = c.req.query_param("state");
+  if (!state.empty()) {
+    f.state = service::parse_state(state);
+    if (!f.state) return http::error(400, "unknown state '" + state + "'", "state");
+  }
+  std::string limit = c.req.query_param("limit");
+  if (!limit.empty()) {
+    auto n = parse_uint(limit, 1, 1000);
+    if (!n.ok()) return http::error(400, "limit: 1-1000", "limit");
+    f.limit = *n;
+  }
+  std::string after = c.req.query_param("after");
+  if (!after.empty()) {
+    auto n = parse_uint(after, 0, INT64_MAX);
+    if (!n.ok()) return http::error(400, "after: the 'next' cursor of a previous page", "after");
+    f.after_seq = static_cast<int64_t>(*n);
+  }
+  if (c.caller.tenant) {
+    f.tenant_id = c.caller.tenant->id;
+  } else if (std::string t = c.req.query_param("tenant"); !t.empty()) {
+    auto tenant = find_tenant(t);
+    if (!tenant) return http::error(404, "no such tenant", "tenant");
+    f.tenant_id = tenant->id;
+  }
+  // One more than asked: whether there is a next page.
+  size_t want = f.limit;
+  f.limit = want + 1;
+  auto jobs = service_.store().jobs(f);
+  json out = json::array();
+  std::map<std::string, std::string> names;
+  for (size_t i = 0; i < jobs.size() && i < want; ++i) {
+    auto& n = names[jobs[i].tenant_id];
+    if (n.empty()) n = tenant_name(jobs[i].tenant_id);
+    out.push_back(job_json(jobs[i], n));
+  }
+  json next = jobs.size() > want ? json(std::to_string(jobs[want - 1].seq)) : json(nullptr);
+  return json_response(200, {{"jobs", out}, {"next", next}});
+}
+
+http::Response Api::get_job(const Call& c) {
+  auto job = visible_job(c);
+  if (!job) return http::error(404, "no such job");
+  return json_response(200, job_json(*job, tenant_name(job->tenant_id)));
+}
+
+http::Response Api::job_logs(const Call& c) {
+  auto job = visible_job(c);
+  if (!job) return http::error(404, "no such job");
+  std::string stream = c.req.query_param("stream");
+  if (stream.empty()) stream = "stdout";
+  if (stream != "stdout" && stream != "stderr")
+    return http::error(400, "stdout or stderr", "stream");
+  std::string follow = c.req.query_param("follow");
+  if (!follow.empty() && follow != "0" && follow != "1")
+    return http::error(400, "0 or 1", "follow");
+  if (job->files_expired)
+    return http::error(410, "the job's logs were removed (retention or log quota)");
+  auto files = service_.files_of(job->id);
+  std::string path = stream == "stdout" ? files.stdout_log() : files.stderr_log();
+  // Streamed either way: a log can be larger than any response body should be held.
+  // Without follow it ends at the end of the file; with it, once the job has ended.
+  bool wait = follow == "1";
+  http::Response r;
+  r.content_type = "text/plain; charset=utf-8";
+  std::string id = job->id;
+  r.stream = [this, id, path, wait](const http::ChunkWriter& write) {
+    uint64_t offset = 0;
+    std::string buf(65536, '\0');
+    for (;;) {
+      // Whether it has ended is read before the file: bytes written before the end are
+      // then all in the file when it is read, and none is missed.
+      auto job = service_.job(id);
+      bool ended = !wait || !job || service::is_terminal(job->state);
+      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd >= 0) {
+        for (;;) {
+          ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(offset));
+          if (n <= 0) break;
+          offset += static_cast<uint64_t>(n);
+          if (!write(std::string_view(buf.data(), static_cast<size_t>(n)))) {
+            ::close(fd);
+            return;
+          }
+        }
+        ::close(fd);
+      }
+      if (ended) return;
+      if (!write("")) return;  // a client gone while the job runs quietly
+      service_.wait_change(kFollowPollMs);
+    }
+  };
+  return r;
+}
+
+http::Response Api::job_file(const Call& c) {
+  auto job = visible_job(c);
+  if (!job) return http::error(404, "no such job");
+  if (!service::is_terminal(job->state))
+    return http::error(409, "the job has not ended: its files are collected when it ends");
+  if (job->files_expired)
+    return http::error(410, "the job's files were removed (retention or log quota)");
+  const std::string& path = c.params.at("path");
+  if (!service::valid_relative_path(path)) return http::error(400, "not a relative path", "path");
+  auto dir = sys::open_path(service_.files_of(job->id).files(), O_RDONLY | O_DIRECTORY);
+  if (!dir.ok()) return http::error(404, "no such file");
+  // What the job left is the job's: never followed out of its folder.
+  auto fd = sys::open_beneath(dir->get(), path, O_RDONLY | O_NONBLOCK);
+  if (!fd.ok()) return http::error(404, "no such file");
+  struct stat st;
+  if (::fstat(fd->get(), &st) != 0 || !S_ISREG(st.st_mode))
+    return http::error(404, "not a regular file");
+  if (static_cast<uint64_t>(st.st_size) > kMaxFileRead)
+    return http::error(413, "the file is too large to serve");
+  http::Response r;
+  r.content_type = "application/octet-stream";
+  r.body.resize(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < r.body.size()) {
+    ssize_t n = ::read(fd->get(), r.body.data() + got, r.body.size() - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  r.body.resize(got);
+  return r;
+}
+
+http::Response Api::cancel_job(const Call& c) {
+  auto job = visible_job(c);
+  if (!job) return http::error(404, "no such job");
+  auto r = service_.cancel(job->id);
+  if (!r.ok()) return refusal(r);
+  auto now = service_.job(job->id);
+  return json_response(202, job_json(now ? *now : *job, tenant_name(job->tenant_id)));
+}
+
+http::Response Api::delete_job(const Call& c) {
+  auto job = visible_job(c);
+  if (!job) return http::error(404, "no such job");
+  auto r = service_.remove(job->id);
+  if (!r.ok()) return refusal(r);
+  return json_response(200, {{"deleted", job->id}});
+}
+
+http::Response Api::metrics(const Call&) {
+  http::Response r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = service_.metrics();
+  return r;
+}
+
+}  // namespace cordon::rest

@@ -1,0 +1,79 @@
+// The daemon's REST API (docs/api.md, docs/openapi.json): routes to typed calls on the
+// service, each behind authentication.
+//
+// Who calls: the operator (root on the Unix socket without a token, or the operator's
+// token) reaches everything; a tenant's token reaches that tenant's jobs and nothing
+// else: another tenant's job answers 404 exactly as a job that does not exist. A request
+// without valid credentials is 401.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "http/request.h"
+#include "http/response.h"
+#include "http/server.h"
+#include "rest/router.h"
+#include "service/service.h"
+
+namespace cordon::rest {
+
+struct ApiOptions {
+  std::string operator_token_hash;  // service::token_hash of the operator's token; empty: none
+  bool root_is_operator = true;     // root on the Unix socket, without a token
+};
+
+struct Route {
+  const char* method;
+  const char* pattern;
+};
+// Every route the API serves (the OpenAPI document is checked against this list).
+const std::vector<Route>& routes();
+
+class Api {
+ public:
+  Api(service::Service& service, ApiOptions options);
+  http::Response handle(const http::Request& req, const http::Peer& peer);
+
+  struct Caller {
+    bool is_operator = false;
+    std::optional<service::Tenant> tenant;
+  };
+  struct Call {
+    const http::Request& req;
+    Params params;
+    Caller caller;
+  };
+
+  // Route handlers, called through the route table (api.cc).
+  http::Response create_tenant(const Call& c);
+  http::Response list_tenants(const Call& c);
+  http::Response get_tenant(const Call& c);
+  http::Response update_tenant(const Call& c);
+  http::Response delete_tenant(const Call& c);
+  http::Response issue_token(const Call& c);
+  http::Response list_tokens(const Call& c);
+  http::Response revoke_token(const Call& c);
+  http::Response upload(const Call& c);
+  http::Response submit(const Call& c);
+  http::Response list_jobs(const Call& c);
+  http::Response get_job(const Call& c);
+  http::Response job_logs(const Call& c);
+  http::Response job_file(const Call& c);
+  http::Response cancel_job(const Call& c);
+  http::Response delete_job(const Call& c);
+  http::Response metrics(const Call& c);
+
+ private:
+  std::optional<Caller> authenticate(const http::Request& req, const http::Peer& peer);
+  // The job, if the caller may see it (404 otherwise: nothing tells it exists).
+  std::optional<service::Job> visible_job(const Call& c);
+  std::string tenant_name(const std::string& id);
+  std::optional<service::Tenant> find_tenant(const std::string& id_or_name);
+
+  service::Service& service_;
+  ApiOptions options_;
+};
+
+}  // namespace cordon::rest
