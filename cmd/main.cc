@@ -12,6 +12,8 @@
 #include "api/run_cli.h"
 #include "audit/audit_cli.h"
 #include "base/log.h"
+#include "client/cli.h"
+#include "daemon/daemon.h"
 #include "engine/run.h"
 #include "launcher/client.h"
 #include "launcher/server.h"
@@ -25,6 +27,9 @@ Run untrusted code in unprivileged sandboxes.
 
 Commands:
   run       run one command in a new sandbox (cordon run --help)
+  daemon    the multi-tenant job service with a REST API (cordon daemon --help)
+  job       submit jobs to the daemon, list them, read their logs (cordon job --help)
+  tenant    the daemon's tenants and their tokens (cordon tenant --help)
   launcher  start sandboxes for local callers without an exec per sandbox (cordon launcher --help)
   audit     try to escape sandboxes made with your settings; a scorecard (cordon audit --help)
   doctor    inspect this host for what weakens sandboxes (cordon doctor --help)
@@ -267,10 +272,13 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? cordon::engine::kExitUsage : 0;
   }
+  // The daemon's clients take the whole line: global options may come first.
+  if (cordon::client::handles(args[0])) return cordon::client::run(args, getenv_wrapper);
   std::string cmd = args[0];
   args.erase(args.begin());
   if (cmd == "run") return cmd_run(args);
   if (cmd == "launcher") return cmd_launcher(args);
+  if (cmd == "daemon") return cordon::daemon::run_daemon(args);
   if (cmd == "doctor") return cordon::api::run_doctor(args);
   if (cmd == "audit") return cordon::audit::run_audit_cli(args);
   if (cmd == "version" || cmd == "--version") {

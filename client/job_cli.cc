@@ -1,0 +1,231 @@
+#include "client/job_cli.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "base/log.h"
+#include "base/parse.h"
+#include "client/job_follow.h"
+#include "client/job_submit.h"
+#include "client/job_view.h"
+#include "client/output.h"
+
+namespace cordon::client {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kJobUsage = R"(Usage: cordon job COMMAND [OPTIONS]
+
+Jobs on the cordon daemon.
+
+Commands:
+  submit [OPTIONS] -- CMD ARGS...   submit a job (cordon job submit --help)
+  get ID                            one job
+  ls [--state S] [--limit N] [--all] [--tenant NAME]
+                                    jobs in submission order (--tenant: the operator's)
+  logs ID [--stderr] [--follow]     its stdout (or stderr), raw
+  files ID PATH [-o OUT]            a file the job left in its workspace
+  cancel ID                         stop it (queued: never runs; running: killed)
+  rm ID                             forget it, and remove its logs and files
+
+Options of every command:
+  --json                print the daemon's JSON
+  --url URL             unix:/PATH, http://HOST:PORT or https://HOST:PORT (env CORDON_URL;
+                        default unix:/run/cordon/cordon.sock)
+  --socket PATH         the daemon's Unix socket
+  --ca FILE             CAs to trust for https (env CORDON_CA)
+  --token-file FILE     the tenant's token (else env CORDON_TOKEN, else
+                        ~/.config/cordon/token; none: root on the socket is the operator)
+  -h, --help            help
+
+Exit status: 0 done, 1 refused by the daemon, 64 usage, 69 daemon unreachable; submit
+--wait and --follow exit with the job's exit status.
+)";
+
+struct Command {
+  const char* name;
+  const char* usage;
+  std::vector<OptionSpec> options;
+  size_t operands;  // exactly as many
+  int (*run)(Connection&, const ParsedArgs&);
+};
+
+bool to_stdout(std::string_view s) {
+  return write_stdout(s);
+}
+
+std::string job_path(const ParsedArgs& a) {
+  return "/v1/jobs/" + escape(a.operands[0]);
+}
+
+int job_get(Connection& c, const ParsedArgs& a) {
+  auto r = c.call("GET", job_path(a));
+  if (!r.ok() || !r->ok()) return failed(c, r);
+  if (a.has("--json")) {
+    print_json(r->json);
+  } else {
+    print_job(r->json);
+  }
+  return kExitOk;
+}
+
+int job_ls(Connection& c, const ParsedArgs& a) {
+  std::string query;
+  auto add = [&](const char* k, const std::string& v) {
+    query += (query.empty() ? "?" : "&") + std::string(k) + "=" + escape(v);
+  };
+  if (a.has("--state")) add("state", a.get("--state"));
+  if (a.has("--tenant")) add("tenant", a.get("--tenant"));
+  if (a.has("--limit")) {
+    if (!parse_uint(a.get("--limit"), 1, 1000).ok())
+      return usage_error("--limit " + a.get("--limit") + ": 1-1000");
+    add("limit", a.get("--limit"));
+  }
+  json jobs = json::array();
+  json next = nullptr;
+  for (;;) {
+    std::string q = query;
+    if (!next.is_null())
+      q += (q.empty() ? "?" : "&") + std::string("after=") + escape(scalar_text(next));
+    auto r = c.call("GET", "/v1/jobs" + q);
+    if (!r.ok() || !r->ok()) return failed(c, r);
+    for (auto& j : r->json.value("jobs", json::array())) jobs.push_back(std::move(j));
+    next = r->json.value("next", json());
+    if (!a.has("--all") || next.is_null()) break;
+  }
+  if (a.has("--json")) {
+    print_json({{"jobs", jobs}, {"next", next}});
+  } else {
+    print_job_table(jobs);
+    if (!next.is_null()) log(LogLevel::kWarn, "more jobs: --all lists them all");
+  }
+  return kExitOk;
+}
+
+int job_logs(Connection& c, const ParsedArgs& a) {
+  std::string stream = a.has("--stderr") ? "stderr" : "stdout";
+  if (a.has("--follow")) return follow_log(c, a.operands[0], stream, to_stdout);
+  auto r = c.call("GET", job_path(a) + "/logs?stream=" + stream);
+  if (!r.ok() || !r->ok()) return failed(c, r);
+  return write_stdout(r->body) ? kExitOk : kExitRefused;
+}
+
+int job_files(Connection& c, const ParsedArgs& a) {
+  const std::string& path = a.operands[1];
+  // The daemon serves up to 256 MiB; the body is held whole so that a refusal is never
+  // written into OUT.
+  auto r = c.call("GET", job_path(a) + "/files/" + escape(path, true), "", "", 257u << 20);
+  if (!r.ok() || !r->ok()) return failed(c, r);
+  std::string out = a.get("-o");
+  if (out.empty() || out == "-") return write_stdout(r->body) ? kExitOk : kExitRefused;
+  std::ofstream f(out, std::ios::binary | std::ios::trunc);
+  f.write(r->body.data(), static_cast<std::streamsize>(r->body.size()));
+  f.close();
+  if (!f) return local_error(sys_error("write", out));
+  return kExitOk;
+}
+
+int job_cancel(Connection& c, const ParsedArgs& a) {
+  auto r = c.call("POST", job_path(a) + "/cancel");
+  if (!r.ok() || !r->ok()) return failed(c, r);
+  if (a.has("--json")) {
+    print_json(r->json);
+  } else {
+    write_stdout(r->json.value("id", a.operands[0]) + " " + r->json.value("state", "") + "\n");
+  }
+  return kExitOk;
+}
+
+int job_rm(Connection& c, const ParsedArgs& a) {
+  auto r = c.call("DELETE", job_path(a));
+  if (!r.ok() || !r->ok()) return failed(c, r);
+  if (a.has("--json")) {
+    print_json(r->json);
+  } else {
+    write_stdout(r->json.value("deleted", a.operands[0]) + "\n");
+  }
+  return kExitOk;
+}
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> list = {
+      {"get",
+       "Usage: cordon job get ID [--json]\n\nOne job: its state, exit status, command and "
+       "limits.\n",
+       {{"--json"}},
+       1,
+       job_get},
+      {"ls",
+       "Usage: cordon job ls [--state S] [--limit N] [--all] [--tenant NAME] [--json]\n\n"
+       "Jobs in submission order, a page at a time (--limit, 1-1000); --all follows every page.\n"
+       "--state: queued, running, succeeded, failed, cancelled or lost. --tenant: one\n"
+       "tenant's jobs (the operator's; a tenant sees only its own).\n",
+       {{"--json"}, {"--state", true}, {"--limit", true}, {"--all"}, {"--tenant", true}},
+       0,
+       job_ls},
+      {"logs",
+       "Usage: cordon job logs ID [--stderr] [--follow]\n\n"
+       "The job's stdout (or stderr) as it wrote it; --follow streams it until the job ends.\n",
+       {{"--stderr"}, {"--follow"}},
+       1,
+       job_logs},
+      {"files",
+       "Usage: cordon job files ID PATH [-o OUT]\n\n"
+       "A file the job left in its workspace (PATH relative to it), once the job has ended;\n"
+       "to stdout, or to OUT.\n",
+       {{"-o", true}},
+       2,
+       job_files},
+      {"cancel",
+       "Usage: cordon job cancel ID [--json]\n\nStops the job: a queued one never runs, a running "
+       "one is killed.\n",
+       {{"--json"}},
+       1,
+       job_cancel},
+      {"rm",
+       "Usage: cordon job rm ID [--json]\n\nForgets an ended job and removes its logs and files.\n",
+       {{"--json"}},
+       1,
+       job_rm},
+  };
+  return list;
+}
+
+}  // namespace
+
+int run_job_cli(const std::vector<std::string>& args, const Getenv& getenv) {
+  // Global options may come before the command word: skip them (and their values) to find it.
+  size_t i = 0;
+  while (i < args.size() && is_global_option(args[i]))
+    i += args[i].find('=') == std::string::npos ? 2 : 1;
+  if (i >= args.size() || args[i] == "-h" || args[i] == "--help" || args[i] == "help") {
+    std::fputs(kJobUsage, i >= args.size() ? stderr : stdout);
+    return i >= args.size() ? kExitUsage : kExitOk;
+  }
+  std::string name = args[i];
+  std::vector<std::string> rest(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(i));
+  rest.insert(rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+  if (name == "submit") return job_submit(rest, getenv);
+  for (const auto& cmd : commands()) {
+    if (name != cmd.name) continue;
+    auto parsed = parse_args(rest, cmd.options);
+    if (!parsed.ok()) return usage_error(parsed.error());
+    if (parsed->help) {
+      std::fputs(cmd.usage, stdout);
+      return kExitOk;
+    }
+    if (parsed->operands.size() != cmd.operands) {
+      std::fputs(cmd.usage, stderr);
+      return usage_error("job " + name + ": expected " + std::to_string(cmd.operands) +
+                         " argument(s), got " + std::to_string(parsed->operands.size()));
+    }
+    auto target = resolve_target(*parsed, getenv);
+    if (!target.ok()) return usage_error(target.error());
+    Connection conn(std::move(target).value());
+    return cmd.run(conn, *parsed);
+  }
+  return usage_error("job: unknown command '" + name + "' (see cordon job --help)");
+}
+
+}  // namespace cordon::client

@@ -1,0 +1,126 @@
+#include "client/job_submit.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "client/job_body.h"
+#include "client/job_follow.h"
+#include "client/output.h"
+
+namespace cordon::client {
+namespace {
+
+using nlohmann::json;
+
+// Uploads are bounded by the daemon (max_upload, 64 MiB by default); this bound only
+// keeps a wrong file from being read into memory whole.
+constexpr size_t kMaxUpload = 1ull << 30;
+
+bool to_stdout(std::string_view s) {
+  return write_stdout(s);
+}
+
+bool to_stderr(std::string_view s) {
+  while (!s.empty()) {
+    ssize_t n = ::write(STDERR_FILENO, s.data(), s.size());
+    if (n <= 0) return false;
+    s.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* const kSubmitUsage = R"(Usage: cordon job submit [OPTIONS] -- CMD [ARGS...]
+
+Submit a job to the daemon (POST /v1/jobs). Prints the job's id, or its JSON with --json.
+
+Options:
+  --memory SIZE        memory limit (e.g. 256M, 1G)
+  --cpus N             CPUs (e.g. 0.5, 2)
+  --pids N             process limit
+  --disk SIZE          workspace and writable layers
+  --cpu-time DUR       CPU time limit (e.g. 30s)
+  --output-limit SIZE  stdout and stderr together
+  --timeout DUR        wall-clock limit (e.g. 30s, 10m)
+  --env NAME=VALUE     an environment variable (repeatable; NAME alone passes this shell's)
+  --file LOCAL[:PATH]  a local file put in the workspace at PATH (default: its base name;
+                       repeatable; up to 1 MiB each, binary files go as base64)
+  --upload TARFILE     a tar unpacked into the workspace (uploaded first: POST /v1/uploads)
+  --rootfs IMAGE       an image of the daemon's images folder as the root
+  --seccomp PROFILE    default or strict
+  --wait               wait for the job to end; exit with its exit status
+  --follow             stream its stdout while it runs, then its stderr; exit with its
+                       exit status (implies --wait; not with --json)
+  --json               print the job as JSON (with --wait: the ended job)
+  -h, --help           this help
+
+Connection (any subcommand): --url unix:/PATH|http://HOST:PORT|https://HOST:PORT,
+  --socket PATH, --ca FILE, --token-file FILE (env CORDON_URL, CORDON_CA, CORDON_TOKEN).
+)";
+
+int job_submit(const std::vector<std::string>& argv, const Getenv& getenv) {
+  auto args = parse_args(argv, kSubmitOptions, /*command_mode=*/true);
+  if (!args.ok()) return usage_error(args.error());
+  if (args->help) {
+    std::fputs(kSubmitUsage, stdout);
+    return kExitOk;
+  }
+  bool json_out = args->has("--json");
+  bool follow = args->has("--follow");
+  bool wait = follow || args->has("--wait");
+  // The job's stdout and the job's JSON would be mixed on one stream.
+  if (follow && json_out)
+    return usage_error("--follow: not with --json (the job's output is on stdout)");
+  auto target = resolve_target(*args, getenv);
+  if (!target.ok()) return usage_error(target.error());
+
+  // Everything local is read and checked before the upload: a typo in --memory must not
+  // leave an upload behind.
+  auto check = job_body(*args, getenv, "");
+  if (!check.ok()) {
+    return check.error().step == "usage" ? usage_error(check.error()) : local_error(check.error());
+  }
+  Connection conn(std::move(target).value());
+  std::string upload_id;
+  if (args->has("--upload")) {
+    auto tar = read_local_file(args->get("--upload"), kMaxUpload);
+    if (!tar.ok()) return local_error(tar.error());
+    auto up = conn.call("POST", "/v1/uploads", *tar, "application/x-tar");
+    if (!up.ok() || !up->ok()) return failed(conn, up);
+    upload_id = up->json.value("upload", "");
+  }
+  json body = std::move(check).value();
+  if (!upload_id.empty()) body["upload"] = upload_id;
+
+  auto r = conn.call("POST", "/v1/jobs", body.dump());
+  if (!r.ok() || !r->ok()) return failed(conn, r);
+  std::string id = r->json.value("id", "");
+  if (!wait) {
+    if (json_out) {
+      print_json(r->json);
+    } else {
+      write_stdout(id + "\n");
+    }
+    return kExitOk;
+  }
+  if (follow) {
+    if (int rc = follow_log(conn, id, "stdout", to_stdout); rc != kExitOk) return rc;
+  } else if (!json_out) {
+    write_stdout(id + "\n");  // known at once: a wait cut short still leaves the id
+  }
+  json job;
+  int rc = kExitOk;
+  if (!wait_for_end(conn, id, &job, &rc)) return rc;
+  if (follow) {
+    // Its stderr is not streamed alongside stdout (the API follows one stream at a time):
+    // it comes after, whole, on ours.
+    auto err = conn.call("GET", "/v1/jobs/" + escape(id) + "/logs?stream=stderr");
+    if (err.ok() && err->ok()) to_stderr(err->body);
+  }
+  if (json_out) print_json(job);
+  return job_exit_code(job);
+}
+
+}  // namespace cordon::client

@@ -1,0 +1,76 @@
+#include "client/job_view.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "client/output.h"
+
+namespace cordon::client {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kCommandWidth = 60;
+
+std::string limits_text(const json& l) {
+  if (!l.is_object()) return "-";
+  std::string out;
+  auto add = [&](const std::string& k, const std::string& v) {
+    out += (out.empty() ? "" : " ") + k + "=" + v;
+  };
+  auto size = [&](const char* k) {
+    if (l.contains(k) && l[k].is_number_unsigned()) add(k, size_text(l[k].get<uint64_t>()));
+  };
+  size("memory");
+  if (l.contains("cpus")) add("cpus", scalar_text(l["cpus"]));
+  if (l.contains("pids")) add("pids", scalar_text(l["pids"]));
+  size("disk");
+  size("output");
+  if (l.value("cpu_time_ms", 0) > 0)
+    add("cpu_time", std::to_string(l["cpu_time_ms"].get<int64_t>()) + "ms");
+  return out;
+}
+
+}  // namespace
+
+void print_job(const json& job) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  const json ts = job.value("timestamps", json::object());
+  rows.emplace_back("id", scalar_text(job.value("id", json())));
+  rows.emplace_back("tenant", scalar_text(job.value("tenant", json())));
+  rows.emplace_back("state", scalar_text(job.value("state", json())));
+  rows.emplace_back("exit", scalar_text(job.value("exit_status", json())));
+  rows.emplace_back("reason", scalar_text(job.value("reason", json())));
+  rows.emplace_back("command", command_text(job.value("command", json::array())));
+  rows.emplace_back("created", short_time(ts.value("queued", json())));
+  rows.emplace_back("started", short_time(ts.value("running", json())));
+  for (const char* end : {"succeeded", "failed", "cancelled", "lost"})
+    if (ts.contains(end)) rows.emplace_back("ended", short_time(ts[end]));
+  rows.emplace_back("rootfs", scalar_text(job.value("rootfs", json())));
+  rows.emplace_back("seccomp", scalar_text(job.value("seccomp", json())));
+  int64_t timeout_ms = job.value("timeout_ms", int64_t{0});
+  rows.emplace_back("timeout", timeout_ms % 1000 == 0 ? std::to_string(timeout_ms / 1000) + "s"
+                                                      : std::to_string(timeout_ms) + "ms");
+  rows.emplace_back("limits", limits_text(job.value("limits", json())));
+  if (job.value("files_expired", false))
+    rows.emplace_back("files", "expired (removed by retention or the log quota)");
+  std::string out;
+  for (const auto& [k, v] : rows) out += k + ":" + std::string(10 - k.size(), ' ') + v + "\n";
+  write_stdout(out);
+}
+
+void print_job_table(const json& jobs) {
+  Table t({"ID", "STATE", "EXIT", "CREATED", "COMMAND"});
+  if (jobs.is_array()) {
+    for (const auto& j : jobs) {
+      const json ts = j.value("timestamps", json::object());
+      t.add({scalar_text(j.value("id", json())), scalar_text(j.value("state", json())),
+             scalar_text(j.value("exit_status", json())), short_time(ts.value("queued", json())),
+             command_text(j.value("command", json::array()), kCommandWidth)});
+    }
+  }
+  t.print();
+}
+
+}  // namespace cordon::client

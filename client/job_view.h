@@ -1,0 +1,12 @@
+// Jobs for people: one job as labelled lines, many as a table.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+namespace cordon::client {
+
+void print_job(const nlohmann::json& job);
+// ID, STATE, EXIT, CREATED, COMMAND.
+void print_job_table(const nlohmann::json& jobs);
+
+}  // namespace cordon::client

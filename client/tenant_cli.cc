@@ -1,0 +1,287 @@
+#include "client/tenant_cli.h"
+
+#include <cstdio>
+
+#include "base/log.h"
+#include "client/output.h"
+
+namespace cordon::client {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kTenantUsage = R"(Usage: cordon tenant COMMAND [OPTIONS]
+
+Tenants of the cordon daemon and their tokens (the operator's).
+
+Commands:
+  create NAME [--quota KEY=VALUE]...   a new tenant (quota keys: the daemon's, e.g.
+                                       max_running=4 job_memory=1G job_timeout=30m)
+  ls                                   every tenant
+  get NAME                             one tenant and its quota
+  update NAME --quota KEY=VALUE...     change quota values (the others stay)
+  rm NAME                              remove a tenant
+  token issue NAME                     a new token (printed once, never again)
+  token ls NAME                        its tokens' ids
+  token revoke NAME TOKEN_ID           revoke one
+
+Options of every command: --json, --url URL, --socket PATH, --ca FILE, --token-file FILE,
+-h/--help (see cordon job --help).
+)";
+
+struct Command {
+  const char* name;  // "create", "token issue"
+  const char* usage;
+  std::vector<OptionSpec> options;
+  size_t operands;
+  int (*run)(Connection&, const ParsedArgs&);
+};
+
+std::string tenant_path(const ParsedArgs& a) {
+  return "/v1/tenants/" + escape(a.operands[0]);
+}
+
+int print_tenant(const Reply& r, const ParsedArgs& a) {
+  if (a.has("--json")) {
+    print_json(r.json);
+    return kExitOk;
+  }
+  std::string out = "name:     " + r.json.value("name", "") + "\n" +
+                    "id:       " + r.json.value("id", "") + "\n" +
+                    "created:  " + short_time(r.json.value("created_at", json())) + "\nquota:\n";
+  Table t({"  KEY", "VALUE"});
+  const json quota = r.json.value("quota", json::object());  // items() must not outlive it
+  for (const auto& [k, v] : quota.items()) t.add({"  " + k, scalar_text(v)});
+  write_stdout(out);
+  t.print();
+  return kExitOk;
+}
+
+int tenant_create(Connection& c, const ParsedArgs& a) {
+  json body = {{"name", a.operands[0]}};
+  if (a.has("--quota")) {
+    auto q = quota_object(a.all("--quota"));
+    if (!q.ok()) return usage_error(q.error());
+    body["quota"] = *q;
+  }
+  auto r = c.call("POST", "/v1/tenants", body.dump());
+  if (!r.ok() || !r->ok()) return failed(c, r);
+  if (a.has("--json")) {
+    print_json(r->json);
+  } else {
+    write_stdout(r->json.value("name", "") + " " + r->json.value("id", "") + "\n");
+  }
+  return kExitOk;
+}
+
+int tenant_ls(Connection& c, const ParsedArgs& a) {
+  auto r = c.call("GET", "/v1/tenants");
+  if (!r.ok() || !r->ok()) return failed(c, r);
+  if (a.has("--json")) {
+    print_json(r->json);
+    return kExitOk;
+  }
+  Table t({"NAME", "ID", "CREATED", "MAX_RUNNING", "JOB_MEMORY"});
+  for (const auto& tn : r->json.value("tenants", json::array())) {
+    json q = tn.value("quota", json::object());
+    std::string mem = q.contains("job_memory") && q["job_memory"].is_number_unsigned()
+                          ? size_text(q["job_memory"].get<uint64_t>())
+                          : "-";
+    t.add({tn.value("name", ""), tn.value("id", ""), short_time(tn.value("created_at", json())),
+           scalar_text(q.value("max_running", json())), mem});
+  }
+  t.print();
+  return kExitOk;
+}
+
+int tenant_get(Connection& c, const ParsedArgs& a) {
+  auto r = c.call("GET", tenant_path(a));
+  if (!r.ok() || !r->ok()) return failed(c, r);
+  return print_tenant(*r, a);
+}
+
+int tenant_update(Connection& c, const ParsedArgs& a) {
+  if (!a.has("--quota")) return usage_error("tenant update: nothing to change (--quota KEY=VALUE)");
+  auto q = quota_object(a.all("--quota"));
+  if (!q.ok()) return usage_error(q.error());
+  auto r = c.call("PATCH", tenant_path(a), json{{"quota", *q}}.dump());
+  if (!r.ok() || !r->ok()) return failed(c, r);
+  return print_tenant(*r, a);
+}
+
+int tenant_rm(Connection& c, const ParsedArgs& a) {
+  auto r = c.call("DELETE", tenant_path(a));
+  if (!r.ok() || !r->ok()) return failed(c, r);
+  if (a.has("--json")) {
+    print_json(r->json);
+  } else {
+    write_stdout(a.operands[0] + "\n");
+  }
+  return kExitOk;
+}
+
+int token_issue(Connection& c, const ParsedArgs& a) {
+  auto r = c.call("POST", tenant_path(a) + "/tokens");
+  if (!r.ok() || !r->ok()) return failed(c, r);
+  if (a.has("--json")) {
+    print_json(r->json);
+  } else {
+    // The token alone on stdout (`... > token-file` keeps just it); the warning on stderr.
+    write_stdout(r->json.value("token", "") + "\n");
+  }
+  log(LogLevel::kError, "token " + r->json.value("id", "") + " of " + a.operands[0] +
+                            ": it is not shown again; keep it now (revoke it by its id)");
+  return kExitOk;
+}
+
+int token_ls(Connection& c, const ParsedArgs& a) {
+  auto r = c.call("GET", tenant_path(a) + "/tokens");
+  if (!r.ok() || !r->ok()) return failed(c, r);
+  if (a.has("--json")) {
+    print_json(r->json);
+    return kExitOk;
+  }
+  Table t({"ID", "CREATED"});
+  for (const auto& k : r->json.value("tokens", json::array()))
+    t.add({k.value("id", ""), short_time(k.value("created_at", json()))});
+  t.print();
+  return kExitOk;
+}
+
+int token_revoke(Connection& c, const ParsedArgs& a) {
+  auto r = c.call("DELETE", tenant_path(a) + "/tokens/" + escape(a.operands[1]));
+  if (!r.ok() || !r->ok()) return failed(c, r);
+  if (a.has("--json")) {
+    print_json(r->json);
+  } else {
+    write_stdout(a.operands[1] + "\n");
+  }
+  return kExitOk;
+}
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> list = {
+      {"create",
+       "Usage: cordon tenant create NAME [--quota KEY=VALUE]... [--json]\n\n"
+       "A new tenant; quota values not given are the daemon's default_quota. Keys:\n"
+       "max_running max_memory max_cpus max_queued job_memory job_cpus job_pids job_timeout\n"
+       "job_disk job_output rate_per_minute queue_when_busy log_bytes.\n",
+       {{"--json"}, {"--quota", true}},
+       1,
+       tenant_create},
+      {"ls", "Usage: cordon tenant ls [--json]\n\nEvery tenant.\n", {{"--json"}}, 0, tenant_ls},
+      {"get",
+       "Usage: cordon tenant get NAME [--json]\n\nOne tenant and its quota.\n",
+       {{"--json"}},
+       1,
+       tenant_get},
+      {"update",
+       "Usage: cordon tenant update NAME --quota KEY=VALUE... [--json]\n\n"
+       "Changes the quota values given; the others stay.\n",
+       {{"--json"}, {"--quota", true}},
+       1,
+       tenant_update},
+      {"rm",
+       "Usage: cordon tenant rm NAME [--json]\n\nRemoves a tenant.\n",
+       {{"--json"}},
+       1,
+       tenant_rm},
+      {"token issue",
+       "Usage: cordon tenant token issue NAME [--json]\n\n"
+       "A new token of the tenant, printed once: the daemon keeps only its hash.\n",
+       {{"--json"}},
+       1,
+       token_issue},
+      {"token ls",
+       "Usage: cordon tenant token ls NAME [--json]\n\nThe ids of the tenant's tokens.\n",
+       {{"--json"}},
+       1,
+       token_ls},
+      {"token revoke",
+       "Usage: cordon tenant token revoke NAME TOKEN_ID [--json]\n\nRevokes one token.\n",
+       {{"--json"}},
+       2,
+       token_revoke},
+  };
+  return list;
+}
+
+// Where the command word is, past any global options given before it.
+size_t command_word(const std::vector<std::string>& args, size_t from) {
+  size_t i = from;
+  while (i < args.size() && is_global_option(args[i]))
+    i += args[i].find('=') == std::string::npos ? 2 : 1;
+  return i;
+}
+
+int run_command(const std::vector<std::string>& rest, const std::string& name,
+                const Getenv& getenv) {
+  for (const auto& cmd : commands()) {
+    if (name != cmd.name) continue;
+    auto parsed = parse_args(rest, cmd.options);
+    if (!parsed.ok()) return usage_error(parsed.error());
+    if (parsed->help) {
+      std::fputs(cmd.usage, stdout);
+      return kExitOk;
+    }
+    if (parsed->operands.size() != cmd.operands) {
+      std::fputs(cmd.usage, stderr);
+      return usage_error("tenant " + name + ": expected " + std::to_string(cmd.operands) +
+                         " argument(s), got " + std::to_string(parsed->operands.size()));
+    }
+    auto target = resolve_target(*parsed, getenv);
+    if (!target.ok()) return usage_error(target.error());
+    Connection conn(std::move(target).value());
+    return cmd.run(conn, *parsed);
+  }
+  return usage_error("tenant: unknown command '" + name + "' (see cordon tenant --help)");
+}
+
+}  // namespace
+
+Result<json> quota_object(const std::vector<std::string>& pairs) {
+  json q = json::object();
+  for (const auto& p : pairs) {
+    size_t eq = p.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == p.size())
+      return logic_error("usage", "--quota " + p, "expected KEY=VALUE");
+    std::string k = p.substr(0, eq), v = p.substr(eq + 1);
+    if (v == "true" || v == "false") {
+      q[k] = v == "true";
+      continue;
+    }
+    // Plain digits are a number (a count, bytes or seconds to the daemon); a fraction such
+    // as 0.5 (CPUs) too.
+    json n = json::parse(v, nullptr, false);
+    if (!n.is_discarded() && n.is_number() &&
+        v.find_first_not_of("0123456789.") == std::string::npos) {
+      q[k] = n;
+    } else {
+      q[k] = v;
+    }
+  }
+  return q;
+}
+
+int run_tenant_cli(const std::vector<std::string>& args, const Getenv& getenv) {
+  size_t i = command_word(args, 0);
+  if (i >= args.size() || args[i] == "-h" || args[i] == "--help" || args[i] == "help") {
+    std::fputs(kTenantUsage, i >= args.size() ? stderr : stdout);
+    return i >= args.size() ? kExitUsage : kExitOk;
+  }
+  std::string name = args[i];
+  std::vector<std::string> rest = args;
+  if (name == "token") {
+    size_t j = command_word(args, i + 1);
+    if (j >= args.size() || args[j] == "-h" || args[j] == "--help") {
+      std::fputs(kTenantUsage, j >= args.size() ? stderr : stdout);
+      return j >= args.size() ? kExitUsage : kExitOk;
+    }
+    name += " " + args[j];
+    rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(j));
+  }
+  rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
+  return run_command(rest, name, getenv);
+}
+
+}  // namespace cordon::client
