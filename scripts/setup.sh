@@ -10,6 +10,9 @@ PACKAGES=(
   build-essential cmake g++ pkg-config   # the toolchain
   libgtest-dev nlohmann-json3-dev        # tests, JSON
   libseccomp-dev                         # seccomp profiles
+  libsqlitecpp-dev libsqlite3-dev        # the daemon's state
+  libtomlplusplus-dev                    # the daemon's configuration
+  openssl libssl-dev                     # TLS for the API; openssl makes the tests' certificates
   busybox-static                         # test images
   bubblewrap                             # the benchmark's peer
   python3                                # bench/ scripts

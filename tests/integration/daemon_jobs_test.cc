@@ -1,0 +1,335 @@
+// The daemon's jobs, from outside: a real daemon, real sandboxes, real HTTP on its
+// socket. What each test checks is seen from the host (processes, files, the API).
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "daemon_harness.h"
+#include "harness.h"
+#include "http/client.h"
+
+namespace cordon::testing {
+namespace {
+
+using nlohmann::json;
+
+// Host processes whose command line holds marker (the sandboxed commands of a test).
+std::vector<pid_t> pids_with(const std::string& marker) {
+  std::vector<pid_t> out;
+  DIR* d = ::opendir("/proc");
+  if (d == nullptr) return out;
+  while (struct dirent* e = ::readdir(d)) {
+    pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid <= 0) continue;
+    std::string cmd = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+    if (cmd.find(marker) != std::string::npos && process_exists(pid)) out.push_back(pid);
+  }
+  ::closedir(d);
+  return out;
+}
+
+json sh(const std::string& script) {
+  return {{"command", {"sh", "-c", script}}, {"timeout", "60s"}};
+}
+
+int64_t ms_of(const json& ts) {
+  // "2026-11-29T19:30:00.123Z" -> ms since the epoch (UTC).
+  if (!ts.is_string()) return -1;
+  std::string s = ts.get<std::string>();
+  struct tm tm = {};
+  int ms = 0;
+  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+    return -1;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(::timegm(&tm)) * 1000 + ms;
+}
+
+TEST(DaemonJobs, JobRunsWithItsFilesAndReportsLikeCordonRun) {
+  REQUIRE_ROOT();
+  Daemon d;
+  ASSERT_TRUE(d.start()) << d.log();
+  std::string tok = d.tenant("alpha");
+  json job =
+      sh("cat in.txt; echo to-stderr >&2; id -u; pwd; echo left > out.txt; "
+         "mkdir -p sub && echo deep > sub/f; ln -s /etc/shadow leak; exit 3");
+  job["files"] = {{{"path", "in.txt"}, {"content", "hello input\n"}},
+                  {{"path", "bin/blob"}, {"content", "AAEC/w=="}, {"encoding", "base64"}}};
+  std::string id = d.submit(tok, job);
+  ASSERT_FALSE(id.empty());
+  json ended = d.wait_ended(tok, id);
+  ASSERT_TRUE(ended.is_object()) << d.log();
+  EXPECT_EQ(ended["state"], "failed");
+  EXPECT_EQ(ended["exit_status"], 3);
+  EXPECT_EQ(ended["reason"], "exited");
+  for (const char* t : {"queued", "running", "failed"})
+    EXPECT_TRUE(ended["timestamps"][t].is_string()) << t;
+  // The result is what `cordon run --json` reports, with its isolation record.
+  ASSERT_TRUE(ended["result"].is_object());
+  EXPECT_EQ(ended["result"]["exit_status"], 3);
+  EXPECT_EQ(ended["result"]["isolation"]["no_new_privs"], true);
+  EXPECT_GE(ended["result"]["id_slot"]["uid_base"].get<uint64_t>(), 65536u);
+
+  auto out = d.call("GET", "/v1/jobs/" + id + "/logs", "", tok);
+  EXPECT_EQ(out.status, 200);
+  EXPECT_EQ(out.body, "hello input\n0\n/workspace\n");
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + id + "/logs?stream=stderr", "", tok).body, "to-stderr\n");
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + id + "/files/out.txt", "", tok).body, "left\n");
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + id + "/files/sub/f", "", tok).body, "deep\n");
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + id + "/files/bin/blob", "", tok).body,
+            std::string("\0\1\2\xff", 4));
+  // A symlink the job planted is never followed out of its workspace.
+  auto leak = d.call("GET", "/v1/jobs/" + id + "/files/leak", "", tok);
+  EXPECT_EQ(leak.status, 404) << leak.body;
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + id + "/files/..%2F..%2Fcordon.db", "", tok).status, 400);
+  // The workspace tmpfs is gone from the host's mount table once the job ended.
+  EXPECT_EQ(host_mountinfo().find(d.state_dir() + "/jobs/" + id), std::string::npos);
+  // Deleted: its record and its files.
+  EXPECT_EQ(d.call("DELETE", "/v1/jobs/" + id, "", tok).status, 200);
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + id, "", tok).status, 404);
+  EXPECT_NE(::access((d.state_dir() + "/jobs/" + id).c_str(), F_OK), 0);
+}
+
+TEST(DaemonJobs, WorkspaceIsCappedByTheJobsDiskLimit) {
+  REQUIRE_ROOT();
+  Daemon d;
+  ASSERT_TRUE(d.start()) << d.log();
+  std::string tok = d.tenant("alpha");
+  json job = sh(
+      "dd if=/dev/zero of=big bs=1M count=64 2>/dev/null; echo $?; ls -l big | awk '{print $5}'");
+  job["limits"] = {{"disk", "8M"}};
+  std::string id = d.submit(tok, job);
+  json ended = d.wait_ended(tok, id);
+  ASSERT_TRUE(ended.is_object());
+  std::string out = d.call("GET", "/v1/jobs/" + id + "/logs", "", tok).body;
+  // dd failed (no space), and the file stopped at the cap.
+  EXPECT_EQ(out.substr(0, 2), "1\n") << out;
+  EXPECT_LE(std::stoull(out.substr(2)), 8ull << 20) << out;
+}
+
+TEST(DaemonJobs, LogsFollowWhileTheJobRuns) {
+  REQUIRE_ROOT();
+  Daemon d;
+  ASSERT_TRUE(d.start()) << d.log();
+  std::string tok = d.tenant("alpha");
+  // The first line must arrive while the job still runs (it sleeps before the second).
+  std::string id = d.submit(tok, sh("echo first; sleep 2; echo second"));
+  ASSERT_FALSE(id.empty());
+  http::Endpoint ep;
+  ep.unix_path = d.socket();
+  auto client = http::Client::connect(ep, 30000);
+  ASSERT_TRUE(client.ok());
+  std::string got;
+  std::string state_at_first;
+  auto r = client->request("GET", "/v1/jobs/" + id + "/logs?follow=1",
+                           {{"Authorization", "Bearer " + tok}}, "", [&](std::string_view chunk) {
+                             if (got.empty() && !chunk.empty())
+                               state_at_first =
+                                   d.call("GET", "/v1/jobs/" + id, "", tok).json.value("state", "");
+                             got += chunk;
+                             return true;
+                           });
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->header("transfer-encoding"), "chunked");
+  EXPECT_EQ(state_at_first, "running");
+  EXPECT_EQ(got, "first\nsecond\n");
+}
+
+TEST(DaemonJobs, CancelKillsTheSandboxEvenIfItIgnoresSigterm) {
+  REQUIRE_ROOT();
+  Daemon d({"--cancel-grace", "500ms"});
+  ASSERT_TRUE(d.start()) << d.log();
+  std::string tok = d.tenant("alpha");
+  std::string marker = "1000." + std::to_string(::getpid()) + "1";
+  std::string id =
+      d.submit(tok, sh("trap '' TERM HUP INT; sleep " + marker + "; echo not-reached"));
+  ASSERT_TRUE(d.wait_state(tok, id, "running"));
+  ASSERT_TRUE(wait_until(10000, [&] { return !pids_with("sleep " + marker).empty(); }));
+  auto c = d.call("POST", "/v1/jobs/" + id + "/cancel", "", tok);
+  EXPECT_EQ(c.status, 202) << c.body;
+  json ended = d.wait_ended(tok, id, 15000);
+  ASSERT_TRUE(ended.is_object());
+  EXPECT_EQ(ended["state"], "cancelled");
+  EXPECT_EQ(ended["reason"], "cancelled");
+  EXPECT_TRUE(ended["timestamps"]["cancelled"].is_string());
+  // From the host: no process of the sandbox is left.
+  EXPECT_TRUE(wait_until(5000, [&] { return pids_with("sleep " + marker).empty(); }));
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + id + "/logs", "", tok).body.find("not-reached"),
+            std::string::npos);
+  // Cancelling again: it has ended.
+  EXPECT_EQ(d.call("POST", "/v1/jobs/" + id + "/cancel", "", tok).status, 409);
+}
+
+TEST(DaemonJobs, QueuedJobCancelledNeverRuns) {
+  REQUIRE_ROOT();
+  Daemon d({"--max-running", "1"});
+  ASSERT_TRUE(d.start()) << d.log();
+  std::string tok = d.tenant("alpha");
+  std::string first = d.submit(tok, sh("sleep 1"));
+  std::string second = d.submit(tok, sh("echo ran > /workspace/ran"));
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + second, "", tok).json["state"], "queued");
+  EXPECT_EQ(d.call("POST", "/v1/jobs/" + second + "/cancel", "", tok).status, 202);
+  EXPECT_EQ(d.wait_ended(tok, first)["state"], "succeeded");
+  json j = d.call("GET", "/v1/jobs/" + second, "", tok).json;
+  EXPECT_EQ(j["state"], "cancelled");
+  EXPECT_TRUE(j["timestamps"]["running"].is_null());
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + second + "/files/ran", "", tok).status, 404);
+}
+
+TEST(DaemonJobs, RestartAfterKill9LosesNothingWithoutARecord) {
+  REQUIRE_ROOT();
+  Daemon d({"--max-running", "1"});
+  ASSERT_TRUE(d.start()) << d.log();
+  std::string tok = d.tenant("alpha");
+  std::string marker = "1000." + std::to_string(::getpid()) + "2";
+  // It survives the launcher's SIGTERM and the hangup: only the recovery can end it.
+  std::string running = d.submit(tok, sh("trap '' TERM HUP INT; sleep " + marker));
+  std::vector<std::string> queued;
+  for (int i = 0; i < 3; ++i)
+    queued.push_back(d.submit(tok, sh("echo queued-" + std::to_string(i))));
+  ASSERT_TRUE(d.wait_state(tok, running, "running"));
+  ASSERT_TRUE(wait_until(10000, [&] { return !pids_with("sleep " + marker).empty(); }));
+  d.kill9();
+  ASSERT_TRUE(d.start()) << d.log();
+  // The running job is lost, with the reason, and its sandbox is gone.
+  json lost = d.wait_ended(tok, running, 10000);
+  ASSERT_TRUE(lost.is_object());
+  EXPECT_EQ(lost["state"], "lost");
+  EXPECT_NE(lost["reason"].get<std::string>().find("daemon stopped"), std::string::npos)
+      << lost["reason"];
+  EXPECT_TRUE(wait_until(5000, [&] { return pids_with("sleep " + marker).empty(); }));
+  // The queued ones run after the restart.
+  for (size_t i = 0; i < queued.size(); ++i) {
+    json j = d.wait_ended(tok, queued[i]);
+    ASSERT_TRUE(j.is_object());
+    EXPECT_EQ(j["state"], "succeeded");
+    EXPECT_EQ(d.call("GET", "/v1/jobs/" + queued[i] + "/logs", "", tok).body,
+              "queued-" + std::to_string(i) + "\n");
+  }
+  // Counted: four submitted, four records, none unfinished.
+  json all = d.call("GET", "/v1/jobs?limit=100", "", tok).json;
+  EXPECT_EQ(all["jobs"].size(), 4u);
+  EXPECT_EQ(host_mountinfo().find(d.state_dir() + "/jobs/"), std::string::npos);
+}
+
+TEST(DaemonJobs, GracefulStopLetsJobsFinishThenKillsTheRest) {
+  REQUIRE_ROOT();
+  Daemon d({"--stop-grace", "2s"});
+  ASSERT_TRUE(d.start()) << d.log();
+  std::string tok = d.tenant("alpha");
+  std::string marker = "1000." + std::to_string(::getpid()) + "3";
+  std::string quick = d.submit(tok, sh("sleep 0.5; echo finished"));
+  std::string stubborn = d.submit(tok, sh("trap '' TERM HUP INT; sleep " + marker));
+  ASSERT_TRUE(d.wait_state(tok, quick, "running"));
+  ASSERT_TRUE(d.wait_state(tok, stubborn, "running"));
+  EXPECT_EQ(d.stop(), 0) << d.log();
+  EXPECT_TRUE(pids_with("sleep " + marker).empty());
+  ASSERT_TRUE(d.start()) << d.log();
+  json q = d.call("GET", "/v1/jobs/" + quick, "", tok).json;
+  EXPECT_EQ(q["state"], "succeeded");
+  json s = d.call("GET", "/v1/jobs/" + stubborn, "", tok).json;
+  EXPECT_EQ(s["state"], "cancelled");
+  EXPECT_NE(s["reason"].get<std::string>().find("daemon-stop"), std::string::npos) << s;
+}
+
+TEST(DaemonJobs, OneTenantsFloodDoesNotDelayAnothersJob) {
+  REQUIRE_ROOT();
+  Daemon d({"--max-running", "1"});
+  ASSERT_TRUE(d.start()) << d.log();
+  std::string flood = d.tenant("flood", {{"max_queued", 1000}, {"rate_per_minute", 100000}});
+  std::string one = d.tenant("one");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 40; ++i) ids.push_back(d.submit(flood, sh("sleep 0.1")));
+  ASSERT_TRUE(d.wait_state(flood, ids[0], "running"));
+  std::string mine = d.submit(one, sh("true"));
+  json j = d.wait_ended(one, mine, 60000);
+  ASSERT_TRUE(j.is_object());
+  int64_t submitted = ms_of(j["timestamps"]["queued"]);
+  int64_t started = ms_of(j["timestamps"]["running"]);
+  // Flood jobs that started between the submission and the start of the single job.
+  int ahead = 0;
+  for (const auto& id : ids) {
+    json f = d.call("GET", "/v1/jobs/" + id, "", flood).json;
+    int64_t s = ms_of(f["timestamps"]["running"]);
+    if (s > submitted && s < started) ++ahead;
+  }
+  EXPECT_LE(ahead, 1) << "flood jobs started first: " << ahead;
+  // The flood's other jobs were still waiting: fairness, not an empty queue.
+  json rest = d.call("GET", "/v1/jobs?state=queued&limit=1000", "", flood).json;
+  EXPECT_GE(rest["jobs"].size(), 20u);
+  for (const auto& q : rest["jobs"])
+    d.call("POST", "/v1/jobs/" + q["id"].get<std::string>() + "/cancel", "", flood);
+}
+
+TEST(DaemonJobs, LoadOfFiveHundredJobsFromTwoTenants) {
+  REQUIRE_ROOT();
+  Daemon d({"--max-running", "4"});
+  ASSERT_TRUE(d.start()) << d.log();
+  json quota = {{"max_queued", 1000}, {"rate_per_minute", 100000}};
+  std::string toks[2] = {d.tenant("load-a", quota), d.tenant("load-b", quota)};
+  std::vector<std::string> ids[2];
+  auto t0 = std::chrono::steady_clock::now();
+  std::thread submitters[2];
+  for (int t = 0; t < 2; ++t) {
+    submitters[t] = std::thread([&, t] {
+      for (int i = 0; i < 250; ++i) {
+        auto r = d.call("POST", "/v1/jobs", json{{"command", {"true"}}}.dump(), toks[t]);
+        if (r.status == 201) ids[t].push_back(r.json["id"]);
+      }
+    });
+  }
+  for (auto& s : submitters) s.join();
+  ASSERT_EQ(ids[0].size() + ids[1].size(), 500u);
+  std::vector<double> waits;
+  int64_t first_queued = INT64_MAX, last_end = 0;
+  size_t succeeded = 0;
+  for (int t = 0; t < 2; ++t) {
+    ASSERT_TRUE(wait_until(300000, [&] {
+      json q = d.call("GET", "/v1/jobs?state=queued&limit=1", "", toks[t]).json;
+      json r = d.call("GET", "/v1/jobs?state=running&limit=1", "", toks[t]).json;
+      return q["jobs"].empty() && r["jobs"].empty();
+    }));
+    std::string after;
+    for (;;) {
+      json page = d.call("GET", "/v1/jobs?limit=1000" + after, "", toks[t]).json;
+      for (const auto& j : page["jobs"]) {
+        if (j["state"] == "succeeded") ++succeeded;
+        int64_t q = ms_of(j["timestamps"]["queued"]);
+        waits.push_back(static_cast<double>(ms_of(j["timestamps"]["running"]) - q));
+        first_queued = std::min(first_queued, q);
+        last_end = std::max(last_end, ms_of(j["timestamps"]["succeeded"]));
+      }
+      if (page["next"].is_null()) break;
+      after = "&after=" + page["next"].get<std::string>();
+    }
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(succeeded, 500u);
+  EXPECT_EQ(waits.size(), 500u);
+  std::sort(waits.begin(), waits.end());
+  double span = static_cast<double>(last_end - first_queued) / 1000.0;
+  std::printf(
+      "load: 500 jobs from 2 tenants, %zu succeeded; %.1f jobs/s (first submission to last end, "
+      "%.2f s; test %.2f s); submit-to-start median %.0f ms, p90 %.0f ms, max %.0f ms\n",
+      succeeded, 500.0 / span, span, secs, waits[waits.size() / 2], waits[waits.size() * 9 / 10],
+      waits.back());
+  auto metrics = d.call("GET", "/metrics");
+  EXPECT_NE(metrics.body.find("cordon_jobs{tenant=\"load-a\",state=\"succeeded\"} 250"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("cordon_job_start_latency_seconds_count 500"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cordon::testing

@@ -1,0 +1,179 @@
+// Fair dispatch and quotas (service/scheduler.h), job arguments (service/job_args.h) and
+// route matching (rest/router.h): pure code, tested exhaustively here.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+
+#include "rest/router.h"
+#include "service/job_args.h"
+#include "service/scheduler.h"
+
+namespace cordon::service {
+namespace {
+
+JobSpec sized(uint64_t memory_mib, uint32_t cpu_millis) {
+  JobSpec s;
+  s.memory = memory_mib << 20;
+  s.cpu_millis = cpu_millis;
+  return s;
+}
+
+TEST(Scheduler, RunningTotalsNameTheQuotaGoneOver) {
+  Quota q;
+  q.max_running = 2;
+  q.max_memory = 1ull << 30;
+  q.max_cpu_millis = 2000;
+  TenantLoad load;
+  EXPECT_EQ(over_running_quota(q, load, sized(512, 1000)), nullptr);
+  load.running = 2;
+  EXPECT_STREQ(over_running_quota(q, load, sized(1, 1)), "max_running");
+  load = {1, 768ull << 20, 500, 0};
+  EXPECT_STREQ(over_running_quota(q, load, sized(512, 100)), "max_memory");
+  EXPECT_EQ(over_running_quota(q, load, sized(256, 1500)), nullptr);  // exactly at both caps
+  EXPECT_STREQ(over_running_quota(q, load, sized(256, 1501)), "max_cpus");
+}
+
+TEST(Scheduler, LeastRecentlyServedTenantGoesFirst) {
+  Quota q;
+  JobSpec job = sized(64, 100);
+  std::vector<Candidate> c = {{"flood", &q, {0, 0, 0, 9}, &job, 1},
+                              {"late", &q, {0, 0, 0, 0}, &job, 500},
+                              {"mid", &q, {0, 0, 0, 4}, &job, 2}};
+  EXPECT_EQ(pick_next(c), 1u);  // never served, though its job is the newest
+  c[1].load.last_served = 10;
+  EXPECT_EQ(pick_next(c), 2u);
+  c[2].load.last_served = 9;  // a tie: the older job
+  EXPECT_EQ(pick_next(c), 0u);
+}
+
+TEST(Scheduler, TenantAtItsQuotaIsSkippedNotBlocking) {
+  Quota tight;
+  tight.max_running = 1;
+  Quota loose;
+  JobSpec job = sized(64, 100);
+  std::vector<Candidate> c = {{"busy", &tight, {1, 64 << 20, 100, 0}, &job, 1},
+                              {"other", &loose, {0, 0, 0, 5}, &job, 7}};
+  EXPECT_EQ(pick_next(c), 1u);
+  c[1].load.running = loose.max_running;
+  EXPECT_EQ(pick_next(c), std::nullopt);
+  EXPECT_EQ(pick_next({}), std::nullopt);
+}
+
+// A simulation of the dispatcher: one tenant with 1,000 jobs queued first, another
+// submitting one job at some point; at most one flood job starts before it.
+TEST(Scheduler, FloodDelaysAnotherTenantsJobByAtMostOneStart) {
+  Quota q;
+  q.max_running = 1000;
+  q.max_queued = 100000;
+  JobSpec job = sized(1, 1);
+  for (int arrival = 0; arrival < 50; ++arrival) {
+    std::map<std::string, std::deque<int64_t>> queues;
+    std::map<std::string, uint64_t> served;
+    for (int i = 0; i < 1000; ++i) queues["flood"].push_back(i);
+    uint64_t dispatch = 0;
+    int flood_after_arrival = -1;
+    for (int step = 0; step < 1100; ++step) {
+      if (step == arrival) {
+        queues["one"].push_back(100000);
+        flood_after_arrival = 0;
+      }
+      std::vector<Candidate> c;
+      for (auto& [t, qu] : queues)
+        if (!qu.empty()) c.push_back({t, &q, {0, 0, 0, served[t]}, &job, qu.front()});
+      auto p = pick_next(c);
+      if (!p) break;
+      std::string t = c[*p].tenant_id;
+      queues[t].pop_front();
+      served[t] = ++dispatch;
+      if (t == "one") break;
+      if (flood_after_arrival >= 0) ++flood_after_arrival;
+    }
+    EXPECT_LE(flood_after_arrival, 1) << "arrival at step " << arrival;
+    EXPECT_GE(flood_after_arrival, 0);
+  }
+}
+
+TEST(Scheduler, RateLimiterAllowsABurstThenTheRate) {
+  RateLimiter r;
+  int64_t t = 1'000'000;
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(r.allow(3, t)) << i;
+  EXPECT_FALSE(r.allow(3, t));
+  EXPECT_FALSE(r.allow(3, t + 19'000));  // one token back every 20 s
+  EXPECT_TRUE(r.allow(3, t + 20'001));
+  EXPECT_FALSE(r.allow(3, t + 20'002));
+  RateLimiter zero;
+  EXPECT_FALSE(zero.allow(0, t));
+}
+
+TEST(JobArgs, EveryLimitAndTheWorkspaceArePassed) {
+  JobSpec s;
+  s.command = {"sh", "-c", "echo --memory 1"};
+  s.env = {{"A", "1=2"}};
+  s.memory = 256ull << 20;
+  s.cpu_millis = 500;
+  s.pids = 64;
+  s.disk = 8ull << 20;
+  s.timeout_ns = 1'500'000'001;  // rounded up to whole ms
+  s.cpu_time_ns = 0;
+  s.output = 1000;
+  s.seccomp = "strict";
+  JobPaths p{"/s/jobs/j-1/workspace", "/s/jobs/j-1/result.json", ""};
+  auto a = job_args(s, p, RunSettings{});
+  auto value = [&](const std::string& flag) {
+    auto it = std::find(a.begin(), a.end(), flag);
+    return it == a.end() || it + 1 == a.end() ? std::string("<none>") : *(it + 1);
+  };
+  EXPECT_EQ(value("--memory"), std::to_string(256ull << 20));
+  EXPECT_EQ(value("--cpus"), "0.500");
+  EXPECT_EQ(value("--pids"), "64");
+  EXPECT_EQ(value("--disk"), std::to_string(8ull << 20));
+  EXPECT_EQ(value("--time"), "1501ms");
+  EXPECT_EQ(value("--output-limit"), "1000");
+  EXPECT_EQ(value("--seccomp"), "strict");
+  EXPECT_EQ(value("--bind"), "/s/jobs/j-1/workspace:/workspace:rw");
+  EXPECT_EQ(value("--workdir"), "/workspace");
+  EXPECT_EQ(value("--result-file"), "/s/jobs/j-1/result.json");
+  EXPECT_EQ(value("--env"), "A=1=2");
+  EXPECT_EQ(value("--cpu-time"), "<none>");
+  EXPECT_EQ(value("--rootfs"), "<none>");
+  // The command comes after "--", untouched, whatever it looks like.
+  auto dd = std::find(a.begin(), a.end(), "--");
+  ASSERT_NE(dd, a.end());
+  EXPECT_EQ(std::vector<std::string>(dd + 1, a.end()), s.command);
+  s.cpu_time_ns = 2'000'000'000;
+  p.image = "/images/busybox";
+  a = job_args(s, p, RunSettings{"/sys/fs/cgroup/cordon-jobs"});
+  EXPECT_EQ(value("--cpu-time"), "2000ms");
+  EXPECT_EQ(value("--rootfs"), "/images/busybox");
+  EXPECT_EQ(value("--cgroup-parent"), "/sys/fs/cgroup/cordon-jobs");
+  EXPECT_EQ(value("--cpus"), "0.500");
+}
+
+}  // namespace
+}  // namespace cordon::service
+
+namespace cordon::rest {
+namespace {
+
+TEST(Router, TemplatesMatchSegmentsAndTheRest) {
+  EXPECT_TRUE(match_path("/v1/jobs", "/v1/jobs"));
+  EXPECT_FALSE(match_path("/v1/jobs", "/v1/jobs/x"));
+  EXPECT_FALSE(match_path("/v1/jobs/{id}", "/v1/jobs"));
+  EXPECT_FALSE(match_path("/v1/jobs/{id}", "/v1/jobs/"));
+  auto p = match_path("/v1/jobs/{id}/logs", "/v1/jobs/j-1/logs");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->at("id"), "j-1");
+  p = match_path("/v1/jobs/{id}/files/{path*}", "/v1/jobs/j-2/files/a/b/c.txt");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->at("id"), "j-2");
+  EXPECT_EQ(p->at("path"), "a/b/c.txt");
+  EXPECT_FALSE(match_path("/v1/jobs/{id}/files/{path*}", "/v1/jobs/j-2/files"));
+  EXPECT_FALSE(match_path("/v1/jobs/{id}/files/{path*}", "/v1/jobs/j-2/files/"));
+  EXPECT_FALSE(match_path("/v1/tenants/{tenant}/tokens/{token}", "/v1/tenants/a/tokens"));
+  EXPECT_FALSE(match_path("/metrics", "/metricsx"));
+}
+
+}  // namespace
+}  // namespace cordon::rest
