@@ -17,7 +17,9 @@
 namespace cordon::service {
 namespace {
 
+// Retention is checked this often at most, and four times per retention period at least.
 constexpr int64_t kJanitorEveryMs = 30'000;
+constexpr int64_t kJanitorMinMs = 100;
 constexpr int64_t kStopKillWaitMs = 30'000;
 
 }  // namespace
@@ -110,7 +112,8 @@ void Service::dispatch_loop() {
       lock.unlock();
       expire_files(now);
       lock.lock();
-      next_janitor = now + kJanitorEveryMs;
+      next_janitor =
+          now + std::clamp<int64_t>(config_.retention_ms / 4, kJanitorMinMs, kJanitorEveryMs);
       continue;
     }
     std::optional<size_t> pick;

@@ -294,6 +294,7 @@ TEST(DaemonJobs, LoadOfFiveHundredJobsFromTwoTenants) {
   std::vector<double> waits;
   int64_t first_queued = INT64_MAX, last_end = 0;
   size_t succeeded = 0;
+  int pages = 0;
   for (int t = 0; t < 2; ++t) {
     ASSERT_TRUE(wait_until(300000, [&] {
       json q = d.call("GET", "/v1/jobs?state=queued&limit=1", "", toks[t]).json;
@@ -302,7 +303,8 @@ TEST(DaemonJobs, LoadOfFiveHundredJobsFromTwoTenants) {
     }));
     std::string after;
     for (;;) {
-      json page = d.call("GET", "/v1/jobs?limit=1000" + after, "", toks[t]).json;
+      ++pages;
+      json page = d.call("GET", "/v1/jobs?limit=100" + after, "", toks[t]).json;
       for (const auto& j : page["jobs"]) {
         if (j["state"] == "succeeded") ++succeeded;
         int64_t q = ms_of(j["timestamps"]["queued"]);
@@ -316,7 +318,8 @@ TEST(DaemonJobs, LoadOfFiveHundredJobsFromTwoTenants) {
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(succeeded, 500u);
-  EXPECT_EQ(waits.size(), 500u);
+  EXPECT_EQ(waits.size(), 500u);  // every page read: none missing, none twice
+  EXPECT_EQ(pages, 6);            // 250 per tenant, 100 a page
   std::sort(waits.begin(), waits.end());
   double span = static_cast<double>(last_end - first_queued) / 1000.0;
   std::printf(
@@ -329,6 +332,67 @@ TEST(DaemonJobs, LoadOfFiveHundredJobsFromTwoTenants) {
             std::string::npos)
       << metrics.body;
   EXPECT_NE(metrics.body.find("cordon_job_start_latency_seconds_count 500"), std::string::npos);
+}
+
+TEST(DaemonJobs, KilledSupervisorOrLauncherNeverTakesTheDaemonDown) {
+  REQUIRE_ROOT();
+  Daemon d;
+  ASSERT_TRUE(d.start()) << d.log();
+  std::string tok = d.tenant("alpha");
+  std::string marker = "1000." + std::to_string(::getpid()) + "4";
+  std::string id = d.submit(tok, sh("sleep " + marker));
+  ASSERT_TRUE(d.wait_state(tok, id, "running"));
+  ASSERT_TRUE(wait_until(10000, [&] { return !pids_with("sleep " + marker).empty(); }));
+  // The daemon's one child is its launcher; the launcher's children are supervisors.
+  auto launchers = children_of(d.pid());
+  ASSERT_EQ(launchers.size(), 1u);
+  auto supervisors = children_of(launchers[0]);
+  ASSERT_EQ(supervisors.size(), 1u);
+  ASSERT_EQ(::kill(supervisors[0], SIGKILL), 0);
+  json ended = d.wait_ended(tok, id, 10000);
+  ASSERT_TRUE(ended.is_object());
+  EXPECT_EQ(ended["state"], "failed");
+  EXPECT_EQ(ended["reason"], "killed");
+  EXPECT_TRUE(wait_until(5000, [&] { return pids_with("sleep " + marker).empty(); }));
+  EXPECT_TRUE(process_exists(d.pid()));
+  // The launcher itself killed: a new one is started, and jobs run again.
+  ASSERT_EQ(::kill(launchers[0], SIGKILL), 0);
+  ASSERT_TRUE(wait_until(5000, [&] {
+    auto now = children_of(d.pid());
+    return now.size() == 1 && now[0] != launchers[0];
+  })) << d.log();
+  std::string again = d.submit(tok, sh("echo again"));
+  json j = d.wait_ended(tok, again);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["state"], "succeeded") << j.dump();
+  EXPECT_NE(d.log().find("the launcher exited"), std::string::npos) << d.log();
+}
+
+TEST(DaemonJobs, LogsAreCappedPerTenantAndExpireAfterRetention) {
+  REQUIRE_ROOT();
+  Daemon d({"--retention", "3s"});
+  ASSERT_TRUE(d.start()) << d.log();
+  // 1,500 bytes of logs for the whole tenant: each job writes 600.
+  std::string tok = d.tenant("alpha", {{"log_bytes", 1500}});
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(d.submit(tok, sh("head -c 600 /dev/zero")));
+    ASSERT_EQ(d.wait_ended(tok, ids.back())["state"], "succeeded");
+  }
+  // The third took the tenant over its cap: the oldest job's files went.
+  EXPECT_TRUE(wait_until(5000, [&] {
+    return d.call("GET", "/v1/jobs/" + ids[0], "", tok).json.value("files_expired", false);
+  }));
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + ids[1], "", tok).json["files_expired"], false);
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + ids[0] + "/logs", "", tok).status, 410);
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + ids[2] + "/logs", "", tok).body.size(), 600u);
+  // After the retention period every finished job's files are gone; the records stay.
+  EXPECT_TRUE(wait_until(10000, [&] {
+    return d.call("GET", "/v1/jobs/" + ids[2], "", tok).json.value("files_expired", false);
+  }));
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + ids[2] + "/logs", "", tok).status, 410);
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + ids[2], "", tok).json["state"], "succeeded");
+  EXPECT_NE(::access((d.state_dir() + "/jobs/" + ids[2]).c_str(), F_OK), 0);
 }
 
 }  // namespace
