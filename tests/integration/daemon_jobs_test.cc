@@ -395,5 +395,35 @@ TEST(DaemonJobs, LogsAreCappedPerTenantAndExpireAfterRetention) {
   EXPECT_NE(::access((d.state_dir() + "/jobs/" + ids[2]).c_str(), F_OK), 0);
 }
 
+TEST(DaemonJobs, RootfsNamesAnImageUnderTheImagesFolder) {
+  REQUIRE_ROOT();
+  std::string busybox = find_busybox();
+  if (busybox.empty()) GTEST_SKIP() << "needs busybox-static (scripts/setup.sh installs it)";
+  Daemon d;
+  make_image(d.dir() + "/images/bb", busybox);
+  ASSERT_TRUE(d.start()) << d.log();
+  std::string tok = d.tenant("alpha");
+  json job = {{"command", {"sh", "-c", "cat /etc/image-file in.txt; echo made > out.txt"}},
+              {"rootfs", "bb"},
+              {"files", {{{"path", "in.txt"}, {"content", "input\n"}}}}};
+  std::string id = d.submit(tok, job);
+  json ended = d.wait_ended(tok, id);
+  ASSERT_TRUE(ended.is_object());
+  EXPECT_EQ(ended["state"], "succeeded")
+      << d.call("GET", "/v1/jobs/" + id + "/logs?stream=stderr", "", tok).body;
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + id + "/logs", "", tok).body, "from-image\ninput\n");
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + id + "/files/out.txt", "", tok).body, "made\n");
+  EXPECT_EQ(ended["rootfs"], "bb");
+  // An image that is not there fails the job, and says why; a path is not a name.
+  std::string missing = d.submit(tok, {{"command", {"true"}}, {"rootfs", "nope"}});
+  json m = d.wait_ended(tok, missing);
+  EXPECT_EQ(m["state"], "failed");
+  EXPECT_EQ(m["exit_status"], 66);
+  auto path =
+      d.call("POST", "/v1/jobs", json{{"command", {"true"}}, {"rootfs", "../../etc"}}.dump(), tok);
+  EXPECT_EQ(path.status, 400);
+  EXPECT_EQ(path.json["error"]["field"], "rootfs");
+}
+
 }  // namespace
 }  // namespace cordon::testing

@@ -202,4 +202,27 @@ std::optional<uint64_t> map_base(const std::string& uid_map) {
   return base;
 }
 
+std::string find_busybox() {
+  for (const char* p : {"/usr/bin/busybox", "/bin/busybox"}) {
+    struct stat st;
+    // A dynamically linked busybox would need the host's libraries inside the image.
+    if (::stat(p, &st) == 0 && read_file("/usr/share/doc/busybox-static/copyright").size() > 0)
+      return p;
+  }
+  return {};
+}
+
+void make_image(const std::string& root, const std::string& busybox) {
+  namespace fs = std::filesystem;
+  for (const char* d : {"bin", "etc", "root", "tmp", "proc", "dev", "sys"})
+    fs::create_directories(root + "/" + d);
+  fs::copy_file(busybox, root + "/bin/busybox");
+  for (const char* a : {"sh", "ls", "id", "cat", "stat", "touch", "dd", "echo", "rm"})
+    fs::create_symlink("busybox", root + "/bin/" + a);
+  ::chmod((root + "/tmp").c_str(), 01777);
+  FILE* f = std::fopen((root + "/etc/image-file").c_str(), "w");
+  std::fputs("from-image\n", f);
+  std::fclose(f);
+}
+
 }  // namespace cordon::testing

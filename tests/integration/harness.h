@@ -62,6 +62,12 @@ class TempDir {
   std::string path_;
 };
 
+// A statically linked busybox on this host (busybox-static), or "".
+std::string find_busybox();
+// A minimal image at root: busybox and a few applet links, /etc/image-file ("from-image"),
+// owned by uid 0 on disk.
+void make_image(const std::string& root, const std::string& busybox);
+
 // The UID base of a uid_map line "0 BASE 65536", or nullopt.
 std::optional<uint64_t> map_base(const std::string& uid_map);
 

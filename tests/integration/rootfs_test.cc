@@ -10,30 +10,6 @@
 namespace cordon::testing {
 namespace {
 
-std::string find_busybox() {
-  for (const char* p : {"/usr/bin/busybox", "/bin/busybox"}) {
-    struct stat st;
-    // A dynamically linked busybox would need the host's libraries inside the image.
-    if (::stat(p, &st) == 0 && read_file("/usr/share/doc/busybox-static/copyright").size() > 0)
-      return p;
-  }
-  return {};
-}
-
-// A minimal image: a static busybox and its applet links, owned by uid 0 on disk.
-void make_image(const std::string& root, const std::string& busybox) {
-  namespace fs = std::filesystem;
-  for (const char* d : {"bin", "etc", "root", "tmp", "proc", "dev", "sys"})
-    fs::create_directories(root + "/" + d);
-  fs::copy_file(busybox, root + "/bin/busybox");
-  for (const char* a : {"sh", "ls", "id", "cat", "stat", "touch", "dd", "echo", "rm"})
-    fs::create_symlink("busybox", root + "/bin/" + a);
-  ::chmod((root + "/tmp").c_str(), 01777);
-  FILE* f = std::fopen((root + "/etc/image-file").c_str(), "w");
-  std::fputs("from-image\n", f);
-  std::fclose(f);
-}
-
 class Rootfs : public ::testing::Test {
  protected:
   void SetUp() override {
