@@ -1,6 +1,5 @@
 #include "daemon/daemon.h"
 
-#include <grp.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -168,9 +167,9 @@ Result<std::string> operator_hash(const Config& c) {
 Status listen_all(const Config& c, http::Server& server) {
   ASSIGN_OR_RETURN(UniqueFd unix_fd, sys::listen_unix(c.socket, c.socket_mode, SOCK_STREAM));
   if (!c.socket_group.empty()) {
-    struct group* g = ::getgrnam(c.socket_group.c_str());
-    if (g == nullptr) return logic_error("config", "socket_group", "no group " + c.socket_group);
-    TRY(sys::chown_path(c.socket, 0, g->gr_gid));
+    auto gid = sys::group_id(c.socket_group);
+    if (!gid.ok()) return logic_error("config", "socket_group", "no group " + c.socket_group);
+    TRY(sys::chown_path(c.socket, 0, *gid));
   }
   server.add_listener(std::move(unix_fd), true);
   if (c.listen.empty()) return {};

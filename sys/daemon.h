@@ -31,6 +31,9 @@ Result<UniqueFd> pidfd_open(pid_t pid);
 // lives as long as the helper should), and the signal mask is emptied.
 Result<pid_t> spawn(const std::vector<std::string>& argv, int parent_death_signal);
 
+// A group's ID from /etc/group (read directly: the static binary has no NSS modules).
+Result<gid_t> group_id(const std::string& name);
+
 // umount2(MNT_DETACH): the mount leaves the tree now, and is freed once unused.
 Status unmount_detach(const std::string& path);
 

@@ -98,6 +98,13 @@ TEST(DaemonApi, NonRootOnTheSocketNeedsAToken) {
   ASSERT_GT(pid, 0);
   EXPECT_EQ(wait_exit(pid), 101);  // 401: the operator's routes need root or a token
   EXPECT_EQ(d.call("GET", "/v1/tenants").status, 200);  // root, the same request
+  // The socket's group, when configured, is the one named (here: nogroup, 65534).
+  Daemon g({"--socket-group", "nogroup"});
+  ASSERT_TRUE(g.start()) << g.log();
+  struct stat st;
+  ASSERT_EQ(::stat(g.socket().c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, 65534u);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
 }
 
 TEST(DaemonApi, BadInputGetsAStatusAndANamedField) {
