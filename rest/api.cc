@@ -9,6 +9,7 @@
 #include "base/parse.h"
 #include "rest/wire.h"
 #include "service/tokens.h"
+#include "sys/daemon.h"
 #include "sys/fs.h"
 
 namespace cordon::rest {
@@ -337,18 +338,13 @@ http::Response Api::job_logs(const Call& c) {
       // then all in the file when it is read, and none is missed.
       auto job = service_.job(id);
       bool ended = !wait || !job || service::is_terminal(job->state);
-      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-      if (fd >= 0) {
+      if (auto fd = sys::open_path(path, O_RDONLY | O_NOFOLLOW); fd.ok()) {
         for (;;) {
-          ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(offset));
-          if (n <= 0) break;
-          offset += static_cast<uint64_t>(n);
-          if (!write(std::string_view(buf.data(), static_cast<size_t>(n)))) {
-            ::close(fd);
-            return;
-          }
+          auto n = sys::read_at(fd->get(), buf.data(), buf.size(), offset);
+          if (!n.ok() || *n == 0) break;
+          offset += *n;
+          if (!write(std::string_view(buf.data(), *n))) return;
         }
-        ::close(fd);
       }
       if (ended) return;
       if (!write("")) return;  // a client gone while the job runs quietly
@@ -372,19 +368,17 @@ http::Response Api::job_file(const Call& c) {
   // What the job left is the job's: never followed out of its folder.
   auto fd = sys::open_beneath(dir->get(), path, O_RDONLY | O_NONBLOCK);
   if (!fd.ok()) return http::error(404, "no such file");
-  struct stat st;
-  if (::fstat(fd->get(), &st) != 0 || !S_ISREG(st.st_mode))
-    return http::error(404, "not a regular file");
-  if (static_cast<uint64_t>(st.st_size) > kMaxFileRead)
-    return http::error(413, "the file is too large to serve");
+  auto st = sys::stat_fd(fd->get());
+  if (!st.ok() || !S_ISREG(st->mode)) return http::error(404, "not a regular file");
+  if (st->size > kMaxFileRead) return http::error(413, "the file is too large to serve");
   http::Response r;
   r.content_type = "application/octet-stream";
-  r.body.resize(static_cast<size_t>(st.st_size));
+  r.body.resize(static_cast<size_t>(st->size));
   size_t got = 0;
   while (got < r.body.size()) {
-    ssize_t n = ::read(fd->get(), r.body.data() + got, r.body.size() - got);
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
+    auto n = sys::read_at(fd->get(), r.body.data() + got, r.body.size() - got, got);
+    if (!n.ok() || *n == 0) break;
+    got += *n;
   }
   r.body.resize(got);
   return r;

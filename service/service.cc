@@ -365,7 +365,7 @@ Result<Job> Service::submit(const Tenant& tenant, JobSpec spec, Refusal* refusal
   TRY(sys::make_dirs(files.dir, 0700));
   if (!spec.upload.empty()) {
     std::string from = config_.state_dir + "/uploads/" + tenant.id + "-" + spec.upload + ".tar";
-    if (::rename(from.c_str(), files.input_tar().c_str()) != 0) {
+    if (!sys::rename_path(from, files.input_tar()).ok()) {
       (void)remove_tree(files.dir);
       *refusal = {400, "upload", "no such upload (each is used by one job)"};
       return errno_error(ENOENT, "upload", spec.upload);
@@ -406,7 +406,7 @@ Result<std::string> Service::store_upload(const Tenant& tenant, const std::strin
   auto fd = sys::open_path(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
   Status written = fd.ok() ? sys::write_all(fd->get(), bytes, path) : Status(fd.error());
   if (!written.ok()) {
-    ::unlink(path.c_str());
+    (void)sys::unlink_path(path);
     *refusal = {500, "", written.error().to_string()};
     return written.error();
   }

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "archive/extract.h"
 #include "archive/tar.h"
@@ -19,29 +18,17 @@ constexpr int kMaxDepth = 64;
 
 Status copy_file(int from_dir, int to_dir, const std::string& name, mode_t mode) {
   ASSIGN_OR_RETURN(UniqueFd in, sys::open_at(from_dir, name, O_RDONLY | O_NONBLOCK));
-  struct stat st;
-  if (::fstat(in.get(), &st) != 0) return sys_error("fstat", name);
-  if (!S_ISREG(st.st_mode)) return {};  // swapped for something else meanwhile: skipped
+  ASSIGN_OR_RETURN(sys::DirEntry st, sys::stat_fd(in.get()));
+  if (!S_ISREG(st.mode)) return {};  // swapped for something else meanwhile: skipped
   ASSIGN_OR_RETURN(UniqueFd out,
                    sys::open_at(to_dir, name, O_WRONLY | O_CREAT | O_EXCL, mode & 0777));
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(in.get(), buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error("read", name);
-    }
-    if (n == 0) break;
-    for (ssize_t off = 0; off < n;) {
-      ssize_t w = ::write(out.get(), buf + off, static_cast<size_t>(n - off));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return sys_error("write", name);
-      }
-      off += w;
-    }
+  std::string buf(65536, '\0');
+  for (uint64_t off = 0;;) {
+    ASSIGN_OR_RETURN(size_t n, sys::read_at(in.get(), buf.data(), buf.size(), off));
+    if (n == 0) return {};
+    TRY(sys::write_all(out.get(), std::string_view(buf.data(), n), name));
+    off += n;
   }
-  return {};
 }
 
 Status copy_tree(int from_dir, int to_dir, int depth, size_t* entries) {
@@ -70,11 +57,8 @@ Status remove_at(int dir_fd, int depth) {
     if (S_ISDIR(e.mode)) {
       auto sub = sys::open_at(dir_fd, e.name, O_RDONLY | O_DIRECTORY);
       if (sub.ok()) TRY(remove_at(sub->get(), depth + 1));
-      if (::unlinkat(dir_fd, e.name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
-        return sys_error("rmdir", e.name);
-    } else if (::unlinkat(dir_fd, e.name.c_str(), 0) != 0 && errno != ENOENT) {
-      return sys_error("unlink", e.name);
     }
+    TRY(sys::unlink_at(dir_fd, e.name, S_ISDIR(e.mode)));
   }
   return {};
 }
@@ -100,7 +84,7 @@ Result<Workspace> Workspace::prepare(const JobFiles& files, uint64_t size,
     limits.max_file_bytes = size;
     ASSIGN_OR_RETURN(auto from_tar, archive::parse_tar(*tar, limits));
     TRY(archive::extract(dir.get(), from_tar));
-    ::unlink(files.input_tar().c_str());
+    TRY(sys::unlink_path(files.input_tar()));
   }
   return ws;
 }
@@ -121,15 +105,15 @@ Status remove_tree(const std::string& path) {
   auto dir = sys::open_path(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   if (!dir.ok()) return dir.error().err == ENOENT ? Status{} : Status(dir.error());
   TRY(remove_at(dir->get(), 0));
-  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) return sys_error("rmdir", path);
-  return {};
+  return sys::remove_dir(path);
 }
 
 uint64_t logs_size(const JobFiles& files) {
   uint64_t total = 0;
   for (const auto& p : {files.stdout_log(), files.stderr_log()}) {
-    struct stat st;
-    if (::stat(p.c_str(), &st) == 0) total += static_cast<uint64_t>(st.st_size);
+    auto fd = sys::open_path(p, O_RDONLY | O_NOFOLLOW);
+    auto st = fd.ok() ? sys::stat_fd(fd->get()) : Result<sys::DirEntry>(fd.error());
+    if (st.ok()) total += st->size;
   }
   return total;
 }

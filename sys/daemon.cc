@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "sys/fs.h"
@@ -90,6 +91,36 @@ Result<gid_t> group_id(const std::string& name) {
     return static_cast<gid_t>(gid);
   }
   return errno_error(ENOENT, "group", name);
+}
+
+Result<DirEntry> stat_fd(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return sys_error("fstat");
+  return DirEntry{"", st.st_mode, static_cast<uint64_t>(st.st_size)};
+}
+
+Result<size_t> read_at(int fd, char* buf, size_t len, uint64_t offset) {
+  for (;;) {
+    ssize_t n = ::pread(fd, buf, len, static_cast<off_t>(offset));
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno != EINTR) return sys_error("pread");
+  }
+}
+
+Status unlink_at(int dir_fd, const std::string& name, bool is_dir) {
+  if (::unlinkat(dir_fd, name.c_str(), is_dir ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT)
+    return sys_error(is_dir ? "rmdir" : "unlink", name);
+  return {};
+}
+
+Status rename_path(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) return sys_error("rename", from);
+  return {};
+}
+
+Status unlink_path(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return sys_error("unlink", path);
+  return {};
 }
 
 Status unmount_detach(const std::string& path) {

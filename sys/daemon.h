@@ -14,6 +14,12 @@
 
 namespace cordon::sys {
 
+struct DirEntry {
+  std::string name;
+  mode_t mode = 0;  // fstatat(AT_SYMLINK_NOFOLLOW): a symlink is S_IFLNK, never followed
+  uint64_t size = 0;
+};
+
 // getrandom(2) from the kernel's CSPRNG; blocks only before the pool is seeded at boot.
 Result<std::string> random_bytes(size_t n);
 
@@ -34,14 +40,19 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, int parent_death_signa
 // A group's ID from /etc/group (read directly: the static binary has no NSS modules).
 Result<gid_t> group_id(const std::string& name);
 
+// fstat(2): the file's type, mode and size.
+Result<DirEntry> stat_fd(int fd);
+// pread(2), retried on EINTR: up to len bytes at offset (0 at the end of the file).
+Result<size_t> read_at(int fd, char* buf, size_t len, uint64_t offset);
+// unlinkat(2) of one name in dir_fd (AT_REMOVEDIR for a folder); ENOENT is success.
+Status unlink_at(int dir_fd, const std::string& name, bool is_dir);
+// rename(2) and unlink(2) of paths the service made itself.
+Status rename_path(const std::string& from, const std::string& to);
+Status unlink_path(const std::string& path);
+
 // umount2(MNT_DETACH): the mount leaves the tree now, and is freed once unused.
 Status unmount_detach(const std::string& path);
 
-struct DirEntry {
-  std::string name;
-  mode_t mode = 0;  // fstatat(AT_SYMLINK_NOFOLLOW): a symlink is S_IFLNK, never followed
-  uint64_t size = 0;
-};
 // The entries of an open directory ("." and ".." left out).
 Result<std::vector<DirEntry>> read_dir_fd(int dir_fd);
 
