@@ -255,12 +255,20 @@ int run_daemon(const std::vector<std::string>& args) {
   service::Service service(sc, **store);
   if (auto st = service.start(); !st.ok()) return fail(st.error());
 
-  rest::Api api(service, rest::ApiOptions{*op_hash, true});
+  // Log followers hold a worker each: a quarter of the workers per tenant and half in
+  // all, so that other requests still get one.
+  int workers = static_cast<int>(c.workers);
+  rest::Api api(service, rest::ApiOptions{*op_hash, true, std::max(1, workers / 4),
+                                          std::max(1, workers / 2)});
   http::ServerOptions so;
   so.workers = static_cast<int>(c.workers);
   so.read_timeout_ms = static_cast<int>(c.read_timeout_ns / 1000000);
   so.request_deadline_ms = static_cast<int>(c.request_timeout_ns / 1000000);
   so.limits.max_body = std::max<size_t>(c.max_upload, service::kMaxJobBody);
+  size_t max_upload = c.max_upload;
+  so.body_limit = [&api, max_upload](const http::Request& head, const http::Peer& peer) {
+    return api.body_limit(head, peer, max_upload);
+  };
   http::Server server(
       so, [&api](const http::Request& r, const http::Peer& p) { return api.handle(r, p); });
   if (auto st = listen_all(c, server); !st.ok()) {

@@ -133,10 +133,12 @@ RequestParser::State RequestParser::parse_head() {
   std::string_view version = line.substr(sp2 + 1);
   if (method.empty() || !std::all_of(method.begin(), method.end(), is_token_char))
     return fail(400, "malformed method");
-  if (version != "HTTP/1.1" && version != "HTTP/1.0") return fail(505, "HTTP version not supported");
+  if (version != "HTTP/1.1" && version != "HTTP/1.0")
+    return fail(505, "HTTP version not supported");
   if (target.empty() || target[0] != '/') return fail(400, "the target must be an absolute path");
   for (char c : target)
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return fail(400, "bad character in target");
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+      return fail(400, "bad character in target");
   req_.method = std::string(method);
   req_.target = std::string(target);
   size_t q = target.find('?');
@@ -180,6 +182,9 @@ RequestParser::State RequestParser::parse_head() {
       if (v == "keep-alive") req_.keep_alive = true;
     }
   }
+  // The limit for this request, now that its method, path and headers are known (a
+  // route that takes large bodies, for callers that may send them).
+  if (body_limit_ && body_len_ > body_limit_(req_)) return fail(413, "body too large");
   req_.body.reserve(body_len_);
   return state_;
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,12 +50,16 @@ class RequestParser {
   const std::string& error_reason() const { return error_reason_; }
   // Ready for the next request on the same connection.
   void reset();
+  // A lower body limit for some requests, decided once the head is parsed (before any
+  // byte of the body is taken): returns the most this request may send.
+  void set_body_limit(std::function<size_t(const Request&)> fn) { body_limit_ = std::move(fn); }
 
  private:
   State fail(int status, std::string reason);
   State parse_head();
 
   Limits limits_;
+  std::function<size_t(const Request&)> body_limit_;
   State state_ = State::kNeedMore;
   std::string head_;  // request line and headers, until the blank line
   bool head_done_ = false;

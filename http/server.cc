@@ -42,6 +42,19 @@ void drain(Conn& conn) {
   }
 }
 
+// After an error answered early (413 before the body): what the client is still
+// sending is read and dropped for a moment, so that it reads the answer instead of a
+// reset. Bounded in bytes and time, so it holds the worker no longer than a slow client.
+void drain_after_error(Conn& conn) {
+  char buf[16384];
+  auto end = Clock::now() + std::chrono::seconds(1);
+  for (size_t taken = 0; taken < (8u << 20) && Clock::now() < end;) {
+    auto n = conn.read(buf, sizeof(buf), 200);
+    if (!n.ok() || *n == 0) return;
+    taken += *n;
+  }
+}
+
 }  // namespace
 
 Server::Server(ServerOptions options, Handler handler)
@@ -163,6 +176,8 @@ void Server::serve_connection(Accepted accepted) {
   std::string pending;
   for (int served = 0; served < options_.max_requests_per_connection && !stopping_; ++served) {
     RequestParser parser(options_.limits);
+    if (options_.body_limit)
+      parser.set_body_limit([&](const Request& r) { return options_.body_limit(r, peer); });
     auto deadline = Clock::now() + std::chrono::milliseconds(options_.request_deadline_ms);
     RequestParser::State st = RequestParser::State::kNeedMore;
     bool got_bytes = !pending.empty();
@@ -194,8 +209,9 @@ void Server::serve_connection(Accepted accepted) {
       got_bytes = true;
     }
     if (st == RequestParser::State::kError) {
-      (void)conn.write_all(serialize(error(parser.error_status(), parser.error_reason()), false),
-                           options_.write_timeout_ms);
+      if (conn.write_all(serialize(error(parser.error_status(), parser.error_reason()), false),
+                         options_.write_timeout_ms))
+        drain_after_error(conn);
       return;
     }
     Response resp;

@@ -42,6 +42,10 @@ struct ServerOptions {
   int write_timeout_ms = 10000;     // a client that takes no bytes for this long is gone
   int max_requests_per_connection = 100;
   size_t max_queued_connections = 256;  // beyond: answered 503 and closed
+  // The largest body of one request, decided from its head and the caller (under
+  // limits.max_body): so that only routes and callers that need large bodies may send
+  // them. Unset: limits.max_body for every request.
+  std::function<size_t(const Request&, const Peer&)> body_limit;
 };
 
 class Server {

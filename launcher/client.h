@@ -8,14 +8,16 @@
 #include <string>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "launcher/wire.h"
 
 namespace cordon::launcher {
 
 struct CallOptions {
   std::array<int, 3> stdio = {0, 1, 2};  // the sandbox's stdin, stdout and stderr
-  // Called with the supervisor's PID once it runs the request.
-  std::function<void(pid_t)> on_started;
+  // Called with the supervisor's PID and a pidfd of it (invalid if the launcher could
+  // not make one) once it runs the request.
+  std::function<void(pid_t, UniqueFd)> on_started;
 };
 
 // Sends the request and waits for the sandbox to end. Returns its exit status (as

@@ -17,6 +17,7 @@
 #include "base/unique_fd.h"
 #include "launcher/netns_pool.h"
 #include "launcher/wire.h"
+#include "sys/daemon.h"
 #include "sys/fs.h"
 #include "sys/ns.h"
 #include "sys/socket.h"
@@ -72,9 +73,17 @@ template <typename Run>
     log(LogLevel::kError, "launcher: chdir " + req.cwd + ": " + std::strerror(errno));
   } else {
     auto hung_up = sys::signal_on_hangup(conn, SIGHUP);
+    // With a pidfd of this supervisor: the caller may signal it later without the risk
+    // of a reused PID, even if it has exited by the time the message is read.
     std::string started = encode_started(static_cast<int32_t>(::getpid()));
-    if (hung_up.ok() && !*hung_up && sys::send_msg(conn, started.data(), started.size()).ok())
+    auto self = sys::pidfd_open(::getpid());
+    std::vector<int> fds;
+    if (self.ok()) fds.push_back(self->get());
+    if (hung_up.ok() && !*hung_up &&
+        sys::send_msg(conn, started.data(), started.size(), fds).ok()) {
+      if (self.ok()) self->reset();  // sent: not this process's to keep
       status = run();
+    }
   }
   std::fflush(stdout);
   std::fflush(stderr);

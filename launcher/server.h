@@ -30,7 +30,7 @@ inline constexpr const char* kDefaultSocket = "/run/cordon/launcher.sock";
 
 struct ServeOptions {
   std::string socket_path = kDefaultSocket;
-  mode_t mode = 0600;  // who may connect; callers must also have the launcher's UID
+  mode_t mode = 0600;     // who may connect; callers must also have the launcher's UID
   size_t netns_pool = 8;  // fresh network namespaces kept ready (0: none)
   // Runs one request in the forked supervisor, returning its exit status (cmd/main.cc
   // passes what `cordon run` does). netns_prepared: this process was moved into a fresh

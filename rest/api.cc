@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "base/parse.h"
@@ -27,13 +28,14 @@ struct Entry {
   http::Response (Api::*handler)(const Api::Call&);
 };
 
-constexpr size_t kMaxFileRead = 256ull << 20;
 constexpr int kFollowPollMs = 100;
 
 http::Response json_response(int status, const json& body) {
   http::Response r;
   r.status = status;
-  r.body = body.dump() + "\n";
+  // Text a job controls (its reason, a name it gave) may not be UTF-8: replaced, never
+  // a failure of the whole answer.
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   return r;
 }
 
@@ -78,6 +80,14 @@ const std::vector<Route>& routes() {
 
 Api::Api(service::Service& service, ApiOptions options)
     : service_(service), options_(std::move(options)) {}
+
+size_t Api::body_limit(const http::Request& head, const http::Peer& peer, size_t max_upload) {
+  if (head.method == "POST" && head.path == "/v1/uploads") {
+    auto caller = authenticate(head, peer);
+    if (caller && caller->tenant) return max_upload;
+  }
+  return service::kMaxJobBody;
+}
 
 std::optional<Api::Caller> Api::authenticate(const http::Request& req, const http::Peer& peer) {
   std::string auth = req.header("authorization");
@@ -135,6 +145,24 @@ http::Response Api::handle(const http::Request& req, const http::Peer& peer) {
   } catch (const std::exception& e) {
     return http::error(500, std::string("internal error: ") + e.what());
   }
+}
+
+std::shared_ptr<void> Api::follow_slot(const std::string& tenant_id) {
+  std::lock_guard lock(followers_mu_);
+  int& n = followers_[tenant_id];
+  if (n >= options_.max_followers_per_tenant || total_followers_ >= options_.max_followers) {
+    if (n == 0) followers_.erase(tenant_id);
+    return nullptr;
+  }
+  ++n;
+  ++total_followers_;
+  // Released when the stream (and every copy of the response) is gone. (The pointer is
+  // only a non-null token; nothing is deleted.)
+  return std::shared_ptr<void>(this, [this, tenant_id](void*) {
+    std::lock_guard lock(followers_mu_);
+    --total_followers_;
+    if (--followers_[tenant_id] == 0) followers_.erase(tenant_id);
+  });
 }
 
 std::optional<Tenant> Api::find_tenant(const std::string& id_or_name) {
@@ -258,7 +286,7 @@ http::Response Api::submit(const Call& c) {
     if (r.status == 429) resp.headers.emplace_back("Retry-After", "1");
     return resp;
   }
-  http::Response resp = json_response(201, job_json(*job, c.caller.tenant->name));
+  http::Response resp = json_response(201, job_json(*job, c.caller.tenant->name, false));
   resp.headers.emplace_back("Location", "/v1/jobs/" + job->id);
   return resp;
 }
@@ -298,7 +326,7 @@ http::Response Api::list_jobs(const Call& c) {
   for (size_t i = 0; i < jobs.size() && i < want; ++i) {
     auto& n = names[jobs[i].tenant_id];
     if (n.empty()) n = tenant_name(jobs[i].tenant_id);
-    out.push_back(job_json(jobs[i], n));
+    out.push_back(job_json(jobs[i], n, c.caller.is_operator));
   }
   json next = jobs.size() > want ? json(std::to_string(jobs[want - 1].seq)) : json(nullptr);
   return json_response(200, {{"jobs", out}, {"next", next}});
@@ -307,7 +335,7 @@ http::Response Api::list_jobs(const Call& c) {
 http::Response Api::get_job(const Call& c) {
   auto job = visible_job(c);
   if (!job) return http::error(404, "no such job");
-  return json_response(200, job_json(*job, tenant_name(job->tenant_id)));
+  return json_response(200, job_json(*job, tenant_name(job->tenant_id), c.caller.is_operator));
 }
 
 http::Response Api::job_logs(const Call& c) {
@@ -330,14 +358,26 @@ http::Response Api::job_logs(const Call& c) {
   http::Response r;
   r.content_type = "text/plain; charset=utf-8";
   std::string id = job->id;
-  r.stream = [this, id, path, wait](const http::ChunkWriter& write) {
+  // A follower holds an HTTP worker while it follows: a tenant may hold only a few, so
+  // that one tenant's followers cannot take every worker from the others.
+  std::shared_ptr<void> slot;
+  if (wait && c.caller.tenant) {
+    slot = follow_slot(c.caller.tenant->id);
+    if (!slot)
+      return http::error(429, "too many log followers (at most " +
+                                  std::to_string(options_.max_followers_per_tenant) +
+                                  " per tenant, " + std::to_string(options_.max_followers) +
+                                  " in all)");
+  }
+  r.stream = [this, id, path, wait, slot](const http::ChunkWriter& write) {
     uint64_t offset = 0;
     std::string buf(65536, '\0');
     for (;;) {
       // Whether it has ended is read before the file: bytes written before the end are
       // then all in the file when it is read, and none is missed.
       auto job = service_.job(id);
-      bool ended = !wait || !job || service::is_terminal(job->state);
+      // A stopping daemon ends its followers too: it waits for them.
+      bool ended = !wait || !job || service::is_terminal(job->state) || service_.stopping();
       if (auto fd = sys::open_path(path, O_RDONLY | O_NOFOLLOW); fd.ok()) {
         for (;;) {
           auto n = sys::read_at(fd->get(), buf.data(), buf.size(), offset);
@@ -370,17 +410,21 @@ http::Response Api::job_file(const Call& c) {
   if (!fd.ok()) return http::error(404, "no such file");
   auto st = sys::stat_fd(fd->get());
   if (!st.ok() || !S_ISREG(st->mode)) return http::error(404, "not a regular file");
-  if (st->size > kMaxFileRead) return http::error(413, "the file is too large to serve");
+  // Streamed in pieces: a large file never sits whole in the daemon's memory.
   http::Response r;
   r.content_type = "application/octet-stream";
-  r.body.resize(static_cast<size_t>(st->size));
-  size_t got = 0;
-  while (got < r.body.size()) {
-    auto n = sys::read_at(fd->get(), r.body.data() + got, r.body.size() - got, got);
-    if (!n.ok() || *n == 0) break;
-    got += *n;
-  }
-  r.body.resize(got);
+  auto file = std::make_shared<UniqueFd>(std::move(fd).value());
+  uint64_t size = st->size;
+  r.stream = [file, size](const http::ChunkWriter& write) {
+    std::string buf(65536, '\0');
+    for (uint64_t off = 0; off < size;) {
+      auto n =
+          sys::read_at(file->get(), buf.data(), std::min<uint64_t>(buf.size(), size - off), off);
+      if (!n.ok() || *n == 0) return;
+      if (!write(std::string_view(buf.data(), *n))) return;
+      off += *n;
+    }
+  };
   return r;
 }
 
@@ -390,7 +434,8 @@ http::Response Api::cancel_job(const Call& c) {
   auto r = service_.cancel(job->id);
   if (!r.ok()) return refusal(r);
   auto now = service_.job(job->id);
-  return json_response(202, job_json(now ? *now : *job, tenant_name(job->tenant_id)));
+  return json_response(
+      202, job_json(now ? *now : *job, tenant_name(job->tenant_id), c.caller.is_operator));
 }
 
 http::Response Api::delete_job(const Call& c) {

@@ -7,6 +7,9 @@
 // without valid credentials is 401.
 #pragma once
 
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,8 +23,10 @@
 namespace cordon::rest {
 
 struct ApiOptions {
-  std::string operator_token_hash;  // service::token_hash of the operator's token; empty: none
-  bool root_is_operator = true;     // root on the Unix socket, without a token
+  std::string operator_token_hash;   // service::token_hash of the operator's token; empty: none
+  bool root_is_operator = true;      // root on the Unix socket, without a token
+  int max_followers_per_tenant = 4;  // log followers (each holds an HTTP worker)
+  int max_followers = 16;            // of all tenants together
 };
 
 struct Route {
@@ -35,6 +40,10 @@ class Api {
  public:
   Api(service::Service& service, ApiOptions options);
   http::Response handle(const http::Request& req, const http::Peer& peer);
+  // The largest body a request may send, from its head: max_upload for a tenant's upload,
+  // service::kMaxJobBody for everything else (so that no one holds a worker's memory
+  // with a large body before being authenticated).
+  size_t body_limit(const http::Request& head, const http::Peer& peer, size_t max_upload);
 
   struct Caller {
     bool is_operator = false;
@@ -70,10 +79,15 @@ class Api {
   // The job, if the caller may see it (404 otherwise: nothing tells it exists).
   std::optional<service::Job> visible_job(const Call& c);
   std::string tenant_name(const std::string& id);
+  // A log follower's place for the tenant, or null when it holds its maximum.
+  std::shared_ptr<void> follow_slot(const std::string& tenant_id);
   std::optional<service::Tenant> find_tenant(const std::string& id_or_name);
 
   service::Service& service_;
   ApiOptions options_;
+  std::mutex followers_mu_;
+  std::map<std::string, int> followers_;  // by tenant
+  int total_followers_ = 0;
 };
 
 }  // namespace cordon::rest

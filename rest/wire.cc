@@ -22,7 +22,7 @@ json timestamp(int64_t ms) {
   return buf;
 }
 
-json job_json(const service::Job& j, const std::string& tenant_name) {
+json job_json(const service::Job& j, const std::string& tenant_name, bool for_operator) {
   using service::JobState;
   json ts = json::object();
   ts["queued"] = timestamp(j.created_ms);
@@ -49,7 +49,14 @@ json job_json(const service::Job& j, const std::string& tenant_name) {
       {"files_expired", j.files_expired},
   };
   json result = j.result_json.empty() ? json(nullptr) : json::parse(j.result_json, nullptr, false);
-  out["result"] = result.is_discarded() ? json(nullptr) : result;
+  if (result.is_discarded()) result = nullptr;
+  if (!for_operator && result.is_object()) {
+    if (result.contains("cgroup") && result["cgroup"].is_object()) result["cgroup"].erase("paths");
+    if (result.contains("isolation") && result["isolation"].contains("binds"))
+      for (auto& b : result["isolation"]["binds"])
+        if (b.is_object()) b.erase("source");
+  }
+  out["result"] = result;
   return out;
 }
 

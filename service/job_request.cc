@@ -48,16 +48,18 @@ std::optional<uint64_t> duration_value(const json& v) {
   return r.ok() ? std::optional<uint64_t>(*r) : std::nullopt;
 }
 
-// CPUs as a number (0.5) or a string ("0.5"), in thousandths.
+// CPUs as a number (0.5) or a string ("0.5"), in thousandths; at most a million CPUs
+// either way, so that what quota_to_json writes back always reads again.
+constexpr uint64_t kMaxMilli = 1'000'000'000;
 std::optional<uint64_t> milli_value(const json& v) {
   if (v.is_number()) {
     double d = v.get<double>();
-    if (!(d >= 0 && d <= 1000000)) return std::nullopt;
+    if (!(d >= 0 && d * 1000 <= static_cast<double>(kMaxMilli))) return std::nullopt;
     return static_cast<uint64_t>(d * 1000 + 0.5);
   }
   if (!v.is_string()) return std::nullopt;
   auto r = parse_milli(v.get<std::string>());
-  return r.ok() ? std::optional<uint64_t>(*r) : std::nullopt;
+  return r.ok() && *r <= kMaxMilli ? std::optional<uint64_t>(*r) : std::nullopt;
 }
 
 std::optional<uint64_t> count_value(const json& v, uint64_t max) {
@@ -187,6 +189,8 @@ std::optional<RequestError> parse_files(const json& files, JobSpec* s) {
       return bad(at + ".content", "a string is required");
     InputFile in;
     in.path = f["path"].get<std::string>();
+    if (f.contains("encoding") && !f["encoding"].is_string())
+      return bad(at + ".encoding", "utf-8 or base64");
     std::string enc = f.value("encoding", std::string("utf-8"));
     if (enc == "base64") {
       auto d = base64_decode(f["content"].get<std::string>());

@@ -28,7 +28,7 @@ int64_t start_us(const nlohmann::json& result) {
 }  // namespace
 
 RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
-                   const std::function<void(pid_t)>& on_started) {
+                   const std::function<void(pid_t, UniqueFd)>& on_started) {
   RunOutcome out;
   auto fail = [&](const std::string& what, const Error& e) {
     out.exit_status = kSetupFailed;
@@ -53,6 +53,14 @@ RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
   call.stdio = {null_in->get(), out_log->get(), err_log->get()};
   call.on_started = on_started;
   auto status = launcher::run_via(env.launcher_socket, req, call);
+  if (!status.ok() && status.error().step == "connect") {
+    // The launcher is not there (restarting): nothing ran, and the job goes back to the
+    // queue rather than failing.
+    out.launcher_unreachable = true;
+    out.exit_status = kSetupFailed;
+    out.reason = "setup-failed: launcher: " + status.error().to_string();
+    return out;
+  }
   if (!status.ok()) {
     out.supervisor_lost = status.error().err == ECONNRESET;
     out.exit_status = kSetupFailed;
@@ -65,7 +73,7 @@ RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
   if (result.ok()) {
     auto j = nlohmann::json::parse(*result, nullptr, false);
     if (j.is_object()) {
-      out.result_json = j.dump();
+      out.result_json = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       if (j.contains("reason") && j["reason"].is_string() && status.ok())
         out.reason = j["reason"].get<std::string>();
       out.sandbox_start_us = start_us(j);

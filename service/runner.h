@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "base/unique_fd.h"
 #include "service/job_args.h"
 #include "service/model.h"
 #include "service/workspace.h"
@@ -23,14 +24,15 @@ struct RunnerEnv {
 
 struct RunOutcome {
   int exit_status = -1;
-  std::string reason;             // the result's reason, or what went wrong around the run
-  std::string result_json;        // empty when the sandbox never reported
-  bool supervisor_lost = false;   // it ended without a reply (killed)
-  int64_t sandbox_start_us = -1;  // the sandbox's own start, from its result's timings
+  std::string reason;                 // the result's reason, or what went wrong around the run
+  std::string result_json;            // empty when the sandbox never reported
+  bool supervisor_lost = false;       // it ended without a reply (killed)
+  bool launcher_unreachable = false;  // nothing was started: the job may be tried again
+  int64_t sandbox_start_us = -1;      // the sandbox's own start, from its result's timings
 };
 
-// on_started: the supervisor's PID, once it runs the job.
+// on_started: the supervisor's PID and a pidfd of it, once it runs the job.
 RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
-                   const std::function<void(pid_t)>& on_started);
+                   const std::function<void(pid_t, UniqueFd)>& on_started);
 
 }  // namespace cordon::service

@@ -12,6 +12,7 @@
 #include "service/tokens.h"
 #include "sys/daemon.h"
 #include "sys/fs.h"
+#include "sys/host.h"
 #include "sys/process.h"
 
 namespace cordon::service {
@@ -21,6 +22,8 @@ namespace {
 constexpr int64_t kJanitorEveryMs = 30'000;
 constexpr int64_t kJanitorMinMs = 100;
 constexpr int64_t kStopKillWaitMs = 30'000;
+constexpr size_t kMaxPendingUploads = 8;
+constexpr int64_t kUploadTtlMs = 3600'000;
 
 }  // namespace
 
@@ -44,6 +47,15 @@ Status Service::start() {
   TRY(sys::make_dirs(config_.state_dir + "/jobs", 0700));
   TRY(sys::make_dirs(config_.state_dir + "/uploads", 0700));
   for (const auto& t : store_.tenants()) quotas_[t.id] = t.quota;
+  // Uploads left by the last run wait again, for a full time to live from now.
+  if (auto names = sys::list_dir(config_.state_dir + "/uploads"); names.ok()) {
+    for (const auto& n : *names) {
+      size_t dash = n.find("-u-");
+      if (dash == std::string::npos || n.size() < 4 || n.compare(n.size() - 4, 4, ".tar") != 0)
+        continue;
+      uploads_[n.substr(0, dash)].push_back({n.substr(dash + 1, n.size() - dash - 5), now_ms()});
+    }
+  }
   recover();
   dispatcher_ = std::thread([this] { dispatch_loop(); });
   return {};
@@ -64,12 +76,13 @@ void Service::recover() {
       continue;
     }
     std::string fate = "its sandbox had already ended";
-    if (j.supervisor_pid > 0 && j.supervisor_start != 0 &&
-        sys::process_start_time(j.supervisor_pid) == j.supervisor_start) {
+    if (j.supervisor_pid > 0 && j.supervisor_start != 0) {
+      // The pidfd first, then the start time: if they match, the pidfd names the same
+      // supervisor (a PID reused after the check could not be), and killing it takes its
+      // sandbox down (the sandbox's PID 1 has it as parent-death signal).
       auto pidfd = sys::pidfd_open(j.supervisor_pid);
-      // The start time matched, so the pidfd names the same supervisor: killing it takes
-      // its sandbox down (the sandbox's PID 1 has it as parent-death signal).
-      if (pidfd.ok() && sys::pidfd_kill(pidfd->get(), SIGKILL).ok())
+      if (pidfd.ok() && sys::process_start_time(j.supervisor_pid) == j.supervisor_start &&
+          sys::pidfd_kill(pidfd->get(), SIGKILL).ok())
         fate = "its sandbox was killed";
     }
     (void)sys::unmount_detach(files_of(j.id).workspace());
@@ -108,6 +121,7 @@ void Service::dispatch_loop() {
   while (!stopping_) {
     int64_t now = now_ms();
     kill_due(now);
+    join_finished_locked();
     if (now >= next_janitor) {
       lock.unlock();
       expire_files(now);
@@ -118,7 +132,7 @@ void Service::dispatch_loop() {
     }
     std::optional<size_t> pick;
     std::vector<Candidate> candidates;
-    if (running_.size() < config_.max_running) {
+    if (running_.size() < config_.max_running && now >= paused_until_ms_) {
       auto loads = loads_locked();
       for (auto& [tenant, q] : queues_) {
         if (q.empty() || !quotas_.count(tenant)) continue;
@@ -129,6 +143,7 @@ void Service::dispatch_loop() {
     }
     if (!pick) {
       int64_t wake = next_janitor;
+      if (paused_until_ms_ > now) wake = std::min(wake, paused_until_ms_);
       for (const auto& [id, r] : running_)
         if (r.kill_at_ms != 0) wake = std::min(wake, r.kill_at_ms);
       cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(1, wake - now)));
@@ -137,8 +152,23 @@ void Service::dispatch_loop() {
     const std::string tenant = candidates[*pick].tenant_id;
     Queued next = queues_[tenant].front();
     queues_[tenant].pop_front();
-    auto job = store_.job(next.id);
+    auto found = store_.find_job(next.id);
+    if (!found.ok()) {  // the store failed: the job stays queued, tried again soon
+      log(LogLevel::kError, "job " + next.id + ": " + found.error().to_string());
+      queues_[tenant].push_front(next);
+      cv_.wait_for(lock, std::chrono::milliseconds(500));
+      continue;
+    }
+    std::optional<Job>& job = *found;
     if (!job || job->state != JobState::kQueued) continue;  // cancelled or removed meanwhile
+    if (job->spec.command.empty()) {  // its stored request does not read: never run blind
+      job->state = JobState::kFailed;
+      job->reason = "setup-failed: its stored request could not be read";
+      job->ended_ms = now_ms();
+      (void)store_.update_job(*job);
+      change_cv_.notify_all();
+      continue;
+    }
     job->state = JobState::kRunning;
     job->started_ms = now_ms();
     if (auto st = store_.update_job(*job); !st.ok()) {
@@ -153,26 +183,54 @@ void Service::dispatch_loop() {
     r.cpu_millis = job->spec.cpu_millis;
     last_served_[tenant] = ++dispatches_;
     queue_wait_.observe(static_cast<double>(job->started_ms - job->created_ms) / 1000.0);
+    try {
+      std::string id = job->id;
+      threads_.emplace(id, std::thread([this, j = *job]() mutable { run_one(std::move(j)); }));
+    } catch (const std::system_error& e) {  // no thread to be had: back to the queue
+      log(LogLevel::kError, "job " + job->id + ": no runner thread: " + e.what());
+      running_.erase(job->id);
+      requeue_locked(*job);
+      paused_until_ms_ = now_ms() + 1000;
+      continue;
+    }
     ++runners_;
     change_cv_.notify_all();
-    std::thread([this, j = std::move(*job)]() mutable {
-      int64_t started = now_ms();
-      run_one(std::move(j), started);
-    }).detach();
   }
 }
 
-void Service::run_one(Job job, int64_t dispatch_ms) {
+void Service::requeue_locked(Job& job) {
+  job.state = JobState::kQueued;
+  job.started_ms = 0;
+  job.supervisor_pid = 0;
+  (void)store_.update_job(job);
+  JobSpec sizes;
+  sizes.memory = job.spec.memory;
+  sizes.cpu_millis = job.spec.cpu_millis;
+  queues_[job.tenant_id].push_front({job.id, job.seq, job.created_ms, sizes});
+  change_cv_.notify_all();
+}
+
+// Runner threads that have finished: joined here (they only return by then).
+void Service::join_finished_locked() {
+  for (const auto& id : finished_threads_) {
+    auto it = threads_.find(id);
+    if (it == threads_.end()) continue;
+    if (it->second.joinable()) it->second.join();
+    threads_.erase(it);
+  }
+  finished_threads_.clear();
+}
+
+void Service::run_one(Job job) {
   struct timespec t0;
   ::clock_gettime(CLOCK_MONOTONIC, &t0);
   int64_t started_us = -1;
-  auto outcome = run_job(job, files_of(job.id), config_.runner, [&](pid_t pid) {
+  auto outcome = run_job(job, files_of(job.id), config_.runner, [&](pid_t pid, UniqueFd pidfd) {
     struct timespec t1;
     ::clock_gettime(CLOCK_MONOTONIC, &t1);
     started_us = (t1.tv_sec - t0.tv_sec) * 1000000ll + (t1.tv_nsec - t0.tv_nsec) / 1000;
-    on_started(job.id, pid);
+    on_started(job.id, pid, std::move(pidfd));
   });
-  (void)dispatch_ms;
   // Start latency: from leaving the queue to the command's exec (the launcher's handoff
   // and the workspace here, then the sandbox's own start from its timings).
   if (started_us >= 0 && outcome.sandbox_start_us >= 0)
@@ -180,14 +238,18 @@ void Service::run_one(Job job, int64_t dispatch_ms) {
   finish(std::move(job), outcome);
 }
 
-void Service::on_started(const std::string& id, pid_t pid) {
-  auto pidfd = sys::pidfd_open(pid);
-  uint64_t start = sys::process_start_time(pid);
+void Service::on_started(const std::string& id, pid_t pid, UniqueFd pidfd) {
+  // The launcher's pidfd names this supervisor for good. Without one, none is opened
+  // here from the PID (it may be another process's by now): the job can then not be
+  // cancelled, only waited for.
+  uint64_t start = pidfd.valid() ? sys::process_start_time(pid) : 0;
   std::unique_lock lock(mu_);
   auto it = running_.find(id);
-  if (it == running_.end() || !pidfd.ok()) return;
-  it->second.pidfd = std::move(pidfd).value();
-  if (it->second.cancel) {  // cancelled before its supervisor was known
+  if (it == running_.end() || !pidfd.valid()) return;
+  it->second.pidfd = std::move(pidfd);
+  if (stopping_) {  // past the grace already, or about to be: no SIGTERM round
+    (void)sys::pidfd_kill(it->second.pidfd.get(), SIGKILL);
+  } else if (it->second.cancel) {  // cancelled before its supervisor was known
     (void)sys::pidfd_kill(it->second.pidfd.get(), SIGTERM);
     it->second.kill_at_ms = now_ms() + config_.cancel_grace_ms;
     cv_.notify_all();
@@ -206,6 +268,17 @@ void Service::finish(Job job, const RunOutcome& o) {
   bool cancelled = it != running_.end() && it->second.cancel;
   std::string cancel_reason = cancelled ? it->second.cancel_reason : "";
   if (it != running_.end()) running_.erase(it);
+  if (o.launcher_unreachable && !cancelled && !stopping_) {
+    // Nothing ran: the job waits for the launcher (restarted by the daemon) instead of
+    // failing, and so does every other job for a moment.
+    log(LogLevel::kWarn, "job " + job.id + ": " + o.reason + "; queued again");
+    requeue_locked(job);
+    paused_until_ms_ = now_ms() + 1000;
+    --runners_;
+    finished_threads_.push_back(job.id);
+    cv_.notify_all();
+    return;
+  }
   lock.unlock();
   // The store holds what the job's record says now (its supervisor's PID).
   if (auto stored = store_.job(job.id)) job = std::move(*stored);
@@ -222,11 +295,25 @@ void Service::finish(Job job, const RunOutcome& o) {
   job.supervisor_pid = 0;
   if (auto st = store_.update_job(job); !st.ok())
     log(LogLevel::kError, "job " + job.id + ": " + st.error().to_string());
+  drop_inputs(job);
   enforce_log_quota(job.tenant_id);
   lock.lock();
   --runners_;
+  finished_threads_.push_back(job.id);
   cv_.notify_all();
   change_cv_.notify_all();
+}
+
+// An ended job's inputs are not kept: the inline files' contents leave its stored
+// request, and its upload leaves its folder.
+void Service::drop_inputs(Job& job) {
+  (void)sys::unlink_path(files_of(job.id).input_tar());
+  bool any = false;
+  for (auto& f : job.spec.files) {
+    any = any || !f.content.empty();
+    f.content.clear();
+  }
+  if (any) (void)store_.update_spec(job.id, job.spec);
 }
 
 void Service::kill_due(int64_t now) {
@@ -248,6 +335,8 @@ void Service::expire(Job job) {
 
 void Service::expire_files(int64_t now) {
   for (Job& j : store_.finished_with_files(now - config_.retention_ms)) expire(std::move(j));
+  remove_uploads(
+      [&](const std::string&, const Upload& u) { return now - u.created_ms > kUploadTtlMs; });
 }
 
 // A tenant's logs over its quota: its oldest finished jobs' files go first.
@@ -263,7 +352,7 @@ void Service::enforce_log_quota(const std::string& tenant_id) {
   uint64_t total = 0;
   std::vector<uint64_t> sizes;
   for (const auto& j : finished) {
-    sizes.push_back(logs_size(files_of(j.id)));
+    sizes.push_back(stored_size(files_of(j.id)));
     total += sizes.back();
   }
   for (size_t i = 0; i < finished.size() && total > cap; ++i) {
@@ -295,9 +384,10 @@ Result<Tenant> Service::update_tenant(const Tenant& t) {
 Refusal Service::delete_tenant(const std::string& id) {
   {
     std::lock_guard lock(mu_);
-    bool busy = queued_count_locked(id) > 0;
+    bool busy = queued_count_locked(id) > 0 || reserved_.count(id) != 0;
     for (const auto& [job, r] : running_) busy = busy || r.tenant_id == id;
     if (busy) return {409, "", "the tenant has queued or running jobs: cancel them first"};
+    deleting_.insert(id);  // from here, its submissions are refused
   }
   JobFilter f;
   f.tenant_id = id;
@@ -308,7 +398,12 @@ Refusal Service::delete_tenant(const std::string& id) {
     for (const auto& j : jobs) (void)remove_tree(files_of(j.id).dir);
     f.after_seq = jobs.back().seq;
   }
-  if (auto st = store_.delete_tenant(id); !st.ok()) return {500, "", st.error().to_string()};
+  if (auto st = store_.delete_tenant(id); !st.ok()) {
+    std::lock_guard lock(mu_);
+    deleting_.erase(id);
+    return {500, "", st.error().to_string()};
+  }
+  remove_uploads([&](const std::string& tenant, const Upload&) { return tenant == id; });
   std::lock_guard lock(mu_);
   quotas_.erase(id);
   queues_.erase(id);
@@ -344,7 +439,12 @@ Result<Job> Service::submit(const Tenant& tenant, JobSpec spec, Refusal* refusal
   job.created_ms = now_ms();
   {
     std::lock_guard lock(mu_);
-    if (queued_count_locked(tenant.id) >= q.max_queued) {
+    if (deleting_.count(tenant.id) != 0) {
+      *refusal = {404, "", "no such tenant"};
+      return errno_error(ENOENT, "submit");
+    }
+    // Submissions under way count as queued: concurrent ones cannot pass max_queued.
+    if (queued_count_locked(tenant.id) + reserved_[tenant.id] >= q.max_queued) {
       *refusal = {429, "max_queued", "the tenant's queue is full"};
       return errno_error(EAGAIN, "submit");
     }
@@ -360,16 +460,34 @@ Result<Job> Service::submit(const Tenant& tenant, JobSpec spec, Refusal* refusal
       *refusal = {429, "rate_per_minute", "over the tenant's submission rate"};
       return errno_error(EAGAIN, "submit");
     }
+    ++reserved_[tenant.id];
   }
+  // The reservation ends here on every path, pushed to the queue or not.
+  struct Unreserve {
+    Service* s;
+    std::string tenant;
+    ~Unreserve() {
+      std::lock_guard lock(s->mu_);
+      if (--s->reserved_[tenant] == 0) s->reserved_.erase(tenant);
+    }
+  } unreserve{this, tenant.id};
   JobFiles files = files_of(job.id);
-  TRY(sys::make_dirs(files.dir, 0700));
+  if (auto st = sys::make_dirs(files.dir, 0700); !st.ok()) {
+    *refusal = {500, "", st.error().to_string()};
+    return st.error();
+  }
   if (!spec.upload.empty()) {
-    std::string from = config_.state_dir + "/uploads/" + tenant.id + "-" + spec.upload + ".tar";
-    if (!sys::rename_path(from, files.input_tar()).ok()) {
+    if (!sys::rename_path(upload_path(tenant.id, spec.upload), files.input_tar()).ok()) {
       (void)remove_tree(files.dir);
       *refusal = {400, "upload", "no such upload (each is used by one job)"};
       return errno_error(ENOENT, "upload", spec.upload);
     }
+    std::lock_guard lock(mu_);  // taken: no longer waiting
+    auto& list = uploads_[tenant.id];
+    list.erase(std::remove_if(list.begin(), list.end(),
+                              [&](const Upload& u) { return u.id == spec.upload; }),
+               list.end());
+    if (list.empty()) uploads_.erase(tenant.id);
   }
   job.spec = std::move(spec);
   if (auto st = store_.insert_job(&job); !st.ok()) {
@@ -382,7 +500,6 @@ Result<Job> Service::submit(const Tenant& tenant, JobSpec spec, Refusal* refusal
   sizes.memory = job.spec.memory;
   sizes.cpu_millis = job.spec.cpu_millis;
   queues_[tenant.id].push_back({job.id, job.seq, job.created_ms, sizes});
-  quotas_[tenant.id] = tenant.quota;
   cv_.notify_all();
   return job;
 }
@@ -402,15 +519,52 @@ Result<std::string> Service::store_upload(const Tenant& tenant, const std::strin
     return parsed.error();
   }
   ASSIGN_OR_RETURN(std::string id, new_id("u-", 24));
-  std::string path = config_.state_dir + "/uploads/" + tenant.id + "-" + id + ".tar";
+  {
+    // Uploads wait on the host's disk until a job takes them: a few per tenant at once,
+    // counted against its submission rate, and removed after kUploadTtlMs unused.
+    std::lock_guard lock(mu_);
+    if (uploads_[tenant.id].size() >= kMaxPendingUploads) {
+      *refusal = {429, "max_uploads",
+                  "the tenant has " + std::to_string(kMaxPendingUploads) + " unused uploads"};
+      return errno_error(EAGAIN, "upload");
+    }
+    if (!rates_[tenant.id].allow(tenant.quota.rate_per_minute, now_ms())) {
+      *refusal = {429, "rate_per_minute", "over the tenant's submission rate"};
+      return errno_error(EAGAIN, "upload");
+    }
+    uploads_[tenant.id].push_back({id, now_ms()});
+  }
+  std::string path = upload_path(tenant.id, id);
   auto fd = sys::open_path(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
   Status written = fd.ok() ? sys::write_all(fd->get(), bytes, path) : Status(fd.error());
   if (!written.ok()) {
-    (void)sys::unlink_path(path);
+    remove_uploads(
+        [&](const std::string& t, const Upload& u) { return t == tenant.id && u.id == id; });
     *refusal = {500, "", written.error().to_string()};
     return written.error();
   }
   return id;
+}
+
+std::string Service::upload_path(const std::string& tenant_id, const std::string& id) const {
+  return config_.state_dir + "/uploads/" + tenant_id + "-" + id + ".tar";
+}
+
+void Service::remove_uploads(
+    const std::function<bool(const std::string& tenant, const Upload& u)>& which) {
+  std::lock_guard lock(mu_);
+  for (auto it = uploads_.begin(); it != uploads_.end();) {
+    auto& list = it->second;
+    for (auto u = list.begin(); u != list.end();) {
+      if (which(it->first, *u)) {
+        (void)sys::unlink_path(upload_path(it->first, u->id));
+        u = list.erase(u);
+      } else {
+        ++u;
+      }
+    }
+    it = list.empty() ? uploads_.erase(it) : std::next(it);
+  }
 }
 
 Refusal Service::cancel(const std::string& id) {
@@ -438,6 +592,7 @@ Refusal Service::cancel(const std::string& id) {
     job->reason = "cancelled";
     job->ended_ms = now_ms();
     if (auto st = store_.update_job(*job); !st.ok()) return {500, "", st.error().to_string()};
+    drop_inputs(*job);
     change_cv_.notify_all();
   }
   return {};
@@ -459,9 +614,7 @@ void Service::wait_change(int timeout_ms) {
 
 void Service::stop(int64_t grace_ms) {
   std::unique_lock lock(mu_);
-  if (stopping_.exchange(true)) {
-    // Already stopped (or stopping): only wait for the dispatcher, once.
-  }
+  stopping_ = true;
   cv_.notify_all();
   change_cv_.notify_all();
   change_cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(grace_ms, 0)),
@@ -473,8 +626,15 @@ void Service::stop(int64_t grace_ms) {
   }
   change_cv_.wait_for(lock, std::chrono::milliseconds(kStopKillWaitMs),
                       [&] { return runners_ == 0; });
+  // Every runner is joined before the service goes: none may outlive `this`. One still
+  // running has a supervisor that was just killed, so its wait ends.
+  std::map<std::string, std::thread> threads = std::move(threads_);
+  threads_.clear();
+  finished_threads_.clear();
   lock.unlock();
   if (dispatcher_.joinable()) dispatcher_.join();
+  for (auto& [id, t] : threads)
+    if (t.joinable()) t.join();
 }
 
 std::string Service::metrics() {

@@ -7,10 +7,12 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -92,6 +94,10 @@ class Service {
     int64_t created_ms;
     JobSpec sizes;  // memory and CPUs only: what quotas weigh
   };
+  struct Upload {
+    std::string id;
+    int64_t created_ms;
+  };
   struct Running {
     std::string tenant_id;
     uint64_t memory = 0;
@@ -104,13 +110,19 @@ class Service {
 
   void recover();
   void dispatch_loop();
-  void run_one(Job job, int64_t dispatch_ms);
-  void on_started(const std::string& id, pid_t pid);
+  void run_one(Job job);
+  void on_started(const std::string& id, pid_t pid, UniqueFd pidfd);
+  // Back to the front of its tenant's queue (a start that could not be tried).
+  void requeue_locked(Job& job);
+  void join_finished_locked();
   void finish(Job job, const RunOutcome& outcome);
   void kill_due(int64_t now_ms);
   void expire_files(int64_t now_ms);
   void enforce_log_quota(const std::string& tenant_id);
   void expire(Job job);
+  void drop_inputs(Job& job);
+  std::string upload_path(const std::string& tenant_id, const std::string& id) const;
+  void remove_uploads(const std::function<bool(const std::string& tenant, const Upload& u)>& which);
   std::map<std::string, TenantLoad> loads_locked() const;
   uint32_t queued_count_locked(const std::string& tenant_id) const;
 
@@ -120,13 +132,19 @@ class Service {
   mutable std::mutex mu_;
   std::condition_variable cv_;         // the dispatcher: work, a free slot, a deadline
   std::condition_variable change_cv_;  // any job changed state
-  std::map<std::string, std::deque<Queued>> queues_;  // by tenant, oldest first
-  std::map<std::string, Quota> quotas_;               // by tenant
-  std::map<std::string, Running> running_;            // by job id
-  std::map<std::string, uint64_t> last_served_;       // by tenant
-  std::map<std::string, RateLimiter> rates_;          // by tenant
+  std::map<std::string, std::deque<Queued>> queues_;    // by tenant, oldest first
+  std::map<std::string, Quota> quotas_;                 // by tenant
+  std::map<std::string, Running> running_;              // by job id
+  std::map<std::string, uint64_t> last_served_;         // by tenant
+  std::map<std::string, RateLimiter> rates_;            // by tenant
+  std::map<std::string, uint32_t> reserved_;            // by tenant: submissions under way
+  std::set<std::string> deleting_;                      // tenants being deleted
+  std::map<std::string, std::vector<Upload>> uploads_;  // by tenant: not yet taken by a job
   uint64_t dispatches_ = 0;
-  size_t runners_ = 0;  // runner threads alive
+  size_t runners_ = 0;                          // runner threads alive
+  std::map<std::string, std::thread> threads_;  // runner threads, by job id
+  std::vector<std::string> finished_threads_;   // to be joined
+  int64_t paused_until_ms_ = 0;                 // no dispatch before (the launcher is away)
   std::thread dispatcher_;
   Histogram start_latency_, queue_wait_;
 };

@@ -69,7 +69,19 @@ Tenant tenant_from_row(SQLite::Statement& q) {
   t.name = q.getColumn(1).getString();
   auto parsed =
       parse_tenant_request(R"({"quota":)" + q.getColumn(2).getString() + "}", Quota{}, false);
-  if (parsed.ok()) t.quota = parsed.value->quota;
+  if (parsed.ok()) {
+    t.quota = parsed.value->quota;
+  } else {
+    // Fail closed: a quota that cannot be read lets the tenant run nothing (and says so),
+    // rather than the defaults, which may well be more than it was given.
+    log(LogLevel::kError, "tenant " + t.id + ": its stored quota does not read (" +
+                              parsed.error.field + ": " + parsed.error.message +
+                              "): it may run nothing until the operator sets it again");
+    t.quota = Quota{};
+    t.quota.max_running = 0;
+    t.quota.max_queued = 0;
+    t.quota.rate_per_minute = 0;
+  }
   t.created_ms = q.getColumn(3).getInt64();
   return t;
 }
@@ -328,6 +340,32 @@ std::optional<Job> Store::job(const std::string& id) {
     log(LogLevel::kError, db_error(e, "read job").to_string());
   }
   return std::nullopt;
+}
+
+Result<std::optional<Job>> Store::find_job(const std::string& id) {
+  std::lock_guard lock(mu_);
+  try {
+    SQLite::Statement q(*db_, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?");
+    q.bind(1, id);
+    if (q.executeStep()) return std::optional<Job>(job_from_row(q));
+    return std::optional<Job>();
+  } catch (const std::exception& e) {
+    return db_error(e, "read job");
+  }
+}
+
+Status Store::update_spec(const std::string& id, const JobSpec& spec) {
+  std::lock_guard lock(mu_);
+  try {
+    SQLite::Statement q(*db_, "UPDATE jobs SET spec = ? WHERE id = ?");
+    std::string bytes = encode_spec(spec);
+    q.bind(1, bytes.data(), static_cast<int>(bytes.size()));
+    q.bind(2, id);
+    q.exec();
+    return {};
+  } catch (const std::exception& e) {
+    return db_error(e, "update job");
+  }
 }
 
 std::vector<Job> Store::jobs(const JobFilter& f) {

@@ -50,6 +50,10 @@ class Store {
   Status insert_job(Job* job);
   Status update_job(const Job& job);
   std::optional<Job> job(const std::string& id);
+  // The same, telling a failure to read apart from no such job.
+  Result<std::optional<Job>> find_job(const std::string& id);
+  // A job's spec rewritten (its inline files' contents dropped once it has ended).
+  Status update_spec(const std::string& id, const JobSpec& spec);
   std::vector<Job> jobs(const JobFilter& filter);
   std::vector<Job> unfinished_jobs();  // queued and running, in submission order
   Status delete_job(const std::string& id);

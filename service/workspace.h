@@ -32,23 +32,25 @@ class Workspace {
   // unpacked upload into it; the files are the host root's, as their modes say.
   static Result<Workspace> prepare(const JobFiles& files, uint64_t size,
                                    const std::vector<InputFile>& inputs);
-  Workspace(Workspace&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
+  Workspace(Workspace&& o) noexcept : path_(std::move(o.path_)), size_(o.size_) { o.path_.clear(); }
   Workspace& operator=(Workspace&&) = delete;
   ~Workspace();
 
   // Copies what the job left (regular files and folders; links and the rest skipped) to
-  // `to`. Nothing the job made is followed: every open is relative and O_NOFOLLOW.
+  // `to`. Nothing the job made is followed: every open is relative and O_NOFOLLOW. At
+  // most the job's disk limit in all (sparse files are not expanded past it).
   Status collect(const std::string& to);
 
  private:
-  explicit Workspace(std::string path) : path_(std::move(path)) {}
+  Workspace(std::string path, uint64_t size) : path_(std::move(path)), size_(size) {}
   std::string path_;
+  uint64_t size_;  // the job's disk limit: also what may be copied out
 };
 
 // Removes a folder tree without following symlinks (a job's folder, at retention).
 Status remove_tree(const std::string& path);
 
-// The size of the regular files directly in dir (its logs), 0 when absent.
-uint64_t logs_size(const JobFiles& files);
+// What a job keeps on the host's disk: its logs, result and the files it left.
+uint64_t stored_size(const JobFiles& files);
 
 }  // namespace cordon::service

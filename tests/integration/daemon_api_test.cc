@@ -323,6 +323,14 @@ TEST(DaemonApi, UploadedTarIsUnpackedIntoTheWorkspace) {
   EXPECT_EQ(d.call("POST", "/v1/jobs", theirs.dump(), other).status, 400);
   auto bad = d.call("POST", "/v1/uploads", read_file(src.path() + "/bad.tar"), t);
   EXPECT_EQ(bad.status, 400) << bad.body;
+  // Unused uploads are bounded per tenant (up2 is still waiting: 7 more fit).
+  for (int i = 0; i < 7; ++i)
+    EXPECT_EQ(d.call("POST", "/v1/uploads", read_file(src.path() + "/in.tar"), t).status, 201);
+  auto over = d.call("POST", "/v1/uploads", read_file(src.path() + "/in.tar"), t);
+  EXPECT_EQ(over.status, 429);
+  EXPECT_EQ(over.json["error"]["field"], "max_uploads");
+  // Only a tenant may send a large body, and only to the uploads route.
+  EXPECT_EQ(d.call("POST", "/v1/uploads", std::string(2u << 20, 'x')).status, 413);
 }
 
 TEST(DaemonApi, ConfigFileKeysAndFlags) {

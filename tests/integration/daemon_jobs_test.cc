@@ -115,6 +115,17 @@ TEST(DaemonJobs, WorkspaceIsCappedByTheJobsDiskLimit) {
   // dd failed (no space), and the file stopped at the cap.
   EXPECT_EQ(out.substr(0, 2), "1\n") << out;
   EXPECT_LE(std::stoull(out.substr(2)), 8ull << 20) << out;
+  // A sparse file claims far more than the tmpfs holds: copying it out would write every
+  // hole to the host's disk. The copy stops at the job's disk limit.
+  json sparse = sh("truncate -s 300M /workspace/big && echo small > /workspace/a");
+  sparse["limits"] = {{"disk", "8M"}};
+  std::string sid = d.submit(tok, sparse);
+  json s = d.wait_ended(tok, sid);
+  ASSERT_TRUE(s.is_object());
+  EXPECT_NE(s["reason"].get<std::string>().find("not collected"), std::string::npos) << s["reason"];
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + sid + "/files/big", "", tok).status, 404);
+  auto du = run_program({"/usr/bin/du", "-sk", d.state_dir() + "/jobs/" + sid});
+  EXPECT_LT(std::stoull(du.out), 9u * 1024) << du.out;
 }
 
 TEST(DaemonJobs, LogsFollowWhileTheJobRuns) {
@@ -191,7 +202,8 @@ TEST(DaemonJobs, RestartAfterKill9LosesNothingWithoutARecord) {
   REQUIRE_ROOT();
   Daemon d({"--max-running", "1"});
   ASSERT_TRUE(d.start()) << d.log();
-  std::string tok = d.tenant("alpha");
+  std::string tok =
+      d.tenant("alpha", {{"max_running", 1}, {"job_memory", "256M"}, {"max_cpus", "2.5"}});
   std::string marker = "1000." + std::to_string(::getpid()) + "2";
   // It survives the launcher's SIGTERM and the hangup: only the recovery can end it.
   std::string running = d.submit(tok, sh("trap '' TERM HUP INT; sleep " + marker));
@@ -217,6 +229,11 @@ TEST(DaemonJobs, RestartAfterKill9LosesNothingWithoutARecord) {
     EXPECT_EQ(d.call("GET", "/v1/jobs/" + queued[i] + "/logs", "", tok).body,
               "queued-" + std::to_string(i) + "\n");
   }
+  // The tenant's quota came back with it, as set.
+  json q = d.call("GET", "/v1/tenants/alpha").json["quota"];
+  EXPECT_EQ(q["max_running"], 1);
+  EXPECT_EQ(q["job_memory"], 256ull << 20);
+  EXPECT_EQ(q["max_cpus"], 2.5);
   // Counted: four submitted, four records, none unfinished.
   json all = d.call("GET", "/v1/jobs?limit=100", "", tok).json;
   EXPECT_EQ(all["jobs"].size(), 4u);
@@ -234,13 +251,48 @@ TEST(DaemonJobs, GracefulStopLetsJobsFinishThenKillsTheRest) {
   ASSERT_TRUE(d.wait_state(tok, quick, "running"));
   ASSERT_TRUE(d.wait_state(tok, stubborn, "running"));
   EXPECT_EQ(d.stop(), 0) << d.log();
-  EXPECT_TRUE(pids_with("sleep " + marker).empty());
+  // Its supervisor was killed: the sandbox's processes die with it (PID 1's parent-death
+  // signal), which takes a moment.
+  EXPECT_TRUE(wait_until(5000, [&] { return pids_with("sleep " + marker).empty(); }));
   ASSERT_TRUE(d.start()) << d.log();
   json q = d.call("GET", "/v1/jobs/" + quick, "", tok).json;
   EXPECT_EQ(q["state"], "succeeded");
   json s = d.call("GET", "/v1/jobs/" + stubborn, "", tok).json;
   EXPECT_EQ(s["state"], "cancelled");
   EXPECT_NE(s["reason"].get<std::string>().find("daemon-stop"), std::string::npos) << s;
+}
+
+TEST(DaemonJobs, StopIsNotHeldByLogFollowers) {
+  REQUIRE_ROOT();
+  Daemon d({"--max-running", "1", "--stop-grace", "1s"});
+  ASSERT_TRUE(d.start()) << d.log();
+  std::string tok = d.tenant("alpha");
+  std::string running = d.submit(tok, sh("sleep 30"));
+  std::string queued = d.submit(tok, sh("echo never"));
+  ASSERT_TRUE(d.wait_state(tok, running, "running"));
+  // Followers of both: one job runs past the grace, the other never starts.
+  std::vector<std::thread> followers;
+  std::atomic<int> ended{0};
+  for (const std::string& id : {running, queued}) {
+    followers.emplace_back([&, id] {
+      http::Endpoint ep;
+      ep.unix_path = d.socket();
+      auto c = http::Client::connect(ep, 60000);
+      if (c.ok())
+        (void)c->request("GET", "/v1/jobs/" + id + "/logs?follow=1",
+                         {{"Authorization", "Bearer " + tok}}, "",
+                         [](std::string_view) { return true; });
+      ++ended;
+    });
+  }
+  ASSERT_TRUE(wait_until(5000, [&] { return d.log().find("listening") != std::string::npos; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // both follow by now
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(d.stop(), 0) << d.log();
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(took, 20.0);  // the grace and the kill, not the 30 s job nor forever
+  for (auto& f : followers) f.join();
+  EXPECT_EQ(ended, 2);
 }
 
 TEST(DaemonJobs, OneTenantsFloodDoesNotDelayAnothersJob) {
@@ -372,11 +424,12 @@ TEST(DaemonJobs, LogsAreCappedPerTenantAndExpireAfterRetention) {
   REQUIRE_ROOT();
   Daemon d({"--retention", "3s"});
   ASSERT_TRUE(d.start()) << d.log();
-  // 1,500 bytes of logs for the whole tenant: each job writes 600.
-  std::string tok = d.tenant("alpha", {{"log_bytes", 1500}});
+  // 50 KB kept for the whole tenant (logs, results and files): each job keeps 20 KB of
+  // stdout and its result (a few KB).
+  std::string tok = d.tenant("alpha", {{"log_bytes", 50000}});
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
-    ids.push_back(d.submit(tok, sh("head -c 600 /dev/zero")));
+    ids.push_back(d.submit(tok, sh("head -c 20000 /dev/zero")));
     ASSERT_EQ(d.wait_ended(tok, ids.back())["state"], "succeeded");
   }
   // The third took the tenant over its cap: the oldest job's files went.
@@ -385,7 +438,7 @@ TEST(DaemonJobs, LogsAreCappedPerTenantAndExpireAfterRetention) {
   }));
   EXPECT_EQ(d.call("GET", "/v1/jobs/" + ids[1], "", tok).json["files_expired"], false);
   EXPECT_EQ(d.call("GET", "/v1/jobs/" + ids[0] + "/logs", "", tok).status, 410);
-  EXPECT_EQ(d.call("GET", "/v1/jobs/" + ids[2] + "/logs", "", tok).body.size(), 600u);
+  EXPECT_EQ(d.call("GET", "/v1/jobs/" + ids[2] + "/logs", "", tok).body.size(), 20000u);
   // After the retention period every finished job's files are gone; the records stay.
   EXPECT_TRUE(wait_until(10000, [&] {
     return d.call("GET", "/v1/jobs/" + ids[2], "", tok).json.value("files_expired", false);
