@@ -247,7 +247,7 @@ void Service::on_started(const std::string& id, pid_t pid, UniqueFd pidfd) {
   auto it = running_.find(id);
   if (it == running_.end() || !pidfd.valid()) return;
   it->second.pidfd = std::move(pidfd);
-  if (stopping_) {  // past the grace already, or about to be: no SIGTERM round
+  if (killing_) {  // the daemon's stop is past its grace: no SIGTERM round
     (void)sys::pidfd_kill(it->second.pidfd.get(), SIGKILL);
   } else if (it->second.cancel) {  // cancelled before its supervisor was known
     (void)sys::pidfd_kill(it->second.pidfd.get(), SIGTERM);
@@ -619,6 +619,7 @@ void Service::stop(int64_t grace_ms) {
   change_cv_.notify_all();
   change_cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(grace_ms, 0)),
                       [&] { return runners_ == 0; });
+  killing_ = true;  // and supervisors that start from now on are killed at once
   for (auto& [id, r] : running_) {
     r.cancel = true;
     r.cancel_reason = "daemon-stop: killed after the grace period";

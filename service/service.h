@@ -145,6 +145,7 @@ class Service {
   std::map<std::string, std::thread> threads_;  // runner threads, by job id
   std::vector<std::string> finished_threads_;   // to be joined
   int64_t paused_until_ms_ = 0;                 // no dispatch before (the launcher is away)
+  bool killing_ = false;                        // stop() is past its grace period
   std::thread dispatcher_;
   Histogram start_latency_, queue_wait_;
 };

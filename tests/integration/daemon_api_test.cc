@@ -258,8 +258,12 @@ TEST(DaemonApi, TcpServesOnlyOverTlsWithATokenWhenConfigured) {
   ASSERT_TRUE(d.start()) << d.log();
   std::string t = d.tenant("alpha");
   std::smatch m;
-  std::string log = d.log();
-  ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(127\.0\.0\.1:(\d+) \(TLS\))"))) << log;
+  std::string log;
+  // The Unix socket answers first; the TCP listener's line follows.
+  ASSERT_TRUE(wait_until(5000, [&] {
+    log = d.log();
+    return std::regex_search(log, m, std::regex(R"(127\.0\.0\.1:(\d+) \(TLS\))"));
+  })) << log;
   http::Endpoint ep;
   ep.host = "127.0.0.1";
   ep.port = std::stoi(m[1]);
