@@ -91,6 +91,7 @@ void Service::recover() {
     j.reason = "lost: the daemon stopped while the job ran; " + fate;
     j.supervisor_pid = 0;
     (void)store_.update_job(j);
+    drop_inputs(j);
     ++lost;
   }
   if (requeued + lost > 0)
@@ -166,6 +167,7 @@ void Service::dispatch_loop() {
       job->reason = "setup-failed: its stored request could not be read";
       job->ended_ms = now_ms();
       (void)store_.update_job(*job);
+      (void)sys::unlink_path(files_of(job->id).input_tar());
       change_cv_.notify_all();
       continue;
     }
@@ -243,6 +245,9 @@ void Service::on_started(const std::string& id, pid_t pid, UniqueFd pidfd) {
   // here from the PID (it may be another process's by now): the job can then not be
   // cancelled, only waited for.
   uint64_t start = pidfd.valid() ? sys::process_start_time(pid) : 0;
+  // Still alive after the read: the start time is this supervisor's, not that of a
+  // process that took its PID meanwhile (recovery kills by it).
+  if (start != 0 && !sys::pidfd_kill(pidfd.get(), 0).ok()) start = 0;
   std::unique_lock lock(mu_);
   auto it = running_.find(id);
   if (it == running_.end() || !pidfd.valid()) return;
@@ -268,9 +273,10 @@ void Service::finish(Job job, const RunOutcome& o) {
   bool cancelled = it != running_.end() && it->second.cancel;
   std::string cancel_reason = cancelled ? it->second.cancel_reason : "";
   if (it != running_.end()) running_.erase(it);
-  if (o.launcher_unreachable && !cancelled && !stopping_) {
+  if (o.launcher_unreachable && !cancelled) {
     // Nothing ran: the job waits for the launcher (restarted by the daemon) instead of
-    // failing, and so does every other job for a moment.
+    // failing, and so does every other job for a moment. (Stopping: it stays queued in
+    // the store for the next start.)
     log(LogLevel::kWarn, "job " + job.id + ": " + o.reason + "; queued again");
     requeue_locked(job);
     paused_until_ms_ = now_ms() + 1000;
@@ -444,7 +450,9 @@ Result<Job> Service::submit(const Tenant& tenant, JobSpec spec, Refusal* refusal
       return errno_error(ENOENT, "submit");
     }
     // Submissions under way count as queued: concurrent ones cannot pass max_queued.
-    if (queued_count_locked(tenant.id) + reserved_[tenant.id] >= q.max_queued) {
+    auto reserved = reserved_.find(tenant.id);  // (no entry made for a refusal)
+    uint32_t under_way = reserved == reserved_.end() ? 0 : reserved->second;
+    if (queued_count_locked(tenant.id) + under_way >= q.max_queued) {
       *refusal = {429, "max_queued", "the tenant's queue is full"};
       return errno_error(EAGAIN, "submit");
     }
@@ -523,6 +531,10 @@ Result<std::string> Service::store_upload(const Tenant& tenant, const std::strin
     // Uploads wait on the host's disk until a job takes them: a few per tenant at once,
     // counted against its submission rate, and removed after kUploadTtlMs unused.
     std::lock_guard lock(mu_);
+    if (deleting_.count(tenant.id) != 0) {
+      *refusal = {404, "", "no such tenant"};
+      return errno_error(ENOENT, "upload");
+    }
     if (uploads_[tenant.id].size() >= kMaxPendingUploads) {
       *refusal = {429, "max_uploads",
                   "the tenant has " + std::to_string(kMaxPendingUploads) + " unused uploads"};

@@ -191,6 +191,14 @@ TEST(DaemonApi, QuotasRefuseOrQueueAsTheTenantSays) {
   auto rated = d.call("POST", "/v1/jobs", sh("true").dump(), slow);
   EXPECT_EQ(rated.status, 429);
   EXPECT_EQ(rated.json["error"]["field"], "rate_per_minute");
+  // Refusals leave nothing behind: once its jobs ended, the tenant can be deleted.
+  ASSERT_TRUE(wait_until(10000, [&] {
+    return d.call("GET", "/v1/jobs?state=queued", "", slow).json["jobs"].empty() &&
+           d.call("GET", "/v1/jobs?state=running", "", slow).json["jobs"].empty();
+  }));
+  auto del = d.call("DELETE", "/v1/tenants/slow");
+  EXPECT_EQ(del.status, 200) << del.body;
+  EXPECT_EQ(d.call("GET", "/v1/jobs", "", slow).status, 401);  // its token went with it
   // A job that alone is over the running totals could never start: 422.
   std::string small = d.tenant("small", {{"max_memory", "64M"}, {"job_memory", "128M"}});
   auto never = d.call("POST", "/v1/jobs",
