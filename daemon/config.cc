@@ -76,6 +76,23 @@ std::string toml_to_text(const toml::node& n) {
 }  // namespace
 
 Status set_key(Config* c, const std::string& key, const std::string& value) {
+  constexpr std::string_view kQuota = "default_quota.";
+  if (key.compare(0, kQuota.size(), kQuota) == 0) {
+    // A flag for one field of [default_quota]: a number, true/false, or text ("4G").
+    std::string field = key.substr(kQuota.size());
+    nlohmann::json v = value;
+    if (value == "true" || value == "false") {
+      v = value == "true";
+    } else if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos &&
+               value.size() < 19) {
+      v = std::stoull(value);
+    }
+    auto r = service::parse_tenant_request(nlohmann::json{{"quota", {{field, v}}}}.dump(),
+                                           c->default_quota, false);
+    if (!r.ok()) return bad(key, r.error.message);
+    c->default_quota = r.value->quota;
+    return {};
+  }
   for (const auto& k : kKeys) {
     if (key != k.name) continue;
     void* f = k.field(*c);

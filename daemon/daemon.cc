@@ -37,7 +37,8 @@ Options:
   --config FILE     the configuration (default /etc/cordon/cordon.toml; a missing
                     default file means defaults)
   --KEY VALUE       any configuration key, overriding the file (e.g. --max-running 16;
-                    dashes or underscores)
+                    dashes or underscores); --default-quota.FIELD VALUE for a field of
+                    the [default_quota] table
   --print-config    print the effective configuration as JSON and exit
   -h, --help        this help
 

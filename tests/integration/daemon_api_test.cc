@@ -358,6 +358,15 @@ TEST(DaemonApi, ConfigFileKeysAndFlags) {
   EXPECT_EQ(c["retention_s"], 48 * 3600);
   EXPECT_EQ(c["default_quota"]["max_running"], 2);
   EXPECT_EQ(c["default_quota"]["job_memory"], 2ull << 30);
+  // A field of the [default_quota] table as a flag.
+  auto quota_flag = run_cordon({"daemon", "--config", conf, "--default-quota.max-running", "7",
+                                "--default-quota.job_memory=512M", "--print-config"});
+  ASSERT_EQ(quota_flag.status, 0) << quota_flag.err;
+  json q = json::parse(quota_flag.out)["default_quota"];
+  EXPECT_EQ(q["max_running"], 7);
+  EXPECT_EQ(q["job_memory"], 512ull << 20);
+  EXPECT_EQ(q["job_pids"], 1024);  // the rest as before
+  EXPECT_EQ(run_cordon({"daemon", "--default-quota.bogus", "1", "--print-config"}).status, 64);
   std::ofstream(conf) << "max_runing = 3\n";
   auto typo = run_cordon({"daemon", "--config", conf, "--print-config"});
   EXPECT_EQ(typo.status, 64);
