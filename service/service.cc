@@ -10,6 +10,7 @@
 #include "archive/tar.h"
 #include "base/log.h"
 #include "service/tokens.h"
+#include "service/usage.h"
 #include "sys/daemon.h"
 #include "sys/fs.h"
 #include "sys/host.h"
@@ -252,6 +253,7 @@ void Service::on_started(const std::string& id, pid_t pid, UniqueFd pidfd) {
   auto it = running_.find(id);
   if (it == running_.end() || !pidfd.valid()) return;
   it->second.pidfd = std::move(pidfd);
+  it->second.pid = pid;
   if (killing_) {  // the daemon's stop is past its grace: no SIGTERM round
     (void)sys::pidfd_kill(it->second.pidfd.get(), SIGKILL);
   } else if (it->second.cancel) {  // cancelled before its supervisor was known
@@ -303,7 +305,9 @@ void Service::finish(Job job, const RunOutcome& o) {
     log(LogLevel::kError, "job " + job.id + ": " + st.error().to_string());
   drop_inputs(job);
   enforce_log_quota(job.tenant_id);
+  uint64_t cpu = result_cpu_ns(job.result_json);
   lock.lock();
+  cpu_done_ns_[job.tenant_id] += cpu;
   --runners_;
   finished_threads_.push_back(job.id);
   cv_.notify_all();
@@ -663,10 +667,23 @@ std::string Service::metrics() {
            std::to_string(n) + "\n";
   std::map<std::string, TenantLoad> loads;
   size_t running;
+  std::vector<std::pair<std::string, pid_t>> supervisors;
+  std::map<std::string, uint64_t> cpu_ns;
   {
     std::lock_guard lock(mu_);
     loads = loads_locked();
     running = running_.size();
+    for (const auto& [id, r] : running_)
+      if (r.pid > 0) supervisors.emplace_back(r.tenant_id, r.pid);
+    cpu_ns = cpu_done_ns_;
+  }
+  // What the running sandboxes use now, read from their cgroups.
+  std::map<std::string, uint64_t> memory_used;
+  for (const auto& [tenant_id, pid] : supervisors) {
+    auto u = sandbox_usage(pid);
+    if (!u) continue;
+    memory_used[tenant_id] += u->memory_bytes;
+    cpu_ns[tenant_id] += u->cpu_ns;
   }
   out +=
       "# HELP cordon_sandboxes_running Sandboxes running now.\n# TYPE cordon_sandboxes_running "
@@ -684,6 +701,18 @@ std::string Service::metrics() {
   for (const auto& [t, l] : loads)
     out += "cordon_tenant_cpus{tenant=\"" + tenant(t) + "\"} " +
            std::to_string(static_cast<double>(l.cpu_millis) / 1000) + "\n";
+  out +=
+      "# HELP cordon_tenant_memory_used_bytes Memory a tenant's running sandboxes use now.\n"
+      "# TYPE cordon_tenant_memory_used_bytes gauge\n";
+  for (const auto& [t, l] : loads)
+    out += "cordon_tenant_memory_used_bytes{tenant=\"" + tenant(t) + "\"} " +
+           std::to_string(memory_used[t]) + "\n";
+  out +=
+      "# HELP cordon_tenant_cpu_seconds_total CPU time of a tenant's jobs: ended ones since the "
+      "daemon started, and running ones so far.\n# TYPE cordon_tenant_cpu_seconds_total counter\n";
+  for (const auto& [t, ns] : cpu_ns)
+    out += "cordon_tenant_cpu_seconds_total{tenant=\"" + tenant(t) + "\"} " +
+           std::to_string(static_cast<double>(ns) / 1e9) + "\n";
   out += start_latency_.render("cordon_job_start_latency_seconds",
                                "From leaving the queue to the command's exec.");
   out +=

@@ -103,6 +103,7 @@ class Service {
     uint64_t memory = 0;
     uint32_t cpu_millis = 0;
     UniqueFd pidfd;  // the supervisor, once started
+    pid_t pid = 0;   // its PID (for its sandbox's usage; signals go through pidfd)
     bool cancel = false;
     std::string cancel_reason;
     int64_t kill_at_ms = 0;  // SIGKILL due (after SIGTERM and the grace)
@@ -145,7 +146,9 @@ class Service {
   std::map<std::string, std::thread> threads_;  // runner threads, by job id
   std::vector<std::string> finished_threads_;   // to be joined
   int64_t paused_until_ms_ = 0;                 // no dispatch before (the launcher is away)
-  bool killing_ = false;                        // stop() is past its grace period
+  bool killing_ = false;
+  std::map<std::string, uint64_t> cpu_done_ns_;  // by tenant: CPU time of its ended jobs // stop()
+                                                 // is past its grace period
   std::thread dispatcher_;
   Histogram start_latency_, queue_wait_;
 };

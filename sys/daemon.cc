@@ -123,6 +123,20 @@ Status unlink_path(const std::string& path) {
   return {};
 }
 
+std::vector<pid_t> child_pids(pid_t pid) {
+  std::string p = std::to_string(pid);
+  auto text = read_small_file("/proc/" + p + "/task/" + p + "/children", 1 << 16);
+  std::vector<pid_t> out;
+  if (!text.ok()) return out;
+  const char* s = text->c_str();
+  char* end = nullptr;
+  for (long v = std::strtol(s, &end, 10); end != s; v = std::strtol(s, &end, 10)) {
+    if (v > 0) out.push_back(static_cast<pid_t>(v));
+    s = end;
+  }
+  return out;
+}
+
 Status unmount_detach(const std::string& path) {
   if (::umount2(path.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0) return sys_error("umount2", path);
   return {};

@@ -50,6 +50,9 @@ Status unlink_at(int dir_fd, const std::string& name, bool is_dir);
 Status rename_path(const std::string& from, const std::string& to);
 Status unlink_path(const std::string& path);
 
+// The children of a process (/proc/PID/task/PID/children): none when it is gone.
+std::vector<pid_t> child_pids(pid_t pid);
+
 // umount2(MNT_DETACH): the mount leaves the tree now, and is freed once unused.
 Status unmount_detach(const std::string& path);
 

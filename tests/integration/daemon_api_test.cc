@@ -212,13 +212,28 @@ TEST(DaemonApi, MetricsInPrometheusText) {
   Daemon d;
   ASSERT_TRUE(d.start()) << d.log();
   std::string t = d.tenant("alpha");
-  std::string ok = d.submit(t, sh("true"));
+  // About half a second of CPU in a shell loop, then a failure.
+  std::string ok = d.submit(t, sh("i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"));
   std::string bad = d.submit(t, sh("exit 1"));
   d.wait_ended(t, ok);
   d.wait_ended(t, bad);
-  std::string running = d.submit(
-      t, json{{"command", {"sleep", "5"}}, {"limits", {{"memory", "100M"}, {"cpus", 0.5}}}});
+  // 40 MiB in the sandbox's /dev/shm (a tmpfs charged to its memory cgroup), then waits.
+  json hog = sh("dd if=/dev/zero of=/dev/shm/fill bs=1M count=40 2>/dev/null; sleep 5");
+  hog["limits"] = {{"memory", "100M"}, {"cpus", 0.5}};
+  std::string running = d.submit(t, hog);
   ASSERT_TRUE(d.wait_state(t, running, "running"));
+  // What it uses, read from its cgroup, not only what it was granted.
+  auto value_of = [](const std::string& body, const std::string& name) {
+    size_t at = body.find("\n" + name + " ");
+    return at == std::string::npos ? -1.0 : std::stod(body.substr(at + name.size() + 2));
+  };
+  std::string m1;
+  EXPECT_TRUE(wait_until(10000, [&] {
+    m1 = d.call("GET", "/metrics").body;
+    return value_of(m1, "cordon_tenant_memory_used_bytes{tenant=\"alpha\"}") >= 40.0 * (1 << 20);
+  })) << m1;
+  EXPECT_LE(value_of(m1, "cordon_tenant_memory_used_bytes{tenant=\"alpha\"}"), 100.0 * (1 << 20));
+  EXPECT_GE(value_of(m1, "cordon_tenant_cpu_seconds_total{tenant=\"alpha\"}"), 0.05) << m1;
   auto m = d.call("GET", "/metrics");
   ASSERT_EQ(m.status, 200);
   EXPECT_NE(m.header("content-type").find("text/plain"), std::string::npos);

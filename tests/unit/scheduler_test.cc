@@ -177,3 +177,42 @@ TEST(Router, TemplatesMatchSegmentsAndTheRest) {
 
 }  // namespace
 }  // namespace cordon::rest
+
+#include "service/usage.h"
+
+namespace cordon::service {
+namespace {
+
+TEST(Usage, CgroupFilesOnV1V2AndHybridHosts) {
+  // This machine: v1 controllers, an empty unified line.
+  auto v1 =
+      usage_files("4:memory:/a/b/cordon-1\n2:cpuacct:/cordon-1\n1:cpu:/cordon-1\n0::/\n", "/cg");
+  ASSERT_TRUE(v1);
+  EXPECT_FALSE(v1->v2);
+  EXPECT_EQ(v1->memory, "/cg/memory/a/b/cordon-1/memory.usage_in_bytes");
+  EXPECT_EQ(v1->cpu, "/cg/cpuacct/cordon-1/cpuacct.usage");
+  // cpu and cpuacct mounted together (most v1 hosts).
+  auto joint = usage_files("3:cpu,cpuacct:/x\n5:memory:/x\n", "/cg");
+  ASSERT_TRUE(joint);
+  EXPECT_EQ(joint->cpu, "/cg/cpu,cpuacct/x/cpuacct.usage");
+  // A v2 host.
+  auto v2 = usage_files("0::/cordon/sandbox-7\n", "/cg");
+  ASSERT_TRUE(v2);
+  EXPECT_TRUE(v2->v2);
+  EXPECT_EQ(v2->memory, "/cg/cordon/sandbox-7/memory.current");
+  EXPECT_EQ(v2->cpu, "/cg/cordon/sandbox-7/cpu.stat");
+  // Nothing usable, or a path that climbs: none.
+  EXPECT_FALSE(usage_files("", "/cg"));
+  EXPECT_FALSE(usage_files("4:memory:/x\n", "/cg"));  // no cpuacct
+  EXPECT_FALSE(usage_files("0::/../../etc\n", "/cg"));
+}
+
+TEST(Usage, CpuTimeFromAResult) {
+  EXPECT_EQ(result_cpu_ns(R"({"accounting":{"cpu_user_ms":1.5,"cpu_system_ms":0.5}})"), 2'000'000u);
+  EXPECT_EQ(result_cpu_ns(R"({"accounting":{}})"), 0u);
+  EXPECT_EQ(result_cpu_ns("not json"), 0u);
+  EXPECT_EQ(result_cpu_ns(""), 0u);
+}
+
+}  // namespace
+}  // namespace cordon::service
