@@ -3,7 +3,9 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/log.h"
 #include "service/job_request.h"
@@ -74,9 +76,14 @@ Tenant tenant_from_row(SQLite::Statement& q) {
   } else {
     // Fail closed: a quota that cannot be read lets the tenant run nothing (and says so),
     // rather than the defaults, which may well be more than it was given.
-    log(LogLevel::kError, "tenant " + t.id + ": its stored quota does not read (" +
-                              parsed.error.field + ": " + parsed.error.message +
-                              "): it may run nothing until the operator sets it again");
+    // Said once per tenant, not at each of its requests.
+    static std::mutex said_mu;
+    static std::set<std::string> said;
+    std::lock_guard said_lock(said_mu);
+    if (said.insert(t.id).second)
+      log(LogLevel::kError, "tenant " + t.id + ": its stored quota does not read (" +
+                                parsed.error.field + ": " + parsed.error.message +
+                                "): it may run nothing until the operator sets it again");
     t.quota = Quota{};
     t.quota.max_running = 0;
     t.quota.max_queued = 0;
