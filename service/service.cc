@@ -341,6 +341,8 @@ void Service::expire(Job job) {
   }
   job.files_expired = true;
   (void)store_.update_job(job);
+  std::lock_guard lock(mu_);
+  stored_bytes_.erase(job.id);
 }
 
 void Service::expire_files(int64_t now) {
@@ -362,8 +364,19 @@ void Service::enforce_log_quota(const std::string& tenant_id) {
   uint64_t total = 0;
   std::vector<uint64_t> sizes;
   for (const auto& j : finished) {
-    sizes.push_back(stored_size(files_of(j.id)));
-    total += sizes.back();
+    // An ended job's folder no longer changes: measured once, then remembered.
+    std::optional<uint64_t> known;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = stored_bytes_.find(j.id); it != stored_bytes_.end()) known = it->second;
+    }
+    if (!known) {
+      known = stored_size(files_of(j.id));
+      std::lock_guard lock(mu_);
+      stored_bytes_[j.id] = *known;
+    }
+    sizes.push_back(*known);
+    total += *known;
   }
   for (size_t i = 0; i < finished.size() && total > cap; ++i) {
     total -= sizes[i];
@@ -405,7 +418,11 @@ Refusal Service::delete_tenant(const std::string& id) {
   for (;;) {
     auto jobs = store_.jobs(f);
     if (jobs.empty()) break;
-    for (const auto& j : jobs) (void)remove_tree(files_of(j.id).dir);
+    for (const auto& j : jobs) {
+      (void)remove_tree(files_of(j.id).dir);
+      std::lock_guard lock(mu_);
+      stored_bytes_.erase(j.id);
+    }
     f.after_seq = jobs.back().seq;
   }
   if (auto st = store_.delete_tenant(id); !st.ok()) {
@@ -620,6 +637,8 @@ Refusal Service::remove(const std::string& id) {
   if (!is_terminal(job->state)) return {409, "", "the job has not ended: cancel it first"};
   if (auto st = remove_tree(files_of(id).dir); !st.ok()) return {500, "", st.error().to_string()};
   if (auto st = store_.delete_job(id); !st.ok()) return {500, "", st.error().to_string()};
+  std::lock_guard lock(mu_);
+  stored_bytes_.erase(id);
   return {};
 }
 

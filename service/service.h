@@ -147,8 +147,9 @@ class Service {
   std::vector<std::string> finished_threads_;   // to be joined
   int64_t paused_until_ms_ = 0;                 // no dispatch before (the launcher is away)
   bool killing_ = false;
-  std::map<std::string, uint64_t> cpu_done_ns_;  // by tenant: CPU time of its ended jobs // stop()
-                                                 // is past its grace period
+  std::map<std::string, uint64_t> cpu_done_ns_;   // by tenant: CPU time of its ended jobs
+  std::map<std::string, uint64_t> stored_bytes_;  // by job: what an ended job keeps on disk //
+                                                  // stop() is past its grace period
   std::thread dispatcher_;
   Histogram start_latency_, queue_wait_;
 };
