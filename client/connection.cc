@@ -44,7 +44,9 @@ Result<Target> resolve_target(const ParsedArgs& args, const Getenv& getenv) {
   ASSIGN_OR_RETURN(t.endpoint, http::parse_endpoint(url));
   t.where = url.rfind("unix:", 0) == 0 ? url.substr(5) : url;
   std::string ca = args.get("--ca");
-  if (ca.empty() && getenv("CORDON_CA") != nullptr) ca = getenv("CORDON_CA");
+  // The environment's CA applies to an https daemon only: with --socket or an http URL
+  // it is not an error the user made on this command line.
+  if (ca.empty() && t.endpoint.tls && getenv("CORDON_CA") != nullptr) ca = getenv("CORDON_CA");
   if (!ca.empty()) {
     if (!t.endpoint.tls) return logic_error("usage", "--ca", "a CA is for https:// URLs only");
     t.endpoint.ca_file = ca;
