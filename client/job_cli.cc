@@ -9,6 +9,7 @@
 #include "client/job_submit.h"
 #include "client/job_view.h"
 #include "client/output.h"
+#include "client/subcommand.h"
 
 namespace cordon::client {
 namespace {
@@ -42,14 +43,6 @@ Options of every command:
 Exit status: 0 done, 1 refused by the daemon, 64 usage, 69 daemon unreachable; submit
 --wait and --follow exit with the job's exit status.
 )";
-
-struct Command {
-  const char* name;
-  const char* usage;
-  std::vector<OptionSpec> options;
-  size_t operands;  // exactly as many
-  int (*run)(Connection&, const ParsedArgs&);
-};
 
 bool to_stdout(std::string_view s) {
   return write_stdout(s);
@@ -196,9 +189,7 @@ const std::vector<Command>& commands() {
 
 int run_job_cli(const std::vector<std::string>& args, const Getenv& getenv) {
   // Global options may come before the command word: skip them (and their values) to find it.
-  size_t i = 0;
-  while (i < args.size() && is_global_option(args[i]))
-    i += args[i].find('=') == std::string::npos ? 2 : 1;
+  size_t i = command_word(args, 0);
   if (i >= args.size() || args[i] == "-h" || args[i] == "--help" || args[i] == "help") {
     std::fputs(kJobUsage, i >= args.size() ? stderr : stdout);
     return i >= args.size() ? kExitUsage : kExitOk;
@@ -207,25 +198,7 @@ int run_job_cli(const std::vector<std::string>& args, const Getenv& getenv) {
   std::vector<std::string> rest(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(i));
   rest.insert(rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
   if (name == "submit") return job_submit(rest, getenv);
-  for (const auto& cmd : commands()) {
-    if (name != cmd.name) continue;
-    auto parsed = parse_args(rest, cmd.options);
-    if (!parsed.ok()) return usage_error(parsed.error());
-    if (parsed->help) {
-      std::fputs(cmd.usage, stdout);
-      return kExitOk;
-    }
-    if (parsed->operands.size() != cmd.operands) {
-      std::fputs(cmd.usage, stderr);
-      return usage_error("job " + name + ": expected " + std::to_string(cmd.operands) +
-                         " argument(s), got " + std::to_string(parsed->operands.size()));
-    }
-    auto target = resolve_target(*parsed, getenv);
-    if (!target.ok()) return usage_error(target.error());
-    Connection conn(std::move(target).value());
-    return cmd.run(conn, *parsed);
-  }
-  return usage_error("job: unknown command '" + name + "' (see cordon job --help)");
+  return run_command(commands(), "job", name, rest, getenv);
 }
 
 }  // namespace cordon::client

@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "client/output.h"
+#include "client/subcommand.h"
 
 namespace cordon::client {
 namespace {
@@ -28,14 +29,6 @@ Commands:
 Options of every command: --json, --url URL, --socket PATH, --ca FILE, --token-file FILE,
 -h/--help (see cordon job --help).
 )";
-
-struct Command {
-  const char* name;  // "create", "token issue"
-  const char* usage;
-  std::vector<OptionSpec> options;
-  size_t operands;
-  int (*run)(Connection&, const ParsedArgs&);
-};
 
 std::string tenant_path(const ParsedArgs& a) {
   return "/v1/tenants/" + escape(a.operands[0]);
@@ -206,37 +199,6 @@ const std::vector<Command>& commands() {
   return list;
 }
 
-// Where the command word is, past any global options given before it.
-size_t command_word(const std::vector<std::string>& args, size_t from) {
-  size_t i = from;
-  while (i < args.size() && is_global_option(args[i]))
-    i += args[i].find('=') == std::string::npos ? 2 : 1;
-  return i;
-}
-
-int run_command(const std::vector<std::string>& rest, const std::string& name,
-                const Getenv& getenv) {
-  for (const auto& cmd : commands()) {
-    if (name != cmd.name) continue;
-    auto parsed = parse_args(rest, cmd.options);
-    if (!parsed.ok()) return usage_error(parsed.error());
-    if (parsed->help) {
-      std::fputs(cmd.usage, stdout);
-      return kExitOk;
-    }
-    if (parsed->operands.size() != cmd.operands) {
-      std::fputs(cmd.usage, stderr);
-      return usage_error("tenant " + name + ": expected " + std::to_string(cmd.operands) +
-                         " argument(s), got " + std::to_string(parsed->operands.size()));
-    }
-    auto target = resolve_target(*parsed, getenv);
-    if (!target.ok()) return usage_error(target.error());
-    Connection conn(std::move(target).value());
-    return cmd.run(conn, *parsed);
-  }
-  return usage_error("tenant: unknown command '" + name + "' (see cordon tenant --help)");
-}
-
 }  // namespace
 
 Result<json> quota_object(const std::vector<std::string>& pairs) {
@@ -281,7 +243,7 @@ int run_tenant_cli(const std::vector<std::string>& args, const Getenv& getenv) {
     rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(j));
   }
   rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
-  return run_command(rest, name, getenv);
+  return run_command(commands(), "tenant", name, rest, getenv);
 }
 
 }  // namespace cordon::client

@@ -1,0 +1,41 @@
+#include "client/subcommand.h"
+
+#include <cstdio>
+
+#include "client/output.h"
+
+namespace cordon::client {
+
+size_t command_word(const std::vector<std::string>& args, size_t from) {
+  size_t i = from;
+  while (i < args.size() && is_global_option(args[i]))
+    i += args[i].find('=') == std::string::npos ? 2 : 1;
+  return i;
+}
+
+int run_command(const std::vector<Command>& commands, const char* group, const std::string& name,
+                const std::vector<std::string>& rest, const Getenv& getenv) {
+  for (const auto& cmd : commands) {
+    if (name != cmd.name) continue;
+    auto parsed = parse_args(rest, cmd.options);
+    if (!parsed.ok()) return usage_error(parsed.error());
+    if (parsed->help) {
+      std::fputs(cmd.usage, stdout);
+      return kExitOk;
+    }
+    if (parsed->operands.size() != cmd.operands) {
+      std::fputs(cmd.usage, stderr);
+      return usage_error(std::string(group) + " " + name + ": expected " +
+                         std::to_string(cmd.operands) + " argument(s), got " +
+                         std::to_string(parsed->operands.size()));
+    }
+    auto target = resolve_target(*parsed, getenv);
+    if (!target.ok()) return usage_error(target.error());
+    Connection conn(std::move(target).value());
+    return cmd.run(conn, *parsed);
+  }
+  return usage_error(std::string(group) + ": unknown command '" + name + "' (see cordon " + group +
+                     " --help)");
+}
+
+}  // namespace cordon::client
