@@ -3,34 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "http/grammar.h"
+
 namespace cordon::http {
-namespace {
-
-bool is_token_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 bool percent_decode(std::string_view in, std::string* out, bool plus_is_space) {
   out->clear();
@@ -38,7 +13,7 @@ bool percent_decode(std::string_view in, std::string* out, bool plus_is_space) {
     char c = in[i];
     if (c == '%') {
       if (i + 2 >= in.size()) return false;
-      int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+      int hi = hex_digit(in[i + 1]), lo = hex_digit(in[i + 2]);
       if (hi < 0 || lo < 0) return false;
       c = static_cast<char>(hi * 16 + lo);
       i += 2;
