@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "corpus.h"
 #include "service/job_request.h"
 #include "spec/spec.h"
 
@@ -21,7 +22,9 @@ using nlohmann::json;
 constexpr uint64_t kMiB = 1ull << 20;
 constexpr uint64_t kSec = 1000000000ull;
 
-Parsed<JobSpec> job(const json& body, const Quota& q = {}) { return parse_job_request(body.dump(), q); }
+Parsed<JobSpec> job(const json& body, const Quota& q = {}) {
+  return parse_job_request(body.dump(), q);
+}
 
 // A job of `command: ["true"]` with `extra` merged into the top level.
 json with(const json& extra) {
@@ -79,8 +82,12 @@ TEST(JobRequest, DefaultsAreLoweredToTheTenantsMaxima) {
 
 TEST(JobRequest, LimitsInEveryAcceptedForm) {
   auto p = job(with({{"limits",
-                      {{"memory", "256M"}, {"cpus", 0.5}, {"pids", 100}, {"disk", 1048576},
-                       {"cpu_time", "1500ms"}, {"output", "1K"}}},
+                      {{"memory", "256M"},
+                       {"cpus", 0.5},
+                       {"pids", 100},
+                       {"disk", 1048576},
+                       {"cpu_time", "1500ms"},
+                       {"output", "1K"}}},
                      {"timeout", 30}}));
   ASSERT_TRUE(p.ok()) << p.error.field << ": " << p.error.message;
   EXPECT_EQ(p.value->memory, 256 * kMiB);
@@ -91,7 +98,8 @@ TEST(JobRequest, LimitsInEveryAcceptedForm) {
   EXPECT_EQ(p.value->output, 1024u);
   EXPECT_EQ(p.value->timeout_ns, 30 * kSec);
 
-  p = job(with({{"limits", {{"memory", 16777216}, {"cpus", "1.25"}, {"cpu_time", 2}}}, {"timeout", "1m30s"}}));
+  p = job(with({{"limits", {{"memory", 16777216}, {"cpus", "1.25"}, {"cpu_time", 2}}},
+                {"timeout", "1m30s"}}));
   ASSERT_TRUE(p.ok()) << p.error.field << ": " << p.error.message;
   EXPECT_EQ(p.value->memory, 16 * kMiB);
   EXPECT_EQ(p.value->cpu_millis, 1250u);
@@ -102,8 +110,12 @@ TEST(JobRequest, LimitsInEveryAcceptedForm) {
 TEST(JobRequest, LimitsEqualToTheMaximaAreAccepted) {
   Quota q;
   auto p = job(with({{"limits",
-                      {{"memory", q.job_memory}, {"cpus", q.job_cpu_millis / 1000.0}, {"pids", q.job_pids},
-                       {"disk", q.job_disk}, {"cpu_time", q.job_timeout_ns / kSec}, {"output", q.job_output}}},
+                      {{"memory", q.job_memory},
+                       {"cpus", q.job_cpu_millis / 1000.0},
+                       {"pids", q.job_pids},
+                       {"disk", q.job_disk},
+                       {"cpu_time", q.job_timeout_ns / kSec},
+                       {"output", q.job_output}}},
                      {"timeout", q.job_timeout_ns / kSec}}),
                q);
   ASSERT_TRUE(p.ok()) << p.error.field << ": " << p.error.message;
@@ -116,7 +128,7 @@ TEST(JobRequest, LimitsEqualToTheMaximaAreAccepted) {
 TEST(JobRequest, EachLimitOverTheMaximumIs422NamingIt) {
   Quota q;  // job_memory 1G, job_cpus 2, job_pids 1024, job_disk 1G, job_timeout 1h, job_output 64M
   const std::pair<const char*, json> over[] = {
-      {"memory", "1025M"}, {"cpus", 2.001},    {"pids", 1025},
+      {"memory", "1025M"}, {"cpus", 2.001},     {"pids", 1025},
       {"disk", "2G"},      {"cpu_time", "61m"}, {"output", 64 * kMiB + 1},
   };
   for (const auto& [name, value] : over) {
@@ -131,8 +143,8 @@ TEST(JobRequest, EachLimitOverTheMaximumIs422NamingIt) {
 
 TEST(JobRequest, LimitsBelowTheMinimumAre400) {
   const std::pair<const char*, json> under[] = {
-      {"memory", "1M"},      {"cpus", 0.009}, {"pids", 0},
-      {"disk", 1048575},     {"cpu_time", "999us"}, {"output", 0},
+      {"memory", "1M"},  {"cpus", 0.009},       {"pids", 0},
+      {"disk", 1048575}, {"cpu_time", "999us"}, {"output", 0},
   };
   for (const auto& [name, value] : under) {
     SCOPED_TRACE(name);
@@ -144,10 +156,11 @@ TEST(JobRequest, LimitsBelowTheMinimumAre400) {
 
 TEST(JobRequest, LimitsThatDoNotParseAre400) {
   const std::pair<const char*, json> bad[] = {
-      {"memory", -1},        {"memory", 1.5},       {"memory", "lots"},   {"memory", true},
-      {"memory", nullptr},   {"cpus", "x"},         {"cpus", -0.5},       {"cpus", 1000001},
-      {"cpus", "0.0005"},    {"pids", "10"},        {"pids", 4194305},    {"disk", "1.5"},
-      {"cpu_time", "1s1s"},  {"output", json::array()},
+      {"memory", -1},       {"memory", 1.5},           {"memory", "lots"},
+      {"memory", true},     {"memory", nullptr},       {"cpus", "x"},
+      {"cpus", -0.5},       {"cpus", 1000001},         {"cpus", "0.0005"},
+      {"pids", "10"},       {"pids", 4194305},         {"disk", "1.5"},
+      {"cpu_time", "1s1s"}, {"output", json::array()},
   };
   for (const auto& [name, value] : bad) {
     SCOPED_TRACE(std::string(name) + " = " + value.dump());
@@ -155,7 +168,8 @@ TEST(JobRequest, LimitsThatDoNotParseAre400) {
   }
   expect_refused(job(with({{"timeout", true}})), 400, "timeout");
   expect_refused(job(with({{"timeout", "soon"}})), 400, "timeout");
-  expect_refused(job(with({{"timeout", 367 * 24 * 3600}})), 400, "timeout");  // over 366 days as a number
+  expect_refused(job(with({{"timeout", 367 * 24 * 3600}})), 400,
+                 "timeout");  // over 366 days as a number
   expect_refused(job(with({{"limits", "big"}})), 400, "limits");
   expect_refused(job(with({{"limits", json::array()}})), 400, "limits");
 }
@@ -167,15 +181,17 @@ TEST(JobRequest, UnknownFieldsAre400NamingThem) {
   expect_refused(job(with({{"limits", {{"memroy", "1G"}}}})), 400, "limits.memroy");
   expect_refused(job(with({{"files", {{{"path", "a"}, {"content", "x"}, {"bogus", 1}}}}})), 400,
                  "files[0].bogus");
-  expect_refused(job(with({{"files", {{{"path", "a"}, {"content", "x"}}, {{"path", "b"}, {"content", "y"}, {"owner", 0}}}}})),
+  expect_refused(job(with({{"files",
+                            {{{"path", "a"}, {"content", "x"}},
+                             {{"path", "b"}, {"content", "y"}, {"owner", 0}}}}})),
                  400, "files[1].owner");
 }
 
 // --- the body as a whole ---
 
 TEST(JobRequest, BadJsonIs400) {
-  for (const char* text : {"", "{", "{\"command\": [\"true\"]", "nul", "{'command': []}", "{\"command\": [\"a\",]}",
-                           "{\"command\": [\"true\"]} x"}) {
+  for (const char* text : {"", "{", "{\"command\": [\"true\"]", "nul", "{'command': []}",
+                           "{\"command\": [\"a\",]}", "{\"command\": [\"true\"]} x"}) {
     SCOPED_TRACE(text);
     auto p = parse_job_request(text, Quota{});
     expect_refused(p, 400, "");
@@ -226,7 +242,8 @@ TEST(JobRequest, CommandMustBeANonEmptyArrayOfStrings) {
 TEST(JobRequest, NulInAnArgumentIs400) {
   expect_refused(job({{"command", {"echo", std::string("a\0b", 3)}}}), 400, "command");
   // As the JSON escape, too.
-  expect_refused(parse_job_request(R"({"command": ["echo", "a\u0000b"]})", Quota{}), 400, "command");
+  expect_refused(parse_job_request(R"({"command": ["echo", "a\u0000b"]})", Quota{}), 400,
+                 "command");
 }
 
 TEST(JobRequest, TooManyArgumentsAre400) {
@@ -248,7 +265,8 @@ TEST(JobRequest, EnvIsKeptWithGoodNames) {
 }
 
 TEST(JobRequest, BadEnvNamesAre400NamingThem) {
-  for (const std::string& name : std::vector<std::string>{"1X", "A-B", "A B", "A=B", "", "É", std::string(257, 'A')}) {
+  for (const std::string& name :
+       std::vector<std::string>{"1X", "A-B", "A B", "A=B", "", "É", std::string(257, 'A')}) {
     SCOPED_TRACE(name);
     expect_refused(job(with({{"env", {{name, "v"}}}})), 400, "env." + name);
   }
@@ -287,7 +305,9 @@ TEST(JobRequest, UploadRootfsAndSeccomp) {
 
 // --- files ---
 
-json file(const std::string& path, const std::string& content) { return {{"path", path}, {"content", content}}; }
+json file(const std::string& path, const std::string& content) {
+  return {{"path", path}, {"content", content}};
+}
 
 TEST(JobRequest, FilesAsTextAndBase64) {
   json b64 = file("bin/data", "AAEC/w==");
@@ -308,8 +328,8 @@ TEST(JobRequest, FilesAsTextAndBase64) {
 
 TEST(JobRequest, Base64Decoding) {
   const std::pair<const char*, std::string> good[] = {
-      {"", ""},         {"aGk=", "hi"},   {"aGVsbG8=", "hello"},
-      {"aGVsbA==", "hell"}, {"YWJj", "abc"}, {"+/+/", "\xfb\xff\xbf"},
+      {"", ""},        {"aGk=", "hi"},           {"aGVsbG8=", "hello"}, {"aGVsbA==", "hell"},
+      {"YWJj", "abc"}, {"+/+/", "\xfb\xff\xbf"},
   };
   for (const auto& [in, out] : good) {
     SCOPED_TRACE(in);
@@ -319,7 +339,8 @@ TEST(JobRequest, Base64Decoding) {
     ASSERT_TRUE(p.ok()) << p.error.field << ": " << p.error.message;
     EXPECT_EQ(p.value->files[0].content, out);
   }
-  for (const char* in : {"aGk", "a", "aG=k", "a===", "====", "aGk=aGk=", "aG!=", "aGk =", "aGVsbG8", "-_-_"}) {
+  for (const char* in :
+       {"aGk", "a", "aG=k", "a===", "====", "aGk=aGk=", "aG!=", "aGk =", "aGVsbG8", "-_-_"}) {
     SCOPED_TRACE(in);
     json f = file("f", in);
     f["encoding"] = "base64";
@@ -339,7 +360,8 @@ TEST(JobRequest, FileFieldsAreChecked) {
   expect_refused(job(with({{"files", {{{"content", "x"}}}}})), 400, "files[0].path");
   expect_refused(job(with({{"files", {{{"path", 1}, {"content", "x"}}}}})), 400, "files[0].path");
   expect_refused(job(with({{"files", {{{"path", "f"}}}}})), 400, "files[0].content");
-  expect_refused(job(with({{"files", {{{"path", "f"}, {"content", 1}}}}})), 400, "files[0].content");
+  expect_refused(job(with({{"files", {{{"path", "f"}, {"content", 1}}}}})), 400,
+                 "files[0].content");
   expect_refused(job(with({{"files", {"f"}}})), 400, "files[0]");
   expect_refused(job(with({{"files", file("f", "x")}})), 400, "files");
 }
@@ -379,9 +401,11 @@ TEST(JobRequest, AtMostMaxInlineFiles) {
 // --- valid_relative_path and valid_name ---
 
 TEST(ValidRelativePath, EdgeCases) {
-  for (const std::string ok : {"a", "a/b", "a.b", "...", "..a", "a..", ".hidden", "a b/c", "é/ü", "-"})
+  for (const std::string ok :
+       {"a", "a/b", "a.b", "...", "..a", "a..", ".hidden", "a b/c", "é/ü", "-"})
     EXPECT_TRUE(valid_relative_path(ok)) << ok;
-  for (const std::string bad : {"", "/", "/a", ".", "..", "a/..", "../a", "a/./b", "a//b", "a/", "//"})
+  for (const std::string bad :
+       {"", "/", "/a", ".", "..", "a/..", "../a", "a/./b", "a//b", "a/", "//"})
     EXPECT_FALSE(valid_relative_path(bad)) << bad;
   EXPECT_FALSE(valid_relative_path(std::string("a\0", 2)));
   EXPECT_TRUE(valid_relative_path(std::string(kMaxFilePath, 'x')));
@@ -393,10 +417,12 @@ TEST(ValidRelativePath, EdgeCases) {
 }
 
 TEST(ValidName, EdgeCases) {
-  for (const std::string& ok : std::vector<std::string>{"a", "0", "alice", "team-1.ci_x", "a-", "a.", std::string(63, 'z')})
+  for (const std::string& ok :
+       std::vector<std::string>{"a", "0", "alice", "team-1.ci_x", "a-", "a.", std::string(63, 'z')})
     EXPECT_TRUE(valid_name(ok)) << ok;
-  for (const std::string& bad : std::vector<std::string>{"", "A", "aB", "-a", ".a", "_a", "a/b", "a b", "é", "..",
-                                                        std::string(64, 'z'), std::string("a\0", 2)})
+  for (const std::string& bad :
+       std::vector<std::string>{"", "A", "aB", "-a", ".a", "_a", "a/b", "a b", "é", "..",
+                                std::string(64, 'z'), std::string("a\0", 2)})
     EXPECT_FALSE(valid_name(bad)) << bad;
 }
 
@@ -433,8 +459,13 @@ TEST(TenantRequest, NameAndDefaults) {
 TEST(TenantRequest, QuotaFieldsOverrideTheBaseAndTheRestStay) {
   Quota base;
   auto p = tenant({{"quota",
-                    {{"max_running", 2}, {"max_memory", "8G"}, {"max_cpus", "1.5"}, {"job_timeout", "90s"},
-                     {"queue_when_busy", false}, {"job_cpus", 0.25}, {"log_bytes", 1024}}}},
+                    {{"max_running", 2},
+                     {"max_memory", "8G"},
+                     {"max_cpus", "1.5"},
+                     {"job_timeout", "90s"},
+                     {"queue_when_busy", false},
+                     {"job_cpus", 0.25},
+                     {"log_bytes", 1024}}}},
                   base, false);
   ASSERT_TRUE(p.ok()) << p.error.field << ": " << p.error.message;
   Quota want = base;
@@ -452,13 +483,19 @@ TEST(TenantRequest, Refusals) {
   expect_refused(tenant({{"name", "a"}, {"quotas", json::object()}}), 400, "quotas");
   expect_refused(tenant({{"name", "a"}, {"quota", {{"max_runing", 1}}}}), 400, "quota.max_runing");
   expect_refused(tenant({{"name", "a"}, {"quota", 5}}), 400, "quota");
-  expect_refused(tenant({{"name", "a"}, {"quota", {{"max_running", -1}}}}), 400, "quota.max_running");
-  expect_refused(tenant({{"name", "a"}, {"quota", {{"max_running", "4"}}}}), 400, "quota.max_running");
-  expect_refused(tenant({{"name", "a"}, {"quota", {{"max_queued", (1ull << 30) + 1}}}}), 400, "quota.max_queued");
-  expect_refused(tenant({{"name", "a"}, {"quota", {{"job_memory", "1Q"}}}}), 400, "quota.job_memory");
-  expect_refused(tenant({{"name", "a"}, {"quota", {{"job_timeout", "forever"}}}}), 400, "quota.job_timeout");
+  expect_refused(tenant({{"name", "a"}, {"quota", {{"max_running", -1}}}}), 400,
+                 "quota.max_running");
+  expect_refused(tenant({{"name", "a"}, {"quota", {{"max_running", "4"}}}}), 400,
+                 "quota.max_running");
+  expect_refused(tenant({{"name", "a"}, {"quota", {{"max_queued", (1ull << 30) + 1}}}}), 400,
+                 "quota.max_queued");
+  expect_refused(tenant({{"name", "a"}, {"quota", {{"job_memory", "1Q"}}}}), 400,
+                 "quota.job_memory");
+  expect_refused(tenant({{"name", "a"}, {"quota", {{"job_timeout", "forever"}}}}), 400,
+                 "quota.job_timeout");
   expect_refused(tenant({{"name", "a"}, {"quota", {{"max_cpus", "x"}}}}), 400, "quota.max_cpus");
-  expect_refused(tenant({{"name", "a"}, {"quota", {{"queue_when_busy", 1}}}}), 400, "quota.queue_when_busy");
+  expect_refused(tenant({{"name", "a"}, {"quota", {{"queue_when_busy", 1}}}}), 400,
+                 "quota.queue_when_busy");
   for (const char* text : {"", "{", "[]", "\"a\"", "null"}) {
     SCOPED_TRACE(text);
     auto p = parse_tenant_request(text, Quota{}, true);
@@ -511,21 +548,15 @@ TEST(TenantRequest, QuotaToJsonRoundTrips) {
 // parsers on every build: job-good-* and tenant-good-* must parse, job-bad-* and
 // tenant-bad-* must be refused.
 TEST(JobRequestCorpus, Seeds) {
-  namespace fs = std::filesystem;
-  const fs::path dir = CORDON_JOB_REQUEST_CORPUS;
-  ASSERT_TRUE(fs::is_directory(dir)) << dir;
+  ASSERT_TRUE(std::filesystem::is_directory(CORDON_JOB_REQUEST_CORPUS))
+      << CORDON_JOB_REQUEST_CORPUS;
   int good = 0, bad = 0;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    const std::string name = entry.path().filename().string();
+  for (const auto& [name, text] : cordon::testing::read_corpus(CORDON_JOB_REQUEST_CORPUS)) {
     SCOPED_TRACE(name);
     bool is_job = name.rfind("job-", 0) == 0;
     std::string rest = name.substr(name.find('-') + 1);
-    bool ok = is_job ? parse_job_request(text.str(), Quota{}).ok()
-                     : parse_tenant_request(text.str(), Quota{}, true).ok();
+    bool ok = is_job ? parse_job_request(text, Quota{}).ok()
+                     : parse_tenant_request(text, Quota{}, true).ok();
     if (rest.rfind("good-", 0) == 0) {
       ++good;
       EXPECT_TRUE(ok);

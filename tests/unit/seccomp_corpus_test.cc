@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "corpus.h"
 #include "plan/seccomp_policy.h"
 #include "spec/seccomp_profile.h"
 
@@ -16,17 +17,10 @@ namespace cordon {
 namespace {
 
 TEST(SeccompCorpus, Seeds) {
-  namespace fs = std::filesystem;
-  const fs::path dir = CORDON_SECCOMP_CORPUS;
-  ASSERT_TRUE(fs::is_directory(dir)) << dir;
+  ASSERT_TRUE(std::filesystem::is_directory(CORDON_SECCOMP_CORPUS)) << CORDON_SECCOMP_CORPUS;
   int good = 0, bad = 0;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    const std::string name = entry.path().filename().string();
-    auto r = spec::parse_oci_profile(text.str());
+  for (const auto& [name, text] : cordon::testing::read_corpus(CORDON_SECCOMP_CORPUS)) {
+    auto r = spec::parse_oci_profile(text);
     if (name.rfind("good-", 0) == 0) {
       ++good;
       ASSERT_TRUE(r.ok()) << name << ": " << r.error().to_string();
