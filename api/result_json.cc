@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "plan/caps_plan.h"
 #include "plan/id_range.h"
 #include "plan/mount_plan.h"
 
@@ -12,6 +13,22 @@ namespace cordon::api {
 using nlohmann::json;
 
 namespace {
+
+// What each set holds: "none", or the names. Root inside holds the bounding set; other
+// UIDs hold nothing.
+json capabilities(const engine::RunResult& r) {
+  const std::vector<int>& caps = r.plan.caps;
+  auto set = [&](bool held) { return held && !caps.empty() ? json(plan::cap_names(caps)) : json("none"); };
+  return {{"choice", spec::to_string(r.spec.caps)},
+          {"bounding", set(true)},
+          {"ambient", "none"},
+          {"inheritable", "none"},
+          {"permitted", set(r.spec.uid == 0)},
+          {"effective", set(r.spec.uid == 0)},
+          // --caps none: root's special treatment locked off (SECBIT_NOROOT and the
+          // other bits, locked); by default only ambient raising is locked off.
+          {"securebits_locked", caps.empty() ? "all" : "no-ambient-raise"}};
+}
 
 json isolation(const engine::RunResult& r) {
   const auto& s = r.spec;
@@ -43,13 +60,7 @@ json isolation(const engine::RunResult& r) {
       {"uid", s.uid},
       {"gid", s.gid},
       {"supplementary_groups", json::array()},
-      {"capabilities",
-       {{"bounding", "none"},
-        {"ambient", "none"},
-        {"inheritable", "none"},
-        {"permitted", "none"},
-        {"effective", "none"}}},
-      {"securebits_locked", true},
+      {"capabilities", capabilities(r)},
       {"no_new_privs", true},
       {"setsid", true},
       {"parent_death_signal", "SIGKILL"},

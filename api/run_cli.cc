@@ -62,8 +62,9 @@ const char* run_usage() {
   return R"(Usage: cordon run [OPTIONS] [--] COMMAND [ARG...]
 
 Run COMMAND in a new sandbox: its own user, mount, PID, IPC, UTS, network (loopback
-only), cgroup and time namespaces; a host UID/GID range of its own; no capabilities;
-no_new_privs. Exits with COMMAND's status (128+N if killed by signal N).
+only), cgroup and time namespaces; a host UID/GID range of its own; root inside holds
+only capabilities over its own IDs and namespaces; no_new_privs. Exits with COMMAND's
+status (128+N if killed by signal N).
 
 Filesystem:
   --rootfs DIR          run in the directory image DIR (read-only, idmapped) under a
@@ -77,6 +78,10 @@ Filesystem:
 Identity and environment:
   --uid N, --gid N      identity inside (0-65535, default 0: root of the sandbox,
                         an unprivileged ID on the host)
+  --caps default|none   default: root inside may chown, override permissions and set
+                        IDs among its own IDs, signal its own processes and bind low
+                        ports in its own network (docs/threat-model.md); none: no
+                        capability at all, even for root inside
   --hostname NAME       hostname inside (default cordon)
   --env K=V, --env K    set K inside (K alone copies it from the caller); the
                         environment is otherwise only PATH, HOME, TERM and LANG
@@ -173,6 +178,11 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
       if (o.spec.seccomp.kind == spec::SeccompChoice::Kind::kFile)
         o.spec.seccomp.path = from_cwd(cwd, v);
     } else if (name == "--rootfs") {
+    } else if (name == "--caps") {
+      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
+      auto caps = spec::parse_caps_choice(v);
+      if (!caps.ok()) return usage(name, "'" + v + "': expected default or none");
+      o.spec.caps = *caps;
       ASSIGN_OR_RETURN(o.spec.rootfs, value(name, &inline_value));
     } else if (name == "--disk") {
       ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));

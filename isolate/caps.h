@@ -1,15 +1,20 @@
-// The last privilege steps before exec: after them the sandbox holds no capability in
-// any set, cannot regain one through exec (root's special treatment is locked off), and
-// has no_new_privs.
+// The last privilege steps before exec. With --caps none the sandbox then holds no
+// capability in any set and cannot regain one through exec (root's special treatment is
+// locked off); by default root inside keeps the namespaced set of plan/caps_plan.h (as
+// permitted and effective, and as the bounding set every exec of root is limited to),
+// other UIDs none. no_new_privs either way.
 #pragma once
 
 #include <sys/types.h>
+
+#include <vector>
 
 #include "base/result.h"
 
 namespace cordon::isolate {
 
-// Becomes uid/gid inside with no supplementary groups, and empties every capability set.
-Status drop_privileges(uid_t uid, gid_t gid);
+// Becomes uid/gid inside with no supplementary groups; caps: the bounding set (empty:
+// none at all).
+Status drop_privileges(uid_t uid, gid_t gid, const std::vector<int>& caps);
 
 }  // namespace cordon::isolate

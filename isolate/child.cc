@@ -95,7 +95,7 @@ Status setup(const ChildArgs& a) {
   if (::setsid() < 0) return sys_error("setsid");
   TRY(change_workdir(p.workdir));
   TRY(apply_rlimits(p.rlimits));
-  TRY(drop_privileges(p.uid, p.gid));
+  TRY(drop_privileges(p.uid, p.gid, p.caps));
   TRY(rearm_parent_death(a.sync_fd));
   a.timeline->mark(Mark::kSetupDone);
   return {};

@@ -3,6 +3,8 @@
 #include <sched.h>
 #include <sys/resource.h>
 
+#include "plan/caps_plan.h"
+
 namespace cordon::plan {
 
 std::vector<std::string> build_env(const spec::SandboxSpec& spec, const CallerEnv& caller) {
@@ -55,6 +57,7 @@ LaunchPlan compile(const spec::SandboxSpec& spec, const CallerEnv& caller, bool 
   p.gid = spec.gid;
   p.rlimits = plan_rlimits(spec.limits);
   p.limits = spec.limits;
+  p.caps = granted_caps(spec);
   p.cgroup_parent = spec.cgroup_parent;
   p.no_cgroup = spec.no_cgroup;
   return p;

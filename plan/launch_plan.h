@@ -46,6 +46,9 @@ struct LaunchPlan {
   std::string hostname;
   uid_t uid = 0;
   gid_t gid = 0;
+  // The bounding set (plan/caps_plan.h): root inside keeps it as permitted and
+  // effective; empty: no capability at all, and root's special treatment locked off.
+  std::vector<int> caps;
   std::vector<RlimitSetting> rlimits;
   spec::Limits limits;  // what the supervisor enforces (time, output) and the cgroup gets
   std::string cgroup_parent;

@@ -46,6 +46,16 @@ bool is_clean_absolute_path(const std::string& path) {
   return true;
 }
 
+Result<CapsChoice> parse_caps_choice(std::string_view arg) {
+  if (arg == "default") return CapsChoice::kDefault;
+  if (arg == "none") return CapsChoice::kNone;
+  return invalid("caps", "'" + std::string(arg) + "': expected default or none");
+}
+
+const char* to_string(CapsChoice caps) {
+  return caps == CapsChoice::kNone ? "none" : "default";
+}
+
 std::string home_dir(const SandboxSpec& spec) {
   return spec.uid == 0 ? "/root" : "/home/user";
 }
@@ -130,7 +140,7 @@ Status validate_limits(const Limits& l) {
 
 bool same_sandbox(const SandboxSpec& a, const SandboxSpec& b) {
   return a.rootfs == b.rootfs && a.binds == b.binds && a.workdir == b.workdir &&
-         a.hostname == b.hostname && a.uid == b.uid && a.gid == b.gid &&
+         a.hostname == b.hostname && a.uid == b.uid && a.gid == b.gid && a.caps == b.caps &&
          a.disk_bytes == b.disk_bytes && a.limits == b.limits &&
          a.cgroup_parent == b.cgroup_parent && a.no_cgroup == b.no_cgroup &&
          a.seccomp.kind == b.seccomp.kind && a.seccomp.path == b.seccomp.path &&

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -83,6 +84,14 @@ struct Limits {
 struct SandboxSpec {
   std::vector<std::string> argv;
   // Set by --env, in order; later entries win. The rest of the environment is
+// The capabilities root inside gets. kDefault: those whose effect stays inside the
+// sandbox's own user namespace and its own IDs (plan::namespaced_caps(), argued one by one
+// in docs/threat-model.md); kNone: none in any set, and root's special treatment locked
+// off (the strict opt-in).
+enum class CapsChoice { kDefault, kNone };
+Result<CapsChoice> parse_caps_choice(std::string_view arg);
+const char* to_string(CapsChoice caps);
+
   // PATH (the default above), HOME, and TERM and LANG copied from the caller.
   std::vector<std::pair<std::string, std::string>> env;
   std::optional<std::string> rootfs;  // a directory image; unset = read-only view of the host
@@ -94,6 +103,7 @@ struct SandboxSpec {
   uint64_t disk_bytes = kDefaultDiskBytes;  // size cap of the writable layer, /tmp and home
   Limits limits;
   // The cgroup under which the sandbox's own group is made (on v1, in every controller);
+  CapsChoice caps = CapsChoice::kDefault;
   // empty: the caller's own cgroup, so a sandbox never leaves its caller's accounting.
   std::string cgroup_parent;
   // Explicit opt-out of cgroup limits (--no-cgroup): no memory, pids or CPU bound. A

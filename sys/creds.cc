@@ -7,6 +7,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "sys/fs.h"
@@ -32,12 +34,13 @@ Status lock_securebits() {
   return {};
 }
 
-Status drop_bounding_and_ambient() {
+Status drop_bounding_and_ambient(const std::vector<int>& keep) {
   // The running kernel may know more capabilities than our headers: ask it.
   int last = CAP_LAST_CAP;
   auto text = read_small_file("/proc/sys/kernel/cap_last_cap");
   if (text.ok()) last = std::atoi(text->c_str());
   for (int cap = 0; cap <= last; ++cap) {
+    if (std::find(keep.begin(), keep.end(), cap) != keep.end()) continue;
     if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
       return sys_error("prctl PR_CAPBSET_DROP", std::to_string(cap));
   }
@@ -46,14 +49,31 @@ Status drop_bounding_and_ambient() {
   return {};
 }
 
-Status clear_capabilities() {
+Status set_capabilities(const std::vector<int>& caps) {
   struct __user_cap_header_struct hdr;
   struct __user_cap_data_struct data[2];
   std::memset(&hdr, 0, sizeof(hdr));
   std::memset(data, 0, sizeof(data));
   hdr.version = _LINUX_CAPABILITY_VERSION_3;
   hdr.pid = 0;
+  for (int cap : caps) {
+    if (cap < 0 || cap >= 64) return errno_error(EINVAL, "capset", std::to_string(cap));
+    uint32_t bit = 1u << (cap % 32);
+    data[cap / 32].permitted |= bit;
+    data[cap / 32].effective |= bit;
+  }
   if (::syscall(SYS_capset, &hdr, data) != 0) return sys_error("capset");
+  return {};
+}
+
+Result<unsigned long> get_securebits() {
+  int bits = ::prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+  if (bits < 0) return sys_error("prctl PR_GET_SECUREBITS");
+  return static_cast<unsigned long>(bits);
+}
+
+Status set_securebits(unsigned long bits) {
+  if (::prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0) return sys_error("prctl PR_SET_SECUREBITS");
   return {};
 }
 

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 
@@ -14,10 +15,17 @@ Status clear_groups();
 Status set_ids(uid_t uid, gid_t gid);  // setresgid then setresuid
 // Lock root's special treatment off (SECBIT_NOROOT and friends, locked). Needs CAP_SETPCAP.
 Status lock_securebits();
-// Empty the bounding set (needs CAP_SETPCAP, so before any uid change), the ambient set,
-// and then inheritable, permitted and effective through capset.
-Status drop_bounding_and_ambient();
-Status clear_capabilities();
+// Drop from the bounding set every capability not in keep (needs CAP_SETPCAP, so before
+// any uid change), and empty the ambient set.
+Status drop_bounding_and_ambient(const std::vector<int>& keep);
+// capset: permitted and effective set to the capabilities in caps, inheritable empty.
+// Only lowers: a capability not already permitted cannot be added.
+Status set_capabilities(const std::vector<int>& caps);
+
+// The calling thread's securebits (PR_GET_SECUREBITS / PR_SET_SECUREBITS). Setting them
+// needs CAP_SETPCAP, and a bit whose _LOCKED companion is set cannot change.
+Result<unsigned long> get_securebits();
+Status set_securebits(unsigned long bits);
 
 // Write a uid_map or gid_map of another process (from the parent side).
 Status write_id_map(pid_t pid, const char* which, const std::string& content);

@@ -133,6 +133,18 @@ Outcome unexpected_char_devices(const Context&) {
   return stopped(std::to_string(chr.size()) + " character devices, all in the minimal set");
 }
 
+// /dev/null is the host's own inode, bound writable (its data is the device's). Root inside
+// may hold CAP_FOWNER, which must not reach an inode whose owner is outside the slot.
+// chmod to the mode it already has: allowed, it would change nothing.
+Outcome host_inode_owner(const Context&) {
+  struct stat st;
+  if (::stat("/dev/null", &st) != 0) return skipped("stat /dev/null: " + err_name(errno));
+  if (::chmod("/dev/null", st.st_mode & 07777) == 0)
+    return escaped("chmod of the host's /dev/null (owner " + std::to_string(st.st_uid) +
+                   " inside) allowed");
+  return stopped("chmod /dev/null: " + err_name(errno));
+}
+
 }  // namespace
 
 const Category& devices_category() {
@@ -149,6 +161,8 @@ const Category& devices_category() {
           {"block-devices", "open every block device under /dev read-only", block_devices},
           {"unexpected-char-devices", "character devices beyond the minimal /dev (not opened)",
            unexpected_char_devices},
+          {"host-inode-owner", "chmod of /dev/null, a host inode, to its own mode",
+           host_inode_owner},
       },
   };
   return c;

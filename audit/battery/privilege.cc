@@ -1,7 +1,10 @@
 // privilege: what the sandbox's root is worth. Root inside must be an unprivileged host
-// ID, every capability set empty, no_new_privs set, seccomp on, root's special treatment
-// locked off, and no way to gain a capability back (setuid, a nested user namespace,
-// capset, ambient capabilities). Everything that changes credentials runs in a child.
+// ID; its capabilities at most those whose effect stays in its own user namespace and IDs
+// (CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_SETGID, CAP_SETUID,
+// CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SETFCAP: cordon's default; none with --caps none),
+// nothing inheritable or ambient; no_new_privs set, seccomp on; and no way to gain another
+// capability (setuid, a nested user namespace, capset, ambient capabilities). Everything
+// that changes credentials runs in a child.
 #include <errno.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
@@ -10,6 +13,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include "battery.h"
@@ -38,11 +43,21 @@ Outcome id_map(const char* file) {
   return stopped("lowest host ID " + std::to_string(lowest) + ": " + shown);
 }
 
-Outcome cap_set(const char* field) {
+// The capabilities whose effect stays inside the sandbox's own user namespace and IDs.
+constexpr unsigned long long kNamespacedCaps =
+    1ULL << CAP_CHOWN | 1ULL << CAP_DAC_OVERRIDE | 1ULL << CAP_FOWNER | 1ULL << CAP_FSETID |
+    1ULL << CAP_KILL | 1ULL << CAP_SETGID | 1ULL << CAP_SETUID | 1ULL << CAP_SETPCAP |
+    1ULL << CAP_NET_BIND_SERVICE | 1ULL << CAP_SETFCAP;
+
+// A capability set of /proc/self/status: escaped when it holds anything beyond `allowed`.
+Outcome cap_set(const char* field, unsigned long long allowed) {
   std::string v = status_field(field);
   if (v.empty()) return skipped(std::string(field) + " not in /proc/self/status");
-  if (v.find_first_not_of('0') == std::string::npos) return stopped(std::string(field) + " " + v);
-  return escaped(std::string(field) + " " + v);
+  unsigned long long bits = std::strtoull(v.c_str(), nullptr, 16);
+  if ((bits & ~allowed) == 0) return stopped(std::string(field) + " " + v);
+  char extra[32];
+  snprintf(extra, sizeof(extra), "%llx", bits & ~allowed);
+  return escaped(std::string(field) + " " + v + ": holds 0x" + extra + " beyond the namespaced set");
 }
 
 Outcome uid_map(const Context&) {
@@ -52,19 +67,19 @@ Outcome gid_map(const Context&) {
   return id_map("gid_map");
 }
 Outcome cap_eff(const Context&) {
-  return cap_set("CapEff");
+  return cap_set("CapEff", kNamespacedCaps);
 }
 Outcome cap_prm(const Context&) {
-  return cap_set("CapPrm");
+  return cap_set("CapPrm", kNamespacedCaps);
 }
 Outcome cap_inh(const Context&) {
-  return cap_set("CapInh");
+  return cap_set("CapInh", 0);
 }
 Outcome cap_bnd(const Context&) {
-  return cap_set("CapBnd");
+  return cap_set("CapBnd", kNamespacedCaps);
 }
 Outcome cap_amb(const Context&) {
-  return cap_set("CapAmb");
+  return cap_set("CapAmb", 0);
 }
 
 Outcome no_new_privs(const Context&) {
@@ -80,16 +95,26 @@ Outcome seccomp_mode(const Context&) {
   return escaped("Seccomp " + (v.empty() ? "absent" : v) + ": no filter");
 }
 
-// SECBIT_NOROOT and SECBIT_NO_SETUID_FIXUP, locked: becoming UID 0 gives no capability.
+// No capability can be carried through an exec outside the bounding set: ambient raising
+// locked off (cordon's default), or root's special treatment locked off altogether
+// (--caps none).
 Outcome securebits(const Context&) {
   long b = ::prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
   if (b < 0) return stopped("PR_GET_SECUREBITS: " + err_name(errno));
-  long want =
+  long no_ambient = SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+  long no_root =
       SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED;
   char hex[32];
   snprintf(hex, sizeof(hex), "0x%lx", b);
-  if ((b & want) == want) return stopped(std::string("securebits ") + hex + ": noroot locked");
-  return escaped(std::string("securebits ") + hex + ": root still gets capabilities");
+  if ((b & no_root) == no_root) return stopped(std::string("securebits ") + hex + ": noroot locked");
+  if ((b & no_ambient) == no_ambient)
+    return stopped(std::string("securebits ") + hex + ": ambient raise locked off");
+  return escaped(std::string("securebits ") + hex + ": ambient capabilities can be raised");
+}
+
+bool within_namespaced(const std::string& v) {
+  return !v.empty() && v != "?" &&
+         (std::strtoull(v.c_str(), nullptr, 16) & ~kNamespacedCaps) == 0;
 }
 
 std::string cap_eff_now() {
@@ -101,8 +126,9 @@ bool all_zero(const std::string& v) {
   return !v.empty() && v != "?" && v.find_first_not_of('0') == std::string::npos;
 }
 
-// setuid(0) (root inside already) must give no capability; setuid(12345) needs
-// CAP_SETUID, so it must fail for root inside.
+// setuid(0) (root inside already) must give nothing beyond the namespaced set; a move to
+// another ID of the slot (12345) is the sandbox's own business, but must leave no
+// capability behind.
 Outcome setuid_attempt(const Context&) {
   return in_child(
       [] {
@@ -111,13 +137,14 @@ Outcome setuid_attempt(const Context&) {
         if (::setuid(0) == 0) {
           std::string caps = cap_eff_now();
           ev = "setuid(0) ok, CapEff " + caps;
-          bad = !all_zero(caps);
+          bad = !within_namespaced(caps);
         } else {
           ev = "setuid(0) " + err_name(errno);
         }
         if (::setuid(12345) == 0) {
-          ev += "; setuid(12345) ok: CAP_SETUID held";
-          bad = true;
+          std::string caps = cap_eff_now();
+          ev += "; setuid(12345) ok, CapEff " + caps;
+          bad = bad || !all_zero(caps);
         } else {
           ev += "; setuid(12345) " + err_name(errno);
         }
@@ -191,15 +218,16 @@ const Category& privilege_category() {
       {
           {"uid-map", "uid_map maps no ID onto host UID 0", uid_map},
           {"gid-map", "gid_map maps no ID onto host GID 0", gid_map},
-          {"cap-eff", "CapEff is zero", cap_eff},
-          {"cap-prm", "CapPrm is zero", cap_prm},
+          {"cap-eff", "CapEff holds nothing beyond the namespaced set", cap_eff},
+          {"cap-prm", "CapPrm holds nothing beyond the namespaced set", cap_prm},
           {"cap-inh", "CapInh is zero", cap_inh},
-          {"cap-bnd", "CapBnd is zero", cap_bnd},
+          {"cap-bnd", "CapBnd holds nothing beyond the namespaced set", cap_bnd},
           {"cap-amb", "CapAmb is zero", cap_amb},
           {"no-new-privs", "NoNewPrivs is 1", no_new_privs},
           {"seccomp-mode", "a seccomp filter is loaded", seccomp_mode},
-          {"securebits", "SECBIT_NOROOT and NO_SETUID_FIXUP, locked", securebits},
-          {"setuid", "setuid(0) gives no capability; setuid(12345) fails", setuid_attempt},
+          {"securebits", "ambient raise (or root's special treatment) locked off", securebits},
+          {"setuid", "setuid(0) gives nothing beyond the namespaced set; setuid(12345) keeps none",
+           setuid_attempt},
           {"nested-userns", "unshare(CLONE_NEWUSER) for capabilities over new namespaces",
            nested_userns},
           {"capset-raise", "capset adding CAP_SYS_ADMIN", capset_raise},

@@ -226,6 +226,7 @@ const char* const kMustEscape[] = {
     "kernel/setns",
     "kernel/reboot",
     "devices/mknod-char",
+    "devices/host-inode-owner",
     "proc-sys/core-pattern",
     "proc-sys/cgroup-mount",
     "terminal/tiocsti-fd0",

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -55,18 +56,92 @@ TEST(Isolation, RootInsideIsUnprivilegedOutside) {
   EXPECT_NE(st.st_uid, 0u);
 }
 
-// Invariant 2: no capability in any set, no_new_privs, for root and for another uid.
-TEST(Isolation, CapabilitySetsAreEmptyAndNoNewPrivsIsSet) {
-  REQUIRE_ROOT();
-  for (const char* uid : {"0", "1000"}) {
-    RunOut r = run_cordon({"run", "--uid", uid, "--", "cat", "/proc/self/status"});
-    ASSERT_EQ(r.status, 0) << r.err;
-    for (const char* set :
-         {"CapInh:\t0000000000000000", "CapPrm:\t0000000000000000", "CapEff:\t0000000000000000",
-          "CapBnd:\t0000000000000000", "CapAmb:\t0000000000000000", "NoNewPrivs:\t1"}) {
-      EXPECT_NE(r.out.find(set), std::string::npos) << "uid " << uid << ": " << set;
+// The sets of /proc/self/status inside, by name ("CapEff" -> "00000000000024fb").
+std::map<std::string, std::string> cap_sets(const std::string& status) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(status);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Cap", 0) == 0 || line.rfind("NoNewPrivs", 0) == 0) {
+      size_t colon = line.find(':');
+      out[line.substr(0, colon)] = line.substr(line.find_first_not_of(" \t", colon + 1));
     }
   }
+  return out;
+}
+
+// Invariant 2, --caps none: no capability in any set, no_new_privs, for root and for
+// another uid.
+TEST(Isolation, CapsNoneEmptiesEverySetAndNoNewPrivsIsSet) {
+  REQUIRE_ROOT();
+  for (const char* uid : {"0", "1000"}) {
+    RunOut r = run_cordon({"run", "--caps", "none", "--uid", uid, "--", "cat", "/proc/self/status"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto s = cap_sets(r.out);
+    for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"})
+      EXPECT_EQ(s[set], "0000000000000000") << "uid " << uid << ": " << set;
+    EXPECT_EQ(s["NoNewPrivs"], "1");
+  }
+}
+
+// Invariant 2, by default: root inside holds exactly the capabilities over its own IDs
+// and namespaces (CAP_CHOWN 0, DAC_OVERRIDE 1, FOWNER 3, FSETID 4, KILL 5, SETGID 6,
+// SETUID 7, SETPCAP 8, NET_BIND_SERVICE 10, SETFCAP 31), never CAP_SYS_ADMIN (21),
+// CAP_NET_ADMIN (12), CAP_NET_RAW (13) or the like; another uid holds none; an exec cannot
+// add any (bounding set, no ambient, no_new_privs).
+TEST(Isolation, RootInsideHoldsOnlyTheNamespacedCapabilities) {
+  REQUIRE_ROOT();
+  const std::string granted = "00000000800005fb";
+  RunOut r = run_cordon({"run", "--json", "--", "cat", "/proc/self/status"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto s = cap_sets(r.out);
+  EXPECT_EQ(s["CapEff"], granted);
+  EXPECT_EQ(s["CapPrm"], granted);
+  EXPECT_EQ(s["CapBnd"], granted);
+  EXPECT_EQ(s["CapInh"], "0000000000000000");
+  EXPECT_EQ(s["CapAmb"], "0000000000000000");
+  EXPECT_EQ(s["NoNewPrivs"], "1");
+  const auto& caps = r.result["isolation"]["capabilities"];
+  EXPECT_EQ(caps["choice"], "default");
+  EXPECT_EQ(caps["effective"].size(), 10u) << caps;
+  RunOut other = run_cordon({"run", "--uid", "1000", "--", "cat", "/proc/self/status"});
+  ASSERT_EQ(other.status, 0) << other.err;
+  s = cap_sets(other.out);
+  EXPECT_EQ(s["CapEff"], "0000000000000000");
+  EXPECT_EQ(s["CapPrm"], "0000000000000000");
+  EXPECT_EQ(s["CapBnd"], granted);
+}
+
+// What those capabilities reach, seen from the host: root inside owns its own IDs (chown
+// to another ID of its slot, write past a file's mode), and nothing of the host's, even a
+// host file in a writable bind.
+TEST(Isolation, RootInsideIsRootOverItsOwnIdsOnly) {
+  REQUIRE_ROOT();
+  TempDir d;
+  ::chmod(d.path().c_str(), 0777);
+  std::string host_file = d.path() + "/host-owned";
+  { std::ofstream(host_file) << "host\n"; }
+  ::chmod(host_file.c_str(), 0644);
+  RunOut r = run_cordon(
+      {"run", "--json", "--bind", d.path() + ":/shared:rw", "--", "sh", "-c",
+       "cd /shared && touch made && chown 1000:1000 made && chmod 000 made && echo in >> made "
+       "&& echo own=ok; echo x >> host-owned && echo host-write=ok; chown 0 host-owned && "
+       "echo host-chown=ok; chmod 666 host-owned && echo host-chmod=ok; true"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string printed = r.out.substr(0, r.out.rfind('\n', r.out.size() - 2) + 1);  // not the result
+  EXPECT_NE(printed.find("own=ok"), std::string::npos) << printed << r.err;
+  for (const char* got : {"host-write=ok", "host-chown=ok", "host-chmod=ok"})
+    EXPECT_EQ(printed.find(got), std::string::npos) << got;
+  uint64_t base = r.result["id_slot"]["uid_base"].get<uint64_t>();
+  struct stat st;
+  ASSERT_EQ(::stat((d.path() + "/made").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, base + 1000);
+  EXPECT_EQ(st.st_gid, base + 1000);
+  EXPECT_EQ(read_file(d.path() + "/made"), "in\n");
+  ASSERT_EQ(::stat(host_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_EQ(read_file(host_file), "host\n");
 }
 
 // Invariant 4: host processes are neither visible nor signalable.
