@@ -65,7 +65,8 @@ Status setup(const ChildArgs& a) {
   std::vector<int> keep = {a.sync_fd, a.keep_fd};
   for (const auto& t : trees) keep.push_back(t.get());
   TRY(sys::close_fds_except(keep));
-  // Become root of the user namespace: until now we carried the caller's host IDs.
+  // Become root of the user namespace: until now we carried the slot's base UID (the
+  // namespace's owner, mapped to 0 now) and the caller's GIDs, unmapped inside.
   TRY(sys::set_ids(0, 0));
   TRY(rearm_parent_death(a.sync_fd));
   TRY(sys::clear_groups());

@@ -9,6 +9,7 @@
 #include "isolate/child.h"
 #include "isolate/host_trees.h"
 #include "isolate/sync.h"
+#include "isolate/slot_owner.h"
 #include "plan/id_range.h"
 #include "sys/creds.h"
 #include "sys/ns.h"
@@ -42,7 +43,12 @@ Result<Sandbox> launch(const plan::LaunchPlan& plan, const IdSlot& slot, Cgroup&
   // On v2 the child is born inside its cgroup; on v1 its first act is to join its groups
   // (child.cc), so nothing of the sandbox ever runs outside its limits.
   const std::vector<int> join = cgroup.join_fds();
-  ASSIGN_OR_RETURN(sys::CloneResult c, sys::clone3_fork(plan.clone_flags, cgroup.clone_fd()));
+  // The user namespace is owned by the slot's UID, so that what the kernel counts per
+  // user lands on the slot's share and not on the caller's; and the clone is refused if
+  // any other process counts against the slot (slot_owner.h).
+  ASSIGN_OR_RETURN(sys::CloneResult c,
+                   clone_as_slot_owner(static_cast<uid_t>(slot.uid_base()), plan.clone_flags,
+                                       cgroup.clone_fd()));
   if (c.pid == 0) {
     sync.first.reset();
     child_main(ChildArgs{&plan, sync.second.get(), slot.lock_fd(), out.second.get(),

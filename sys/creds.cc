@@ -77,6 +77,18 @@ Status set_securebits(unsigned long bits) {
   return {};
 }
 
+ThreadUids thread_uids() {
+  ThreadUids u{0, 0, 0};
+  (void)::syscall(SYS_getresuid, &u.real, &u.effective, &u.saved);  // cannot fail
+  return u;
+}
+
+Status set_thread_uids(const ThreadUids& u) {
+  if (::syscall(SYS_setresuid, u.real, u.effective, u.saved) != 0)
+    return sys_error("setresuid", std::to_string(u.effective));
+  return {};
+}
+
 Status write_id_map(pid_t pid, const char* which, const std::string& content) {
   std::string path = "/proc/" + std::to_string(pid) + "/" + which;
   return write_file(path, content);

@@ -26,6 +26,14 @@ Status set_capabilities(const std::vector<int>& caps);
 // needs CAP_SETPCAP, and a bit whose _LOCKED companion is set cannot change.
 Result<unsigned long> get_securebits();
 Status set_securebits(unsigned long bits);
+// The calling thread's real, effective and saved UIDs, through the raw syscalls: unlike
+// glibc's setresuid, which changes every thread of the process, only this thread's
+// credentials change (what clone3 from this thread copies). Setting needs CAP_SETUID.
+struct ThreadUids {
+  uid_t real, effective, saved;
+};
+ThreadUids thread_uids();
+Status set_thread_uids(const ThreadUids& uids);
 
 // Write a uid_map or gid_map of another process (from the parent side).
 Status write_id_map(pid_t pid, const char* which, const std::string& content);

@@ -11,7 +11,10 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
+
+#include "sys/fs.h"
 
 namespace cordon::sys {
 
@@ -87,6 +90,30 @@ Status set_rlimit(int resource, uint64_t value) {
   if (::setrlimit(resource, &r) != 0)
     return sys_error("setrlimit", std::to_string(resource) + "=" + std::to_string(value));
   return {};
+}
+
+Result<Rlimit> get_rlimit(int resource) {
+  struct rlimit r;
+  if (::getrlimit(resource, &r) != 0) return sys_error("getrlimit", std::to_string(resource));
+  return Rlimit{r.rlim_cur, r.rlim_max};
+}
+
+Status set_rlimit(int resource, const Rlimit& limit) {
+  struct rlimit r = {static_cast<rlim_t>(limit.soft), static_cast<rlim_t>(limit.hard)};
+  if (::setrlimit(resource, &r) != 0) return sys_error("setrlimit", std::to_string(resource));
+  return {};
+}
+
+Result<bool> nproc_exceeded() {
+  constexpr unsigned long kPfNprocExceeded = 0x00001000;  // include/linux/sched.h
+  ASSIGN_OR_RETURN(std::string stat, read_small_file("/proc/thread-self/stat", 4096));
+  // "pid (comm) state ppid pgrp session tty_nr tpgid flags ...": the comm may hold
+  // spaces and parentheses, so count from the last ')'.
+  size_t pos = stat.rfind(')');
+  for (int field = 0; field < 7 && pos != std::string::npos; ++field) pos = stat.find(' ', pos + 1);
+  if (pos == std::string::npos) return logic_error("read", "/proc/thread-self/stat", "no flags field");
+  unsigned long flags = std::strtoul(stat.c_str() + pos + 1, nullptr, 10);
+  return (flags & kPfNprocExceeded) != 0;
 }
 
 Status close_fds_except(std::vector<int> keep) {

@@ -46,6 +46,18 @@ Status set_no_new_privs();
 
 // setrlimit(2) with soft = hard = value.
 Status set_rlimit(int resource, uint64_t value);
+// getrlimit(2) and setrlimit(2) with both values as they are.
+struct Rlimit {
+  uint64_t soft, hard;  // RLIM_INFINITY as is
+};
+Result<Rlimit> get_rlimit(int resource);
+Status set_rlimit(int resource, const Rlimit& limit);
+
+// Whether the calling thread carries PF_NPROC_EXCEEDED (the flags field of
+// /proc/thread-self/stat): the kernel sets it when a UID change made the thread's new
+// user count more processes than its RLIMIT_NPROC, and clears it on the next change (or
+// fork). Needs /proc mounted.
+Result<bool> nproc_exceeded();
 
 // Close every fd >= 3 except those in keep (any order).
 Status close_fds_except(std::vector<int> keep);

@@ -1,0 +1,187 @@
+// What the kernel counts per host user or host-wide, taken by a hostile sandbox: the host
+// and the other sandboxes must still get theirs. Each test holds a sandbox at its
+// exhaustion (exhaust_probe ... --hold) and checks from the host, meanwhile, that host
+// root and a second sandbox can still take one of the same.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <mqueue.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "harness.h"
+
+namespace cordon::testing {
+namespace {
+
+std::string probe_dir() {
+  return std::filesystem::path(EXHAUST_PROBE).parent_path();
+}
+
+// `cordon run ... -- /probe/exhaust_probe ARGS`.
+std::vector<std::string> probe_run(std::vector<std::string> options,
+                                   const std::vector<std::string>& probe_args) {
+  std::vector<std::string> a = {"run", "--bind", probe_dir() + ":/probe"};
+  a.insert(a.end(), options.begin(), options.end());
+  a.insert(a.end(), {"--", "/probe/exhaust_probe"});
+  a.insert(a.end(), probe_args.begin(), probe_args.end());
+  return a;
+}
+
+struct ProbeLine {
+  std::string name;
+  uint64_t count = 0;
+  std::string result;
+};
+
+ProbeLine parse_line(const std::string& line) {
+  ProbeLine p;
+  std::istringstream in(line);
+  in >> p.name >> p.count >> p.result;
+  return p;
+}
+
+// A sandbox running the probe with --hold: its line is read as soon as it is printed, and
+// the sandbox keeps what it took until this object goes (SIGTERM to cordon, by PID, which
+// forwards it; the run's own --time bounds it anyway).
+class HeldSandbox {
+ public:
+  explicit HeldSandbox(std::vector<std::string> args) {
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) return;
+    std::vector<std::string> full = {cordon_binary()};
+    full.insert(full.end(), args.begin(), args.end());
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int devnull = ::open("/dev/null", O_RDWR);
+      ::dup2(devnull, 0);
+      ::dup2(out[1], 1);
+      ::dup2(devnull, 2);
+      std::vector<char*> v;
+      for (auto& s : full) v.push_back(s.data());
+      v.push_back(nullptr);
+      ::execv(v[0], v.data());
+      ::_exit(250);
+    }
+    ::close(out[1]);
+    out_ = out[0];
+  }
+  ~HeldSandbox() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      wait_exit(pid_);
+    }
+    if (out_ >= 0) ::close(out_);
+  }
+  // The probe's line, waited for (a busy machine may take long to start a sandbox).
+  ProbeLine line() {
+    std::string got;
+    while (got.find('\n') == std::string::npos) {
+      struct pollfd p = {out_, POLLIN, 0};
+      if (::poll(&p, 1, 120000) <= 0) break;
+      char buf[256];
+      ssize_t n = ::read(out_, buf, sizeof(buf));
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+    return parse_line(got.substr(0, got.find('\n')));
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+};
+
+class Exhaustion : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!have_root()) GTEST_SKIP() << "needs root and user namespaces";
+  }
+  // A second sandbox takes one of `kind` while the first holds its all.
+  void expect_neighbour_gets_one(const std::string& kind) {
+    RunOut r = run_cordon(probe_run({}, {"one", kind}));
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, kind + " 1 ok\n") << "a neighbour sandbox was starved of " << kind;
+  }
+};
+
+// Runs fn in a forked child of the test (host root, the host's IPC namespace) and
+// returns the errno it reports, 0 for success. A child keeps the test's own process free
+// of what fn takes (blocked signals, queues).
+int host_errno(int (*fn)()) {
+  pid_t pid = ::fork();
+  if (pid == 0) ::_exit(fn());
+  int ws = 0;
+  ::waitpid(pid, &ws, 0);
+  return WIFEXITED(ws) ? WEXITSTATUS(ws) : 255;
+}
+
+TEST_F(Exhaustion, InotifyInstancesAreChargedToTheSandboxOwnSlot) {
+  HeldSandbox held(probe_run({"--time", "120s"}, {"inotify", "--hold"}));
+  ProbeLine p = held.line();
+  ASSERT_EQ(p.name, "inotify") << "the probe did not report";
+  // It ran into a per-user cap (fs.inotify.max_user_instances), not its file limit.
+  EXPECT_EQ(p.result, "EMFILE");
+  EXPECT_GT(p.count, 0u);
+  EXPECT_EQ(host_errno([] {
+              int fd = inotify_init1(IN_CLOEXEC);
+              return fd >= 0 ? 0 : errno;
+            }),
+            0)
+      << "host root could not open an inotify instance while a sandbox held " << p.count;
+  expect_neighbour_gets_one("inotify");
+}
+
+TEST_F(Exhaustion, MessageQueueBytesAreChargedToTheSandboxOwnSlot) {
+  HeldSandbox held(probe_run({"--time", "120s"}, {"mqueue", "--hold"}));
+  ProbeLine p = held.line();
+  ASSERT_EQ(p.name, "mqueue") << "the probe did not report";
+  EXPECT_EQ(p.result, "EMFILE");  // RLIMIT_MSGQUEUE
+  EXPECT_GT(p.count, 0u);
+  EXPECT_EQ(host_errno([] {
+              struct mq_attr attr = {};
+              attr.mq_maxmsg = 10;
+              attr.mq_msgsize = 8192;
+              std::string name = "/cordon-test-" + std::to_string(::getpid());
+              mqd_t q = mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+              if (q == static_cast<mqd_t>(-1)) return errno;
+              mq_unlink(name.c_str());
+              return 0;
+            }),
+            0)
+      << "host root could not open a message queue while a sandbox held " << p.count;
+  expect_neighbour_gets_one("mqueue");
+}
+
+TEST_F(Exhaustion, PendingSignalsAreChargedToTheSandboxOwnSlot) {
+  HeldSandbox held(probe_run({"--time", "120s"}, {"sigqueue", "--hold"}));
+  ProbeLine p = held.line();
+  ASSERT_EQ(p.name, "sigqueue") << "the probe did not report";
+  EXPECT_EQ(p.result, "EAGAIN");  // RLIMIT_SIGPENDING
+  EXPECT_GT(p.count, 0u);
+  EXPECT_EQ(host_errno([] {
+              sigset_t set;
+              sigemptyset(&set);
+              sigaddset(&set, SIGRTMIN);
+              sigprocmask(SIG_BLOCK, &set, nullptr);
+              siginfo_t info = {};
+              info.si_signo = SIGRTMIN;
+              info.si_code = SI_QUEUE;
+              info.si_pid = ::getpid();
+              long r = ::syscall(SYS_rt_sigqueueinfo, ::getpid(), SIGRTMIN, &info);
+              return r == 0 ? 0 : errno;
+            }),
+            0)
+      << "host root could not queue a signal while a sandbox held " << p.count;
+  expect_neighbour_gets_one("sigqueue");
+}
+
+}  // namespace
+}  // namespace cordon::testing
