@@ -49,18 +49,15 @@ Result<std::vector<std::string>> parent_dirs(const CgroupRequest& req, CgroupMod
   return dirs;
 }
 
-// Kills what is left in a stale group and removes it.
-Status remove_stale(const std::string& dir) {
-  for (int round = 0; round < 100; ++round) {
-    auto pids = read_pids(dir + "/cgroup.procs");
-    if (!pids.ok() || pids->empty()) break;
-    for (pid_t p : *pids) TRY(sys::kill_pid(p, SIGKILL));
-    poll_until(20, [&] {
-      auto left = read_pids(dir + "/cgroup.procs");
-      return left.ok() && left->empty();
-    });
-  }
-  return remove_group_dir(dir);
+// A stale group goes only when empty: members mean a live sandbox, whose holder this
+// cordon does not see (another mount namespace or runtime directory), and are never
+// killed from here. The next sweep tries again.
+Status remove_if_empty(const std::string& dir) {
+  auto pids = read_pids(dir + "/cgroup.procs");
+  if (!pids.ok() || !pids->empty()) return {};
+  Status st = sys::remove_dir(dir);
+  if (!st.ok() && st.error().err == EBUSY) return {};  // someone joined meanwhile
+  return st;
 }
 
 }  // namespace
@@ -104,10 +101,7 @@ Status sweep_stale_groups(const CgroupRequest& req, CgroupMode mode,
   }
   ::closedir(d);
   for (const auto& name : stale) {
-    for (const auto& parent : dirs) {
-      std::string dir = parent + "/" + name;
-      if (::access(dir.c_str(), F_OK) == 0) TRY(remove_stale(dir));
-    }
+    for (const auto& parent : dirs) TRY(remove_if_empty(parent + "/" + name));
   }
   return {};
 }

@@ -72,13 +72,15 @@ std::string parent_in(const CgroupRequest& request, const std::string& hierarchy
 // nearly empty "unified" v2 mount is not used).
 Result<CgroupMode> detect_cgroup_mode(const std::string& root);
 
-// Creates the group with its limits written. A group of the same name left by a
-// crashed supervisor (whose slot this one now holds) is emptied and reused.
+// Creates the group with its limits written. An empty group of the same name, left by a
+// crashed supervisor whose slot this one now holds, is reused. One with members is a live
+// sandbox's, whose holder this cordon does not see: refused with EBUSY, never killed.
 Result<std::unique_ptr<Cgroup>> create_cgroup(const CgroupRequest& request, CgroupMode mode);
 
 // A supervisor killed with SIGKILL cannot remove its group. Such a group, named after a
-// slot that nobody holds any more, is removed by a later start in the same parent:
-// whatever is still in it is killed, then the directory goes (in every hierarchy).
+// slot whose lock nobody holds any more, is removed by a later start in the same parent,
+// in every hierarchy, if it is empty; one with members is left alone (it may be the live
+// sandbox of a cordon that does not share this one's locks).
 // slot_is_free(base) says whether the slot of "cordon-BASE" is free.
 Status sweep_stale_groups(const CgroupRequest& request, CgroupMode mode,
                           const std::function<bool(uint64_t)>& slot_is_free);

@@ -66,6 +66,12 @@ bool poll_until(int timeout_ms, const std::function<bool()>& cond) {
   }
 }
 
+Error group_in_use(const std::string& dir) {
+  Error e = errno_error(EBUSY, "create cgroup", dir);
+  e.detail = "the group of this slot has members: a live sandbox that another cordon runs";
+  return e;
+}
+
 Status remove_group_dir(const std::string& dir) {
   Status last;
   bool gone = poll_until(2000, [&] {

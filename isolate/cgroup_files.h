@@ -24,6 +24,8 @@ Status apply_writes(const std::vector<plan::CgroupWrite>& writes,
                     const std::function<std::string(const std::string&)>& dir_of, bool new_group);
 // Polls cond every 1 ms (then 10 ms) for up to timeout_ms.
 bool poll_until(int timeout_ms, const std::function<bool()>& cond);
+// EBUSY for an existing group that has members (create_cgroup's refusal).
+Error group_in_use(const std::string& dir);
 // rmdir, retrying while the kernel still frees the last members (EBUSY).
 Status remove_group_dir(const std::string& dir);
 

@@ -95,8 +95,8 @@ class CgroupV1 final : public Cgroup {
     ASSIGN_OR_RETURN(bool created, sys::make_dir(d, 0755));
     dirs_[controller] = d;
     unique_dirs_.push_back(d);
-    // An existing group is a crashed holder's: kill_all() empties it, and every limit is
-    // written again.
+    // An existing group is a crashed holder's, reused if empty (and every limit is
+    // written again); create_cgroup_v1 refuses one with members.
     all_new_ = all_new_ && created;
     ASSIGN_OR_RETURN(UniqueFd tasks, sys::open_path(d + "/tasks", O_WRONLY));
     tasks_.push_back(std::move(tasks));
@@ -112,6 +112,19 @@ class CgroupV1 final : public Cgroup {
 
  private:
   std::map<std::string, std::string> dirs_;
+  // On refusal the group is no longer this object's: its destruction must not kill or
+  // remove what another cordon's sandbox runs in (a later sweep removes what we made).
+  Status refuse_if_populated() {
+    for (const auto& d : unique_dirs_) {
+      ASSIGN_OR_RETURN(std::vector<pid_t> pids, read_pids(d + "/cgroup.procs"));
+      if (pids.empty()) continue;
+      tasks_.clear();
+      removed_ = true;
+      return group_in_use(d);
+    }
+    return {};
+  }
+
   std::vector<std::string> unique_dirs_;
   std::vector<UniqueFd> tasks_;  // one per unique dir, for join_fds()
   bool all_new_ = true;
@@ -124,8 +137,9 @@ Result<std::unique_ptr<Cgroup>> create_cgroup_v1(const CgroupRequest& req) {
   auto cg = std::make_unique<CgroupV1>();
   for (const auto& c : plan::v1_controllers(req.limits))
     TRY(cg->create_in(c, req.root, parent_in(req, c), req.name));
-  // A leftover group of the same name belonged to a crashed holder of this slot.
-  if (!cg->all_new()) TRY(cg->kill_all());
+  // A leftover group of the same name: a crashed holder's when empty; with members, a live
+  // sandbox of this slot that another cordon runs, never to be touched from here.
+  if (!cg->all_new()) TRY(cg->refuse_if_populated());
   TRY(apply_writes(
       plan::cgroup_writes_v1(req.limits), [&](const std::string& c) { return cg->dir(c); },
       cg->all_new()));

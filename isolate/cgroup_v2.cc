@@ -75,6 +75,7 @@ class CgroupV2 final : public Cgroup {
   }
 
   std::vector<std::string> paths() const override { return {dir_}; }
+  void disown() { removed_ = true; }
 
   Status open() {
     ASSIGN_OR_RETURN(fd_, sys::open_path(dir_, O_RDONLY | O_DIRECTORY));
@@ -121,8 +122,15 @@ Result<std::unique_ptr<Cgroup>> create_cgroup_v2(const CgroupRequest& req) {
   TRY(enable_controllers(parent_dir, plan::v2_controllers(req.limits)));
   auto cg = std::make_unique<CgroupV2>(parent_dir + "/" + req.name);
   ASSIGN_OR_RETURN(bool created, sys::make_dir(cg->paths()[0], 0755));
-  // A leftover group of the same name belonged to a crashed holder of this slot.
-  if (!created) TRY(cg->kill_all());
+  // A leftover group of the same name: a crashed holder's when empty; with members, a live
+  // sandbox of this slot that another cordon runs, never to be touched from here.
+  if (!created) {
+    ASSIGN_OR_RETURN(uint64_t populated, read_key(cg->paths()[0] + "/cgroup.events", "populated"));
+    if (populated != 0) {
+      cg->disown();  // its destruction must not kill or remove another cordon's sandbox
+      return group_in_use(cg->paths()[0]);
+    }
+  }
   TRY(apply_writes(
       plan::cgroup_writes_v2(req.limits), [&](const std::string&) { return cg->paths()[0]; },
       created));

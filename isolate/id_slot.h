@@ -1,11 +1,17 @@
-// ID slots: a 65,536-ID host range for UIDs and one for GIDs, held by one sandbox at a
-// time. The hold is an flock on a per-slot file: the kernel drops it when the last
-// holder dies, so a supervisor killed with SIGKILL leaks no slot.
+// ID slots: a 65,536-ID host range, the same numbers as UIDs and as GIDs, held by one
+// sandbox at a time. Two holds, each covering what the other cannot:
+// - an flock on a per-slot file in the runtime directory, which the kernel drops when the
+//   last holder dies (a supervisor killed with SIGKILL leaks no slot): it keeps cordons
+//   that share that directory from racing for one slot, at the cost of one open;
+// - the kernel's host-wide count of the slot UID's processes, checked at the clone
+//   (slot_owner.h): a cordon that sees another runtime directory (a private mount
+//   namespace, a cleaned /run) gets the lock of a slot in use, and is refused there.
+// Being one range for both, a slot's GIDs are held exactly when its UIDs are.
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
-#include <vector>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
@@ -15,42 +21,41 @@ namespace cordon::isolate {
 
 inline constexpr const char* kDefaultSlotDir = "/run/cordon/slots";
 
-// Slot i is uids.base(i) for UIDs and gids.base(i) for GIDs; its lock file is named by
-// the UID base.
+// Slot i is slots.base(i) for UIDs and for GIDs; its lock file is named by that base.
 struct SlotConfig {
   std::string lock_dir = kDefaultSlotDir;
-  plan::SlotSpace uids{{}};
-  plan::SlotSpace gids{{}};
+  plan::SlotSpace slots{{}};
   bool uid_fallback = false;  // no /etc/subuid entry: the documented fallback range
   bool gid_fallback = false;
 };
 
-// Reads /etc/subuid and /etc/subgid (entries for "cordon", else for "root"), with the
-// fallback range of plan/id_range.h for a file without an entry.
+// Reads /etc/subuid and /etc/subgid (the entries of "cordon", never root's), with the
+// fallback range of plan/id_range.h for a file without one; the slots are the IDs both
+// hold. An error when they have no whole slot in common.
 Result<SlotConfig> load_slot_config(const std::string& subuid_path = "/etc/subuid",
                                     const std::string& subgid_path = "/etc/subgid");
 
 class IdSlot {
  public:
   IdSlot() = default;
-  IdSlot(uint64_t uid_base, uint64_t gid_base, UniqueFd lock)
-      : uid_base_(uid_base), gid_base_(gid_base), lock_(std::move(lock)) {}
-  uint64_t uid_base() const { return uid_base_; }
-  uint64_t gid_base() const { return gid_base_; }
+  IdSlot(uint64_t base, UniqueFd lock) : base_(base), lock_(std::move(lock)) {}
+  uint64_t uid_base() const { return base_; }
+  uint64_t gid_base() const { return base_; }
   // The lock's fd: a child that must keep the slot held after the supervisor dies keeps it.
   int lock_fd() const { return lock_.get(); }
   void release() { lock_.reset(); }
 
  private:
-  uint64_t uid_base_ = 0;
-  uint64_t gid_base_ = 0;
+  uint64_t base_ = 0;
   UniqueFd lock_;
 };
 
-// Whether nobody holds the slot of this UID base (a momentary lock, released at once).
-bool slot_is_free(const SlotConfig& config, uint64_t uid_base);
+// Whether nobody holds the lock of the slot of this base (a momentary lock, released at
+// once). Only the cordons that share the runtime directory are seen.
+bool slot_is_free(const SlotConfig& config, uint64_t base);
 
-// Takes the first free slot, starting the scan at a random index to spread takers.
-Result<IdSlot> take_slot(const SlotConfig& config);
+// Takes the first slot whose lock is free and that is not in `skip` (slots found in use
+// elsewhere), starting the scan at a random index to spread takers.
+Result<IdSlot> take_slot(const SlotConfig& config, const std::set<uint64_t>& skip = {});
 
 }  // namespace cordon::isolate

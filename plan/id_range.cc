@@ -33,19 +33,43 @@ std::vector<IdRange> parse_subid(std::string_view text, const std::vector<std::s
   return out;
 }
 
-SlotSpace::SlotSpace(std::vector<IdRange> ranges) {
+namespace {
+
+// Sorted, with overlapping and adjacent ranges merged.
+std::vector<IdRange> merged(std::vector<IdRange> ranges) {
   std::sort(ranges.begin(), ranges.end(),
             [](const IdRange& a, const IdRange& b) { return a.start < b.start; });
-  std::vector<IdRange> merged;
+  std::vector<IdRange> out;
   for (const auto& r : ranges) {
-    if (!merged.empty() && r.start <= merged.back().start + merged.back().count) {
-      uint64_t end = std::max(merged.back().start + merged.back().count, r.start + r.count);
-      merged.back().count = end - merged.back().start;
+    if (!out.empty() && r.start <= out.back().start + out.back().count) {
+      uint64_t end = std::max(out.back().start + out.back().count, r.start + r.count);
+      out.back().count = end - out.back().start;
     } else {
-      merged.push_back(r);
+      out.push_back(r);
     }
   }
-  for (const auto& r : merged) {
+  return out;
+}
+
+}  // namespace
+
+std::vector<IdRange> intersect(std::vector<IdRange> a, std::vector<IdRange> b) {
+  a = merged(std::move(a));
+  b = merged(std::move(b));
+  std::vector<IdRange> out;
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    uint64_t start = std::max(a[i].start, b[j].start);
+    uint64_t end_a = a[i].start + a[i].count, end_b = b[j].start + b[j].count;
+    uint64_t end = std::min(end_a, end_b);
+    if (start < end) out.push_back({start, end - start});
+    (end_a < end_b ? i : j)++;
+  }
+  return out;
+}
+
+SlotSpace::SlotSpace(std::vector<IdRange> ranges) {
+  for (const auto& r : merged(std::move(ranges))) {
     Run run{r.start, static_cast<size_t>(r.count / kSlotSize)};
     // Root inside must not be host root: a slot never covers ID 0.
     if (run.first_base == 0 && run.slots > 0) {

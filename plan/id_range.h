@@ -27,6 +27,11 @@ struct IdRange {
 // top of the ID space are skipped.
 std::vector<IdRange> parse_subid(std::string_view text, const std::vector<std::string>& owners);
 
+// The IDs that are in both a and b, as ranges in order. A slot is the same 65,536
+// numbers as UIDs and as GIDs (isolate/id_slot.h), so cordon uses the part of its subuid
+// ranges that its subgid ranges hold too.
+std::vector<IdRange> intersect(std::vector<IdRange> a, std::vector<IdRange> b);
+
 // The slots of a set of ranges, computed on demand: a host may have thousands, and a
 // start needs one. Overlapping or adjacent ranges are merged first, so no two slots ever
 // share an ID; a slot that would contain ID 0 is left out.

@@ -1,6 +1,7 @@
 #include "backend/container/container_backend.h"
 
 #include <optional>
+#include <set>
 
 #include "isolate/id_slot.h"
 #include "isolate/launcher.h"
@@ -68,40 +69,61 @@ void StartedDeleter::operator()(Started* s) const {
   delete s;
 }
 
+namespace {
+
+// One try at a slot: its lock, its cgroup (made after the stale ones of this parent are
+// swept), the clone. EBUSY: the slot is in use by a sandbox whose cordon does not share
+// our locks (slot_owner.h); the caller tries another.
+Status start_in_a_slot(Started& s, const isolate::SlotConfig& slots,
+                       const std::set<uint64_t>& busy) {
+  const plan::LaunchPlan& plan = s.prepared->plan;
+  Execution& ex = s.ex;
+  ASSIGN_OR_RETURN(s.slot, isolate::take_slot(slots, busy));
+  s.timeline.mark(isolate::Mark::kSlotTaken);
+  ex.uid_base = s.slot->uid_base();
+  ex.gid_base = s.slot->gid_base();
+  s.cgroup = isolate::no_cgroup();
+  if (!plan.no_cgroup) {
+    ASSIGN_OR_RETURN(isolate::CgroupMode mode, isolate::detect_cgroup_mode("/sys/fs/cgroup"));
+    isolate::CgroupRequest request{plan::cgroup_name(s.slot->uid_base()), plan.cgroup_parent,
+                                   plan.limits};
+    TRY(isolate::load_caller_cgroups(&request));  // once: the sweep and the groups use it
+    TRY(isolate::sweep_stale_groups(
+        request, mode, [&](uint64_t base) { return isolate::slot_is_free(slots, base); }));
+    ASSIGN_OR_RETURN(s.cgroup, isolate::create_cgroup(request, mode));
+  }
+  s.timeline.mark(isolate::Mark::kCgroupReady);
+  ex.cgroup_mode = s.cgroup->mode();
+  if (plan.netns_prepared) TRY(isolate::check_prepared_netns());
+  ex.cgroup_paths = s.cgroup->paths();
+  ASSIGN_OR_RETURN(s.sandbox, isolate::launch(plan, *s.slot, *s.cgroup, s.timeline));
+  return {};
+}
+
+}  // namespace
+
 Result<StartedPtr> start(const Prepared& prepared) {
-  const plan::LaunchPlan& plan = prepared.plan;
   StartedPtr s(new Started);
   s->prepared = &prepared;
-  Execution& ex = s->ex;
-  ex.start_ns = isolate::monotonic_ns();
+  s->ex.start_ns = isolate::monotonic_ns();
   ASSIGN_OR_RETURN(s->timeline, isolate::Timeline::create());
   s->timeline.mark(isolate::Mark::kStart);
   // From here on a Ctrl-C or SIGTERM is held, then forwarded to the sandbox: it can no
   // longer kill the supervisor halfway and leave its cgroup behind.
   s->signals = std::make_unique<isolate::SignalForwarder>();
   ASSIGN_OR_RETURN(isolate::SlotConfig slots, isolate::load_slot_config());
-  ASSIGN_OR_RETURN(s->slot, isolate::take_slot(slots));
-  s->timeline.mark(isolate::Mark::kSlotTaken);
-  ex.uid_base = s->slot->uid_base();
-  ex.gid_base = s->slot->gid_base();
-  ex.uid_fallback = slots.uid_fallback;
-  ex.gid_fallback = slots.gid_fallback;
-  s->cgroup = isolate::no_cgroup();
-  if (!plan.no_cgroup) {
-    ASSIGN_OR_RETURN(isolate::CgroupMode mode, isolate::detect_cgroup_mode("/sys/fs/cgroup"));
-    isolate::CgroupRequest request{plan::cgroup_name(s->slot->uid_base()), plan.cgroup_parent,
-                                   plan.limits};
-    TRY(isolate::load_caller_cgroups(&request));  // once: the sweep and the groups use it
-    TRY(isolate::sweep_stale_groups(
-        request, mode, [&](uint64_t base) { return isolate::slot_is_free(slots, base); }));
-    ASSIGN_OR_RETURN(s->cgroup, isolate::create_cgroup(request, mode));
+  s->ex.uid_fallback = slots.uid_fallback;
+  s->ex.gid_fallback = slots.gid_fallback;
+  std::set<uint64_t> busy;
+  for (;;) {
+    Status st = start_in_a_slot(*s, slots, busy);
+    if (st.ok()) return s;
+    // A few slots in use elsewhere are skipped; more than that is not chance.
+    if (st.error().err != EBUSY || !s->slot || busy.size() >= 8) return std::move(st).error();
+    busy.insert(s->slot->uid_base());
+    s->cgroup.reset();  // ours (a refused group is left as it is), before the slot goes
+    s->slot.reset();
   }
-  s->timeline.mark(isolate::Mark::kCgroupReady);
-  ex.cgroup_mode = s->cgroup->mode();
-  if (plan.netns_prepared) TRY(isolate::check_prepared_netns());
-  ex.cgroup_paths = s->cgroup->paths();
-  ASSIGN_OR_RETURN(s->sandbox, isolate::launch(plan, *s->slot, *s->cgroup, s->timeline));
-  return s;
 }
 
 Status send_command(Started& s, const std::vector<std::string>& argv,

@@ -18,8 +18,7 @@ namespace {
 isolate::SlotConfig small_config(const std::string& dir, uint64_t slots) {
   isolate::SlotConfig c;
   c.lock_dir = dir + "/slots";
-  c.uids = plan::SlotSpace({{1000000, slots * plan::kSlotSize}});
-  c.gids = plan::SlotSpace({{2000000, slots * plan::kSlotSize}});
+  c.slots = plan::SlotSpace({{1000000, slots * plan::kSlotSize}});
   return c;
 }
 
@@ -78,7 +77,7 @@ TEST(IdSlot, ConcurrentTakersGetDistinctSlotsUntilNoneIsLeft) {
   auto again = isolate::take_slot(config);
   ASSERT_TRUE(again.ok()) << again.error().to_string();
   EXPECT_TRUE(bases.count(again->uid_base()));
-  EXPECT_EQ(again->gid_base() - 2000000, again->uid_base() - 1000000);
+  EXPECT_EQ(again->gid_base(), again->uid_base());  // one range for both
   ::close(pipefd[0]);
 }
 
@@ -102,8 +101,8 @@ TEST(IdSlot, FallbackRangeWhenSubidFilesHaveNoEntry) {
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(c->uid_fallback);
   EXPECT_TRUE(c->gid_fallback);
-  EXPECT_EQ(c->uids.base(0), plan::kFallbackStart);
-  EXPECT_EQ(c->uids.size(), 4096u);
+  EXPECT_EQ(c->slots.base(0), plan::kFallbackStart);
+  EXPECT_EQ(c->slots.size(), 4096u);
 }
 
 // Root's ranges are other root-run managers' (LXC maps them): never cordon's.
@@ -116,7 +115,7 @@ TEST(IdSlot, RootsEntriesAreNeverUsed) {
   auto c = isolate::load_slot_config(path, path);
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(c->uid_fallback);
-  EXPECT_EQ(c->uids.base(0), plan::kFallbackStart);
+  EXPECT_EQ(c->slots.base(0), plan::kFallbackStart);
 }
 
 TEST(IdSlot, CordonEntriesWinOverRoots) {
@@ -128,9 +127,32 @@ TEST(IdSlot, CordonEntriesWinOverRoots) {
   auto c = isolate::load_slot_config(path, path);
   ASSERT_TRUE(c.ok());
   EXPECT_FALSE(c->uid_fallback);
-  EXPECT_EQ(c->uids.size(), 2u);
-  EXPECT_EQ(c->uids.base(0), 5000000u);
-  EXPECT_EQ(c->gids.base(1), 5000000u + 65536u);
+  EXPECT_EQ(c->slots.size(), 2u);
+  EXPECT_EQ(c->slots.base(0), 5000000u);
+  EXPECT_EQ(c->slots.base(1), 5000000u + 65536u);
+}
+
+// A slot is one range for UIDs and GIDs: only the IDs both files give cordon are used,
+// and files with nothing in common are an error, not a silent pairing.
+TEST(IdSlot, SlotsAreTheIdsBothFilesHold) {
+  TempDir d;
+  auto write = [&](const std::string& name, const std::string& text) {
+    FILE* f = std::fopen((d.path() + "/" + name).c_str(), "w");
+    std::fputs(text.c_str(), f);
+    std::fclose(f);
+    return d.path() + "/" + name;
+  };
+  std::string uids = write("subuid", "cordon:5000000:262144\n");
+  std::string gids = write("subgid", "cordon:5131072:262144\n");  // two slots further up
+  auto c = isolate::load_slot_config(uids, gids);
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->slots.size(), 2u);
+  EXPECT_EQ(c->slots.base(0), 5131072u);
+  std::string apart = write("apart", "cordon:9000000:262144\n");
+  auto none = isolate::load_slot_config(uids, apart);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().to_string().find("in common"), std::string::npos)
+      << none.error().to_string();
 }
 
 }  // namespace

@@ -105,6 +105,35 @@ TEST(ParseSubid, EmptyText) {
   EXPECT_TRUE(parse_subid("", {"root"}).empty());
 }
 
+// ---- intersect ----
+
+TEST(Intersect, TheIdsInBoth) {
+  EXPECT_EQ(intersect({{100000, 200000}}, {{100000, 200000}}),
+            (std::vector<IdRange>{{100000, 200000}}));
+  EXPECT_EQ(intersect({{100000, 200000}}, {{150000, 200000}}),
+            (std::vector<IdRange>{{150000, 150000}}));
+  EXPECT_TRUE(intersect({{100000, 1000}}, {{200000, 1000}}).empty());
+  EXPECT_TRUE(intersect({{100000, 1000}}, {}).empty());
+  // Adjacent, not overlapping: nothing in common.
+  EXPECT_TRUE(intersect({{100000, 1000}}, {{101000, 1000}}).empty());
+}
+
+TEST(Intersect, ManyRangesOnEitherSideInAnyOrder) {
+  std::vector<IdRange> a = {{500, 100}, {0, 100}, {200, 200}};
+  std::vector<IdRange> b = {{50, 200}, {350, 200}};
+  EXPECT_EQ(intersect(a, b),
+            (std::vector<IdRange>{{50, 50}, {200, 50}, {350, 50}, {500, 50}}));
+  EXPECT_EQ(intersect(b, a), intersect(a, b));
+  // Overlapping ranges on one side count once.
+  EXPECT_EQ(intersect({{0, 100}, {50, 100}}, {{0, 1000}}), (std::vector<IdRange>{{0, 150}}));
+}
+
+TEST(Intersect, PairedSlotsAreTheSharedWholeSlots) {
+  // subuid and subgid ranges shifted by half a slot: one whole slot in common.
+  auto both = intersect({{1000000, 2 * kSlotSize}}, {{1000000 + kSlotSize / 2, 2 * kSlotSize}});
+  EXPECT_EQ(slot_bases(both), (std::vector<uint64_t>{1000000 + kSlotSize / 2}));
+}
+
 // ---- slot_bases ----
 
 TEST(SlotBases, OneExactSlot) {

@@ -1,0 +1,98 @@
+// Edges of the boundary, each checked from the host: a slot stays one sandbox's even for a
+// cordon that sees another runtime directory.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <thread>
+
+#include "harness.h"
+
+namespace cordon::testing {
+namespace {
+
+std::string quoted(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+// Runs a shell script in a private mount namespace of its own (unshare -m, propagation
+// private: nothing it mounts reaches the host or the other tests).
+RunOut in_private_mounts(const std::string& script) {
+  return run_program({"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script});
+}
+
+bool have_unshare() {
+  return ::access("/usr/bin/unshare", X_OK) == 0;
+}
+
+// A second cordon sees another runtime directory (an empty /run: a private mount
+// namespace, or /run cleaned under a running sandbox) and, through its own subuid and
+// subgid files, only the slot a first sandbox holds. It must not take that slot (nor
+// kill the sandbox in it as a "crashed holder").
+TEST(Boundary, ASlotInUseIsNotTakenByACordonThatMissesItsLock) {
+  REQUIRE_ROOT();
+  if (!have_unshare() || ::access("/etc/subuid", F_OK) != 0 || ::access("/etc/subgid", F_OK) != 0)
+    GTEST_SKIP() << "needs unshare(1), /etc/subuid and /etc/subgid";
+  pid_t a = spawn_cordon({"run", "--time", "120s", "--", "sleep", "100"});
+  std::optional<uint64_t> base;
+  ASSERT_TRUE(wait_until(60000, [&] {
+    for (pid_t c : children_of(a)) {
+      base = map_base(read_file("/proc/" + std::to_string(c) + "/uid_map"));
+      if (base) return true;
+    }
+    return false;
+  })) << "the first sandbox did not start";
+  TempDir d;
+  write_text(d.path() + "/subid", "cordon:" + std::to_string(*base) + ":65536\n");
+  RunOut b = in_private_mounts(
+      "mount -t tmpfs cordon-test-run /run && mount --bind " + quoted(d.path() + "/subid") +
+      " /etc/subuid && mount --bind " + quoted(d.path() + "/subid") + " /etc/subgid && exec " +
+      quoted(cordon_binary()) + " run --json -- true");
+  bool a_alive = process_exists(a);
+  ::kill(a, SIGTERM);  // forwarded to sleep
+  int a_status = wait_exit(a);
+  EXPECT_NE(b.status, 0) << "the second cordon ran in the slot in use: " << b.out;
+  EXPECT_NE(b.err.find("slot"), std::string::npos) << b.err;
+  EXPECT_TRUE(a_alive) << "the first sandbox was killed";
+  EXPECT_EQ(a_status, 128 + SIGTERM) << "the first sandbox did not end by our SIGTERM";
+}
+
+// A slot is the same numbers as UIDs and GIDs: a cordon whose subgid names the GIDs of a
+// slot in use (and whose subuid names other, free UIDs) does not pair those GIDs with
+// other UIDs.
+TEST(Boundary, GidsOfASlotAreNeverPairedWithOtherUids) {
+  REQUIRE_ROOT();
+  if (!have_unshare() || ::access("/etc/subuid", F_OK) != 0 || ::access("/etc/subgid", F_OK) != 0)
+    GTEST_SKIP() << "needs unshare(1), /etc/subuid and /etc/subgid";
+  RunOut a = run_cordon({"run", "--json", "--", "true"});
+  ASSERT_EQ(a.status, 0) << a.err;
+  uint64_t base = a.result["id_slot"]["gid_base"].get<uint64_t>();
+  uint64_t other = base + 16 * 65536;
+  TempDir d;
+  write_text(d.path() + "/subuid", "cordon:" + std::to_string(other) + ":65536\n");
+  write_text(d.path() + "/subgid", "cordon:" + std::to_string(base) + ":65536\n");
+  RunOut b = in_private_mounts("mount --bind " + quoted(d.path() + "/subuid") +
+                               " /etc/subuid && mount --bind " + quoted(d.path() + "/subgid") +
+                               " /etc/subgid && exec " + quoted(cordon_binary()) +
+                               " run --json -- true");
+  EXPECT_NE(b.status, 0) << "UIDs " << other << " ran with the GIDs of slot " << base << ": "
+                         << b.out;
+  EXPECT_NE(b.err.find("in common"), std::string::npos) << b.err;
+}
+
+}  // namespace
+}  // namespace cordon::testing
