@@ -48,6 +48,10 @@ struct Attempt {
   const char* expect;  // under the default profile
   long (*call)();
   bool in_child;  // run in a forked child (it may change or kill the probe)
+  // What a kernel without the call's entry answers instead, as closed a door (nullptr:
+  // none). A kernel built or booted without IA32 emulation faults int 0x80 (SIGSEGV)
+  // before any filter sees it.
+  const char* expect_without_entry = nullptr;
 };
 
 std::string describe(long r, int err) {
@@ -240,7 +244,7 @@ const Attempt kDenied[] = {
     {"lookup_dcookie", "ENOSYS", [] { return syscall(SYS_lookup_dcookie, 0, nullptr, 0); }, false},
     {"mseal-newer", "ENOSYS", [] { return syscall(kNrMseal, 0, 0, ~0UL); }, false},
     {"x32-getpid", "killed:SYS", [] { return syscall(kX32Bit | SYS_getpid); }, true},
-    {"int80-getpid", "killed:SYS", int80_getpid, true},
+    {"int80-getpid", "killed:SYS", int80_getpid, true, "killed:SEGV"},
 };
 
 void* thread_main(void*) {
@@ -349,7 +353,9 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < n; ++i) {
       std::string got = run(list[i]);
       printf("%s %s\n", list[i].name, got.c_str());
-      if (check && got != list[i].expect) {
+      bool closed_by_kernel =
+          list[i].expect_without_entry != nullptr && got == list[i].expect_without_entry;
+      if (check && got != list[i].expect && !closed_by_kernel) {
         fprintf(stderr, "MISMATCH %s: got %s, expected %s\n", list[i].name, got.c_str(),
                 list[i].expect);
         ++mismatches;
