@@ -39,6 +39,13 @@ const SysctlRule kRules[] = {
      "and its filter denies TIOCSTI; 0 removes the ioctl for everything else",
      "not available on this kernel (before Linux 6.2): TIOCSTI cannot be switched off here; "
      "cordon still denies it in sandboxes"},
+    {"dev.tty.ldisc_autoload", "sysctl.ldisc_autoload", [](long v) { return v == 0; }, "0",
+     "1 lets any process that can open a terminal load a line discipline's kernel module "
+     "(n_hdlc, slip, 6pack, ...) by asking for it with TIOCSETD: rarely used drivers with a "
+     "history of privilege escalations (CVE-2017-2636). cordon's filter denies TIOCSETD in "
+     "sandboxes; 0 leaves loading them to CAP_SYS_MODULE on the rest of the host",
+     "not available on this kernel (before Linux 5.1): line disciplines load on demand; "
+     "cordon still denies TIOCSETD in sandboxes"},
     {"vm.unprivileged_userfaultfd", "sysctl.unprivileged_userfaultfd",
      [](long v) { return v == 0; }, "0",
      "userfaultfd lets a process stall the kernel at a page fault of its choosing, which "

@@ -115,7 +115,7 @@ SeccompPolicy default_policy() {
   SeccompPolicy p;
   p.name = "default";
   p.default_action = kEperm;
-  // Files, directories, extended attributes, inotify, asynchronous I/O.
+  // Files, directories, extended attributes, inotify.
   allow(&p,
         "read write open close stat fstat lstat lseek pread64 pwrite64 readv writev preadv "
         "pwritev preadv2 pwritev2 access faccessat faccessat2 dup dup2 dup3 fcntl flock fsync "
@@ -127,8 +127,7 @@ SeccompPolicy default_policy() {
         "tee vmsplice copy_file_range readahead fadvise64 close_range name_to_handle_at "
         "setxattr lsetxattr fsetxattr getxattr lgetxattr fgetxattr listxattr llistxattr "
         "flistxattr removexattr lremovexattr fremovexattr inotify_init inotify_init1 "
-        "inotify_add_watch inotify_rm_watch cachestat io_setup io_destroy io_getevents "
-        "io_submit io_cancel io_pgetevents");
+        "inotify_add_watch inotify_rm_watch cachestat");
   // Waiting, events, pipes.
   allow(&p,
         "poll ppoll select pselect6 epoll_create epoll_create1 epoll_ctl epoll_wait "
@@ -180,8 +179,10 @@ SeccompPolicy default_policy() {
         "shmget shmat shmctl shmdt semget semop semctl semtimedop msgget msgsnd msgrcv msgctl "
         "mq_open mq_unlink mq_timedsend mq_timedreceive mq_notify mq_getsetattr");
   allow(&p, "uname sysinfo getrandom getcpu");
-  // Every ioctl but the two that push input into a terminal.
-  allow_unless_low32_in(&p, "ioctl", 1, {TIOCSTI, TIOCLINUX});
+  // Every ioctl but the two that push input into a terminal, and the one that changes a
+  // terminal's line discipline (which loads the discipline's module on demand where
+  // dev.tty.ldisc_autoload is 1: rarely used kernel code, a known source of exploits).
+  allow_unless_low32_in(&p, "ioctl", 1, {TIOCSTI, TIOCLINUX, TIOCSETD});
   // personality: PER_LINUX (0) and the query 0xffffffff only.
   p.rules.push_back({"personality", kAllow, {masked(0, kLow32, 0)}, {}});
   p.rules.push_back({"personality", kAllow, {masked(0, kLow32, 0xffffffff)}, {}});
@@ -223,7 +224,8 @@ SeccompPolicy default_policy() {
   deny(&p, kEperm, "modify_ldt set_thread_area get_thread_area",
        "16-bit and 32-bit segments: a 64-bit program does not need them, and they were a "
        "source of kernel bugs");
-  deny(&p, kEperm, "chroot", "needs CAP_SYS_CHROOT, which the sandbox never holds");
+  deny(&p, kEperm, "chroot",
+       "needs CAP_SYS_CHROOT, which is not among the capabilities the sandbox gets");
   deny(&p, kEperm, "sethostname setdomainname",
        "cordon sets the hostname; the sandbox holds no capability to change it");
   deny(&p, kEperm, "vhangup", "hangs up the terminal; needs CAP_SYS_TTY_CONFIG");
@@ -236,6 +238,10 @@ SeccompPolicy default_policy() {
   deny(&p, kEnosys, "clone3",
        "its flags sit in memory, where a filter cannot check them for namespace flags; ENOSYS "
        "makes glibc fall back to clone, whose flags are checked");
+  deny(&p, kEnosys, "io_setup io_destroy io_getevents io_submit io_cancel io_pgetevents",
+       "native AIO contexts come from one host-wide pool (fs.aio-max-nr) with no share per "
+       "user or namespace: one sandbox could take them all; ENOSYS, as on kernels built "
+       "without AIO, makes libaio users fall back to threads");
   deny(&p, kEnosys, "memfd_secret",
        "secret memory, taken out of the kernel's direct map: rarely used; ENOSYS as on "
        "kernels without it");

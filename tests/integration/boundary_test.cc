@@ -1,5 +1,5 @@
 // Edges of the boundary, each checked from the host: a slot stays one sandbox's even for a
-// cordon that sees another runtime directory.
+// cordon that sees another runtime directory; line disciplines stay as they are.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -18,6 +18,10 @@
 
 namespace cordon::testing {
 namespace {
+
+std::string probe_dir() {
+  return std::filesystem::path(EXHAUST_PROBE).parent_path();
+}
 
 std::string quoted(const std::string& s) {
   std::string q = "'";
@@ -92,6 +96,19 @@ TEST(Boundary, GidsOfASlotAreNeverPairedWithOtherUids) {
   EXPECT_NE(b.status, 0) << "UIDs " << other << " ran with the GIDs of slot " << base << ": "
                          << b.out;
   EXPECT_NE(b.err.find("in common"), std::string::npos) << b.err;
+}
+
+// TIOCSETD (which may load a line discipline's module) is denied, on a real terminal.
+TEST(Boundary, LineDisciplineCannotBeSet) {
+  REQUIRE_ROOT();
+  RunOut r = run_cordon({"run", "--bind", probe_dir() + ":/probe", "--", "/probe/exhaust_probe",
+                         "tiocsetd"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "tiocsetd 0 EPERM\n");
+  // The probe can tell: without the filter the same call succeeds.
+  RunOut u = run_cordon({"run", "--seccomp", "unconfined", "--bind", probe_dir() + ":/probe",
+                         "--", "/probe/exhaust_probe", "tiocsetd"});
+  EXPECT_EQ(u.out, "tiocsetd 1 ok\n") << u.err;
 }
 
 }  // namespace

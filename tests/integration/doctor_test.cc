@@ -76,6 +76,7 @@ TEST(Doctor, JsonHasItsShapeAndTheFactsOfThisHost) {
                          "sysctl.unprivileged_bpf_disabled",
                          "sysctl.io_uring_disabled",
                          "sysctl.legacy_tiocsti",
+                         "sysctl.ldisc_autoload",
                          "sysctl.unprivileged_userfaultfd",
                          "sysctl.perf_event_paranoid",
                          "sysctl.kptr_restrict",
@@ -87,6 +88,15 @@ TEST(Doctor, JsonHasItsShapeAndTheFactsOfThisHost) {
                          "lsm.modules",
                          "vm.kvm"}) {
     EXPECT_TRUE(ids.count(id)) << id;
+  }
+
+  // A sysctl finding reports the host's own value, and judges it.
+  std::string ldisc = trimmed(read_file("/proc/sys/dev/tty/ldisc_autoload"));
+  if (!ldisc.empty()) {
+    const nlohmann::json* f = finding(j, "sysctl.ldisc_autoload");
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ((*f)["seen"], "dev.tty.ldisc_autoload = " + ldisc);
+    EXPECT_EQ((*f)["status"], ldisc == "0" ? "ok" : "warn");
   }
 
   // The kernel release is uname -r.

@@ -183,5 +183,19 @@ TEST_F(Exhaustion, PendingSignalsAreChargedToTheSandboxOwnSlot) {
   expect_neighbour_gets_one("sigqueue");
 }
 
+// fs.aio-max-nr is one pool for the whole host, with no per-user share: io_setup is not
+// the sandbox's to call.
+TEST_F(Exhaustion, AioContextsAreNotAvailable) {
+  auto aio_nr = [] { return std::stoull("0" + read_file("/proc/sys/fs/aio-nr")); };
+  uint64_t before = aio_nr();
+  HeldSandbox held(probe_run({"--time", "120s"}, {"aio", "--hold"}));
+  ProbeLine p = held.line();
+  ASSERT_EQ(p.name, "aio") << "the probe did not report";
+  EXPECT_EQ(p.count, 0u) << "the sandbox set up AIO contexts";
+  EXPECT_EQ(p.result, "ENOSYS");
+  // One io_setup(4096) would have added 4096 (or more) to the host's count.
+  EXPECT_LT(aio_nr(), before + 4096);
+}
+
 }  // namespace
 }  // namespace cordon::testing

@@ -214,6 +214,20 @@ const Attempt kDenied[] = {
        return syscall(SYS_ioctl, -1, TIOCLINUX, &c);
      },
      false},
+    {"ioctl-tiocsetd", "EPERM",
+     [] {
+       static int ldisc = 0;
+       return syscall(SYS_ioctl, -1, TIOCSETD, &ldisc);
+     },
+     false},
+    // A zero-size context: refused with EINVAL even where the kernel would take others.
+    {"io_setup", "ENOSYS",
+     [] {
+       static unsigned long ctx = 0;
+       return syscall(SYS_io_setup, 0, &ctx);
+     },
+     false},
+    {"io_submit", "ENOSYS", [] { return syscall(SYS_io_submit, 0, 0, nullptr); }, false},
     {"socket-packet", "EPERM", [] { return sock(AF_PACKET, SOCK_RAW, 0); }, false},
     {"socket-vsock", "EPERM", [] { return sock(AF_VSOCK, SOCK_STREAM, 0); }, false},
     {"socket-alg", "EPERM", [] { return sock(AF_ALG, SOCK_SEQPACKET, 0); }, false},

@@ -35,6 +35,7 @@ HostFacts healthy() {
       {"kernel.unprivileged_bpf_disabled", Probe::value("2")},
       {"kernel.io_uring_disabled", Probe::value("2")},
       {"dev.tty.legacy_tiocsti", Probe::value("0")},
+      {"dev.tty.ldisc_autoload", Probe::value("0")},
       {"vm.unprivileged_userfaultfd", Probe::value("0")},
       {"kernel.perf_event_paranoid", Probe::value("3")},
       {"kernel.kptr_restrict", Probe::value("1")},
@@ -378,6 +379,13 @@ TEST(DoctorSysctl, ValuesAbsenceAndGarbage) {
             "kernel.kptr_restrict = 1 in /etc/sysctl.d/90-cordon.conf, then sysctl --system");
   f.sysctls["dev.tty.legacy_tiocsti"] = Probe::value("1");
   EXPECT_EQ(status_of(f, "sysctl.legacy_tiocsti"), Status::kWarn);
+  EXPECT_EQ(status_of(f, "sysctl.ldisc_autoload"), Status::kOk);
+  f.sysctls["dev.tty.ldisc_autoload"] = Probe::value("1");
+  x = find(diagnose(f), "sysctl.ldisc_autoload");
+  EXPECT_EQ(x.status, Status::kWarn);
+  EXPECT_EQ(x.seen, "dev.tty.ldisc_autoload = 1");
+  EXPECT_EQ(x.fix,
+            "dev.tty.ldisc_autoload = 0 in /etc/sysctl.d/90-cordon.conf, then sysctl --system");
   f.sysctls.erase("kernel.yama.ptrace_scope");
   x = find(diagnose(f), "sysctl.ptrace_scope");
   EXPECT_EQ(x.status, Status::kInfo);
@@ -392,7 +400,7 @@ TEST(DoctorSysctl, ValuesAbsenceAndGarbage) {
   EXPECT_EQ(status_of(f, "sysctl.perf_event_paranoid"), Status::kWarn);
   f.sysctls["kernel.perf_event_paranoid"] = Probe::value("-1");
   EXPECT_EQ(status_of(f, "sysctl.perf_event_paranoid"), Status::kWarn);
-  EXPECT_EQ(sysctl_names().size(), 9u);
+  EXPECT_EQ(sysctl_names().size(), 10u);
 }
 
 TEST(DoctorPlatform, SideChannelsModulesAndKvm) {

@@ -189,9 +189,12 @@ TEST(SeccompDefault, SocketFamilies) {
   EXPECT_EQ(run_default(SYS_socketpair, {AF_INET, SOCK_STREAM, 0}), kEperm);
 }
 
-TEST(SeccompDefault, IoctlTerminalInjection) {
+TEST(SeccompDefault, IoctlTerminalInjectionAndLineDisciplines) {
   EXPECT_EQ(run_default(SYS_ioctl, {0, TIOCSTI}), kEperm);
   EXPECT_EQ(run_default(SYS_ioctl, {0, TIOCLINUX}), kEperm);
+  EXPECT_EQ(run_default(SYS_ioctl, {0, TIOCSETD}), kEperm);
+  EXPECT_EQ(run_default(SYS_ioctl, {0, (1ull << 32) | TIOCSETD}), kEperm);
+  EXPECT_EQ(run_default(SYS_ioctl, {0, TIOCGETD}), kAllowRet);
   // The kernel reads the command as an unsigned int: high bits change nothing.
   EXPECT_EQ(run_default(SYS_ioctl, {0, (1ull << 32) | TIOCSTI}), kEperm);
   EXPECT_EQ(run_default(SYS_ioctl, {0, 0xffffffff00000000ull | TIOCLINUX}), kEperm);
@@ -205,9 +208,18 @@ TEST(SeccompDefault, IoctlTerminalInjection) {
     uint64_t cmd = rng();
     if (i % 4 == 1) cmd = (cmd & ~0xffffffffull) | TIOCSTI;
     if (i % 4 == 2) cmd = (cmd & ~0xffffull) | 0x5400;  // near the tty commands
+    if (i % 8 == 3) cmd = (cmd & ~0xffffffffull) | TIOCSETD;
     uint32_t low = static_cast<uint32_t>(cmd);
-    uint32_t want = low == TIOCSTI || low == TIOCLINUX ? kEperm : kAllowRet;
+    uint32_t want = low == TIOCSTI || low == TIOCLINUX || low == TIOCSETD ? kEperm : kAllowRet;
     ASSERT_EQ(run_default(SYS_ioctl, {3, cmd}), want) << std::hex << cmd;
+  }
+}
+
+// The host-wide AIO pool is not the sandbox's: ENOSYS, as without AIO in the kernel.
+TEST(SeccompDefault, NativeAioIsEnosys) {
+  for (int nr : {SYS_io_setup, SYS_io_destroy, SYS_io_getevents, SYS_io_submit, SYS_io_cancel,
+                 SYS_io_pgetevents}) {
+    EXPECT_EQ(run_default(nr, {4096, 0}), kEnosys) << nr;
   }
 }
 
