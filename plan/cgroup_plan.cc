@@ -38,6 +38,10 @@ std::vector<CgroupWrite> cgroup_writes_v1(const spec::Limits& l) {
       // Without swap accounting (swapaccount=0) there is no memsw file; swappiness 0
       // then keeps the group out of swap as far as v1 can.
       {"memory", "memory.memsw.limit_in_bytes", std::to_string(memory_swap_total(l)), true},
+      // v1 keeps socket buffers out of the group's usage and charges them only once this
+      // is written: without it, loopback TCP connections held 250 MiB beside a 32 MiB
+      // limit. A counter of its own, bounded like memory (v2 counts them in memory.max).
+      {"memory", "memory.kmem.tcp.limit_in_bytes", std::to_string(l.memory_bytes)},
       {"pids", "pids.max", std::to_string(l.pids)},
       {"cpu", "cpu.cfs_period_us", std::to_string(kCpuPeriodUs), false, true},
       {"cpu", "cpu.cfs_quota_us", quota_us(l)},

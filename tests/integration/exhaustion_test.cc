@@ -197,5 +197,24 @@ TEST_F(Exhaustion, AioContextsAreNotAvailable) {
   EXPECT_LT(aio_nr(), before + 4096);
 }
 
+// Socket buffers are the sandbox's memory: 64 loopback TCP connections, each written
+// into until it would block and never read, hold at most the memory limit, plus the
+// minimum the kernel grants every socket whatever its group (one forced buffer each,
+// 64 KiB here at most). cgroup v2 counts them in memory.max; v1 only with
+// memory.kmem.tcp.limit_in_bytes set, without which they held 250 MB beside a 32 MB
+// limit. (The v2 side runs in the QEMU guest: tests/vm/guest/cgroup_v2_limits.sh.)
+TEST_F(Exhaustion, TcpBuffersAreBoundedByTheMemoryLimit) {
+  constexpr uint64_t kLimit = 32ull << 20, kPairs = 64;
+  RunOut r = run_cordon(probe_run({"--memory", "32M", "--time", "120s"},
+                                  {"tcp", std::to_string(kPairs)}));
+  ASSERT_EQ(r.status, 0) << r.err;
+  ProbeLine p = parse_line(r.out);
+  ASSERT_EQ(p.name, "tcp") << r.out;
+  EXPECT_EQ(p.result, "ok");
+  EXPECT_GT(p.count, 0u);
+  EXPECT_LE(p.count, kLimit + kPairs * 2 * (64u << 10))
+      << "bytes held in TCP buffers by a sandbox with --memory 32M";
+}
+
 }  // namespace
 }  // namespace cordon::testing

@@ -25,6 +25,13 @@ TEST(CgroupPlan, V1WritesEveryLimit) {
   EXPECT_EQ(m["memory/memory.limit_in_bytes"], std::to_string(64 << 20));
   EXPECT_EQ(m["memory/memory.memsw.limit_in_bytes"], std::to_string(64 << 20));  // no swap
   EXPECT_EQ(m["memory/memory.swappiness"], "0");
+  // Socket buffers: charged (and bounded like memory) only once written, on v1.
+  EXPECT_EQ(m["memory/memory.kmem.tcp.limit_in_bytes"], std::to_string(64 << 20));
+  for (const auto& w : cgroup_writes_v1(l)) {
+    if (w.file == "memory.kmem.tcp.limit_in_bytes") {
+      EXPECT_FALSE(w.optional || w.kernel_default);
+    }
+  }
   EXPECT_EQ(m["pids/pids.max"], "100");
   EXPECT_EQ(m["cpu/cpu.cfs_period_us"], "100000");
   EXPECT_EQ(m["cpu/cpu.cfs_quota_us"], "150000");
