@@ -169,7 +169,8 @@ std::string result_to_json(const engine::RunResult& r) {
                      {"cpu_system_ms", static_cast<double>(r.cpu_system_ns) / 1e6},
                      {"peak_memory_bytes", r.peak_memory_bytes},
                      {"oom_kills", r.oom_kills},
-                     {"output_bytes", r.output_bytes}};
+                     {"output_bytes", r.output_bytes},
+                     {"output_dropped_bytes", r.output_dropped_bytes}};
   j["limits"] = limits(r.spec.limits);
   // --no-cgroup: the memory, pids and CPU limits above were not applied.
   j["limits"]["cgroup_limits"] = !r.spec.no_cgroup;

@@ -47,7 +47,8 @@ struct RunResult {
   uint64_t cpu_user_ns = 0;
   uint64_t cpu_system_ns = 0;
   uint64_t oom_kills = 0;
-  uint64_t output_bytes = 0;
+  uint64_t output_bytes = 0;          // delivered
+  uint64_t output_dropped_bytes = 0;  // taken from the sandbox, not delivered by the deadline
   // --seccomp-report: each (syscall, errno) the filter denied, most frequent first.
   struct Denial {
     std::string syscall;

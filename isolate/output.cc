@@ -1,62 +1,145 @@
 #include "isolate/output.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 
+#include "sys/fs.h"
+
 namespace cordon::isolate {
 namespace {
 
-// Writes all of buf; a destination that went away (EPIPE) drops the rest silently, as a
-// closed terminal would.
-void write_all(int fd, const char* buf, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, buf, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    buf += w;
-    n -= static_cast<size_t>(w);
+constexpr size_t kChunk = 65536;
+
+// A destination writes that never wait: a description of our own, opened anew with
+// O_NONBLOCK (so the caller's, which others may share, keeps its flags), for pipes and
+// terminals; a socket takes MSG_DONTWAIT per send. Regular files and the like never wait
+// for a reader: written as they are. When no description of our own can be had (a pipe
+// with no reader left, a terminal we may not open), the caller's is used as it is.
+void open_destination(int fd, UniqueFd* own, int* dest, bool* socket) {
+  *dest = fd;
+  struct stat st;
+  if (fd < 0 || ::fstat(fd, &st) != 0) return;
+  if (S_ISSOCK(st.st_mode)) {
+    *socket = true;
+    return;
   }
+  if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) return;
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0 && (flags & O_NONBLOCK) != 0) return;
+  auto reopened = sys::open_path("/proc/self/fd/" + std::to_string(fd),
+                                 O_WRONLY | O_NONBLOCK | O_NOCTTY);
+  if (!reopened.ok()) return;
+  *own = std::move(reopened).value();
+  *dest = own->get();
 }
 
 }  // namespace
 
 OutputPump::OutputPump(UniqueFd out, UniqueFd err, int out_dest, int err_dest, uint64_t limit)
-    : out_(std::move(out)),
-      err_(std::move(err)),
-      out_dest_(out_dest),
-      err_dest_(err_dest),
-      limit_(limit) {
-  for (int fd : {out_.get(), err_.get()}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    : limit_(limit) {
+  ch_[kOut].src = std::move(out);
+  ch_[kErr].src = std::move(err);
+  int dests[2] = {out_dest, err_dest};
+  for (int i : {kOut, kErr}) {
+    Channel& c = ch_[i];
+    ::fcntl(c.src.get(), F_SETFL, ::fcntl(c.src.get(), F_GETFL) | O_NONBLOCK);
+    open_destination(dests[i], &c.own_dest, &c.dest, &c.dest_socket);
+  }
 }
 
-Status OutputPump::pump(int fd) {
-  UniqueFd& src = fd == out_.get() ? out_ : err_;
-  int dest = fd == out_.get() ? out_dest_ : err_dest_;
-  char buf[65536];
-  // A bounded number of reads per call, so a flood cannot starve the supervisor's other
-  // duties (time limits, the sync socket).
-  for (int i = 0; i < 16; ++i) {
-    ssize_t n = ::read(src.get(), buf, sizeof(buf));
+int OutputPump::poll_fd(Stream s) const {
+  const Channel& c = ch_[s];
+  return c.held.empty() ? c.src.get() : c.dest;
+}
+
+short OutputPump::poll_events(Stream s) const {
+  return ch_[s].held.empty() ? POLLIN : POLLOUT;
+}
+
+bool OutputPump::holding() const {
+  return !ch_[kOut].held.empty() || !ch_[kErr].held.empty();
+}
+
+bool OutputPump::open() const {
+  return ch_[kOut].src.valid() || ch_[kErr].src.valid() || holding();
+}
+
+void OutputPump::drop_held() {
+  for (Channel& c : ch_) {
+    dropped_ += c.held.size() - c.held_off;
+    c.held.clear();
+    c.held_off = 0;
+  }
+}
+
+Status OutputPump::on_ready(Stream s) {
+  Channel& c = ch_[s];
+  if (!c.held.empty()) {
+    write_some(c);
+    return {};
+  }
+  // A bounded number of reads per call, so that a flood cannot starve the supervisor's
+  // other duties (time limits, the sync socket); each stops when the destination does.
+  for (int i = 0; i < 16 && c.src.valid() && c.held.empty(); ++i) {
+    size_t before = bytes_;
+    TRY(read_some(c));
+    if (bytes_ == before && c.held.empty()) break;  // nothing more to read now
+    write_some(c);
+  }
+  return {};
+}
+
+Status OutputPump::read_some(Channel& c) {
+  char buf[kChunk];
+  for (;;) {
+    ssize_t n = ::read(c.src.get(), buf, sizeof(buf));
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) return {};
       return sys_error("read", "sandbox output");
     }
     if (n == 0) {
-      src.reset();
+      c.src.reset();
       return {};
     }
     // Past the limit the data is still drained (so writers are not stuck) but dropped.
     uint64_t allowed = std::min<uint64_t>(static_cast<uint64_t>(n), limit_ - bytes_);
-    write_all(dest, buf, allowed);
-    bytes_ += allowed;
     if (allowed < static_cast<uint64_t>(n)) over_ = true;
+    bytes_ += allowed;
+    if (c.dest_gone) {
+      dropped_ += allowed;
+    } else {
+      c.held.assign(buf, allowed);
+      c.held_off = 0;
+    }
+    return {};
   }
-  return {};
+}
+
+void OutputPump::write_some(Channel& c) {
+  while (c.held_off < c.held.size()) {
+    const char* p = c.held.data() + c.held_off;
+    size_t n = c.held.size() - c.held_off;
+    ssize_t w = c.dest_socket ? ::send(c.dest, p, n, MSG_DONTWAIT | MSG_NOSIGNAL)
+                              : ::write(c.dest, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) return;  // held until the destination takes more
+      // Gone (EPIPE, a hung-up terminal, ...): drop the rest silently, as a closed
+      // terminal would, and from now on everything that comes.
+      c.dest_gone = true;
+      dropped_ += n;
+      break;
+    }
+    c.held_off += static_cast<size_t>(w);
+  }
+  c.held.clear();
+  c.held_off = 0;
 }
 
 }  // namespace cordon::isolate

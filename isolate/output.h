@@ -1,8 +1,18 @@
 // The sandbox's stdout and stderr pass through the supervisor, which counts them against
 // the output limit: past it, what is over is cut and the sandbox is killed.
+//
+// Nothing the destination does may stop the supervisor: a reader that stops reading, or a
+// terminal whose output the sandbox stopped (tcflow TCOOFF on the terminal it was given as
+// stdin), would block a plain write forever, and with it the time limits. So the
+// supervisor never blocks on a destination. It writes through a non-blocking file
+// description of its own (the caller's may be shared with others, and is left as it is),
+// holds what the destination did not take (one buffer per stream, after which the
+// sandbox's own writes wait: a slow reader slows the sandbox, as a pipe would), and drops
+// what is still held at the wall-time deadline.
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
@@ -15,21 +25,39 @@ class OutputPump {
   // err_dest; limit counts both together.
   OutputPump(UniqueFd out, UniqueFd err, int out_dest, int err_dest, uint64_t limit);
 
-  int out_fd() const { return out_.get(); }
-  int err_fd() const { return err_.get(); }
-  // Copies what is readable on fd (out_fd() or err_fd()); closes it at EOF.
-  Status pump(int fd);
-  bool open() const { return out_.valid() || err_.valid(); }
+  enum Stream { kOut = 0, kErr = 1 };
+  // What to poll for a stream, and with which events: its source for POLLIN while
+  // nothing of it is held, its destination for POLLOUT while something is; -1 when done.
+  int poll_fd(Stream s) const;
+  short poll_events(Stream s) const;
+  // Moves what it can after poll said poll_fd(s) is ready.
+  Status on_ready(Stream s);
+  // A source still open, or output still held.
+  bool open() const;
+  bool holding() const;
+  // At the deadline: what the destinations have not taken is dropped and counted.
+  void drop_held();
   bool over_limit() const { return over_; }
-  uint64_t bytes() const { return bytes_; }
+  uint64_t bytes() const { return bytes_; }             // taken from the sandbox, at most limit
+  uint64_t dropped_bytes() const { return dropped_; }   // of those, never delivered
 
  private:
-  UniqueFd out_;
-  UniqueFd err_;
-  int out_dest_;
-  int err_dest_;
+  struct Channel {
+    UniqueFd src;
+    int dest = -1;      // where writes go: the caller's fd, or own_dest
+    UniqueFd own_dest;  // a non-blocking description of the caller's destination
+    bool dest_socket = false;
+    bool dest_gone = false;  // EPIPE and the like: the rest is dropped, as by a closed terminal
+    std::string held;        // read from the sandbox, not yet taken by the destination
+    size_t held_off = 0;
+  };
+  Status read_some(Channel& c);
+  void write_some(Channel& c);
+
+  Channel ch_[2];
   uint64_t limit_;
-  uint64_t bytes_ = 0;  // passed on, at most limit_
+  uint64_t bytes_ = 0;
+  uint64_t dropped_ = 0;
   bool over_ = false;
 };
 

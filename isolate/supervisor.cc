@@ -66,11 +66,10 @@ class Supervision {
         wall_deadline_(o.start_ns + limits.wall_ns) {}
 
   Result<Outcome> run() {
-    bool sync_open = true;
-    while (sync_open || pump_.open()) {
-      struct pollfd pfd[5] = {{sync_open ? sb_.sync_fd() : -1, POLLIN, 0},
-                              {pump_.out_fd(), POLLIN, 0},
-                              {pump_.err_fd(), POLLIN, 0},
+    while (sync_open_ || pump_.open()) {
+      struct pollfd pfd[5] = {{sync_open_ ? sb_.sync_fd() : -1, POLLIN, 0},
+                              {pump_.poll_fd(OutputPump::kOut), pump_.poll_events(OutputPump::kOut), 0},
+                              {pump_.poll_fd(OutputPump::kErr), pump_.poll_events(OutputPump::kErr), 0},
                               {signals_.fd(), POLLIN, 0},
                               {reporter_ ? reporter_->fd() : -1, POLLIN, 0}};
       int n = ::poll(pfd, 5, timeout_ms());
@@ -80,8 +79,8 @@ class Supervision {
         // A denied call waits for its answer: serve the listener first.
         if (pfd[4].revents & POLLIN) answer_denied_call();
         if (pfd[4].revents & (POLLHUP | POLLERR)) close_reporter();
-        for (int i : {1, 2}) {
-          if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) TRY(pump_.pump(pfd[i].fd));
+        for (auto s : {OutputPump::kOut, OutputPump::kErr}) {
+          if (pfd[1 + s].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)) TRY(pump_.on_ready(s));
         }
         if (pump_.over_limit()) hit(LimitHit::kOutput);
         if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -90,7 +89,7 @@ class Supervision {
           if (m.ok()) {
             on_sync(*m, std::move(fds));
           } else {
-            sync_open = false;  // EOF: PID 1 and everyone who held the socket are gone
+            sync_open_ = false;  // EOF: PID 1 and everyone who held the socket are gone
           }
         }
       }
@@ -104,7 +103,8 @@ class Supervision {
       out_.code = pid1.signaled ? pid1.code : 0;
     }
     close_reporter();
-    out_.output_bytes = pump_.bytes();
+    out_.output_bytes = pump_.bytes() - pump_.dropped_bytes();
+    out_.output_dropped_bytes = pump_.dropped_bytes();
     out_.cpu_user_ns = pid1.user_ns;
     out_.cpu_system_ns = pid1.system_ns;
     return out_;
@@ -122,8 +122,12 @@ class Supervision {
   }
 
   void check_time() {
-    if (out_.limit != LimitHit::kNone) return;
     uint64_t now = monotonic_ns();
+    // Output a destination has not taken by the deadline is not waited for any longer:
+    // a stopped terminal or a reader that never reads cannot hold the supervisor.
+    if (now >= wall_deadline_ && pump_.holding()) pump_.drop_held();
+    // The limits apply to a running sandbox: once PID 1 has gone, there is nothing to end.
+    if (out_.limit != LimitHit::kNone || !sync_open_) return;
     if (now >= wall_deadline_) return hit(LimitHit::kWallTime);
     if (limits_.cpu_time_ns != 0 && now >= next_cpu_check_) {
       auto used = cg_.cpu_usage_ns();
@@ -163,10 +167,15 @@ class Supervision {
   }
 
   int timeout_ms() const {
-    if (out_.limit != LimitHit::kNone) return 100;  // only waiting for the end now
     uint64_t now = monotonic_ns();
     uint64_t until = wall_deadline_;
-    if (limits_.cpu_time_ns != 0) until = std::min(until, next_cpu_check_);
+    if (out_.limit != LimitHit::kNone) {
+      // Only waiting for the end now, and for held output until the deadline.
+      until = now + 100'000'000;
+      if (pump_.holding()) until = std::min(until, wall_deadline_);
+    } else if (limits_.cpu_time_ns != 0 && sync_open_) {
+      until = std::min(until, next_cpu_check_);
+    }
     if (until <= now) return 0;
     return static_cast<int>(std::min<uint64_t>((until - now + 999'999) / 1'000'000, 60'000));
   }
@@ -181,6 +190,7 @@ class Supervision {
   Outcome out_;
   uint64_t wall_deadline_;
   uint64_t next_cpu_check_ = 0;
+  bool sync_open_ = true;
 };
 
 }  // namespace

@@ -29,7 +29,8 @@ struct Outcome {
   int code = 0;
   Error error;
   LimitHit limit = LimitHit::kNone;
-  uint64_t output_bytes = 0;
+  uint64_t output_bytes = 0;          // delivered to the destinations
+  uint64_t output_dropped_bytes = 0;  // taken from the sandbox, not delivered by the deadline
   // PID 1's rusage: every process it reaped, but not those the end of the PID namespace
   // reaps (killed at a limit). Accounting without a cgroup only.
   uint64_t cpu_user_ns = 0;

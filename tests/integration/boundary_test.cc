@@ -1,5 +1,6 @@
-// Edges of the boundary, each checked from the host: a slot stays one sandbox's even for a
-// cordon that sees another runtime directory; line disciplines stay as they are.
+// Edges of the boundary, each checked from the host: a terminal the sandbox stopped does
+// not stop its time limit; a slot stays one sandbox's even for a cordon that sees another
+// runtime directory; line disciplines stay as they are.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -41,6 +42,64 @@ RunOut in_private_mounts(const std::string& script) {
 
 bool have_unshare() {
   return ::access("/usr/bin/unshare", X_OK) == 0;
+}
+
+// Waits for a child with a deadline that only a hang reaches; -1 if it did not end.
+int wait_exit_within(pid_t pid, int seconds) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    int ws = 0;
+    pid_t r = ::waitpid(pid, &ws, WNOHANG);
+    if (r == pid) return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+// The sandbox stops the output of the terminal it was given (tcflow TCOOFF on its stdin,
+// the caller's terminal) and floods stdout: the supervisor's writes to that terminal
+// cannot go on, and still --time ends the sandbox and cordon returns.
+TEST(Boundary, StoppedTerminalDoesNotHoldTheTimeLimit) {
+  REQUIRE_ROOT();
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(::grantpt(master), 0);
+  ASSERT_EQ(::unlockpt(master), 0);
+  std::string slave_path = ::ptsname(master);
+  int slave = ::open(slave_path.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(slave, 0);
+  TempDir d;
+  std::string result = d.path() + "/result.json";
+  std::vector<std::string> args = {cordon_binary(), "run", "--time", "3s", "--result-file", result,
+                                   "--bind", probe_dir() + ":/probe", "--",
+                                   "/probe/exhaust_probe", "tty-stop-flood"};
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setsid();
+    ::dup2(slave, 0);
+    ::dup2(slave, 1);
+    int err = ::open((d.path() + "/stderr").c_str(), O_WRONLY | O_CREAT, 0600);
+    ::dup2(err, 2);
+    std::vector<char*> v;
+    for (auto& a : args) v.push_back(a.data());
+    v.push_back(nullptr);
+    ::execv(v[0], v.data());
+    ::_exit(250);
+  }
+  int status = wait_exit_within(pid, 90);
+  if (status == -1) {  // hung: resume the terminal, then end it, by PID
+    ::tcflow(slave, TCOON);
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  ::close(slave);
+  ::close(master);
+  ASSERT_NE(status, -1) << "cordon still ran 90 s into a 3 s limit: "
+                        << read_file(d.path() + "/stderr");
+  EXPECT_EQ(status, 124) << read_file(d.path() + "/stderr");
+  auto j = nlohmann::json::parse(read_file(result), nullptr, false);
+  EXPECT_EQ(j["reason"], "wall-time") << read_file(result);
+  EXPECT_GT(j["accounting"]["output_dropped_bytes"].get<uint64_t>(), 0u) << read_file(result);
 }
 
 // A second cordon sees another runtime directory (an empty /run: a private mount
