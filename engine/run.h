@@ -57,7 +57,7 @@ struct RunResult {
   };
   std::vector<Denial> seccomp_denials;
   std::optional<Error> seccomp_report_error;  // the report broke off early
-  spec::SandboxSpec spec;                     // as applied (canonical host paths)
+  spec::SandboxSpec spec;                     // as applied
   plan::LaunchPlan plan;                      // what was applied
   bool prestarted = false;  // run in a sandbox started ahead of the command (warm pool)
   // Where the time went, step by step ("prepare" first, then isolate/timeline.h's steps).

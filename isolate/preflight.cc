@@ -1,5 +1,6 @@
 #include "isolate/preflight.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -13,29 +14,37 @@
 namespace cordon::isolate {
 namespace {
 
-Result<std::string> canonical(const std::string& path, const char* what) {
-  char buf[PATH_MAX];
-  if (::realpath(path.c_str(), buf) == nullptr) return sys_error(what, path);
-  return std::string(buf);
+// A host path that cordon mounts into the sandbox, checked as the parent will open it
+// (host_trees.cc): without following any symlink on the way. A symlink planted by an
+// earlier sandbox in a writable bind (or by anyone who can write along the path) could
+// otherwise redirect the mount to the host's /etc. The refusal names where the path leads,
+// for a caller who meant it.
+Status check_host_path(const std::string& path, const char* what, int access_mode, bool dir) {
+  auto fd = sys::open_no_symlinks(path, O_PATH);
+  if (!fd.ok()) {
+    Error e = std::move(fd).error();
+    e.step = what;
+    if (e.err == ELOOP) {
+      char real[PATH_MAX];
+      e.detail = "the path has a symlink in it, and cordon never follows one in a host path it "
+                 "mounts";
+      if (::realpath(path.c_str(), real) != nullptr)
+        e.detail += " (it leads to " + std::string(real) + ": give that path if it is meant)";
+    }
+    return e;
+  }
+  struct stat st;
+  if (::fstat(fd->get(), &st) != 0) return sys_error(what, path);
+  if (dir && !S_ISDIR(st.st_mode)) return errno_error(ENOTDIR, what, path);
+  return sys::access_fd(fd->get(), access_mode, path);
 }
 
 }  // namespace
 
 Status resolve_host_paths(spec::SandboxSpec* spec) {
-  if (spec->rootfs) {
-    ASSIGN_OR_RETURN(std::string root, canonical(*spec->rootfs, "rootfs"));
-    struct stat st;
-    if (::stat(root.c_str(), &st) != 0) return sys_error("rootfs", *spec->rootfs);
-    if (!S_ISDIR(st.st_mode)) return errno_error(ENOTDIR, "rootfs", *spec->rootfs);
-    if (::access(root.c_str(), R_OK | X_OK) != 0) return sys_error("rootfs", *spec->rootfs);
-    spec->rootfs = root;
-  }
-  for (auto& b : spec->binds) {
-    ASSIGN_OR_RETURN(std::string src, canonical(b.source, "bind source"));
-    if (::access(src.c_str(), R_OK) != 0) return sys_error("bind source", b.source);
-    if (b.writable && ::access(src.c_str(), W_OK) != 0) return sys_error("bind source", b.source);
-    b.source = src;
-  }
+  if (spec->rootfs) TRY(check_host_path(*spec->rootfs, "rootfs", R_OK | X_OK, /*dir=*/true));
+  for (const auto& b : spec->binds)
+    TRY(check_host_path(b.source, "bind source", b.writable ? R_OK | W_OK : R_OK, false));
   if (spec->seccomp.kind == spec::SeccompChoice::Kind::kFile) {
     // Read once, here: the profile that is compiled is the one that was checked.
     auto text = sys::read_small_file(spec->seccomp.path, spec::kMaxProfileBytes);

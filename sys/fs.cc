@@ -91,19 +91,38 @@ Result<bool> try_lock(int fd) {
   return sys_error("flock");
 }
 
-Result<UniqueFd> open_beneath(int dir_fd, const std::string& path, int flags, mode_t mode) {
+namespace {
+
+Result<UniqueFd> openat2(int dir_fd, const std::string& path, int flags, mode_t mode,
+                         uint64_t resolve) {
   struct open_how how;
   std::memset(&how, 0, sizeof(how));
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
   if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) how.mode = mode;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+  how.resolve = resolve;
   // EAGAIN: the kernel saw a rename or mount race during a ".." walk and could not prove the
-  // walk stayed beneath; the documented answer is to try again.
+  // walk stayed where it must; the documented answer is to try again.
   for (int attempt = 0;; ++attempt) {
     long fd = ::syscall(SYS_openat2, dir_fd, path.c_str(), &how, sizeof(how));
     if (fd >= 0) return UniqueFd(static_cast<int>(fd));
     if (errno != EAGAIN || attempt == 8) return sys_error("openat2", path);
   }
+}
+
+}  // namespace
+
+Result<UniqueFd> open_beneath(int dir_fd, const std::string& path, int flags, mode_t mode) {
+  return openat2(dir_fd, path, flags, mode,
+                 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+}
+
+Result<UniqueFd> open_no_symlinks(const std::string& path, int flags) {
+  return openat2(AT_FDCWD, path, flags, 0, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+}
+
+Status access_fd(int fd, int mode, const std::string& path) {
+  if (::syscall(SYS_faccessat2, fd, "", mode, AT_EMPTY_PATH) != 0) return sys_error("access", path);
+  return {};
 }
 
 Status mkdir_beneath(int dir_fd, const std::string& path, mode_t mode) {

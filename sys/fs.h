@@ -37,6 +37,14 @@ Result<bool> try_lock(int fd);
 // O_TMPFILE (openat2 refuses a mode otherwise). Precondition: dir_fd is a directory (an
 // O_PATH fd will do). Linux >= 5.6.
 Result<UniqueFd> open_beneath(int dir_fd, const std::string& path, int flags, mode_t mode = 0);
+// openat2(2) of path (absolute, or relative to the cwd) with RESOLVE_NO_SYMLINKS |
+// RESOLVE_NO_MAGICLINKS: no component may be a symlink, the last one included (ELOOP), so
+// what is opened is what the path names, whoever can write along it. For host paths that
+// cordon mounts into a sandbox (the image, --bind sources). O_CLOEXEC is added.
+Result<UniqueFd> open_no_symlinks(const std::string& path, int flags);
+// faccessat2(fd, "", mode, AT_EMPTY_PATH): may the caller read/write (R_OK, W_OK, X_OK) the
+// object fd names (an O_PATH fd will do)? path names it in the error. Linux >= 5.8.
+Status access_fd(int fd, int mode, const std::string& path);
 // mkdirat(2) of the last component of path in its parent, the parent opened with
 // open_beneath; so neither the parent chain nor the new name may be a symlink (mkdirat does
 // not follow a last component: a planted symlink there fails with EEXIST). An existing

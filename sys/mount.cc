@@ -44,13 +44,6 @@ Status mount_setattr(int dirfd, const std::string& path, const MountAttrs& attrs
   return {};
 }
 
-Result<UniqueFd> open_tree_clone(const std::string& path, bool recursive) {
-  long fd = ::syscall(SYS_open_tree, AT_FDCWD, path.c_str(),
-                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
-  if (fd < 0) return sys_error("open_tree", path);
-  return UniqueFd(static_cast<int>(fd));
-}
-
 Result<UniqueFd> open_tree_clone_fd(int fd, bool recursive) {
   long r = ::syscall(
       SYS_open_tree, fd, "",

@@ -28,9 +28,8 @@ struct MountAttrs {
 // Only changes the bits named: locked flags of the original mount stay as they are.
 Status mount_setattr(int dirfd, const std::string& path, const MountAttrs& attrs, bool recursive);
 
-// open_tree(OPEN_TREE_CLONE[|AT_RECURSIVE]): a detached copy of the mount at path.
-Result<UniqueFd> open_tree_clone(const std::string& path, bool recursive);
-// open_tree(OPEN_TREE_CLONE) of the object an fd refers to (AT_EMPTY_PATH).
+// open_tree(OPEN_TREE_CLONE[|AT_RECURSIVE]) of the object an fd refers to (AT_EMPTY_PATH):
+// a detached copy of its mount, from that object down.
 Result<UniqueFd> open_tree_clone_fd(int fd, bool recursive);
 // openat2(RESOLVE_IN_ROOT): path resolved as if root_fd were "/", so absolute and ".."
 // symlinks of a host tree stay inside it. Returns an O_PATH fd.

@@ -18,7 +18,7 @@
 namespace cordon::backend {
 
 struct Prepared {
-  spec::SandboxSpec spec;  // with host paths made canonical
+  spec::SandboxSpec spec;  // with its host paths checked (isolate/preflight.h)
   plan::LaunchPlan plan;
 };
 

@@ -1,6 +1,7 @@
 // Edges of the boundary, each checked from the host: a terminal the sandbox stopped does
 // not stop its time limit; a slot stays one sandbox's even for a cordon that sees another
-// runtime directory; line disciplines stay as they are.
+// runtime directory; a symlink a sandbox planted does not redirect a later bind; line
+// disciplines stay as they are.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -155,6 +156,31 @@ TEST(Boundary, GidsOfASlotAreNeverPairedWithOtherUids) {
   EXPECT_NE(b.status, 0) << "UIDs " << other << " ran with the GIDs of slot " << base << ": "
                          << b.out;
   EXPECT_NE(b.err.find("in common"), std::string::npos) << b.err;
+}
+
+// An earlier sandbox with a writable bind plants a symlink to the host's /etc; a later
+// --bind of that path must not follow it. A symlink anywhere in a bind source is refused.
+TEST(Boundary, BindSourcesNeverFollowASymlink) {
+  REQUIRE_ROOT();
+  TempDir d;
+  ::chmod(d.path().c_str(), 0777);
+  RunOut plant = run_cordon({"run", "--bind", d.path() + ":/shared:rw", "--", "sh", "-c",
+                             "ln -s /etc /shared/data && mkdir /shared/dir && "
+                             "ln -s /etc/hostname /shared/dir/file"});
+  ASSERT_EQ(plant.status, 0) << plant.err;
+  for (std::string source : {d.path() + "/data", d.path() + "/data/hostname",
+                             d.path() + "/dir/file"}) {
+    RunOut r = run_cordon({"run", "--bind", source + ":/x", "--", "cat", "/x/hostname", "/x"});
+    EXPECT_EQ(r.status, 66) << source << ": " << r.out;
+    EXPECT_EQ(r.out, "") << source;
+    EXPECT_NE(r.err.find("symlink"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("leads to /etc"), std::string::npos) << r.err;
+  }
+  // The same path without a symlink still binds.
+  write_text(d.path() + "/dir/plain", "plain\n");
+  RunOut ok = run_cordon({"run", "--bind", d.path() + "/dir/plain:/x", "--", "cat", "/x"});
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_EQ(ok.out, "plain\n");
 }
 
 // TIOCSETD (which may load a line discipline's module) is denied, on a real terminal.
