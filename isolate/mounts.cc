@@ -86,7 +86,9 @@ Status bind_from_stage(const MountStep& s, int host_root) {
   } else {
     TRY(sys::touch(s.target, 0644));
   }
-  return sys::bind_mount(s.source, s.target, /*recursive=*/false);
+  // Recursive for the same reason as the staging: a directory entry may have locked
+  // mounts below it.
+  return sys::bind_mount(s.source, s.target, /*recursive=*/true);
 }
 
 Status apply_step(const MountStep& s, int host_root, const MountContext& ctx, size_t* next_tree) {
@@ -99,10 +101,13 @@ Status apply_step(const MountStep& s, int host_root, const MountContext& ctx, si
     case MountOp::kMirrorHost:
       return mirror_host(s, host_root);
     case MountOp::kStageHost: {
-      // Not recursive: the entries of the minimal /etc are files and plain directories.
+      // Recursive: where something is mounted below the host's /etc (Docker and
+      // Kubernetes mount /etc/hosts, /etc/resolv.conf and /etc/hostname so), those mounts
+      // are locked to ours in our user namespace, and the kernel refuses a copy without
+      // them (EINVAL). The entries then show what the host's processes see.
       ASSIGN_OR_RETURN(UniqueFd src, sys::open_in_root(host_root, s.source));
-      ASSIGN_OR_RETURN(UniqueFd tree, sys::open_tree_clone_fd(src.get(), /*recursive=*/false));
-      TRY(sys::mount_setattr(tree.get(), "", {bind_attrs(s), 0, -1}, /*recursive=*/false));
+      ASSIGN_OR_RETURN(UniqueFd tree, sys::open_tree_clone_fd(src.get(), /*recursive=*/true));
+      TRY(sys::mount_setattr(tree.get(), "", {bind_attrs(s), 0, -1}, /*recursive=*/true));
       return sys::move_mount_fd(tree.get(), s.target);
     }
     case MountOp::kBindFromStage:

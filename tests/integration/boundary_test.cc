@@ -1,7 +1,7 @@
 // Edges of the boundary, each checked from the host: a terminal the sandbox stopped does
 // not stop its time limit; a slot stays one sandbox's even for a cordon that sees another
-// runtime directory; a symlink a sandbox planted does not redirect a later bind; line
-// disciplines stay as they are.
+// runtime directory; a symlink a sandbox planted does not redirect a later bind; a mount
+// below the host's /etc does not stop the host view; line disciplines stay as they are.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -181,6 +181,22 @@ TEST(Boundary, BindSourcesNeverFollowASymlink) {
   RunOut ok = run_cordon({"run", "--bind", d.path() + "/dir/plain:/x", "--", "cat", "/x"});
   EXPECT_EQ(ok.status, 0) << ok.err;
   EXPECT_EQ(ok.out, "plain\n");
+}
+
+// Docker and Kubernetes mount files over /etc/hosts and /etc/resolv.conf: the host view
+// still builds (read-only), and shows those files as the host's processes see them.
+TEST(Boundary, HostViewBuildsWithAMountBelowEtc) {
+  REQUIRE_ROOT();
+  if (!have_unshare()) GTEST_SKIP() << "needs unshare(1)";
+  TempDir d;
+  write_text(d.path() + "/hosts", "10.9.8.7 mounted-over-etc-hosts\n");
+  RunOut r = in_private_mounts("mount --bind " + quoted(d.path() + "/hosts") +
+                               " /etc/hosts && exec " + quoted(cordon_binary()) +
+                               " run -- sh -c 'cat /etc/hosts; echo x >> /etc/hosts || echo ro'");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("mounted-over-etc-hosts"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("ro\n"), std::string::npos) << r.out;
+  EXPECT_EQ(read_file(d.path() + "/hosts"), "10.9.8.7 mounted-over-etc-hosts\n");
 }
 
 // TIOCSETD (which may load a line discipline's module) is denied, on a real terminal.
