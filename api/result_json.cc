@@ -92,7 +92,7 @@ json limits(const spec::Limits& l) {
       {"cpu_time_ms", l.cpu_time_ns ? json(l.cpu_time_ns / 1e6) : json(nullptr)},
       {"output_bytes", l.output_bytes},
       {"nofile", l.nofile},
-      {"fsize_bytes", l.fsize_bytes},
+      {"fsize_bytes", l.fsize_bytes != 0 ? json(l.fsize_bytes) : json(nullptr)},
       {"core_dumps", false},
   };
 }

@@ -99,7 +99,8 @@ Limits (each has a default, so that no sandbox can take the host down):
   --output-limit SIZE   stdout and stderr together (default 64M); past it the output
                         is cut and the sandbox killed
   --nofile N            open files per process (default 1024)
-  --fsize SIZE          largest file a process may write (default 1G); core dumps off
+  --fsize SIZE          largest file a process may write (default: no limit of its
+                        own; --disk bounds what it can write); core dumps off
   --cgroup-parent PATH  make the sandbox's cgroup under PATH (default: the caller's)
   --no-cgroup           no cgroup: no memory, pids or CPU limit (explicit opt-out,
                         recorded in the result; --time and --output-limit still hold)
@@ -177,12 +178,12 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
       // A relative profile path is the caller's, like a --bind source.
       if (o.spec.seccomp.kind == spec::SeccompChoice::Kind::kFile)
         o.spec.seccomp.path = from_cwd(cwd, v);
-    } else if (name == "--rootfs") {
     } else if (name == "--caps") {
       ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
       auto caps = spec::parse_caps_choice(v);
       if (!caps.ok()) return usage(name, "'" + v + "': expected default or none");
       o.spec.caps = *caps;
+    } else if (name == "--rootfs") {
       ASSIGN_OR_RETURN(o.spec.rootfs, value(name, &inline_value));
     } else if (name == "--disk") {
       ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));

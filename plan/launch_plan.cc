@@ -29,7 +29,9 @@ std::vector<std::string> build_env(const spec::SandboxSpec& spec, const CallerEn
 }
 
 std::vector<RlimitSetting> plan_rlimits(const spec::Limits& limits) {
-  return {{RLIMIT_NOFILE, limits.nofile}, {RLIMIT_FSIZE, limits.fsize_bytes}, {RLIMIT_CORE, 0}};
+  std::vector<RlimitSetting> r = {{RLIMIT_NOFILE, limits.nofile}, {RLIMIT_CORE, 0}};
+  if (limits.fsize_bytes != 0) r.push_back({RLIMIT_FSIZE, limits.fsize_bytes});
+  return r;
 }
 
 LaunchPlan compile(const spec::SandboxSpec& spec, const CallerEnv& caller, bool has_time_ns) {
@@ -55,9 +57,9 @@ LaunchPlan compile(const spec::SandboxSpec& spec, const CallerEnv& caller, bool 
   p.hostname = spec.hostname;
   p.uid = spec.uid;
   p.gid = spec.gid;
+  p.caps = granted_caps(spec);
   p.rlimits = plan_rlimits(spec.limits);
   p.limits = spec.limits;
-  p.caps = granted_caps(spec);
   p.cgroup_parent = spec.cgroup_parent;
   p.no_cgroup = spec.no_cgroup;
   return p;

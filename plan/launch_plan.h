@@ -58,7 +58,8 @@ struct LaunchPlan {
   std::optional<SeccompProgram> seccomp;
 };
 
-// RLIMIT_NOFILE and RLIMIT_FSIZE from the limits, and RLIMIT_CORE 0: no core dumps.
+// RLIMIT_NOFILE from the limits, RLIMIT_CORE 0 (no core dumps), and RLIMIT_FSIZE when the
+// limits set one.
 std::vector<RlimitSetting> plan_rlimits(const spec::Limits& limits);
 
 // has_time_ns: whether the running kernel has time namespaces (the caller probes it).

@@ -134,7 +134,7 @@ Status validate_limits(const Limits& l) {
     return invalid("cpu-time", "must be at least 1ms");
   if (l.output_bytes < 1) return invalid("output-limit", "must be at least 1 byte");
   if (l.nofile < kMinNofile) return invalid("nofile", "must be at least 16");
-  if (l.fsize_bytes < 4096) return invalid("fsize", "must be at least 4K");
+  if (l.fsize_bytes != 0 && l.fsize_bytes < 4096) return invalid("fsize", "must be at least 4K");
   return {};
 }
 

@@ -56,7 +56,10 @@ inline constexpr uint32_t kDefaultCpuWeight = 100;
 inline constexpr uint64_t kDefaultWallNs = 3600ull * 1000000000ull;  // 1 hour
 inline constexpr uint64_t kDefaultOutputBytes = 64ull << 20;
 inline constexpr uint64_t kDefaultNofile = 1024;
-inline constexpr uint64_t kDefaultFsizeBytes = 1ull << 30;
+// No RLIMIT_FSIZE by default (the caller's stays, normally none): the disk limit already
+// bounds every file the sandbox can write but those on a writable bind, and programs
+// (test suites, databases) expect no file-size limit of their own.
+inline constexpr uint64_t kDefaultFsizeBytes = 0;
 
 inline constexpr uint64_t kMinMemoryBytes = 8ull << 20;
 inline constexpr uint64_t kMinPids = 4;
@@ -77,13 +80,10 @@ struct Limits {
   uint64_t cpu_time_ns = 0;                     // 0: bounded only by wall time and --cpus
   uint64_t output_bytes = kDefaultOutputBytes;  // stdout and stderr together
   uint64_t nofile = kDefaultNofile;
-  uint64_t fsize_bytes = kDefaultFsizeBytes;
+  uint64_t fsize_bytes = kDefaultFsizeBytes;  // 0: no RLIMIT_FSIZE set
   bool operator==(const Limits&) const = default;
 };
 
-struct SandboxSpec {
-  std::vector<std::string> argv;
-  // Set by --env, in order; later entries win. The rest of the environment is
 // The capabilities root inside gets. kDefault: those whose effect stays inside the
 // sandbox's own user namespace and its own IDs (plan::namespaced_caps(), argued one by one
 // in docs/threat-model.md); kNone: none in any set, and root's special treatment locked
@@ -92,6 +92,9 @@ enum class CapsChoice { kDefault, kNone };
 Result<CapsChoice> parse_caps_choice(std::string_view arg);
 const char* to_string(CapsChoice caps);
 
+struct SandboxSpec {
+  std::vector<std::string> argv;
+  // Set by --env, in order; later entries win. The rest of the environment is
   // PATH (the default above), HOME, and TERM and LANG copied from the caller.
   std::vector<std::pair<std::string, std::string>> env;
   std::optional<std::string> rootfs;  // a directory image; unset = read-only view of the host
@@ -100,10 +103,10 @@ const char* to_string(CapsChoice caps);
   std::string hostname = kDefaultHostname;
   uid_t uid = 0;  // identity inside, < kIdsPerSandbox
   gid_t gid = 0;
+  CapsChoice caps = CapsChoice::kDefault;
   uint64_t disk_bytes = kDefaultDiskBytes;  // size cap of the writable layer, /tmp and home
   Limits limits;
   // The cgroup under which the sandbox's own group is made (on v1, in every controller);
-  CapsChoice caps = CapsChoice::kDefault;
   // empty: the caller's own cgroup, so a sandbox never leaves its caller's accounting.
   std::string cgroup_parent;
   // Explicit opt-out of cgroup limits (--no-cgroup): no memory, pids or CPU bound. A
