@@ -36,8 +36,15 @@ class CgroupV1 final : public Cgroup {
 
   Result<CgroupUsage> usage() override {
     CgroupUsage u;
-    ASSIGN_OR_RETURN(u.cpu_user_ns, read_u64(dir("cpuacct") + "/cpuacct.usage_user"));
-    ASSIGN_OR_RETURN(u.cpu_system_ns, read_u64(dir("cpuacct") + "/cpuacct.usage_sys"));
+    // cpuacct.usage is exact (what --cpu-time is checked against); the user/system split
+    // comes from tick samples and can sum to less. The split is scaled to the exact total.
+    ASSIGN_OR_RETURN(uint64_t total, read_u64(dir("cpuacct") + "/cpuacct.usage"));
+    ASSIGN_OR_RETURN(uint64_t user, read_u64(dir("cpuacct") + "/cpuacct.usage_user"));
+    ASSIGN_OR_RETURN(uint64_t sys, read_u64(dir("cpuacct") + "/cpuacct.usage_sys"));
+    u.cpu_user_ns = user + sys == 0 ? total
+                                    : static_cast<uint64_t>(static_cast<long double>(total) *
+                                                            user / (user + sys));
+    u.cpu_system_ns = total - u.cpu_user_ns;
     ASSIGN_OR_RETURN(u.peak_memory_bytes, read_u64(dir("memory") + "/memory.max_usage_in_bytes"));
     auto oom = read_key(dir("memory") + "/memory.oom_control", "oom_kill");
     u.oom_kills = oom.ok() ? *oom : 0;  // kernels before 4.13 do not count
@@ -105,13 +112,6 @@ class CgroupV1 final : public Cgroup {
 
   bool all_new() const { return all_new_; }
 
-  std::string dir(const std::string& controller) const {
-    auto it = dirs_.find(controller);
-    return it == dirs_.end() ? std::string() : it->second;
-  }
-
- private:
-  std::map<std::string, std::string> dirs_;
   // On refusal the group is no longer this object's: its destruction must not kill or
   // remove what another cordon's sandbox runs in (a later sweep removes what we made).
   Status refuse_if_populated() {
@@ -125,6 +125,13 @@ class CgroupV1 final : public Cgroup {
     return {};
   }
 
+  std::string dir(const std::string& controller) const {
+    auto it = dirs_.find(controller);
+    return it == dirs_.end() ? std::string() : it->second;
+  }
+
+ private:
+  std::map<std::string, std::string> dirs_;
   std::vector<std::string> unique_dirs_;
   std::vector<UniqueFd> tasks_;  // one per unique dir, for join_fds()
   bool all_new_ = true;

@@ -380,7 +380,7 @@ TEST_F(AuditBattery, VictimInAnotherSandbox) {
   pid_t cordon =
       spawn_cordon({"run", "--bind", vdir.path() + "/secret:/secret", "--", "sleep", "60"});
   pid_t victim = -1;
-  ASSERT_TRUE(wait_until(5000, [&] {
+  ASSERT_TRUE(wait_until(60000, [&] {
     for (pid_t p : descendants_of(cordon)) {
       std::string comm = read_file("/proc/" + std::to_string(p) + "/comm");
       if (comm == "sleep\n") victim = p;

@@ -252,7 +252,7 @@ TEST_F(HttpServer, AClientThatHangsUpMidStreamFreesTheWorker) {
     ASSERT_TRUE(next.ok()) << next.error().to_string();
     EXPECT_EQ(nlohmann::json::parse(next->body)["path"], "/next");
   }
-  EXPECT_TRUE(wait_until(5000, [&] { return writes_failed == 2; })) << writes_failed;
+  EXPECT_TRUE(wait_until(60000, [&] { return writes_failed == 2; })) << writes_failed;
   EXPECT_EQ(exchange(connect_tcp(port_), "GET /b HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 200", 0), 0u);
 }
 

@@ -227,7 +227,7 @@ TEST(Isolation, SandboxProcessesHoldNoCallerDescriptor) {
   ::close(43);
   ::close(fd);
   std::vector<pid_t> init, cmd;
-  ASSERT_TRUE(wait_until(5000, [&] {
+  ASSERT_TRUE(wait_until(60000, [&] {
     init = children_of(sup);
     if (init.size() != 1) return false;
     cmd = children_of(init[0]);

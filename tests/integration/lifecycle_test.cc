@@ -31,7 +31,7 @@ TEST(Lifecycle, SupervisorKilledLeavesNothingBehind) {
   pid_t sup = spawn_cordon({"run", "--", "sh", "-c", "sleep 1000 & sleep 1000"});
   std::vector<pid_t> init, inside;
   // Both sleeps running: PID 1's descendants, whatever the shell made of the line.
-  ASSERT_TRUE(wait_until(5000, [&] {
+  ASSERT_TRUE(wait_until(60000, [&] {
     init = children_of(sup);
     if (init.size() != 1) return false;
     inside = descendants_of(init[0]);
@@ -46,12 +46,12 @@ TEST(Lifecycle, SupervisorKilledLeavesNothingBehind) {
 
   ASSERT_EQ(::kill(sup, SIGKILL), 0);
   EXPECT_EQ(wait_exit(sup), 128 + SIGKILL);
-  EXPECT_TRUE(wait_until(5000, [&] {
+  EXPECT_TRUE(wait_until(60000, [&] {
     for (pid_t p : inside)
       if (process_exists(p)) return false;
     return !process_exists(init[0]);
   })) << "a sandbox process outlived its supervisor";
-  EXPECT_TRUE(wait_until(5000, [&] { return slot_is_free(*base); })) << "slot leaked";
+  EXPECT_TRUE(wait_until(60000, [&] { return slot_is_free(*base); })) << "slot leaked";
   EXPECT_EQ(host_mountinfo(), mounts_before);
 }
 
@@ -74,7 +74,7 @@ TEST(Lifecycle, SigtermIsForwardedToTheCommand) {
   TempDir d;
   std::string result = d.path() + "/r.json";
   pid_t sup = spawn_cordon({"run", "--result-file", result, "--", "sleep", "1000"});
-  ASSERT_TRUE(wait_until(5000, [&] {
+  ASSERT_TRUE(wait_until(60000, [&] {
     auto init = children_of(sup);
     return init.size() == 1 && children_of(init[0]).size() == 1;
   }));
