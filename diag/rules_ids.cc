@@ -1,6 +1,7 @@
 // ids.subuid and ids.subgid: the host IDs that sandboxes get, picked as
 // isolate/id_slot.cc picks them ("cordon" entries, else the fallback; never root's), and
-// whether anyone else holds some of them.
+// whether anyone else holds some of them. ids.paired: a slot is the same numbers as UIDs
+// and GIDs, so the slots are the IDs both files give cordon.
 #include <set>
 
 #include "base/text.h"
@@ -39,9 +40,11 @@ std::string slots_text(size_t n) {
   return std::to_string(n) + (n == 1 ? " slot" : " slots");
 }
 
-// file: "/etc/subuid"; accounts: /etc/passwd for UIDs, /etc/group for GIDs.
-void one(const std::string& id, const std::string& file, const Probe& subid,
-         const std::string& accounts_file, const Probe& accounts, Findings* out) {
+// file: "/etc/subuid"; accounts: /etc/passwd for UIDs, /etc/group for GIDs. Returns the
+// ranges cordon takes from the file.
+std::vector<plan::IdRange> one(const std::string& id, const std::string& file, const Probe& subid,
+                               const std::string& accounts_file, const Probe& accounts,
+                               Findings* out) {
   std::string text = subid.ok() ? subid.text : "";
   std::vector<plan::IdRange> chosen = plan::parse_subid(text, {"cordon"});
   std::set<std::string> chosen_owners = {"cordon"};
@@ -106,28 +109,52 @@ void one(const std::string& id, const std::string& file, const Probe& subid,
     for (size_t i = 0; i < clashes.size() && i < 5; ++i) list += (i ? "; " : "") + clashes[i];
     if (clashes.size() > 5) list += "; and " + std::to_string(clashes.size() - 5) + " more";
     out->push_back(make(id, Status::kFail, seen + "; overlaps " + list, why, own_range_fix));
-    return;
+    return chosen;
   }
   if (slots == 0) {
     out->push_back(
         make(id, Status::kFail, seen, "no sandbox can start without a slot", own_range_fix));
-    return;
+    return chosen;
   }
   if (subid.state == Probe::State::kError || (fallback && had_entries)) {
     out->push_back(make(id, Status::kWarn, seen,
                         "cordon falls back to its own range, which may not be what the host's "
                         "administrator meant",
                         own_range_fix));
-    return;
+    return chosen;
   }
   out->push_back(make(id, Status::kOk, seen));
+  return chosen;
+}
+
+// The slots are the IDs both files give cordon.
+void paired(const std::vector<plan::IdRange>& uids, const std::vector<plan::IdRange>& gids,
+            Findings* out) {
+  size_t both = plan::SlotSpace(plan::intersect(uids, gids)).size();
+  std::string why =
+      "a slot is the same 65536 numbers as UIDs and as GIDs, so that its GIDs can never go "
+      "with another slot's UIDs: cordon uses only the IDs that /etc/subuid and /etc/subgid "
+      "both give it";
+  std::string fix = "give the cordon user the same range in /etc/subuid and /etc/subgid";
+  std::string seen = slots_text(both) + " in both files";
+  if (both == 0) {
+    out->push_back(make("ids.paired", Status::kFail, seen + ": no sandbox can start", why, fix));
+  } else if (both < plan::SlotSpace(uids).size() || both < plan::SlotSpace(gids).size()) {
+    out->push_back(make("ids.paired", Status::kWarn,
+                        seen + " (of " + slots_text(plan::SlotSpace(uids).size()) + " in subuid, " +
+                            slots_text(plan::SlotSpace(gids).size()) + " in subgid)",
+                        why, fix));
+  } else {
+    out->push_back(make("ids.paired", Status::kOk, seen));
+  }
 }
 
 }  // namespace
 
 void ids(const HostFacts& f, Findings* out) {
-  one("ids.subuid", "/etc/subuid", f.subuid, "/etc/passwd", f.passwd, out);
-  one("ids.subgid", "/etc/subgid", f.subgid, "/etc/group", f.group, out);
+  auto uids = one("ids.subuid", "/etc/subuid", f.subuid, "/etc/passwd", f.passwd, out);
+  auto gids = one("ids.subgid", "/etc/subgid", f.subgid, "/etc/group", f.group, out);
+  paired(uids, gids, out);
 }
 
 }  // namespace cordon::diag::rules

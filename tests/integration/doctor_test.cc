@@ -73,6 +73,7 @@ TEST(Doctor, JsonHasItsShapeAndTheFactsOfThisHost) {
                          "cgroup.mode",
                          "ids.subuid",
                          "ids.subgid",
+                         "ids.paired",
                          "sysctl.unprivileged_bpf_disabled",
                          "sysctl.io_uring_disabled",
                          "sysctl.legacy_tiocsti",

@@ -369,6 +369,25 @@ TEST(DoctorIds, OverlapsWithOthersFail) {
   EXPECT_EQ(status_of(f, "ids.subuid"), Status::kOk);
 }
 
+// A slot is the same IDs for users and groups: the slots are what both files give.
+TEST(DoctorIds, SlotsAreTheIdsBothFilesGive) {
+  HostFacts f = healthy();
+  Finding x = find(diagnose(f), "ids.paired");
+  EXPECT_EQ(x.status, Status::kOk);
+  EXPECT_EQ(x.seen, "4096 slots in both files");
+  // subgid shifted by two slots: 4094 in common, and a warning.
+  f.subgid = Probe::value("cordon:1000131072:268435456\n");
+  x = find(diagnose(f), "ids.paired");
+  EXPECT_EQ(x.status, Status::kWarn);
+  EXPECT_EQ(x.seen, "4094 slots in both files (of 4096 slots in subuid, 4096 slots in subgid)");
+  EXPECT_FALSE(x.fix.empty());
+  // A cordon entry in one file and the fallback in the other: nothing in common.
+  f.subgid = Probe::absent();
+  x = find(diagnose(f), "ids.paired");
+  EXPECT_EQ(x.status, Status::kFail);
+  EXPECT_NE(x.seen.find("0 slots in both files"), std::string::npos) << x.seen;
+}
+
 TEST(DoctorSysctl, ValuesAbsenceAndGarbage) {
   HostFacts f = healthy();
   f.sysctls["kernel.kptr_restrict"] = Probe::value("0");
