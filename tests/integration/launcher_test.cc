@@ -19,6 +19,17 @@
 namespace cordon::testing {
 namespace {
 
+// A connection to the launcher's socket, or -1 (not listening yet).
+int connect_to(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  sockaddr_un a = {};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof(a.sun_path) - 1);
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) return fd;
+  if (fd >= 0) ::close(fd);
+  return -1;
+}
+
 class Launcher : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -27,9 +38,15 @@ class Launcher : public ::testing::Test {
     std::vector<std::string> args = {"launcher", "--socket", socket_, "--warm",
                                      std::to_string(warm_)};
     pid_ = spawn_cordon(args);
+    // Listening, not merely bound: the socket is bound with no access for anyone and
+    // opened up to its mode before the launcher listens.
+    ASSERT_TRUE(wait_until(60000, [&] {
+      int fd = connect_to(socket_);
+      if (fd >= 0) ::close(fd);  // a probe: the launcher takes an empty connection as one
+      return fd >= 0;
+    })) << "the launcher did not listen";
     struct stat st;
-    ASSERT_TRUE(wait_until(60000, [&] { return ::stat(socket_.c_str(), &st) == 0; }))
-        << "the launcher did not listen";
+    ASSERT_EQ(::stat(socket_.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
   }
   void TearDown() override {
@@ -116,12 +133,8 @@ TEST_F(Launcher, CallerHangingUpEndsItsSandbox) {
 }
 
 TEST_F(Launcher, MalformedRequestsAreRefusedAndServingGoesOn) {
-  int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  int fd = connect_to(socket_);
   ASSERT_GE(fd, 0);
-  sockaddr_un a = {};
-  a.sun_family = AF_UNIX;
-  std::strncpy(a.sun_path, socket_.c_str(), sizeof(a.sun_path) - 1);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
   const char garbage[] = "CDL1\xff\xff\xff\xff";
   ASSERT_EQ(::send(fd, garbage, sizeof(garbage) - 1, 0), static_cast<ssize_t>(sizeof(garbage) - 1));
   char reply[16] = {};

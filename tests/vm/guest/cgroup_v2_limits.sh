@@ -52,11 +52,16 @@ peak=$(field peak_memory_bytes /tmp/r.json)
 check "memory bomb: oom, peak within 32M" \
   sh -c "[ $rc -eq 121 ] && [ \"$(field reason /tmp/r.json)\" = oom ] && [ ${peak:-999999999} -le 33554432 ]"
 
-# 4. A CPU spin ends with cpu-time near its limit (at most 1.5 s over under TCG).
+# 4. A CPU spin ends with cpu-time, having used at least its limit: user plus system, as
+# the split of cpu.stat under TCG and a loaded host can put much of a spin on either side.
+# (Each field loses its fraction here: 2 ms at most.) Bounded above only far past any
+# scheduling delay, where the limit would not hold at all.
 run --cpu-time 500ms -- sh -c 'while :; do :; done'
-cpu=$(field cpu_user_ms /tmp/r.json | cut -d. -f1)
-check "cpu spin: cpu-time at 500ms (user ${cpu}ms)" \
-  sh -c "[ $rc -eq 123 ] && [ ${cpu:-0} -ge 400 ] && [ ${cpu:-0} -le 2000 ]"
+user=$(field cpu_user_ms /tmp/r.json | cut -d. -f1)
+sys=$(field cpu_system_ms /tmp/r.json | cut -d. -f1)
+cpu=$((${user:-0} + ${sys:-0}))
+check "cpu spin: cpu-time at 500ms (user ${user}ms, system ${sys}ms)" \
+  sh -c "[ $rc -eq 123 ] && [ $cpu -ge 498 ] && [ $cpu -le 10000 ]"
 
 # 5. A sleep ends with wall-time.
 run --time 500ms -- sleep 30
