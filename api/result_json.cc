@@ -18,7 +18,9 @@ namespace {
 // UIDs hold nothing.
 json capabilities(const engine::RunResult& r) {
   const std::vector<int>& caps = r.plan.caps;
-  auto set = [&](bool held) { return held && !caps.empty() ? json(plan::cap_names(caps)) : json("none"); };
+  auto set = [&](bool held) {
+    return held && !caps.empty() ? json(plan::cap_names(caps)) : json("none");
+  };
   return {{"choice", spec::to_string(r.spec.caps)},
           {"bounding", set(true)},
           {"ambient", "none"},

@@ -41,9 +41,10 @@ class CgroupV1 final : public Cgroup {
     ASSIGN_OR_RETURN(uint64_t total, read_u64(dir("cpuacct") + "/cpuacct.usage"));
     ASSIGN_OR_RETURN(uint64_t user, read_u64(dir("cpuacct") + "/cpuacct.usage_user"));
     ASSIGN_OR_RETURN(uint64_t sys, read_u64(dir("cpuacct") + "/cpuacct.usage_sys"));
-    u.cpu_user_ns = user + sys == 0 ? total
-                                    : static_cast<uint64_t>(static_cast<long double>(total) *
-                                                            user / (user + sys));
+    u.cpu_user_ns =
+        user + sys == 0
+            ? total
+            : static_cast<uint64_t>(static_cast<long double>(total) * user / (user + sys));
     u.cpu_system_ns = total - u.cpu_user_ns;
     ASSIGN_OR_RETURN(u.peak_memory_bytes, read_u64(dir("memory") + "/memory.max_usage_in_bytes"));
     auto oom = read_key(dir("memory") + "/memory.oom_control", "oom_kill");

@@ -8,8 +8,8 @@
 
 #include "isolate/child.h"
 #include "isolate/host_trees.h"
-#include "isolate/sync.h"
 #include "isolate/slot_owner.h"
+#include "isolate/sync.h"
 #include "plan/id_range.h"
 #include "sys/creds.h"
 #include "sys/ns.h"
@@ -46,9 +46,8 @@ Result<Sandbox> launch(const plan::LaunchPlan& plan, const IdSlot& slot, Cgroup&
   // The user namespace is owned by the slot's UID, so that what the kernel counts per
   // user lands on the slot's share and not on the caller's; and the clone is refused if
   // any other process counts against the slot (slot_owner.h).
-  ASSIGN_OR_RETURN(sys::CloneResult c,
-                   clone_as_slot_owner(static_cast<uid_t>(slot.uid_base()), plan.clone_flags,
-                                       cgroup.clone_fd()));
+  ASSIGN_OR_RETURN(sys::CloneResult c, clone_as_slot_owner(static_cast<uid_t>(slot.uid_base()),
+                                                           plan.clone_flags, cgroup.clone_fd()));
   if (c.pid == 0) {
     sync.first.reset();
     child_main(ChildArgs{&plan, sync.second.get(), slot.lock_fd(), out.second.get(),

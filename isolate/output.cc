@@ -31,8 +31,8 @@ void open_destination(int fd, UniqueFd* own, int* dest, bool* socket) {
   if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) return;
   int flags = ::fcntl(fd, F_GETFL);
   if (flags >= 0 && (flags & O_NONBLOCK) != 0) return;
-  auto reopened = sys::open_path("/proc/self/fd/" + std::to_string(fd),
-                                 O_WRONLY | O_NONBLOCK | O_NOCTTY);
+  auto reopened =
+      sys::open_path("/proc/self/fd/" + std::to_string(fd), O_WRONLY | O_NONBLOCK | O_NOCTTY);
   if (!reopened.ok()) return;
   *own = std::move(reopened).value();
   *dest = own->get();
@@ -125,8 +125,8 @@ void OutputPump::write_some(Channel& c) {
   while (c.held_off < c.held.size()) {
     const char* p = c.held.data() + c.held_off;
     size_t n = c.held.size() - c.held_off;
-    ssize_t w = c.dest_socket ? ::send(c.dest, p, n, MSG_DONTWAIT | MSG_NOSIGNAL)
-                              : ::write(c.dest, p, n);
+    ssize_t w =
+        c.dest_socket ? ::send(c.dest, p, n, MSG_DONTWAIT | MSG_NOSIGNAL) : ::write(c.dest, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) return;  // held until the destination takes more

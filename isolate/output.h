@@ -38,8 +38,8 @@ class OutputPump {
   // At the deadline: what the destinations have not taken is dropped and counted.
   void drop_held();
   bool over_limit() const { return over_; }
-  uint64_t bytes() const { return bytes_; }             // taken from the sandbox, at most limit
-  uint64_t dropped_bytes() const { return dropped_; }   // of those, never delivered
+  uint64_t bytes() const { return bytes_; }            // taken from the sandbox, at most limit
+  uint64_t dropped_bytes() const { return dropped_; }  // of those, never delivered
 
  private:
   struct Channel {

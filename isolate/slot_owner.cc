@@ -72,8 +72,9 @@ class AsOwner {
 
 Error in_use(uid_t owner) {
   Error e = errno_error(EBUSY, "take ID slot", "uid " + std::to_string(owner));
-  e.detail = "processes of another sandbox count against this slot (a cordon that does not see "
-             "this one's lock: another mount namespace or runtime directory)";
+  e.detail =
+      "processes of another sandbox count against this slot (a cordon that does not see "
+      "this one's lock: another mount namespace or runtime directory)";
   return e;
 }
 

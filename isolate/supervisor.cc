@@ -67,11 +67,12 @@ class Supervision {
 
   Result<Outcome> run() {
     while (sync_open_ || pump_.open()) {
-      struct pollfd pfd[5] = {{sync_open_ ? sb_.sync_fd() : -1, POLLIN, 0},
-                              {pump_.poll_fd(OutputPump::kOut), pump_.poll_events(OutputPump::kOut), 0},
-                              {pump_.poll_fd(OutputPump::kErr), pump_.poll_events(OutputPump::kErr), 0},
-                              {signals_.fd(), POLLIN, 0},
-                              {reporter_ ? reporter_->fd() : -1, POLLIN, 0}};
+      struct pollfd pfd[5] = {
+          {sync_open_ ? sb_.sync_fd() : -1, POLLIN, 0},
+          {pump_.poll_fd(OutputPump::kOut), pump_.poll_events(OutputPump::kOut), 0},
+          {pump_.poll_fd(OutputPump::kErr), pump_.poll_events(OutputPump::kErr), 0},
+          {signals_.fd(), POLLIN, 0},
+          {reporter_ ? reporter_->fd() : -1, POLLIN, 0}};
       int n = ::poll(pfd, 5, timeout_ms());
       if (n < 0 && errno != EINTR) return sys_error("poll");
       if (n > 0) {

@@ -111,7 +111,8 @@ Result<bool> nproc_exceeded() {
   // spaces and parentheses, so count from the last ')'.
   size_t pos = stat.rfind(')');
   for (int field = 0; field < 7 && pos != std::string::npos; ++field) pos = stat.find(' ', pos + 1);
-  if (pos == std::string::npos) return logic_error("read", "/proc/thread-self/stat", "no flags field");
+  if (pos == std::string::npos)
+    return logic_error("read", "/proc/thread-self/stat", "no flags field");
   unsigned long flags = std::strtoul(stat.c_str() + pos + 1, nullptr, 10);
   return (flags & kPfNprocExceeded) != 0;
 }

@@ -57,7 +57,8 @@ Outcome cap_set(const char* field, unsigned long long allowed) {
   if ((bits & ~allowed) == 0) return stopped(std::string(field) + " " + v);
   char extra[32];
   snprintf(extra, sizeof(extra), "%llx", bits & ~allowed);
-  return escaped(std::string(field) + " " + v + ": holds 0x" + extra + " beyond the namespaced set");
+  return escaped(std::string(field) + " " + v + ": holds 0x" + extra +
+                 " beyond the namespaced set");
 }
 
 Outcome uid_map(const Context&) {
@@ -106,15 +107,15 @@ Outcome securebits(const Context&) {
       SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED;
   char hex[32];
   snprintf(hex, sizeof(hex), "0x%lx", b);
-  if ((b & no_root) == no_root) return stopped(std::string("securebits ") + hex + ": noroot locked");
+  if ((b & no_root) == no_root)
+    return stopped(std::string("securebits ") + hex + ": noroot locked");
   if ((b & no_ambient) == no_ambient)
     return stopped(std::string("securebits ") + hex + ": ambient raise locked off");
   return escaped(std::string("securebits ") + hex + ": ambient capabilities can be raised");
 }
 
 bool within_namespaced(const std::string& v) {
-  return !v.empty() && v != "?" &&
-         (std::strtoull(v.c_str(), nullptr, 16) & ~kNamespacedCaps) == 0;
+  return !v.empty() && v != "?" && (std::strtoull(v.c_str(), nullptr, 16) & ~kNamespacedCaps) == 0;
 }
 
 std::string cap_eff_now() {

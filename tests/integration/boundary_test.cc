@@ -38,7 +38,8 @@ void write_text(const std::string& path, const std::string& text) {
 // Runs a shell script in a private mount namespace of its own (unshare -m, propagation
 // private: nothing it mounts reaches the host or the other tests).
 RunOut in_private_mounts(const std::string& script) {
-  return run_program({"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script});
+  return run_program(
+      {"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script});
 }
 
 bool have_unshare() {
@@ -71,9 +72,17 @@ TEST(Boundary, StoppedTerminalDoesNotHoldTheTimeLimit) {
   ASSERT_GE(slave, 0);
   TempDir d;
   std::string result = d.path() + "/result.json";
-  std::vector<std::string> args = {cordon_binary(), "run", "--time", "3s", "--result-file", result,
-                                   "--bind", probe_dir() + ":/probe", "--",
-                                   "/probe/exhaust_probe", "tty-stop-flood"};
+  std::vector<std::string> args = {cordon_binary(),
+                                   "run",
+                                   "--time",
+                                   "3s",
+                                   "--result-file",
+                                   result,
+                                   "--bind",
+                                   probe_dir() + ":/probe",
+                                   "--",
+                                   "/probe/exhaust_probe",
+                                   "tty-stop-flood"};
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setsid();
@@ -122,10 +131,10 @@ TEST(Boundary, ASlotInUseIsNotTakenByACordonThatMissesItsLock) {
   })) << "the first sandbox did not start";
   TempDir d;
   write_text(d.path() + "/subid", "cordon:" + std::to_string(*base) + ":65536\n");
-  RunOut b = in_private_mounts(
-      "mount -t tmpfs cordon-test-run /run && mount --bind " + quoted(d.path() + "/subid") +
-      " /etc/subuid && mount --bind " + quoted(d.path() + "/subid") + " /etc/subgid && exec " +
-      quoted(cordon_binary()) + " run --json -- true");
+  RunOut b = in_private_mounts("mount -t tmpfs cordon-test-run /run && mount --bind " +
+                               quoted(d.path() + "/subid") + " /etc/subuid && mount --bind " +
+                               quoted(d.path() + "/subid") + " /etc/subgid && exec " +
+                               quoted(cordon_binary()) + " run --json -- true");
   bool a_alive = process_exists(a);
   ::kill(a, SIGTERM);  // forwarded to sleep
   int a_status = wait_exit(a);
@@ -149,10 +158,10 @@ TEST(Boundary, GidsOfASlotAreNeverPairedWithOtherUids) {
   TempDir d;
   write_text(d.path() + "/subuid", "cordon:" + std::to_string(other) + ":65536\n");
   write_text(d.path() + "/subgid", "cordon:" + std::to_string(base) + ":65536\n");
-  RunOut b = in_private_mounts("mount --bind " + quoted(d.path() + "/subuid") +
-                               " /etc/subuid && mount --bind " + quoted(d.path() + "/subgid") +
-                               " /etc/subgid && exec " + quoted(cordon_binary()) +
-                               " run --json -- true");
+  RunOut b =
+      in_private_mounts("mount --bind " + quoted(d.path() + "/subuid") +
+                        " /etc/subuid && mount --bind " + quoted(d.path() + "/subgid") +
+                        " /etc/subgid && exec " + quoted(cordon_binary()) + " run --json -- true");
   EXPECT_NE(b.status, 0) << "UIDs " << other << " ran with the GIDs of slot " << base << ": "
                          << b.out;
   EXPECT_NE(b.err.find("in common"), std::string::npos) << b.err;
@@ -168,8 +177,8 @@ TEST(Boundary, BindSourcesNeverFollowASymlink) {
                              "ln -s /etc /shared/data && mkdir /shared/dir && "
                              "ln -s /etc/hostname /shared/dir/file"});
   ASSERT_EQ(plant.status, 0) << plant.err;
-  for (std::string source : {d.path() + "/data", d.path() + "/data/hostname",
-                             d.path() + "/dir/file"}) {
+  for (std::string source :
+       {d.path() + "/data", d.path() + "/data/hostname", d.path() + "/dir/file"}) {
     RunOut r = run_cordon({"run", "--bind", source + ":/x", "--", "cat", "/x/hostname", "/x"});
     EXPECT_EQ(r.status, 66) << source << ": " << r.out;
     EXPECT_EQ(r.out, "") << source;
@@ -202,13 +211,13 @@ TEST(Boundary, HostViewBuildsWithAMountBelowEtc) {
 // TIOCSETD (which may load a line discipline's module) is denied, on a real terminal.
 TEST(Boundary, LineDisciplineCannotBeSet) {
   REQUIRE_ROOT();
-  RunOut r = run_cordon({"run", "--bind", probe_dir() + ":/probe", "--", "/probe/exhaust_probe",
-                         "tiocsetd"});
+  RunOut r = run_cordon(
+      {"run", "--bind", probe_dir() + ":/probe", "--", "/probe/exhaust_probe", "tiocsetd"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "tiocsetd 0 EPERM\n");
   // The probe can tell: without the filter the same call succeeds.
-  RunOut u = run_cordon({"run", "--seccomp", "unconfined", "--bind", probe_dir() + ":/probe",
-                         "--", "/probe/exhaust_probe", "tiocsetd"});
+  RunOut u = run_cordon({"run", "--seccomp", "unconfined", "--bind", probe_dir() + ":/probe", "--",
+                         "/probe/exhaust_probe", "tiocsetd"});
   EXPECT_EQ(u.out, "tiocsetd 1 ok\n") << u.err;
 }
 

@@ -205,8 +205,8 @@ TEST_F(Exhaustion, AioContextsAreNotAvailable) {
 // limit. (The v2 side runs in the QEMU guest: tests/vm/guest/cgroup_v2_limits.sh.)
 TEST_F(Exhaustion, TcpBuffersAreBoundedByTheMemoryLimit) {
   constexpr uint64_t kLimit = 32ull << 20, kPairs = 64;
-  RunOut r = run_cordon(probe_run({"--memory", "32M", "--time", "120s"},
-                                  {"tcp", std::to_string(kPairs)}));
+  RunOut r =
+      run_cordon(probe_run({"--memory", "32M", "--time", "120s"}, {"tcp", std::to_string(kPairs)}));
   ASSERT_EQ(r.status, 0) << r.err;
   ProbeLine p = parse_line(r.out);
   ASSERT_EQ(p.name, "tcp") << r.out;

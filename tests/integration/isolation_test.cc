@@ -75,7 +75,8 @@ std::map<std::string, std::string> cap_sets(const std::string& status) {
 TEST(Isolation, CapsNoneEmptiesEverySetAndNoNewPrivsIsSet) {
   REQUIRE_ROOT();
   for (const char* uid : {"0", "1000"}) {
-    RunOut r = run_cordon({"run", "--caps", "none", "--uid", uid, "--", "cat", "/proc/self/status"});
+    RunOut r =
+        run_cordon({"run", "--caps", "none", "--uid", uid, "--", "cat", "/proc/self/status"});
     ASSERT_EQ(r.status, 0) << r.err;
     auto s = cap_sets(r.out);
     for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"})

@@ -257,8 +257,8 @@ TEST_F(Limits, TmpfsCountsAgainstTheMemoryLimit) {
 // here only far above any scheduling delay, where the limit would not hold at all.
 TEST_F(Limits, CpuSpinEndsWithCpuTime) {
   nlohmann::json j;
-  RunOut r = run({"--cpu-time", "400ms", "--time", "60s", "--", "sh", "-c", "while :; do :; done"},
-                 &j);
+  RunOut r =
+      run({"--cpu-time", "400ms", "--time", "60s", "--", "sh", "-c", "while :; do :; done"}, &j);
   EXPECT_EQ(j["reason"], "cpu-time") << r.err;
   EXPECT_EQ(r.status, 123);
   double cpu =

@@ -51,11 +51,10 @@ TEST_F(Seccomp, DefaultProfileDeniesEachListedSyscall) {
   RunOut r = probe({}, {"--check"});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   std::string int80 = kernel_has_int80() ? "int80-getpid killed:SYS" : "int80-getpid killed:SEGV";
-  for (const std::string& line : {std::string("keyctl EPERM"), std::string("bpf EPERM"),
-                                  std::string("io_uring_setup EPERM"),
-                                  std::string("userfaultfd EPERM"), std::string("io_setup ENOSYS"),
-                                  std::string("ioctl-tiocsetd EPERM"),
-                                  std::string("x32-getpid killed:SYS"), int80}) {
+  for (const std::string& line :
+       {std::string("keyctl EPERM"), std::string("bpf EPERM"), std::string("io_uring_setup EPERM"),
+        std::string("userfaultfd EPERM"), std::string("io_setup ENOSYS"),
+        std::string("ioctl-tiocsetd EPERM"), std::string("x32-getpid killed:SYS"), int80}) {
     EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
   }
 }

@@ -183,8 +183,8 @@ int main(int argc, char** argv) {
   if (what == "tcp" && argc >= 3) return tcp(atoi(argv[2]), hold);
   if (what == "one" && argc >= 3) {
     std::string kind = argv[2];
-    bool (*take)() = kind == "inotify"  ? take_inotify
-                     : kind == "mqueue" ? take_mqueue
+    bool (*take)() = kind == "inotify"    ? take_inotify
+                     : kind == "mqueue"   ? take_mqueue
                      : kind == "sigqueue" ? take_sigqueue
                                           : nullptr;
     if (take == nullptr) return usage();

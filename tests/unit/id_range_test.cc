@@ -121,8 +121,7 @@ TEST(Intersect, TheIdsInBoth) {
 TEST(Intersect, ManyRangesOnEitherSideInAnyOrder) {
   std::vector<IdRange> a = {{500, 100}, {0, 100}, {200, 200}};
   std::vector<IdRange> b = {{50, 200}, {350, 200}};
-  EXPECT_EQ(intersect(a, b),
-            (std::vector<IdRange>{{50, 50}, {200, 50}, {350, 50}, {500, 50}}));
+  EXPECT_EQ(intersect(a, b), (std::vector<IdRange>{{50, 50}, {200, 50}, {350, 50}, {500, 50}}));
   EXPECT_EQ(intersect(b, a), intersect(a, b));
   // Overlapping ranges on one side count once.
   EXPECT_EQ(intersect({{0, 100}, {50, 100}}, {{0, 1000}}), (std::vector<IdRange>{{0, 150}}));
