@@ -83,19 +83,9 @@ TEST(Boundary, StoppedTerminalDoesNotHoldTheTimeLimit) {
                                    "--",
                                    "/probe/exhaust_probe",
                                    "tty-stop-flood"};
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setsid();
-    ::dup2(slave, 0);
-    ::dup2(slave, 1);
-    int err = ::open((d.path() + "/stderr").c_str(), O_WRONLY | O_CREAT, 0600);
-    ::dup2(err, 2);
-    std::vector<char*> v;
-    for (auto& a : args) v.push_back(a.data());
-    v.push_back(nullptr);
-    ::execv(v[0], v.data());
-    ::_exit(250);
-  }
+  int err = ::open((d.path() + "/stderr").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  pid_t pid = spawn_program(args, slave, slave, err, /*new_session=*/true);
+  ::close(err);
   int status = wait_exit_within(pid, 90);
   if (status == -1) {  // hung: resume the terminal, then end it, by PID
     ::tcflow(slave, TCOON);

@@ -57,18 +57,7 @@ class HeldSandbox {
     if (::pipe2(out, O_CLOEXEC) != 0) return;
     std::vector<std::string> full = {cordon_binary()};
     full.insert(full.end(), args.begin(), args.end());
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int devnull = ::open("/dev/null", O_RDWR);
-      ::dup2(devnull, 0);
-      ::dup2(out[1], 1);
-      ::dup2(devnull, 2);
-      std::vector<char*> v;
-      for (auto& s : full) v.push_back(s.data());
-      v.push_back(nullptr);
-      ::execv(v[0], v.data());
-      ::_exit(250);
-    }
+    pid_ = spawn_program(full, -1, out[1]);
     ::close(out[1]);
     out_ = out[0];
   }
@@ -99,19 +88,6 @@ class HeldSandbox {
   int out_ = -1;
 };
 
-class Exhaustion : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!have_root()) GTEST_SKIP() << "needs root and user namespaces";
-  }
-  // A second sandbox takes one of `kind` while the first holds its all.
-  void expect_neighbour_gets_one(const std::string& kind) {
-    RunOut r = run_cordon(probe_run({}, {"one", kind}));
-    EXPECT_EQ(r.status, 0) << r.err;
-    EXPECT_EQ(r.out, kind + " 1 ok\n") << "a neighbour sandbox was starved of " << kind;
-  }
-};
-
 // Runs fn in a forked child of the test (host root, the host's IPC namespace) and
 // returns the errno it reports, 0 for success. A child keeps the test's own process free
 // of what fn takes (blocked signals, queues).
@@ -123,64 +99,64 @@ int host_errno(int (*fn)()) {
   return WIFEXITED(ws) ? WEXITSTATUS(ws) : 255;
 }
 
+class Exhaustion : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!have_root()) GTEST_SKIP() << "needs root and user namespaces";
+  }
+  // A sandbox takes all of `kind` it may have, until the kernel refuses with `refusal`
+  // (a per-user cap, not one of its own limits), and holds it. Meanwhile host root
+  // (host_take, in a forked child) and a second sandbox must each still get one.
+  void expect_own_share(const std::string& kind, const std::string& refusal, int (*host_take)()) {
+    HeldSandbox held(probe_run({"--time", "120s"}, {kind, "--hold"}));
+    ProbeLine p = held.line();
+    ASSERT_EQ(p.name, kind) << "the probe did not report";
+    EXPECT_EQ(p.result, refusal);
+    EXPECT_GT(p.count, 0u);
+    EXPECT_EQ(host_errno(host_take), 0)
+        << "host root could not take one " << kind << " while a sandbox held " << p.count;
+    RunOut r = run_cordon(probe_run({}, {"one", kind}));
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, kind + " 1 ok\n") << "a neighbour sandbox was starved of " << kind;
+  }
+};
+
+// fs.inotify.max_user_instances.
 TEST_F(Exhaustion, InotifyInstancesAreChargedToTheSandboxOwnSlot) {
-  HeldSandbox held(probe_run({"--time", "120s"}, {"inotify", "--hold"}));
-  ProbeLine p = held.line();
-  ASSERT_EQ(p.name, "inotify") << "the probe did not report";
-  // It ran into a per-user cap (fs.inotify.max_user_instances), not its file limit.
-  EXPECT_EQ(p.result, "EMFILE");
-  EXPECT_GT(p.count, 0u);
-  EXPECT_EQ(host_errno([] {
-              int fd = inotify_init1(IN_CLOEXEC);
-              return fd >= 0 ? 0 : errno;
-            }),
-            0)
-      << "host root could not open an inotify instance while a sandbox held " << p.count;
-  expect_neighbour_gets_one("inotify");
+  expect_own_share("inotify", "EMFILE", [] {
+    int fd = inotify_init1(IN_CLOEXEC);
+    return fd >= 0 ? 0 : errno;
+  });
 }
 
+// RLIMIT_MSGQUEUE: a queue of 10 x 8 KiB, as the probe takes them.
 TEST_F(Exhaustion, MessageQueueBytesAreChargedToTheSandboxOwnSlot) {
-  HeldSandbox held(probe_run({"--time", "120s"}, {"mqueue", "--hold"}));
-  ProbeLine p = held.line();
-  ASSERT_EQ(p.name, "mqueue") << "the probe did not report";
-  EXPECT_EQ(p.result, "EMFILE");  // RLIMIT_MSGQUEUE
-  EXPECT_GT(p.count, 0u);
-  EXPECT_EQ(host_errno([] {
-              struct mq_attr attr = {};
-              attr.mq_maxmsg = 10;
-              attr.mq_msgsize = 8192;
-              std::string name = "/cordon-test-" + std::to_string(::getpid());
-              mqd_t q = mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
-              if (q == static_cast<mqd_t>(-1)) return errno;
-              mq_unlink(name.c_str());
-              return 0;
-            }),
-            0)
-      << "host root could not open a message queue while a sandbox held " << p.count;
-  expect_neighbour_gets_one("mqueue");
+  expect_own_share("mqueue", "EMFILE", [] {
+    struct mq_attr attr = {};
+    attr.mq_maxmsg = 10;
+    attr.mq_msgsize = 8192;
+    std::string name = "/cordon-test-" + std::to_string(::getpid());
+    mqd_t q = mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+    if (q == static_cast<mqd_t>(-1)) return errno;
+    mq_unlink(name.c_str());
+    return 0;
+  });
 }
 
+// RLIMIT_SIGPENDING: one real-time signal queued to itself.
 TEST_F(Exhaustion, PendingSignalsAreChargedToTheSandboxOwnSlot) {
-  HeldSandbox held(probe_run({"--time", "120s"}, {"sigqueue", "--hold"}));
-  ProbeLine p = held.line();
-  ASSERT_EQ(p.name, "sigqueue") << "the probe did not report";
-  EXPECT_EQ(p.result, "EAGAIN");  // RLIMIT_SIGPENDING
-  EXPECT_GT(p.count, 0u);
-  EXPECT_EQ(host_errno([] {
-              sigset_t set;
-              sigemptyset(&set);
-              sigaddset(&set, SIGRTMIN);
-              sigprocmask(SIG_BLOCK, &set, nullptr);
-              siginfo_t info = {};
-              info.si_signo = SIGRTMIN;
-              info.si_code = SI_QUEUE;
-              info.si_pid = ::getpid();
-              long r = ::syscall(SYS_rt_sigqueueinfo, ::getpid(), SIGRTMIN, &info);
-              return r == 0 ? 0 : errno;
-            }),
-            0)
-      << "host root could not queue a signal while a sandbox held " << p.count;
-  expect_neighbour_gets_one("sigqueue");
+  expect_own_share("sigqueue", "EAGAIN", [] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGRTMIN);
+    sigprocmask(SIG_BLOCK, &set, nullptr);
+    siginfo_t info = {};
+    info.si_signo = SIGRTMIN;
+    info.si_code = SI_QUEUE;
+    info.si_pid = ::getpid();
+    long r = ::syscall(SYS_rt_sigqueueinfo, ::getpid(), SIGRTMIN, &info);
+    return r == 0 ? 0 : errno;
+  });
 }
 
 // fs.aio-max-nr is one pool for the whole host, with no per-user share: io_setup is not
@@ -202,7 +178,7 @@ TEST_F(Exhaustion, AioContextsAreNotAvailable) {
 // minimum the kernel grants every socket whatever its group (one forced buffer each,
 // 64 KiB here at most). cgroup v2 counts them in memory.max; v1 only with
 // memory.kmem.tcp.limit_in_bytes set, without which they held 250 MB beside a 32 MB
-// limit. (The v2 side runs in the QEMU guest: tests/vm/guest/cgroup_v2_limits.sh.)
+// limit. (The v2 side runs in the QEMU guest: tests/vm/guest/cgroup_v2_hardening.sh.)
 TEST_F(Exhaustion, TcpBuffersAreBoundedByTheMemoryLimit) {
   constexpr uint64_t kLimit = 32ull << 20, kPairs = 64;
   RunOut r =

@@ -99,20 +99,27 @@ RunOut run_cordon(const std::vector<std::string>& args, int keep_fd) {
   return r;
 }
 
-pid_t spawn_cordon(const std::vector<std::string>& args) {
-  std::vector<std::string> full = {cordon_binary()};
-  full.insert(full.end(), args.begin(), args.end());
+pid_t spawn_program(const std::vector<std::string>& argv, int in, int out, int err,
+                    bool new_session) {
+  std::vector<std::string> full = argv;
   pid_t pid = ::fork();
   if (pid == 0) {
-    int devnull = ::open("/dev/null", O_RDWR);
-    ::dup2(devnull, 0);
-    ::dup2(devnull, 1);
-    ::dup2(devnull, 2);
-    auto argv = to_argv(full);
-    ::execv(argv[0], argv.data());
+    if (new_session) ::setsid();
+    int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    ::dup2(in >= 0 ? in : devnull, 0);
+    ::dup2(out >= 0 ? out : devnull, 1);
+    ::dup2(err >= 0 ? err : devnull, 2);
+    auto v = to_argv(full);
+    ::execv(v[0], v.data());
     ::_exit(250);
   }
   return pid;
+}
+
+pid_t spawn_cordon(const std::vector<std::string>& args) {
+  std::vector<std::string> full = {cordon_binary()};
+  full.insert(full.end(), args.begin(), args.end());
+  return spawn_program(full);
 }
 
 int wait_exit(pid_t pid) {

@@ -32,6 +32,11 @@ RunOut run_cordon(const std::vector<std::string>& args, int keep_fd = -1);
 RunOut run_program(const std::vector<std::string>& argv, int stdin_fd = -1, int pass_fd = -1,
                    int pass_as = -1, const std::string& cwd = "");
 
+// Starts argv without waiting, with in, out and err as its fds 0, 1 and 2 (-1: /dev/null),
+// in a session of its own when new_session. The caller's other fds are left to
+// close-on-exec.
+pid_t spawn_program(const std::vector<std::string>& argv, int in = -1, int out = -1, int err = -1,
+                    bool new_session = false);
 // Starts `cordon ARGS...` without waiting; stdout and stderr go to /dev/null.
 pid_t spawn_cordon(const std::vector<std::string>& args);
 // Waits for a spawned process; returns its exit status or 128+signal.
