@@ -308,6 +308,10 @@ constexpr QuotaField kQuotaFields[] = {
      [](const Quota& q) -> uint64_t { return uint64_t{q.queue_when_busy}; }},
     {"log_bytes", 's', [](Quota& q, uint64_t v) { q.log_bytes = v; },
      [](const Quota& q) -> uint64_t { return q.log_bytes; }},
+    {"max_files", 'n', [](Quota& q, uint64_t v) { q.max_files = v; },
+     [](const Quota& q) -> uint64_t { return q.max_files; }},
+    {"job_files", 'n', [](Quota& q, uint64_t v) { q.job_files = v; },
+     [](const Quota& q) -> uint64_t { return q.job_files; }},
 };
 
 }  // namespace

@@ -465,7 +465,9 @@ TEST(TenantRequest, QuotaFieldsOverrideTheBaseAndTheRestStay) {
                      {"job_timeout", "90s"},
                      {"queue_when_busy", false},
                      {"job_cpus", 0.25},
-                     {"log_bytes", 1024}}}},
+                     {"log_bytes", 1024},
+                     {"max_files", 5000},
+                     {"job_files", 100}}}},
                   base, false);
   ASSERT_TRUE(p.ok()) << p.error.field << ": " << p.error.message;
   Quota want = base;
@@ -476,6 +478,8 @@ TEST(TenantRequest, QuotaFieldsOverrideTheBaseAndTheRestStay) {
   want.queue_when_busy = false;
   want.job_cpu_millis = 250;
   want.log_bytes = 1024;
+  want.max_files = 5000;
+  want.job_files = 100;
   EXPECT_EQ(p.value->quota, want);
 }
 
@@ -523,6 +527,8 @@ TEST(TenantRequest, QuotaToJsonRoundTrips) {
   changed.rate_per_minute = 0;
   changed.queue_when_busy = false;
   changed.log_bytes = UINT64_MAX - 1;
+  changed.max_files = 1 << 30;
+  changed.job_files = 0;
   Quota whole_cpus;
   whole_cpus.max_cpu_millis = 1024000;  // the most a number may say
   whole_cpus.job_timeout_ns = 366ull * 24 * 3600 * kSec;
@@ -541,7 +547,7 @@ TEST(TenantRequest, QuotaToJsonRoundTrips) {
   EXPECT_EQ(wire["job_timeout"], "1500ms");
   EXPECT_EQ(wire["max_cpus"], 2.5);
   EXPECT_EQ(wire["queue_when_busy"], false);
-  EXPECT_EQ(wire.size(), 13u);
+  EXPECT_EQ(wire.size(), 15u);
 }
 
 // The seeds of fuzz/job_request_fuzz.cc (fuzz/corpus/job_request), run through the
