@@ -166,10 +166,10 @@ std::shared_ptr<void> Api::follow_slot(const std::string& tenant_id) {
 }
 
 std::optional<Tenant> Api::find_tenant(const std::string& id_or_name) {
-  if (auto t = service_.store().tenant(id_or_name)) return t;
-  for (auto& t : service_.store().tenants())
-    if (t.name == id_or_name) return t;
-  return std::nullopt;
+  // Ids and names are disjoint (service::valid_tenant_name): what has an id's form is
+  // looked up as an id only, so that no name can reach another tenant.
+  if (service::is_tenant_id_form(id_or_name)) return service_.store().tenant(id_or_name);
+  return service_.store().tenant_by_name(id_or_name);
 }
 
 std::string Api::tenant_name(const std::string& id) {

@@ -340,6 +340,14 @@ bool valid_name(std::string_view name) {
   });
 }
 
+bool is_tenant_id_form(std::string_view s) {
+  return s.substr(0, kTenantIdPrefix.size()) == kTenantIdPrefix;
+}
+
+bool valid_tenant_name(std::string_view name) {
+  return valid_name(name) && !is_tenant_id_form(name);
+}
+
 Parsed<JobSpec> parse_job_request(std::string_view body, const Quota& quota) {
   Parsed<JobSpec> out;
   if (body.size() > kMaxJobBody) {
@@ -379,8 +387,10 @@ Parsed<TenantRequest> parse_tenant_request(std::string_view body, const Quota& b
   TenantRequest t;
   t.quota = base;
   if (j.contains("name")) {
-    if (!j["name"].is_string() || !valid_name(j["name"].get<std::string>())) {
-      out.error = bad("name", "a name of [a-z0-9._-], at most 63 characters, is required");
+    if (!j["name"].is_string() || !valid_tenant_name(j["name"].get<std::string>())) {
+      out.error = bad("name",
+                      "a name of [a-z0-9._-], at most 63 characters, not starting with \"t-\" "
+                      "(which tenant ids take), is required");
       return out;
     }
     t.name = j["name"].get<std::string>();

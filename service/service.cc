@@ -47,7 +47,13 @@ JobFiles Service::files_of(const std::string& id) const {
 Status Service::start() {
   TRY(sys::make_dirs(config_.state_dir + "/jobs", 0700));
   TRY(sys::make_dirs(config_.state_dir + "/uploads", 0700));
-  for (const auto& t : store_.tenants()) quotas_[t.id] = t.quota;
+  for (const auto& t : store_.tenants()) {
+    quotas_[t.id] = t.quota;
+    // Stored before names were kept apart from ids: reachable by its id only.
+    if (!valid_tenant_name(t.name))
+      log(LogLevel::kWarn, "tenant " + t.id + ": its name '" + t.name +
+                               "' has the form of an id and names nothing: rename it");
+  }
   // Uploads left by the last run wait again, for a full time to live from now.
   if (auto names = sys::list_dir(config_.state_dir + "/uploads"); names.ok()) {
     for (const auto& n : *names) {

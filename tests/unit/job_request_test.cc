@@ -426,6 +426,22 @@ TEST(ValidName, EdgeCases) {
     EXPECT_FALSE(valid_name(bad)) << bad;
 }
 
+TEST(ValidTenantName, NeverOfAnIdsForm) {
+  // Ids are "t-" and 16 hex digits; no name may start with "t-", so none is ever taken
+  // for an id (a route's {tenant} is either).
+  for (const std::string ok : {"t", "ta", "tt-1", "t.x", "t_x", "alice", "x-t-1"}) {
+    EXPECT_TRUE(valid_tenant_name(ok)) << ok;
+    EXPECT_FALSE(is_tenant_id_form(ok)) << ok;
+  }
+  for (const std::string bad : {"t-", "t-0123456789abcdef", "t-a", "t-alice"}) {
+    EXPECT_TRUE(valid_name(bad)) << bad;  // a fine image name, still
+    EXPECT_FALSE(valid_tenant_name(bad)) << bad;
+    EXPECT_TRUE(is_tenant_id_form(bad)) << bad;
+  }
+  EXPECT_FALSE(valid_tenant_name("Alice"));
+  EXPECT_FALSE(valid_tenant_name(""));
+}
+
 // --- tenants ---
 
 Parsed<TenantRequest> tenant(const json& body, const Quota& base = {}, bool name_required = true) {
@@ -449,6 +465,8 @@ TEST(TenantRequest, NameAndDefaults) {
   expect_refused(tenant({{"name", "Alice"}}), 400, "name");
   expect_refused(tenant({{"name", ""}}), 400, "name");
   expect_refused(tenant({{"name", 1}}), 400, "name");
+  expect_refused(tenant({{"name", "t-0123456789abcdef"}}), 400, "name");  // an id's form
+  expect_refused(tenant({{"name", "t-alice"}}, base, false), 400, "name");
   // PATCH: the name is optional.
   p = tenant(json::object(), base, false);
   ASSERT_TRUE(p.ok());
