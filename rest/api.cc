@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/parse.h"
+#include "rest/cursor.h"
 #include "rest/wire.h"
 #include "service/tokens.h"
 #include "sys/daemon.h"
@@ -79,7 +80,13 @@ const std::vector<Route>& routes() {
 }
 
 Api::Api(service::Service& service, ApiOptions options)
-    : service_(service), options_(std::move(options)) {}
+    : service_(service), options_(std::move(options)) {
+  if (options_.cursor_key.size() != kCursorKeyBytes) {
+    auto key = sys::random_bytes(kCursorKeyBytes);
+    // Without randomness no cursor is made (list_jobs answers 500 for a next page).
+    options_.cursor_key = key.ok() ? *key : "";
+  }
+}
 
 size_t Api::body_limit(const http::Request& head, const http::Peer& peer, size_t max_upload) {
   if (head.method == "POST" && head.path == "/v1/uploads") {
@@ -304,11 +311,15 @@ http::Response Api::list_jobs(const Call& c) {
     if (!n.ok()) return http::error(400, "limit: 1-1000", "limit");
     f.limit = *n;
   }
+  // A cursor is good for the caller that got it only (rest/cursor.h).
+  const std::string scope = c.caller.tenant ? "tenant " + c.caller.tenant->id : "operator";
   std::string after = c.req.query_param("after");
   if (!after.empty()) {
-    auto n = parse_uint(after, 0, INT64_MAX);
-    if (!n.ok()) return http::error(400, "after: the 'next' cursor of a previous page", "after");
-    f.after_seq = static_cast<int64_t>(*n);
+    auto position = decode_cursor(options_.cursor_key, after, scope);
+    if (!position)
+      return http::error(400, "after: the 'next' cursor of a previous page of this caller",
+                         "after");
+    f.after_seq = *position;
   }
   if (c.caller.tenant) {
     f.tenant_id = c.caller.tenant->id;
@@ -328,7 +339,14 @@ http::Response Api::list_jobs(const Call& c) {
     if (n.empty()) n = tenant_name(jobs[i].tenant_id);
     out.push_back(job_json(jobs[i], n, c.caller.is_operator));
   }
-  json next = jobs.size() > want ? json(std::to_string(jobs[want - 1].seq)) : json(nullptr);
+  json next = nullptr;
+  if (jobs.size() > want) {
+    auto nonce = sys::random_bytes(kCursorNonceBytes);
+    std::string cursor =
+        nonce.ok() ? encode_cursor(options_.cursor_key, jobs[want - 1].seq, scope, *nonce) : "";
+    if (cursor.empty()) return http::error(500, "no page cursor could be made");
+    next = cursor;
+  }
   return json_response(200, {{"jobs", out}, {"next", next}});
 }
 

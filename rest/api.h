@@ -27,6 +27,9 @@ struct ApiOptions {
   bool root_is_operator = true;      // root on the Unix socket, without a token
   int max_followers_per_tenant = 4;  // log followers (each holds an HTTP worker)
   int max_followers = 16;            // of all tenants together
+  // The key of the page cursors (rest/cursor.h), kCursorKeyBytes: kept with the state so
+  // that cursors outlive a restart. Another size: a random key for this process.
+  std::string cursor_key;
 };
 
 struct Route {

@@ -1,5 +1,6 @@
 // What one tenant can learn of others through the daemon's API, from outside: a name
-// never reaches another tenant's record. A real daemon, real HTTP.
+// never reaches another tenant's record, and page cursors are opaque and good for their
+// own tenant only. A real daemon, real HTTP.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -52,6 +53,74 @@ TEST(DaemonTenancy, NamesNeverTakeAnIdsFormSoNoRouteReachesAnotherTenant) {
   EXPECT_EQ(d.call("GET", "/v1/tenants/beta", "", tok).status, 404);
   // A name that is free and of a name's form still renames.
   EXPECT_EQ(d.call("PATCH", "/v1/tenants/beta", R"({"name":"gamma"})").json["name"], "gamma");
+}
+
+// Every job id of the caller's listing, following "next" from page to page.
+std::vector<std::string> all_pages(Daemon& d, const std::string& token, int limit,
+                                   std::vector<std::string>* cursors) {
+  std::vector<std::string> ids;
+  std::string after;
+  for (int page = 0; page < 100; ++page) {
+    auto r = d.call("GET", "/v1/jobs?limit=" + std::to_string(limit) + after, "", token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status != 200) break;
+    for (const auto& j : r.json["jobs"]) ids.push_back(j["id"]);
+    if (r.json["next"].is_null()) break;
+    std::string next = r.json["next"];
+    cursors->push_back(next);
+    after = "&after=" + next;
+  }
+  return ids;
+}
+
+TEST(DaemonTenancy, PageCursorsAreOpaqueAndGoodForTheirTenantOnly) {
+  REQUIRE_ROOT();
+  Daemon d;
+  ASSERT_TRUE(d.start()) << d.log();
+  std::string a = d.tenant("alpha");
+  std::string b = d.tenant("beta");
+  // Interleaved: each tenant's jobs are every other job of the daemon.
+  std::vector<std::string> mine[2];
+  for (int i = 0; i < 4; ++i) {
+    mine[0].push_back(d.submit(a, json{{"command", {"true"}}}));
+    mine[1].push_back(d.submit(b, json{{"command", {"true"}}}));
+  }
+  // Paging one job at a time gives each tenant exactly its own jobs, in order.
+  std::vector<std::string> cursors[2];
+  EXPECT_EQ(all_pages(d, a, 1, &cursors[0]), mine[0]);
+  EXPECT_EQ(all_pages(d, b, 1, &cursors[1]), mine[1]);
+  ASSERT_EQ(cursors[0].size(), 3u);
+  ASSERT_EQ(cursors[1].size(), 3u);
+  for (const auto& list : cursors)
+    for (const auto& c : list) {
+      // Not a row number, nor anything that reads as one.
+      EXPECT_FALSE(std::all_of(c.begin(), c.end(), ::isdigit)) << c;
+      EXPECT_GE(c.size(), 32u) << c;
+    }
+  // One tenant's cursor is nothing for another, nor for the operator: 400 on "after".
+  for (const auto& c : cursors[0]) {
+    auto theirs = d.call("GET", "/v1/jobs?limit=1&after=" + c, "", b);
+    EXPECT_EQ(theirs.status, 400) << theirs.body;
+    EXPECT_EQ(theirs.json["error"]["field"], "after");
+    EXPECT_EQ(d.call("GET", "/v1/jobs?limit=1&after=" + c).status, 400);
+  }
+  // A made-up or altered cursor, a bare number (what a row number would be): 400.
+  std::string altered = cursors[0][0];
+  altered[10] = altered[10] == 'A' ? 'B' : 'A';
+  for (const std::string& bad : {altered, std::string("1"), std::string("3"), std::string("x")})
+    EXPECT_EQ(d.call("GET", "/v1/jobs?limit=1&after=" + bad, "", a).status, 400) << bad;
+  // The operator pages through everything with its own cursors.
+  std::vector<std::string> op_cursors;
+  EXPECT_EQ(all_pages(d, "", 3, &op_cursors).size(), 8u);
+  EXPECT_EQ(op_cursors.size(), 2u);
+  EXPECT_EQ(d.call("GET", "/v1/jobs?limit=1&after=" + op_cursors[0], "", a).status, 400);
+  // A cursor outlives a restart of the daemon (its key is kept with the state).
+  ASSERT_EQ(d.stop(), 0);
+  ASSERT_TRUE(d.start()) << d.log();
+  auto again = d.call("GET", "/v1/jobs?limit=10&after=" + cursors[0][0], "", a);
+  ASSERT_EQ(again.status, 200) << again.body;
+  ASSERT_EQ(again.json["jobs"].size(), 3u);
+  EXPECT_EQ(again.json["jobs"][0]["id"], mine[0][1]);
 }
 
 }  // namespace
