@@ -184,6 +184,23 @@ std::string Api::tenant_name(const std::string& id) {
   return t ? t->name : id;
 }
 
+json Api::job_view(const Job& job, const std::string& tenant_name, const Caller& caller) {
+  if (caller.is_operator) return job_json(job, tenant_name, true);
+  // The host paths a reason or an error may name (a failed setup's, a missing image's).
+  const auto& config = service_.config();
+  auto files = service_.files_of(job.id);
+  Redactions redact = {
+      {files.workspace(), "/workspace"},
+      {files.dir, "<job>"},
+      {config.runner.images_dir + "/", ""},
+      {config.runner.images_dir, "<images>"},
+      {config.runner.launcher_socket, "<launcher>"},
+      {config.state_dir, "<state>"},
+      {config.runner.settings.cgroup_parent, "<cgroup>"},
+  };
+  return job_json(job, tenant_name, false, redact);
+}
+
 std::optional<Job> Api::visible_job(const Call& c) {
   auto job = service_.job(c.params.at("id"));
   if (!job) return std::nullopt;
@@ -293,7 +310,7 @@ http::Response Api::submit(const Call& c) {
     if (r.status == 429) resp.headers.emplace_back("Retry-After", "1");
     return resp;
   }
-  http::Response resp = json_response(201, job_json(*job, c.caller.tenant->name, false));
+  http::Response resp = json_response(201, job_view(*job, c.caller.tenant->name, c.caller));
   resp.headers.emplace_back("Location", "/v1/jobs/" + job->id);
   return resp;
 }
@@ -337,7 +354,7 @@ http::Response Api::list_jobs(const Call& c) {
   for (size_t i = 0; i < jobs.size() && i < want; ++i) {
     auto& n = names[jobs[i].tenant_id];
     if (n.empty()) n = tenant_name(jobs[i].tenant_id);
-    out.push_back(job_json(jobs[i], n, c.caller.is_operator));
+    out.push_back(job_view(jobs[i], n, c.caller));
   }
   json next = nullptr;
   if (jobs.size() > want) {
@@ -353,7 +370,7 @@ http::Response Api::list_jobs(const Call& c) {
 http::Response Api::get_job(const Call& c) {
   auto job = visible_job(c);
   if (!job) return http::error(404, "no such job");
-  return json_response(200, job_json(*job, tenant_name(job->tenant_id), c.caller.is_operator));
+  return json_response(200, job_view(*job, tenant_name(job->tenant_id), c.caller));
 }
 
 http::Response Api::job_logs(const Call& c) {
@@ -452,8 +469,7 @@ http::Response Api::cancel_job(const Call& c) {
   auto r = service_.cancel(job->id);
   if (!r.ok()) return refusal(r);
   auto now = service_.job(job->id);
-  return json_response(
-      202, job_json(now ? *now : *job, tenant_name(job->tenant_id), c.caller.is_operator));
+  return json_response(202, job_view(now ? *now : *job, tenant_name(job->tenant_id), c.caller));
 }
 
 http::Response Api::delete_job(const Call& c) {

@@ -1,6 +1,7 @@
-// What one tenant can learn of others through the daemon's API, from outside: a name
-// never reaches another tenant's record, and page cursors are opaque and good for their
-// own tenant only. A real daemon, real HTTP.
+// What one tenant can learn of others and of the host through the daemon's API, from
+// outside: a name never reaches another tenant's record, page cursors are opaque and good
+// for their own tenant only, and a tenant's view of a job holds no host fact (the
+// operator's does). A real daemon, real HTTP.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,6 +16,10 @@ namespace cordon::testing {
 namespace {
 
 using nlohmann::json;
+
+json sh(const std::string& script) {
+  return {{"command", {"sh", "-c", script}}, {"timeout", "60s"}};
+}
 
 TEST(DaemonTenancy, NamesNeverTakeAnIdsFormSoNoRouteReachesAnotherTenant) {
   REQUIRE_ROOT();
@@ -121,6 +126,56 @@ TEST(DaemonTenancy, PageCursorsAreOpaqueAndGoodForTheirTenantOnly) {
   ASSERT_EQ(again.status, 200) << again.body;
   ASSERT_EQ(again.json["jobs"].size(), 3u);
   EXPECT_EQ(again.json["jobs"][0]["id"], mine[0][1]);
+}
+
+TEST(DaemonTenancy, TenantsSeeNoHostFactsTheOperatorDoes) {
+  REQUIRE_ROOT();
+  Daemon d;
+  ASSERT_TRUE(d.start()) << d.log();
+  std::string tok = d.tenant("alpha");
+  std::string ran = d.submit(tok, sh("echo hi > out.txt"));
+  // An image that is not there: the run's error names where it looked on the host.
+  std::string missing = d.submit(tok, {{"command", {"true"}}, {"rootfs", "nope"}});
+  ASSERT_TRUE(d.wait_ended(tok, ran).is_object());
+  ASSERT_TRUE(d.wait_ended(tok, missing).is_object());
+  // Every route that answers a tenant with jobs, as its raw body: no host path (the test's
+  // folder holds the daemon's state, run and images folders), no host UID or GID base.
+  std::vector<std::string> bodies = {
+      d.call("GET", "/v1/jobs/" + ran, "", tok).body,
+      d.call("GET", "/v1/jobs/" + missing, "", tok).body,
+      d.call("GET", "/v1/jobs", "", tok).body,
+      d.call("GET", "/v1/jobs?state=failed", "", tok).body,
+  };
+  for (const auto& body : bodies) {
+    EXPECT_EQ(body.find(d.dir()), std::string::npos) << body;
+    EXPECT_EQ(body.find("uid_base"), std::string::npos) << body;
+    EXPECT_EQ(body.find("gid_base"), std::string::npos) << body;
+    EXPECT_FALSE(std::regex_search(body, std::regex("cordon-[0-9]"))) << body;  // a cgroup's name
+  }
+  json mine = d.call("GET", "/v1/jobs/" + ran, "", tok).json;
+  ASSERT_TRUE(mine["result"].is_object()) << mine.dump();
+  EXPECT_FALSE(mine["result"].contains("id_slot"));
+  EXPECT_EQ(mine["result"]["exit_status"], 0);  // what is the tenant's stays
+  EXPECT_EQ(mine["result"]["isolation"]["workdir"], "/workspace");
+  if (mine["result"]["cgroup"].is_object()) {
+    EXPECT_FALSE(mine["result"]["cgroup"].contains("paths"));
+    EXPECT_TRUE(mine["result"]["cgroup"]["version"].is_number());
+  }
+  json failed = d.call("GET", "/v1/jobs/" + missing, "", tok).json;
+  ASSERT_EQ(failed["state"], "failed");
+  ASSERT_TRUE(failed["result"]["error"].is_string()) << failed.dump();
+  EXPECT_NE(failed["result"]["error"].get<std::string>().find("nope"), std::string::npos)
+      << failed["result"]["error"];  // still says what was missing
+  // The operator sees it all: the slot, the cgroup's paths, where the image was looked for.
+  json full = d.call("GET", "/v1/jobs/" + ran).json;
+  EXPECT_GE(full["result"]["id_slot"]["uid_base"].get<uint64_t>(), 65536u);
+  EXPECT_GE(full["result"]["id_slot"]["gid_base"].get<uint64_t>(), 65536u);
+  if (full["result"]["cgroup"].is_object()) {
+    EXPECT_FALSE(full["result"]["cgroup"]["paths"].empty());
+  }
+  std::string op_error = d.call("GET", "/v1/jobs/" + missing).json["result"]["error"];
+  EXPECT_NE(op_error.find(d.dir() + "/images"), std::string::npos) << op_error;
+  EXPECT_NE(d.call("GET", "/v1/jobs").body.find("uid_base"), std::string::npos);
 }
 
 }  // namespace
