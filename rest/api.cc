@@ -349,13 +349,6 @@ http::Response Api::list_jobs(const Call& c) {
   size_t want = f.limit;
   f.limit = want + 1;
   auto jobs = service_.store().jobs(f);
-  json out = json::array();
-  std::map<std::string, std::string> names;
-  for (size_t i = 0; i < jobs.size() && i < want; ++i) {
-    auto& n = names[jobs[i].tenant_id];
-    if (n.empty()) n = tenant_name(jobs[i].tenant_id);
-    out.push_back(job_view(jobs[i], n, c.caller));
-  }
   json next = nullptr;
   if (jobs.size() > want) {
     auto nonce = sys::random_bytes(kCursorNonceBytes);
@@ -364,7 +357,20 @@ http::Response Api::list_jobs(const Call& c) {
     if (cursor.empty()) return http::error(500, "no page cursor could be made");
     next = cursor;
   }
-  return json_response(200, {{"jobs", out}, {"next", next}});
+  // The body is written job by job: a page of a thousand jobs with their results is never
+  // held as one JSON tree besides.
+  std::map<std::string, std::string> names;
+  http::Response r;
+  r.status = 200;
+  r.body = "{\"jobs\":[";
+  for (size_t i = 0; i < jobs.size() && i < want; ++i) {
+    auto& n = names[jobs[i].tenant_id];
+    if (n.empty()) n = tenant_name(jobs[i].tenant_id);
+    if (i > 0) r.body += ',';
+    r.body += job_view(jobs[i], n, c.caller).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  r.body += "],\"next\":" + next.dump() + "}\n";
+  return r;
 }
 
 http::Response Api::get_job(const Call& c) {
