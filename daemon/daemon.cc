@@ -1,5 +1,6 @@
 #include "daemon/daemon.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -14,11 +15,13 @@
 #include "http/server.h"
 #include "http/tls.h"
 #include "rest/api.h"
+#include "rest/cursor.h"
 #include "service/service.h"
 #include "service/store.h"
 #include "service/tokens.h"
 #include "sys/daemon.h"
 #include "sys/fs.h"
+#include "sys/heap.h"
 #include "sys/socket.h"
 
 namespace cordon::daemon {
@@ -26,6 +29,7 @@ namespace {
 
 constexpr int kExitUsage = 64;
 constexpr int kExitSetup = 125;
+constexpr int kHeapArenas = 2;
 
 constexpr const char* kUsage = R"(Usage: cordon daemon [--config FILE] [--KEY VALUE]...
 
@@ -165,6 +169,27 @@ Result<std::string> operator_hash(const Config& c) {
   return service::token_hash(token);
 }
 
+// The key of the API's page cursors (rest/cursor.h): made once, kept with the state (mode
+// 0600, written whole and renamed into place), so that a cursor outlives a restart.
+Result<std::string> cursor_key(const std::string& state_dir) {
+  std::string path = state_dir + "/cursor.key";
+  auto key = sys::read_small_file(path, 4096);
+  if (key.ok()) {
+    if (key->size() != rest::kCursorKeyBytes)
+      return logic_error("cursor key", path, "not 32 bytes: remove it to have a new one made");
+    return std::move(key).value();
+  }
+  if (key.error().err != ENOENT) return std::move(key).error();
+  ASSIGN_OR_RETURN(std::string fresh, sys::random_bytes(rest::kCursorKeyBytes));
+  std::string tmp = path + ".new";
+  {
+    ASSIGN_OR_RETURN(UniqueFd fd, sys::open_path(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+    TRY(sys::write_all(fd.get(), fresh, tmp));
+  }
+  TRY(sys::rename_path(tmp, path));
+  return fresh;
+}
+
 Status listen_all(const Config& c, http::Server& server) {
   ASSIGN_OR_RETURN(UniqueFd unix_fd, sys::listen_unix(c.socket, c.socket_mode, SOCK_STREAM));
   if (!c.socket_group.empty()) {
@@ -222,6 +247,9 @@ int run_daemon(const std::vector<std::string>& args) {
     return 0;
   }
   const Config& c = *config;
+  // Before any thread: the HTTP workers share a few heap arenas instead of one each, so
+  // that what one reply needed is not kept apart, fragmented, in every worker's arena.
+  sys::limit_heap_arenas(kHeapArenas);
   if (::geteuid() != 0)
     return fail(logic_error("daemon", "", "must run as root (it starts sandboxes)"));
   auto op_hash = operator_hash(c);
@@ -242,6 +270,8 @@ int run_daemon(const std::vector<std::string>& args) {
 
   auto store = service::Store::open(c.state_dir + "/cordon.db");
   if (!store.ok()) return fail(store.error());
+  auto key = cursor_key(c.state_dir);
+  if (!key.ok()) return fail(key.error());
 
   service::ServiceConfig sc;
   sc.state_dir = c.state_dir;
@@ -260,7 +290,7 @@ int run_daemon(const std::vector<std::string>& args) {
   // all, so that other requests still get one.
   int workers = static_cast<int>(c.workers);
   rest::Api api(service, rest::ApiOptions{*op_hash, true, std::max(1, workers / 4),
-                                          std::max(1, workers / 2)});
+                                          std::max(1, workers / 2), *key});
   http::ServerOptions so;
   so.workers = static_cast<int>(c.workers);
   so.read_timeout_ms = static_cast<int>(c.read_timeout_ns / 1000000);
@@ -278,11 +308,18 @@ int run_daemon(const std::vector<std::string>& args) {
   }
   std::fprintf(stderr, "cordon daemon: listening on %s\n", c.socket.c_str());
 
+  uint64_t served = 0;
   for (;;) {
     struct timespec tick = {1, 0};
     int sig = ::sigtimedwait(&sigs, nullptr, &tick);
     if (sig == SIGTERM || sig == SIGINT) break;
     launcher.reap();
+    // After requests, what their replies took and freed goes back to the kernel: the
+    // daemon's RSS returns to what it holds, rather than the peak of its busiest second.
+    if (server.served() != served) {
+      served = server.served();
+      sys::release_free_heap();
+    }
   }
   std::fprintf(stderr, "cordon daemon: stopping (grace %llu ms)\n",
                static_cast<unsigned long long>(c.stop_grace_ns / 1000000));

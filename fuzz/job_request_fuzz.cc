@@ -2,8 +2,8 @@
 // to service::parse_job_request and service::parse_tenant_request, with the default Quota.
 // Any input is refused with 400, 413 or 422, or gives a value that keeps the promises of
 // job_request.h: limits filled in and within the tenant's maxima, argv and env without
-// NUL, each input file once at a valid relative path; a tenant's quota that survives
-// quota_to_json.
+// NUL, each input file once at a valid relative path; a tenant's name that can never be
+// taken for an id (valid_tenant_name) and a quota that survives quota_to_json.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -64,7 +64,7 @@ void check_tenant(std::string_view bytes, const Quota& base, bool name_required)
     return;
   }
   if (name_required && p.value->name.empty()) std::abort();
-  if (!p.value->name.empty() && !cordon::service::valid_name(p.value->name)) std::abort();
+  if (!p.value->name.empty() && !cordon::service::valid_tenant_name(p.value->name)) std::abort();
   const Quota& q = p.value->quota;
   // The wire form parses back to the same quota. Known exceptions, not checked here
   // (reported): CPUs above 1024 and durations above 366 days are accepted as strings

@@ -222,7 +222,10 @@ void Server::serve_connection(Accepted accepted) {
     }
     bool keep = parser.request().keep_alive && served + 1 < options_.max_requests_per_connection &&
                 !stopping_;
-    if (!send_response(conn, resp, keep) || !keep) return;
+    bool sent = send_response(conn, resp, keep);
+    resp = Response();  // its body freed before the count says it was answered
+    served_.fetch_add(1, std::memory_order_relaxed);
+    if (!sent || !keep) return;
   }
 }
 

@@ -62,6 +62,8 @@ class Server {
   // Stops accepting, lets the workers finish the requests they hold, joins every thread.
   // A streaming producer that never ends holds its worker, and so stop, until it does.
   void stop();
+  // Requests answered so far (the daemon returns free memory after activity).
+  uint64_t served() const { return served_.load(std::memory_order_relaxed); }
 
  private:
   struct Accepted {
@@ -79,6 +81,7 @@ class Server {
   ServerOptions options_;
   Handler handler_;
   std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> served_{0};
   UniqueFd wake_read_, wake_write_;  // a pipe that wakes the accept loops at stop
   std::vector<UniqueFd> listeners_;
   std::vector<std::thread> threads_;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/parse.h"
+#include "rest/cursor.h"
 #include "rest/wire.h"
 #include "service/tokens.h"
 #include "sys/daemon.h"
@@ -79,7 +80,13 @@ const std::vector<Route>& routes() {
 }
 
 Api::Api(service::Service& service, ApiOptions options)
-    : service_(service), options_(std::move(options)) {}
+    : service_(service), options_(std::move(options)) {
+  if (options_.cursor_key.size() != kCursorKeyBytes) {
+    auto key = sys::random_bytes(kCursorKeyBytes);
+    // Without randomness no cursor is made (list_jobs answers 500 for a next page).
+    options_.cursor_key = key.ok() ? *key : "";
+  }
+}
 
 size_t Api::body_limit(const http::Request& head, const http::Peer& peer, size_t max_upload) {
   if (head.method == "POST" && head.path == "/v1/uploads") {
@@ -166,15 +173,32 @@ std::shared_ptr<void> Api::follow_slot(const std::string& tenant_id) {
 }
 
 std::optional<Tenant> Api::find_tenant(const std::string& id_or_name) {
-  if (auto t = service_.store().tenant(id_or_name)) return t;
-  for (auto& t : service_.store().tenants())
-    if (t.name == id_or_name) return t;
-  return std::nullopt;
+  // Ids and names are disjoint (service::valid_tenant_name): what has an id's form is
+  // looked up as an id only, so that no name can reach another tenant.
+  if (service::is_tenant_id_form(id_or_name)) return service_.store().tenant(id_or_name);
+  return service_.store().tenant_by_name(id_or_name);
 }
 
 std::string Api::tenant_name(const std::string& id) {
   auto t = service_.store().tenant(id);
   return t ? t->name : id;
+}
+
+json Api::job_view(const Job& job, const std::string& tenant_name, const Caller& caller) {
+  if (caller.is_operator) return job_json(job, tenant_name, true);
+  // The host paths a reason or an error may name (a failed setup's, a missing image's).
+  const auto& config = service_.config();
+  auto files = service_.files_of(job.id);
+  Redactions redact = {
+      {files.workspace(), "/workspace"},
+      {files.dir, "<job>"},
+      {config.runner.images_dir + "/", ""},
+      {config.runner.images_dir, "<images>"},
+      {config.runner.launcher_socket, "<launcher>"},
+      {config.state_dir, "<state>"},
+      {config.runner.settings.cgroup_parent, "<cgroup>"},
+  };
+  return job_json(job, tenant_name, false, redact);
 }
 
 std::optional<Job> Api::visible_job(const Call& c) {
@@ -286,7 +310,7 @@ http::Response Api::submit(const Call& c) {
     if (r.status == 429) resp.headers.emplace_back("Retry-After", "1");
     return resp;
   }
-  http::Response resp = json_response(201, job_json(*job, c.caller.tenant->name, false));
+  http::Response resp = json_response(201, job_view(*job, c.caller.tenant->name, c.caller));
   resp.headers.emplace_back("Location", "/v1/jobs/" + job->id);
   return resp;
 }
@@ -304,11 +328,15 @@ http::Response Api::list_jobs(const Call& c) {
     if (!n.ok()) return http::error(400, "limit: 1-1000", "limit");
     f.limit = *n;
   }
+  // A cursor is good for the caller that got it only (rest/cursor.h).
+  const std::string scope = c.caller.tenant ? "tenant " + c.caller.tenant->id : "operator";
   std::string after = c.req.query_param("after");
   if (!after.empty()) {
-    auto n = parse_uint(after, 0, INT64_MAX);
-    if (!n.ok()) return http::error(400, "after: the 'next' cursor of a previous page", "after");
-    f.after_seq = static_cast<int64_t>(*n);
+    auto position = decode_cursor(options_.cursor_key, after, scope);
+    if (!position)
+      return http::error(400, "after: the 'next' cursor of a previous page of this caller",
+                         "after");
+    f.after_seq = *position;
   }
   if (c.caller.tenant) {
     f.tenant_id = c.caller.tenant->id;
@@ -321,21 +349,34 @@ http::Response Api::list_jobs(const Call& c) {
   size_t want = f.limit;
   f.limit = want + 1;
   auto jobs = service_.store().jobs(f);
-  json out = json::array();
+  json next = nullptr;
+  if (jobs.size() > want) {
+    auto nonce = sys::random_bytes(kCursorNonceBytes);
+    std::string cursor =
+        nonce.ok() ? encode_cursor(options_.cursor_key, jobs[want - 1].seq, scope, *nonce) : "";
+    if (cursor.empty()) return http::error(500, "no page cursor could be made");
+    next = cursor;
+  }
+  // The body is written job by job: a page of a thousand jobs with their results is never
+  // held as one JSON tree besides.
   std::map<std::string, std::string> names;
+  http::Response r;
+  r.status = 200;
+  r.body = "{\"jobs\":[";
   for (size_t i = 0; i < jobs.size() && i < want; ++i) {
     auto& n = names[jobs[i].tenant_id];
     if (n.empty()) n = tenant_name(jobs[i].tenant_id);
-    out.push_back(job_json(jobs[i], n, c.caller.is_operator));
+    if (i > 0) r.body += ',';
+    r.body += job_view(jobs[i], n, c.caller).dump(-1, ' ', false, json::error_handler_t::replace);
   }
-  json next = jobs.size() > want ? json(std::to_string(jobs[want - 1].seq)) : json(nullptr);
-  return json_response(200, {{"jobs", out}, {"next", next}});
+  r.body += "],\"next\":" + next.dump() + "}\n";
+  return r;
 }
 
 http::Response Api::get_job(const Call& c) {
   auto job = visible_job(c);
   if (!job) return http::error(404, "no such job");
-  return json_response(200, job_json(*job, tenant_name(job->tenant_id), c.caller.is_operator));
+  return json_response(200, job_view(*job, tenant_name(job->tenant_id), c.caller));
 }
 
 http::Response Api::job_logs(const Call& c) {
@@ -434,8 +475,7 @@ http::Response Api::cancel_job(const Call& c) {
   auto r = service_.cancel(job->id);
   if (!r.ok()) return refusal(r);
   auto now = service_.job(job->id);
-  return json_response(
-      202, job_json(now ? *now : *job, tenant_name(job->tenant_id), c.caller.is_operator));
+  return json_response(202, job_view(now ? *now : *job, tenant_name(job->tenant_id), c.caller));
 }
 
 http::Response Api::delete_job(const Call& c) {

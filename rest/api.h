@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "http/request.h"
 #include "http/response.h"
 #include "http/server.h"
@@ -27,6 +29,9 @@ struct ApiOptions {
   bool root_is_operator = true;      // root on the Unix socket, without a token
   int max_followers_per_tenant = 4;  // log followers (each holds an HTTP worker)
   int max_followers = 16;            // of all tenants together
+  // The key of the page cursors (rest/cursor.h), kCursorKeyBytes: kept with the state so
+  // that cursors outlive a restart. Another size: a random key for this process.
+  std::string cursor_key;
 };
 
 struct Route {
@@ -79,6 +84,9 @@ class Api {
   // The job, if the caller may see it (404 otherwise: nothing tells it exists).
   std::optional<service::Job> visible_job(const Call& c);
   std::string tenant_name(const std::string& id);
+  // A job as this caller may see it (rest/wire.h's job_json).
+  nlohmann::json job_view(const service::Job& job, const std::string& tenant_name,
+                          const Caller& caller);
   // A log follower's place for the tenant, or null when it holds its maximum.
   std::shared_ptr<void> follow_slot(const std::string& tenant_id);
   std::optional<service::Tenant> find_tenant(const std::string& id_or_name);

@@ -22,7 +22,53 @@ json timestamp(int64_t ms) {
   return buf;
 }
 
-json job_json(const service::Job& j, const std::string& tenant_name, bool for_operator) {
+namespace {
+
+std::string redacted(std::string text, const Redactions& redact) {
+  for (const auto& [host, shown] : redact) {
+    if (host.empty()) continue;
+    for (size_t at = text.find(host); at != std::string::npos;
+         at = text.find(host, at + shown.size()))
+      text.replace(at, host.size(), shown);
+  }
+  return text;
+}
+
+// The fields of a `cordon run` result that describe the sandbox as its tenant sees it.
+// Anything else (id_slot: the host's UIDs and GIDs; whatever a later version adds) stays
+// with the operator.
+constexpr const char* kTenantResultFields[] = {
+    "reason",       "exit_status", "exit_code",  "signal",     "error",
+    "wall_time_ms", "command",     "prestarted", "namespaces", "seccomp",
+    "accounting",   "limits",      "cgroup",     "isolation",  "timings_us",
+};
+
+json tenant_result(const json& full, const Redactions& redact) {
+  json out = json::object();
+  for (const char* k : kTenantResultFields)
+    if (full.contains(k)) out[k] = full[k];
+  if (out.contains("error") && out["error"].is_string())
+    out["error"] = redacted(out["error"].get<std::string>(), redact);
+  if (out.contains("cgroup") && out["cgroup"].is_object())  // the version, not the host's paths
+    out["cgroup"] = json{{"version", out["cgroup"].value("version", json(nullptr))}};
+  if (out.contains("seccomp") && out["seccomp"].is_object() && out["seccomp"].contains("file"))
+    out["seccomp"]["file"] = nullptr;
+  if (out.contains("isolation") && out["isolation"].is_object()) {
+    json& iso = out["isolation"];
+    if (iso.contains("binds") && iso["binds"].is_array())
+      for (auto& b : iso["binds"])
+        if (b.is_object()) b.erase("source");
+    if (iso.contains("root") && iso["root"].is_object()) iso["root"].erase("path");
+  }
+  if (out.contains("limits") && out["limits"].is_object() && out["limits"].contains("io"))
+    out["limits"].erase("io");  // host block devices
+  return out;
+}
+
+}  // namespace
+
+json job_json(const service::Job& j, const std::string& tenant_name, bool for_operator,
+              const Redactions& redact) {
   using service::JobState;
   json ts = json::object();
   ts["queued"] = timestamp(j.created_ms);
@@ -45,17 +91,14 @@ json job_json(const service::Job& j, const std::string& tenant_name, bool for_op
       {"timeout_ms", j.spec.timeout_ns / 1000000},
       {"limits", limits},
       {"exit_status", service::is_terminal(j.state) ? json(j.exit_status) : json(nullptr)},
-      {"reason", j.reason.empty() ? json(nullptr) : json(j.reason)},
+      {"reason", j.reason.empty() ? json(nullptr)
+                 : for_operator   ? json(j.reason)
+                                  : json(redacted(j.reason, redact))},
       {"files_expired", j.files_expired},
   };
   json result = j.result_json.empty() ? json(nullptr) : json::parse(j.result_json, nullptr, false);
   if (result.is_discarded()) result = nullptr;
-  if (!for_operator && result.is_object()) {
-    if (result.contains("cgroup") && result["cgroup"].is_object()) result["cgroup"].erase("paths");
-    if (result.contains("isolation") && result["isolation"].contains("binds"))
-      for (auto& b : result["isolation"]["binds"])
-        if (b.is_object()) b.erase("source");
-  }
+  if (!for_operator && result.is_object()) result = tenant_result(result, redact);
   out["result"] = result;
   return out;
 }

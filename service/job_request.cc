@@ -308,6 +308,10 @@ constexpr QuotaField kQuotaFields[] = {
      [](const Quota& q) -> uint64_t { return uint64_t{q.queue_when_busy}; }},
     {"log_bytes", 's', [](Quota& q, uint64_t v) { q.log_bytes = v; },
      [](const Quota& q) -> uint64_t { return q.log_bytes; }},
+    {"max_files", 'n', [](Quota& q, uint64_t v) { q.max_files = v; },
+     [](const Quota& q) -> uint64_t { return q.max_files; }},
+    {"job_files", 'n', [](Quota& q, uint64_t v) { q.job_files = v; },
+     [](const Quota& q) -> uint64_t { return q.job_files; }},
 };
 
 }  // namespace
@@ -334,6 +338,14 @@ bool valid_name(std::string_view name) {
     return (std::isalnum(static_cast<unsigned char>(c)) && !std::isupper(c)) || c == '.' ||
            c == '_' || c == '-';
   });
+}
+
+bool is_tenant_id_form(std::string_view s) {
+  return s.substr(0, kTenantIdPrefix.size()) == kTenantIdPrefix;
+}
+
+bool valid_tenant_name(std::string_view name) {
+  return valid_name(name) && !is_tenant_id_form(name);
 }
 
 Parsed<JobSpec> parse_job_request(std::string_view body, const Quota& quota) {
@@ -375,8 +387,10 @@ Parsed<TenantRequest> parse_tenant_request(std::string_view body, const Quota& b
   TenantRequest t;
   t.quota = base;
   if (j.contains("name")) {
-    if (!j["name"].is_string() || !valid_name(j["name"].get<std::string>())) {
-      out.error = bad("name", "a name of [a-z0-9._-], at most 63 characters, is required");
+    if (!j["name"].is_string() || !valid_tenant_name(j["name"].get<std::string>())) {
+      out.error = bad("name",
+                      "a name of [a-z0-9._-], at most 63 characters, not starting with \"t-\" "
+                      "(which tenant ids take), is required");
       return out;
     }
     t.name = j["name"].get<std::string>();

@@ -53,4 +53,11 @@ bool valid_relative_path(std::string_view path);
 // A tenant or image name: [a-z0-9][a-z0-9._-]{0,62}.
 bool valid_name(std::string_view name);
 
+// Tenant ids and tenant names are disjoint, so that a route's {tenant} (an id or a name)
+// names one tenant only: an id is kTenantIdPrefix and 16 hex digits, and a name is a
+// valid_name that does not start with kTenantIdPrefix.
+inline constexpr std::string_view kTenantIdPrefix = "t-";
+bool is_tenant_id_form(std::string_view s);  // starts with kTenantIdPrefix
+bool valid_tenant_name(std::string_view name);
+
 }  // namespace cordon::service

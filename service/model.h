@@ -36,7 +36,9 @@ struct Quota {
   uint64_t job_output = 64ull << 20;  // stdout and stderr together
   uint32_t rate_per_minute = 600;     // submissions; a burst of as many is allowed
   bool queue_when_busy = true;        // over a running total: wait (true) or 429
-  uint64_t log_bytes = 4ull << 30;    // what its jobs keep on disk; oldest go first
+  uint64_t log_bytes = 4ull << 30;    // bytes its finished jobs keep on disk; oldest go first
+  uint64_t max_files = 200000;        // entries (inodes) its finished jobs keep; oldest go first
+  uint64_t job_files = 10000;         // entries one job's workspace may leave to be kept
   bool operator==(const Quota&) const = default;
 };
 

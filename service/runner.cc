@@ -28,7 +28,7 @@ int64_t start_us(const nlohmann::json& result) {
 }  // namespace
 
 RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
-                   const std::function<void(pid_t, UniqueFd)>& on_started) {
+                   uint64_t max_entries, const std::function<void(pid_t, UniqueFd)>& on_started) {
   RunOutcome out;
   auto fail = [&](const std::string& what, const Error& e) {
     out.exit_status = kSetupFailed;
@@ -80,8 +80,8 @@ RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
     }
   }
   if (out.reason.empty()) out.reason = out.exit_status == 0 ? "exited" : "setup-failed";
-  if (auto st = ws->collect(files.files()); !st.ok() && out.reason == "exited")
-    out.reason = "exited (workspace not collected: " + st.error().to_string() + ")";
+  if (auto st = ws->collect(files.files(), {job.spec.disk, max_entries}); !st.ok())
+    out.collect_error = "workspace not collected: " + st.error().to_string();
   return out;
 }
 

@@ -29,10 +29,12 @@ struct RunOutcome {
   bool supervisor_lost = false;       // it ended without a reply (killed)
   bool launcher_unreachable = false;  // nothing was started: the job may be tried again
   int64_t sandbox_start_us = -1;      // the sandbox's own start, from its result's timings
+  std::string collect_error;          // why what the job left was not kept (in full); empty: kept
 };
 
-// on_started: the supervisor's PID and a pidfd of it, once it runs the job.
+// on_started: the supervisor's PID and a pidfd of it, once it runs the job. max_entries:
+// the most entries of its workspace that may be kept (CollectLimits).
 RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
-                   const std::function<void(pid_t, UniqueFd)>& on_started);
+                   uint64_t max_entries, const std::function<void(pid_t, UniqueFd)>& on_started);
 
 }  // namespace cordon::service

@@ -47,7 +47,13 @@ JobFiles Service::files_of(const std::string& id) const {
 Status Service::start() {
   TRY(sys::make_dirs(config_.state_dir + "/jobs", 0700));
   TRY(sys::make_dirs(config_.state_dir + "/uploads", 0700));
-  for (const auto& t : store_.tenants()) quotas_[t.id] = t.quota;
+  for (const auto& t : store_.tenants()) {
+    quotas_[t.id] = t.quota;
+    // Stored before names were kept apart from ids: reachable by its id only.
+    if (!valid_tenant_name(t.name))
+      log(LogLevel::kWarn, "tenant " + t.id + ": its name '" + t.name +
+                               "' has the form of an id and names nothing: rename it");
+  }
   // Uploads left by the last run wait again, for a full time to live from now.
   if (auto names = sys::list_dir(config_.state_dir + "/uploads"); names.ok()) {
     for (const auto& n : *names) {
@@ -228,12 +234,20 @@ void Service::run_one(Job job) {
   struct timespec t0;
   ::clock_gettime(CLOCK_MONOTONIC, &t0);
   int64_t started_us = -1;
-  auto outcome = run_job(job, files_of(job.id), config_.runner, [&](pid_t pid, UniqueFd pidfd) {
-    struct timespec t1;
-    ::clock_gettime(CLOCK_MONOTONIC, &t1);
-    started_us = (t1.tv_sec - t0.tv_sec) * 1000000ll + (t1.tv_nsec - t0.tv_nsec) / 1000;
-    on_started(job.id, pid, std::move(pidfd));
-  });
+  uint64_t max_entries;
+  {
+    // A job may not leave more than its tenant may keep in all.
+    std::lock_guard lock(mu_);
+    auto q = quotas_.find(job.tenant_id);
+    max_entries = q == quotas_.end() ? 0 : std::min(q->second.job_files, q->second.max_files);
+  }
+  auto outcome =
+      run_job(job, files_of(job.id), config_.runner, max_entries, [&](pid_t pid, UniqueFd pidfd) {
+        struct timespec t1;
+        ::clock_gettime(CLOCK_MONOTONIC, &t1);
+        started_us = (t1.tv_sec - t0.tv_sec) * 1000000ll + (t1.tv_nsec - t0.tv_nsec) / 1000;
+        on_started(job.id, pid, std::move(pidfd));
+      });
   // Start latency: from leaving the queue to the command's exec (the launcher's handoff
   // and the workspace here, then the sandbox's own start from its timings).
   if (started_us >= 0 && outcome.sandbox_start_us >= 0)
@@ -297,6 +311,8 @@ void Service::finish(Job job, const RunOutcome& o) {
     job.state = o.exit_status == 0 ? JobState::kSucceeded : JobState::kFailed;
     job.reason = o.reason;
   }
+  // Said on the job whatever its end: the tenant learns why its files are not there.
+  if (!o.collect_error.empty()) job.reason += " (" + o.collect_error + ")";
   job.exit_status = o.exit_status;
   job.result_json = o.result_json;
   job.ended_ms = now_ms();
@@ -304,7 +320,7 @@ void Service::finish(Job job, const RunOutcome& o) {
   if (auto st = store_.update_job(job); !st.ok())
     log(LogLevel::kError, "job " + job.id + ": " + st.error().to_string());
   drop_inputs(job);
-  enforce_log_quota(job.tenant_id);
+  enforce_storage_quota(job.tenant_id);
   uint64_t cpu = result_cpu_ns(job.result_json);
   lock.lock();
   cpu_done_ns_[job.tenant_id] += cpu;
@@ -342,7 +358,7 @@ void Service::expire(Job job) {
   job.files_expired = true;
   (void)store_.update_job(job);
   std::lock_guard lock(mu_);
-  stored_bytes_.erase(job.id);
+  stored_.erase(job.id);
 }
 
 void Service::expire_files(int64_t now) {
@@ -351,35 +367,38 @@ void Service::expire_files(int64_t now) {
       [&](const std::string&, const Upload& u) { return now - u.created_ms > kUploadTtlMs; });
 }
 
-// A tenant's logs over its quota: its oldest finished jobs' files go first.
-void Service::enforce_log_quota(const std::string& tenant_id) {
-  uint64_t cap;
+// A tenant over what it may keep on disk (log_bytes of allocated bytes, max_files
+// entries): its oldest finished jobs' files go first, until both hold.
+void Service::enforce_storage_quota(const std::string& tenant_id) {
+  uint64_t max_bytes, max_entries;
   {
     std::lock_guard lock(mu_);
     auto q = quotas_.find(tenant_id);
     if (q == quotas_.end()) return;
-    cap = q->second.log_bytes;
+    max_bytes = q->second.log_bytes;
+    max_entries = q->second.max_files;
   }
   auto finished = store_.finished_with_files(now_ms() + 1, tenant_id);
-  uint64_t total = 0;
-  std::vector<uint64_t> sizes;
+  DiskUsage total;
+  std::vector<DiskUsage> usages;
   for (const auto& j : finished) {
     // An ended job's folder no longer changes: measured once, then remembered.
-    std::optional<uint64_t> known;
+    std::optional<DiskUsage> known;
     {
       std::lock_guard lock(mu_);
-      if (auto it = stored_bytes_.find(j.id); it != stored_bytes_.end()) known = it->second;
+      if (auto it = stored_.find(j.id); it != stored_.end()) known = it->second;
     }
     if (!known) {
-      known = stored_size(files_of(j.id));
+      known = stored_usage(files_of(j.id));
       std::lock_guard lock(mu_);
-      stored_bytes_[j.id] = *known;
+      stored_[j.id] = *known;
     }
-    sizes.push_back(*known);
+    usages.push_back(*known);
     total += *known;
   }
-  for (size_t i = 0; i < finished.size() && total > cap; ++i) {
-    total -= sizes[i];
+  for (size_t i = 0;
+       i < finished.size() && (total.bytes > max_bytes || total.entries > max_entries); ++i) {
+    total -= usages[i];
     expire(finished[i]);
   }
 }
@@ -421,7 +440,7 @@ Refusal Service::delete_tenant(const std::string& id) {
     for (const auto& j : jobs) {
       (void)remove_tree(files_of(j.id).dir);
       std::lock_guard lock(mu_);
-      stored_bytes_.erase(j.id);
+      stored_.erase(j.id);
     }
     f.after_seq = jobs.back().seq;
   }
@@ -638,7 +657,7 @@ Refusal Service::remove(const std::string& id) {
   if (auto st = remove_tree(files_of(id).dir); !st.ok()) return {500, "", st.error().to_string()};
   if (auto st = store_.delete_job(id); !st.ok()) return {500, "", st.error().to_string()};
   std::lock_guard lock(mu_);
-  stored_bytes_.erase(id);
+  stored_.erase(id);
   return {};
 }
 

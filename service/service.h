@@ -119,7 +119,7 @@ class Service {
   void finish(Job job, const RunOutcome& outcome);
   void kill_due(int64_t now_ms);
   void expire_files(int64_t now_ms);
-  void enforce_log_quota(const std::string& tenant_id);
+  void enforce_storage_quota(const std::string& tenant_id);
   void expire(Job job);
   void drop_inputs(Job& job);
   std::string upload_path(const std::string& tenant_id, const std::string& id) const;
@@ -142,14 +142,13 @@ class Service {
   std::set<std::string> deleting_;                      // tenants being deleted
   std::map<std::string, std::vector<Upload>> uploads_;  // by tenant: not yet taken by a job
   uint64_t dispatches_ = 0;
-  size_t runners_ = 0;                          // runner threads alive
-  std::map<std::string, std::thread> threads_;  // runner threads, by job id
-  std::vector<std::string> finished_threads_;   // to be joined
-  int64_t paused_until_ms_ = 0;                 // no dispatch before (the launcher is away)
-  bool killing_ = false;
-  std::map<std::string, uint64_t> cpu_done_ns_;   // by tenant: CPU time of its ended jobs
-  std::map<std::string, uint64_t> stored_bytes_;  // by job: what an ended job keeps on disk //
-                                                  // stop() is past its grace period
+  size_t runners_ = 0;                           // runner threads alive
+  std::map<std::string, std::thread> threads_;   // runner threads, by job id
+  std::vector<std::string> finished_threads_;    // to be joined
+  int64_t paused_until_ms_ = 0;                  // no dispatch before (the launcher is away)
+  bool killing_ = false;                         // stop() is past its grace period
+  std::map<std::string, uint64_t> cpu_done_ns_;  // by tenant: CPU time of its ended jobs
+  std::map<std::string, DiskUsage> stored_;      // by job: what an ended job keeps on disk
   std::thread dispatcher_;
   Histogram start_latency_, queue_wait_;
 };

@@ -204,6 +204,18 @@ std::optional<Tenant> Store::tenant(const std::string& id) {
   return std::nullopt;
 }
 
+std::optional<Tenant> Store::tenant_by_name(const std::string& name) {
+  std::lock_guard lock(mu_);
+  try {
+    SQLite::Statement q(*db_, "SELECT id, name, quota, created_ms FROM tenants WHERE name = ?");
+    q.bind(1, name);
+    if (q.executeStep()) return tenant_from_row(q);
+  } catch (const std::exception& e) {
+    log(LogLevel::kError, db_error(e, "read tenant").to_string());
+  }
+  return std::nullopt;
+}
+
 std::vector<Tenant> Store::tenants() {
   std::lock_guard lock(mu_);
   std::vector<Tenant> out;

@@ -36,6 +36,7 @@ class Store {
   // Tenants. A new name that is taken: EEXIST.
   Status put_tenant(const Tenant& t);
   std::optional<Tenant> tenant(const std::string& id);
+  std::optional<Tenant> tenant_by_name(const std::string& name);
   std::vector<Tenant> tenants();
   // The tenant, its tokens and its finished jobs' records.
   Status delete_tenant(const std::string& id);

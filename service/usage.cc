@@ -24,6 +24,16 @@ std::optional<uint64_t> number_in(const std::string& path, std::string_view key 
   return v;
 }
 
+// A counter file of a sandbox's own group: its folder is named cordon-BASE (the name
+// plan/cgroup_plan.h gives every sandbox's group).
+bool in_sandbox_group(const std::string& counter_file) {
+  size_t file = counter_file.rfind('/');
+  if (file == std::string::npos || file == 0) return false;
+  size_t dir = counter_file.rfind('/', file - 1);
+  if (dir == std::string::npos) return false;
+  return counter_file.compare(dir + 1, 7, "cordon-") == 0;
+}
+
 }  // namespace
 
 std::optional<UsageFiles> usage_files(std::string_view text, const std::string& root) {
@@ -67,6 +77,9 @@ std::optional<Usage> sandbox_usage(pid_t supervisor) {
   if (!text.ok()) return std::nullopt;
   auto files = usage_files(*text);
   if (!files) return std::nullopt;
+  // Until PID 1 has joined its sandbox's groups (its first act on cgroup v1), it is in
+  // the supervisor's: whose counters are the host's or the daemon's, not the tenant's.
+  if (!in_sandbox_group(files->memory) || !in_sandbox_group(files->cpu)) return std::nullopt;
   auto mem = number_in(files->memory);
   auto cpu = files->v2 ? number_in(files->cpu, "usage_usec") : number_in(files->cpu);
   if (!mem || !cpu) return std::nullopt;

@@ -96,7 +96,8 @@ Result<gid_t> group_id(const std::string& name) {
 Result<DirEntry> stat_fd(int fd) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return sys_error("fstat");
-  return DirEntry{"", st.st_mode, static_cast<uint64_t>(st.st_size)};
+  return DirEntry{"", st.st_mode, static_cast<uint64_t>(st.st_size),
+                  static_cast<uint64_t>(st.st_blocks) * 512};
 }
 
 Result<size_t> read_at(int fd, char* buf, size_t len, uint64_t offset) {
@@ -105,6 +106,37 @@ Result<size_t> read_at(int fd, char* buf, size_t len, uint64_t offset) {
     if (n >= 0) return static_cast<size_t>(n);
     if (errno != EINTR) return sys_error("pread");
   }
+}
+
+Status write_at(int fd, std::string_view data, uint64_t offset, const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n =
+        ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("pwrite", path);
+    if (n == 0) return errno_error(EIO, "pwrite", path);
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Result<std::optional<uint64_t>> next_data(int fd, uint64_t offset) {
+  off_t at = ::lseek(fd, static_cast<off_t>(offset), SEEK_DATA);
+  if (at < 0 && errno == ENXIO) return std::optional<uint64_t>();
+  if (at < 0) return sys_error("lseek SEEK_DATA");
+  return std::optional<uint64_t>(static_cast<uint64_t>(at));
+}
+
+Result<uint64_t> next_hole(int fd, uint64_t offset) {
+  off_t at = ::lseek(fd, static_cast<off_t>(offset), SEEK_HOLE);
+  if (at < 0) return sys_error("lseek SEEK_HOLE");
+  return static_cast<uint64_t>(at);
+}
+
+Status truncate_fd(int fd, uint64_t size, const std::string& path) {
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0) return sys_error("ftruncate", path);
+  return {};
 }
 
 Status unlink_at(int dir_fd, const std::string& name, bool is_dir) {
@@ -142,7 +174,7 @@ Status unmount_detach(const std::string& path) {
   return {};
 }
 
-Result<std::vector<DirEntry>> read_dir_fd(int dir_fd) {
+Result<std::vector<DirEntry>> read_dir_fd(int dir_fd, size_t max_entries) {
   int dup = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
   if (dup < 0) return sys_error("dup");
   DIR* d = ::fdopendir(dup);
@@ -159,7 +191,12 @@ Result<std::vector<DirEntry>> read_dir_fd(int dir_fd) {
     if (name == "." || name == "..") continue;
     struct stat st;
     if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone
-    out.push_back({name, st.st_mode, static_cast<uint64_t>(st.st_size)});
+    if (out.size() >= max_entries) {
+      ::closedir(d);
+      return errno_error(E2BIG, "readdir", "more than " + std::to_string(max_entries) + " entries");
+    }
+    out.push_back({name, st.st_mode, static_cast<uint64_t>(st.st_size),
+                   static_cast<uint64_t>(st.st_blocks) * 512});
   }
   int err = errno;
   ::closedir(d);

@@ -6,7 +6,9 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -16,8 +18,9 @@ namespace cordon::sys {
 
 struct DirEntry {
   std::string name;
-  mode_t mode = 0;  // fstatat(AT_SYMLINK_NOFOLLOW): a symlink is S_IFLNK, never followed
-  uint64_t size = 0;
+  mode_t mode = 0;         // fstatat(AT_SYMLINK_NOFOLLOW): a symlink is S_IFLNK, never followed
+  uint64_t size = 0;       // st_size: the apparent size (a sparse file's holes count)
+  uint64_t allocated = 0;  // st_blocks * 512: what the entry holds on its filesystem
 };
 
 // getrandom(2) from the kernel's CSPRNG; blocks only before the pool is seeded at boot.
@@ -40,10 +43,20 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, int parent_death_signa
 // A group's ID from /etc/group (read directly: the static binary has no NSS modules).
 Result<gid_t> group_id(const std::string& name);
 
-// fstat(2): the file's type, mode and size.
+// fstat(2): the file's type, mode, size and allocated bytes.
 Result<DirEntry> stat_fd(int fd);
 // pread(2), retried on EINTR: up to len bytes at offset (0 at the end of the file).
 Result<size_t> read_at(int fd, char* buf, size_t len, uint64_t offset);
+// pwrite(2) until all of data is written at offset (short writes and EINTR retried).
+Status write_at(int fd, std::string_view data, uint64_t offset, const std::string& path);
+// lseek(2) SEEK_DATA: the start of the next data at or after offset, or nullopt when only
+// a hole is left (ENXIO). A filesystem without hole support reports the whole file as data.
+Result<std::optional<uint64_t>> next_data(int fd, uint64_t offset);
+// lseek(2) SEEK_HOLE: the start of the next hole at or after offset (the end of the file
+// counts as one).
+Result<uint64_t> next_hole(int fd, uint64_t offset);
+// ftruncate(2): the file's size becomes size (growing it leaves a hole).
+Status truncate_fd(int fd, uint64_t size, const std::string& path);
 // unlinkat(2) of one name in dir_fd (AT_REMOVEDIR for a folder); ENOENT is success.
 Status unlink_at(int dir_fd, const std::string& name, bool is_dir);
 // rename(2) and unlink(2) of paths the service made itself.
@@ -56,8 +69,9 @@ std::vector<pid_t> child_pids(pid_t pid);
 // umount2(MNT_DETACH): the mount leaves the tree now, and is freed once unused.
 Status unmount_detach(const std::string& path);
 
-// The entries of an open directory ("." and ".." left out).
-Result<std::vector<DirEntry>> read_dir_fd(int dir_fd);
+// The entries of an open directory ("." and ".." left out). More than max_entries:
+// E2BIG, without reading the rest (a folder a sandbox filled need not sit in memory).
+Result<std::vector<DirEntry>> read_dir_fd(int dir_fd, size_t max_entries = SIZE_MAX);
 
 // openat(dir_fd, name) of one component with O_NOFOLLOW (name must hold no '/').
 Result<UniqueFd> open_at(int dir_fd, const std::string& name, int flags, mode_t mode = 0);

@@ -426,6 +426,22 @@ TEST(ValidName, EdgeCases) {
     EXPECT_FALSE(valid_name(bad)) << bad;
 }
 
+TEST(ValidTenantName, NeverOfAnIdsForm) {
+  // Ids are "t-" and 16 hex digits; no name may start with "t-", so none is ever taken
+  // for an id (a route's {tenant} is either).
+  for (const std::string ok : {"t", "ta", "tt-1", "t.x", "t_x", "alice", "x-t-1"}) {
+    EXPECT_TRUE(valid_tenant_name(ok)) << ok;
+    EXPECT_FALSE(is_tenant_id_form(ok)) << ok;
+  }
+  for (const std::string bad : {"t-", "t-0123456789abcdef", "t-a", "t-alice"}) {
+    EXPECT_TRUE(valid_name(bad)) << bad;  // a fine image name, still
+    EXPECT_FALSE(valid_tenant_name(bad)) << bad;
+    EXPECT_TRUE(is_tenant_id_form(bad)) << bad;
+  }
+  EXPECT_FALSE(valid_tenant_name("Alice"));
+  EXPECT_FALSE(valid_tenant_name(""));
+}
+
 // --- tenants ---
 
 Parsed<TenantRequest> tenant(const json& body, const Quota& base = {}, bool name_required = true) {
@@ -449,6 +465,8 @@ TEST(TenantRequest, NameAndDefaults) {
   expect_refused(tenant({{"name", "Alice"}}), 400, "name");
   expect_refused(tenant({{"name", ""}}), 400, "name");
   expect_refused(tenant({{"name", 1}}), 400, "name");
+  expect_refused(tenant({{"name", "t-0123456789abcdef"}}), 400, "name");  // an id's form
+  expect_refused(tenant({{"name", "t-alice"}}, base, false), 400, "name");
   // PATCH: the name is optional.
   p = tenant(json::object(), base, false);
   ASSERT_TRUE(p.ok());
@@ -465,7 +483,9 @@ TEST(TenantRequest, QuotaFieldsOverrideTheBaseAndTheRestStay) {
                      {"job_timeout", "90s"},
                      {"queue_when_busy", false},
                      {"job_cpus", 0.25},
-                     {"log_bytes", 1024}}}},
+                     {"log_bytes", 1024},
+                     {"max_files", 5000},
+                     {"job_files", 100}}}},
                   base, false);
   ASSERT_TRUE(p.ok()) << p.error.field << ": " << p.error.message;
   Quota want = base;
@@ -476,6 +496,8 @@ TEST(TenantRequest, QuotaFieldsOverrideTheBaseAndTheRestStay) {
   want.queue_when_busy = false;
   want.job_cpu_millis = 250;
   want.log_bytes = 1024;
+  want.max_files = 5000;
+  want.job_files = 100;
   EXPECT_EQ(p.value->quota, want);
 }
 
@@ -523,6 +545,8 @@ TEST(TenantRequest, QuotaToJsonRoundTrips) {
   changed.rate_per_minute = 0;
   changed.queue_when_busy = false;
   changed.log_bytes = UINT64_MAX - 1;
+  changed.max_files = 1 << 30;
+  changed.job_files = 0;
   Quota whole_cpus;
   whole_cpus.max_cpu_millis = 1024000;  // the most a number may say
   whole_cpus.job_timeout_ns = 366ull * 24 * 3600 * kSec;
@@ -541,7 +565,7 @@ TEST(TenantRequest, QuotaToJsonRoundTrips) {
   EXPECT_EQ(wire["job_timeout"], "1500ms");
   EXPECT_EQ(wire["max_cpus"], 2.5);
   EXPECT_EQ(wire["queue_when_busy"], false);
-  EXPECT_EQ(wire.size(), 13u);
+  EXPECT_EQ(wire.size(), 15u);
 }
 
 // The seeds of fuzz/job_request_fuzz.cc (fuzz/corpus/job_request), run through the
