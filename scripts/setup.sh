@@ -16,6 +16,7 @@ PACKAGES=(
   busybox-static                         # test images
   bubblewrap                             # the benchmark's peer
   python3                                # bench/ scripts
+  libpython3.11-testsuite                # tests/compat: CPython's own tests, host vs sandbox
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
