@@ -91,6 +91,22 @@ Status bind_from_stage(const MountStep& s, int host_root) {
   return sys::bind_mount(s.source, s.target, /*recursive=*/true);
 }
 
+// The hosts file with the sandbox's own name added. The copy lives in the scratch tmpfs,
+// outside every directory the new root binds from it, and is bound read-only.
+Status hosts_file(const MountStep& s) {
+  auto host = sys::read_small_file(s.target, 1 << 20);
+  if (!host.ok() && host.error().err != ENOENT) return std::move(host).error();
+  std::string text = host.ok() ? *host : "127.0.0.1\tlocalhost\n::1\tlocalhost\n";
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  text += "127.0.1.1\t" + s.data + "\n";
+  TRY(sys::write_new_file(s.source, text, 0644));
+  if (!host.ok()) TRY(sys::touch(s.target, 0644));
+  TRY(sys::bind_mount(s.source, s.target, /*recursive=*/false));
+  return sys::mount_setattr(AT_FDCWD, s.target,
+                            {MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, -1},
+                            false);
+}
+
 Status apply_step(const MountStep& s, int host_root, const MountContext& ctx, size_t* next_tree) {
   constexpr unsigned long kNoSuidDev = MS_NOSUID | MS_NODEV;
   switch (s.op) {
@@ -153,6 +169,8 @@ Status apply_step(const MountStep& s, int host_root, const MountContext& ctx, si
       return sys::mount("overlay", s.target, "overlay", kNoSuidDev, s.data);
     case MountOp::kSetReadOnly:
       return sys::mount_setattr(AT_FDCWD, s.target, {MOUNT_ATTR_RDONLY, 0, -1}, false);
+    case MountOp::kHostsFile:
+      return hosts_file(s);
   }
   return logic_error("mount plan", s.target, "unknown step");
 }

@@ -89,6 +89,11 @@ void plan_host_view(MountPlan& p, const spec::SandboxSpec& spec) {
     s.optional = true;
     p.steps.push_back(s);
   }
+  // The hostname resolves inside as on any host (getaddrinfo of one's own name): the
+  // host's entries, and the sandbox's name on 127.0.1.1, as Docker and podman do.
+  MountStep hosts = step(MountOp::kHostsFile, std::string(kStagingScratch) + "/hosts",
+                         in_new("/etc/hosts"), spec.hostname);
+  p.steps.push_back(hosts);
   // /tmp and home: directories of the scratch tmpfs, so one --disk cap bounds them all.
   std::string s = kStagingScratch;
   p.steps.push_back(mkdir_step(s + "/tmp", 01777));

@@ -49,6 +49,9 @@ enum class MountOp {
   kAttachTree,     // a detached mount of source made by the parent, attached at target
   kOverlay,        // overlay at target, options in data
   kSetReadOnly,    // the mount at target made read-only, not recursively (the last step)
+  kHostsFile,      // target (the host's hosts file, bound already) copied to source (a
+                   // scratch file out of the sandbox's reach) with a line naming the
+                   // sandbox's hostname (data) added, and that copy bound read-only on target
 };
 
 struct MountStep {

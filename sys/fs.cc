@@ -148,6 +148,12 @@ Status write_all(int fd, std::string_view data, const std::string& path) {
   return {};
 }
 
+Status write_new_file(const std::string& path, std::string_view data, mode_t mode) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd.valid()) return sys_error("create", path);
+  return write_all(fd.get(), data, path);
+}
+
 Status set_mode(int fd, mode_t mode, const std::string& path) {
   if (::fchmod(fd, mode) != 0) return sys_error("chmod", path);
   return {};

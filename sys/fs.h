@@ -54,6 +54,8 @@ Status mkdir_beneath(int dir_fd, const std::string& path, mode_t mode);
 // write(2) until all of data is written (retrying short writes and EINTR). path names the
 // file in the error.
 Status write_all(int fd, std::string_view data, const std::string& path);
+// A new regular file (O_EXCL, not through a symlink) holding data.
+Status write_new_file(const std::string& path, std::string_view data, mode_t mode);
 // fchmod(2): the exact mode, whatever the umask was at creation. Precondition: fd is not an
 // O_PATH fd (fchmod refuses those with EBADF).
 Status set_mode(int fd, mode_t mode, const std::string& path);

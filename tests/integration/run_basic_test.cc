@@ -116,6 +116,17 @@ TEST(RunBasic, HostnameIsPrivate) {
   EXPECT_STRNE(after, "evil");
 }
 
+// The sandbox's own name resolves, from the hosts file, with the host's entries kept.
+TEST(RunBasic, HostnameResolvesInside) {
+  REQUIRE_ROOT();
+  RunOut r = run_cordon({"run", "--hostname", "judge-7", "--", "sh", "-c",
+                         "getent hosts judge-7; getent hosts localhost >/dev/null && echo lo"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "127.0.1.1       judge-7\nlo\n");
+  std::string host_hosts = read_file("/etc/hosts");
+  EXPECT_EQ(host_hosts.find("judge-7"), std::string::npos) << "the host's file changed";
+}
+
 TEST(RunBasic, ResultFileIsWritten) {
   REQUIRE_ROOT();
   TempDir d;

@@ -195,6 +195,26 @@ TEST(MountPlanHostView, MirrorsHostDirsOptionally) {
   }
 }
 
+// The hosts file gets the sandbox's own name, after the host's hosts file is in place,
+// from a scratch file that no bind of the new root reaches.
+TEST(MountPlanHostView, HostsFileNamesTheSandbox) {
+  SandboxSpec spec = host_spec();
+  spec.hostname = "judge-7";
+  MountPlan p = plan_mounts(spec);
+  long hosts = first_index(p, op_at(MountOp::kHostsFile, kNew + "/etc/hosts"));
+  ASSERT_GE(hosts, 0);
+  const MountStep& s = p.steps[static_cast<size_t>(hosts)];
+  EXPECT_EQ(s.data, "judge-7");
+  EXPECT_GT(hosts, first_index(p, op_at(MountOp::kBindFromStage, kNew + "/etc/hosts")));
+  EXPECT_GT(hosts, first_index(p, op_at(MountOp::kTmpfs, kScratch)));
+  EXPECT_EQ(s.source, kScratch + "/hosts");
+  for (const auto& b : p.steps) {
+    if (b.op == MountOp::kBindStaged) {
+      EXPECT_NE(s.source.rfind(b.source, 0), 0u) << b.source;
+    }
+  }
+}
+
 TEST(MountPlanHostView, TmpAndHomeLiveOnScratch) {
   MountPlan p = plan_mounts(host_spec());
   long tmp = first_index(p, op_at(MountOp::kBindStaged, kNew + "/tmp"));
