@@ -72,9 +72,10 @@ std::string parent_in(const CgroupRequest& request, const std::string& hierarchy
 // nearly empty "unified" v2 mount is not used).
 Result<CgroupMode> detect_cgroup_mode(const std::string& root);
 
-// Creates the group with its limits written. An empty group of the same name, left by a
-// crashed supervisor whose slot this one now holds, is reused. One with members is a live
-// sandbox's, whose holder this cordon does not see: refused with EBUSY, never killed.
+// Creates the group with its limits written. It must be new: a group of the same name
+// may be a live sandbox's whose holder this cordon does not see (another runtime
+// directory), so it is refused with EBUSY, never reused or killed; a crashed start's
+// leftover is removed by the sweep of a later start that does not hold its slot.
 Result<std::unique_ptr<Cgroup>> create_cgroup(const CgroupRequest& request, CgroupMode mode);
 
 // A supervisor killed with SIGKILL cannot remove its group. Such a group, named after a

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <sstream>
 
+#include "isolate/id_slot.h"
 #include "sys/fs.h"
 
 namespace cordon::isolate {
@@ -38,9 +39,9 @@ Result<std::vector<pid_t>> read_pids(const std::string& path) {
 }
 
 Status apply_writes(const std::vector<plan::CgroupWrite>& writes,
-                    const std::function<std::string(const std::string&)>& dir_of, bool new_group) {
+                    const std::function<std::string(const std::string&)>& dir_of) {
   for (const auto& w : writes) {
-    if (new_group && w.kernel_default) continue;
+    if (w.kernel_default) continue;
     std::string path = dir_of(w.controller) + "/" + w.file;
     auto st = sys::write_file(path, w.value);
     if (!st.ok()) {
@@ -67,8 +68,9 @@ bool poll_until(int timeout_ms, const std::function<bool()>& cond) {
 }
 
 Error group_in_use(const std::string& dir) {
-  Error e = errno_error(EBUSY, "create cgroup", dir);
-  e.detail = "the group of this slot has members: a live sandbox that another cordon runs";
+  Error e = errno_error(EBUSY, kSlotInUseStep, dir);
+  e.detail = "the group of this slot exists: left by a crashed start (the next start in this "
+             "parent removes it) or another cordon's";
   return e;
 }
 

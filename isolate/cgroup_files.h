@@ -18,13 +18,13 @@ Result<uint64_t> read_u64(const std::string& path);
 Result<uint64_t> read_key(const std::string& path, const std::string& key);
 // The PIDs listed in a cgroup.procs file.
 Result<std::vector<pid_t>> read_pids(const std::string& path);
-// Applies writes into dir_of(controller)/file; optional files that do not exist are
-// skipped, and so are kernel defaults when the group is new.
+// Applies writes into dir_of(controller)/file of a new group; optional files that do not
+// exist are skipped, and so are the kernel's defaults.
 Status apply_writes(const std::vector<plan::CgroupWrite>& writes,
-                    const std::function<std::string(const std::string&)>& dir_of, bool new_group);
+                    const std::function<std::string(const std::string&)>& dir_of);
 // Polls cond every 1 ms (then 10 ms) for up to timeout_ms.
 bool poll_until(int timeout_ms, const std::function<bool()>& cond);
-// EBUSY for an existing group that has members (create_cgroup's refusal).
+// EBUSY for a group that exists already (create_cgroup's refusal).
 Error group_in_use(const std::string& dir);
 // rmdir, retrying while the kernel still frees the last members (EBUSY).
 Status remove_group_dir(const std::string& dir);

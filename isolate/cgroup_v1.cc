@@ -53,7 +53,7 @@ class CgroupV1 final : public Cgroup {
   }
 
   Status kill_all() override {
-    if (removed_ || dirs_.empty()) return {};
+    if (removed_ || dir("freezer").empty()) return {};
     std::string procs = dir("freezer") + "/cgroup.procs";
     ASSIGN_OR_RETURN(std::vector<pid_t> pids, read_pids(procs));
     if (pids.empty()) return {};
@@ -100,29 +100,15 @@ class CgroupV1 final : public Cgroup {
         return {};
       }
     }
+    // Only a group this start made is its own: one that exists may be another cordon's
+    // (whose slot lock this one cannot see), and is neither reused nor recorded, so that
+    // this object's end kills and removes nothing of it.
     ASSIGN_OR_RETURN(bool created, sys::make_dir(d, 0755));
+    if (!created) return group_in_use(d);
     dirs_[controller] = d;
     unique_dirs_.push_back(d);
-    // An existing group is a crashed holder's, reused if empty (and every limit is
-    // written again); create_cgroup_v1 refuses one with members.
-    all_new_ = all_new_ && created;
     ASSIGN_OR_RETURN(UniqueFd tasks, sys::open_path(d + "/tasks", O_WRONLY));
     tasks_.push_back(std::move(tasks));
-    return {};
-  }
-
-  bool all_new() const { return all_new_; }
-
-  // On refusal the group is no longer this object's: its destruction must not kill or
-  // remove what another cordon's sandbox runs in (a later sweep removes what we made).
-  Status refuse_if_populated() {
-    for (const auto& d : unique_dirs_) {
-      ASSIGN_OR_RETURN(std::vector<pid_t> pids, read_pids(d + "/cgroup.procs"));
-      if (pids.empty()) continue;
-      tasks_.clear();
-      removed_ = true;
-      return group_in_use(d);
-    }
     return {};
   }
 
@@ -135,7 +121,6 @@ class CgroupV1 final : public Cgroup {
   std::map<std::string, std::string> dirs_;
   std::vector<std::string> unique_dirs_;
   std::vector<UniqueFd> tasks_;  // one per unique dir, for join_fds()
-  bool all_new_ = true;
   bool removed_ = false;
 };
 
@@ -145,12 +130,8 @@ Result<std::unique_ptr<Cgroup>> create_cgroup_v1(const CgroupRequest& req) {
   auto cg = std::make_unique<CgroupV1>();
   for (const auto& c : plan::v1_controllers(req.limits))
     TRY(cg->create_in(c, req.root, parent_in(req, c), req.name));
-  // A leftover group of the same name: a crashed holder's when empty; with members, a live
-  // sandbox of this slot that another cordon runs, never to be touched from here.
-  if (!cg->all_new()) TRY(cg->refuse_if_populated());
   TRY(apply_writes(
-      plan::cgroup_writes_v1(req.limits), [&](const std::string& c) { return cg->dir(c); },
-      cg->all_new()));
+      plan::cgroup_writes_v1(req.limits), [&](const std::string& c) { return cg->dir(c); }));
   return std::unique_ptr<Cgroup>(std::move(cg));
 }
 

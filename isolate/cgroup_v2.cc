@@ -122,18 +122,14 @@ Result<std::unique_ptr<Cgroup>> create_cgroup_v2(const CgroupRequest& req) {
   TRY(enable_controllers(parent_dir, plan::v2_controllers(req.limits)));
   auto cg = std::make_unique<CgroupV2>(parent_dir + "/" + req.name);
   ASSIGN_OR_RETURN(bool created, sys::make_dir(cg->paths()[0], 0755));
-  // A leftover group of the same name: a crashed holder's when empty; with members, a live
-  // sandbox of this slot that another cordon runs, never to be touched from here.
+  // Only a group this start made is its own: one that exists may be another cordon's
+  // (whose slot lock this one cannot see), and is neither reused nor touched.
   if (!created) {
-    ASSIGN_OR_RETURN(uint64_t populated, read_key(cg->paths()[0] + "/cgroup.events", "populated"));
-    if (populated != 0) {
-      cg->disown();  // its destruction must not kill or remove another cordon's sandbox
-      return group_in_use(cg->paths()[0]);
-    }
+    cg->disown();
+    return group_in_use(cg->paths()[0]);
   }
   TRY(apply_writes(
-      plan::cgroup_writes_v2(req.limits), [&](const std::string&) { return cg->paths()[0]; },
-      created));
+      plan::cgroup_writes_v2(req.limits), [&](const std::string&) { return cg->paths()[0]; }));
   TRY(cg->open());
   return std::unique_ptr<Cgroup>(std::move(cg));
 }

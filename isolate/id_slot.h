@@ -21,6 +21,13 @@ namespace cordon::isolate {
 
 inline constexpr const char* kDefaultSlotDir = "/run/cordon/slots";
 
+// The step of the errors (EBUSY) that say a slot is in use by a sandbox this cordon's lock
+// did not show (slot_owner.h, create_cgroup): the start then tries another slot.
+inline constexpr const char* kSlotInUseStep = "ID slot in use";
+inline bool slot_in_use(const Error& e) {
+  return e.err == EBUSY && e.step == kSlotInUseStep;
+}
+
 // Slot i is slots.base(i) for UIDs and for GIDs; its lock file is named by that base.
 struct SlotConfig {
   std::string lock_dir = kDefaultSlotDir;

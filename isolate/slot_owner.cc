@@ -1,9 +1,11 @@
 #include "isolate/slot_owner.h"
 
 #include <linux/securebits.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 
+#include "isolate/id_slot.h"
 #include "sys/creds.h"
 
 namespace cordon::isolate {
@@ -71,7 +73,7 @@ class AsOwner {
 };
 
 Error in_use(uid_t owner) {
-  Error e = errno_error(EBUSY, "take ID slot", "uid " + std::to_string(owner));
+  Error e = errno_error(EBUSY, kSlotInUseStep, "uid " + std::to_string(owner));
   e.detail =
       "processes of another sandbox count against this slot (a cordon that does not see "
       "this one's lock: another mount namespace or runtime directory)";
@@ -81,19 +83,36 @@ Error in_use(uid_t owner) {
 }  // namespace
 
 Result<sys::CloneResult> clone_as_slot_owner(uid_t owner, uint64_t flags, int cgroup_fd) {
+  // Without a user namespace of its own the child would keep owner's host UID with every
+  // capability the supervisor has.
+  if ((flags & CLONE_NEWUSER) == 0)
+    return logic_error("clone", "", "a sandbox is cloned with a user namespace of its own");
   ASSIGN_OR_RETURN(AsOwner as, AsOwner::enter(owner));
-  ASSIGN_OR_RETURN(sys::CloneResult c, sys::clone3_fork(flags, cgroup_fd));
+  auto cloned = sys::clone3_fork(flags, cgroup_fd);
+  if (!cloned.ok()) {
+    TRY(as.leave());
+    return std::move(cloned).error();
+  }
+  sys::CloneResult c = std::move(cloned).value();
   if (c.pid == 0) {  // the child, in its own user namespace
     as.forget();
     return c;
   }
-  // Our child counts now, one process: a second one is someone else's.
-  auto shared = as.more_than(1);
+  // Our child counts now, one process: it must be seen (a kernel whose flag ignores a
+  // privileged thread would otherwise pass every slot as free), and a second one is
+  // someone else's.
+  auto counted = as.more_than(0);
+  auto shared = counted.ok() && *counted ? as.more_than(1) : Result<bool>(false);
   Status back = as.leave();
-  if (!back.ok() || !shared.ok() || *shared) {
+  if (!back.ok() || !counted.ok() || !*counted || !shared.ok() || *shared) {
     (void)sys::pidfd_kill(c.pidfd.get(), SIGKILL);
     (void)sys::wait_pidfd(c.pidfd.get());
     if (!back.ok()) return std::move(back).error();
+    if (!counted.ok()) return std::move(counted).error();
+    if (!*counted)
+      return logic_error("take ID slot", "uid " + std::to_string(owner),
+                         "this kernel does not report a user's processes to a privileged "
+                         "thread (PF_NPROC_EXCEEDED): the slot's use cannot be checked");
     if (!shared.ok()) return std::move(shared).error();
     return in_use(owner);
   }

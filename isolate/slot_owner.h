@@ -40,7 +40,9 @@ namespace cordon::isolate {
 // to the other's lock, cannot both pass: each one's child exists before its check, so the
 // later of two checks sees the other's child (and a check that runs while the other
 // cordon's thread is owner sees that thread: then both may give the slot up, never both
-// keep it). The child has run nothing yet when it is refused.
+// keep it). The child has run nothing yet when it is refused. The child must be seen
+// first (a positive control): a kernel that does not flag a privileged thread (5.15 and
+// 5.16 with a change later reverted) would pass every slot as free, and is refused.
 //
 // Precondition: flags has CLONE_NEWUSER; the caller is single-threaded (RLIMIT_NPROC is
 // the process's), has CAP_SETUID and CAP_SETPCAP, and sees /proc; Linux 5.14+ (per-user

@@ -17,8 +17,8 @@ struct CgroupWrite {
   std::string file;
   std::string value;
   bool optional = false;  // skipped when the kernel does not have the file
-  // The value a group has when the kernel makes it: a write to skip for a new group
-  // (every cgroupfs write counts in a sandbox's start time), but not for one reused.
+  // The value a group has when the kernel makes it: a write to skip (every cgroupfs write
+  // counts in a sandbox's start time; groups are never reused).
   bool kernel_default = false;
 };
 

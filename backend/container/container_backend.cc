@@ -119,7 +119,8 @@ Result<StartedPtr> start(const Prepared& prepared) {
     Status st = start_in_a_slot(*s, slots, busy);
     if (st.ok()) return s;
     // A few slots in use elsewhere are skipped; more than that is not chance.
-    if (st.error().err != EBUSY || !s->slot || busy.size() >= 8) return std::move(st).error();
+    if (!isolate::slot_in_use(st.error()) || !s->slot || busy.size() >= 8)
+      return std::move(st).error();
     busy.insert(s->slot->uid_base());
     s->cgroup.reset();  // ours (a refused group is left as it is), before the slot goes
     s->slot.reset();
