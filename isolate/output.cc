@@ -1,9 +1,12 @@
 #include "isolate/output.h"
 
 #include <fcntl.h>
+#include <termios.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,9 +31,16 @@ void open_destination(int fd, UniqueFd* own, int* dest, bool* socket) {
     *socket = true;
     return;
   }
-  if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) return;
   int flags = ::fcntl(fd, F_GETFL);
-  if (flags >= 0 && (flags & O_NONBLOCK) != 0) return;
+  if (flags < 0 || (flags & O_NONBLOCK) != 0 || (flags & O_ACCMODE) == O_RDONLY ||
+      (flags & O_PATH) != 0)
+    return;  // already non-blocking, or not ours to write (its writes fail: dropped)
+  // A pipe, or a terminal's own device. Not another character device: a new open of
+  // /dev/ptmx would make a new terminal, one of /dev/tty the supervisor's own.
+  int ptn = 0;
+  bool terminal = S_ISCHR(st.st_mode) && ::isatty(fd) == 1 && ::ioctl(fd, TIOCGPTN, &ptn) != 0 &&
+                  st.st_rdev != makedev(5, 0);
+  if (!S_ISFIFO(st.st_mode) && !terminal) return;
   auto reopened =
       sys::open_path("/proc/self/fd/" + std::to_string(fd), O_WRONLY | O_NONBLOCK | O_NOCTTY);
   if (!reopened.ok()) return;
@@ -42,6 +52,11 @@ void open_destination(int fd, UniqueFd* own, int* dest, bool* socket) {
 
 OutputPump::OutputPump(UniqueFd out, UniqueFd err, int out_dest, int err_dest, uint64_t limit)
     : limit_(limit) {
+  // A reader that went away is an EPIPE to handle, not a SIGPIPE that would kill the
+  // supervisor and leave its sandbox to the parent-death signal, without a result.
+  struct sigaction ignore = {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &old_sigpipe_);
   ch_[kOut].src = std::move(out);
   ch_[kErr].src = std::move(err);
   int dests[2] = {out_dest, err_dest};
@@ -50,6 +65,10 @@ OutputPump::OutputPump(UniqueFd out, UniqueFd err, int out_dest, int err_dest, u
     ::fcntl(c.src.get(), F_SETFL, ::fcntl(c.src.get(), F_GETFL) | O_NONBLOCK);
     open_destination(dests[i], &c.own_dest, &c.dest, &c.dest_socket);
   }
+}
+
+OutputPump::~OutputPump() {
+  ::sigaction(SIGPIPE, &old_sigpipe_, nullptr);
 }
 
 int OutputPump::poll_fd(Stream s) const {
@@ -111,12 +130,8 @@ Status OutputPump::read_some(Channel& c) {
     uint64_t allowed = std::min<uint64_t>(static_cast<uint64_t>(n), limit_ - bytes_);
     if (allowed < static_cast<uint64_t>(n)) over_ = true;
     bytes_ += allowed;
-    if (c.dest_gone) {
-      dropped_ += allowed;
-    } else {
-      c.held.assign(buf, allowed);
-      c.held_off = 0;
-    }
+    c.held.assign(buf, allowed);
+    c.held_off = 0;
     return {};
   }
 }
@@ -127,12 +142,13 @@ void OutputPump::write_some(Channel& c) {
     size_t n = c.held.size() - c.held_off;
     ssize_t w =
         c.dest_socket ? ::send(c.dest, p, n, MSG_DONTWAIT | MSG_NOSIGNAL) : ::write(c.dest, p, n);
+    if (w == 0) return;  // took nothing: as EAGAIN, held until POLLOUT
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) return;  // held until the destination takes more
-      // Gone (EPIPE, a hung-up terminal, ...): drop the rest silently, as a closed
-      // terminal would, and from now on everything that comes.
-      c.dest_gone = true;
+      // Gone (EPIPE, a hung-up terminal, ...): drop the rest silently, and close the
+      // source so that the sandbox learns it on its next write.
+      c.src.reset();
       dropped_ += n;
       break;
     }

@@ -11,6 +11,8 @@
 // what is still held at the wall-time deadline.
 #pragma once
 
+#include <signal.h>
+
 #include <cstdint>
 #include <string>
 
@@ -24,6 +26,9 @@ class OutputPump {
   // The read ends of the sandbox's stdout and stderr pipes, copied to out_dest and
   // err_dest; limit counts both together.
   OutputPump(UniqueFd out, UniqueFd err, int out_dest, int err_dest, uint64_t limit);
+  ~OutputPump();  // restores SIGPIPE's disposition
+  OutputPump(const OutputPump&) = delete;
+  OutputPump& operator=(const OutputPump&) = delete;
 
   enum Stream { kOut = 0, kErr = 1 };
   // What to poll for a stream, and with which events: its source for POLLIN while
@@ -42,12 +47,14 @@ class OutputPump {
   uint64_t dropped_bytes() const { return dropped_; }  // of those, never delivered
 
  private:
+  // A destination that is gone (EPIPE and the like) closes its source too: the sandbox's
+  // next write gets EPIPE (SIGPIPE) as it would writing to the gone reader itself, and
+  // `cordon run -- yes | head -1` ends as `yes | head -1` does.
   struct Channel {
     UniqueFd src;
     int dest = -1;      // where writes go: the caller's fd, or own_dest
     UniqueFd own_dest;  // a non-blocking description of the caller's destination
     bool dest_socket = false;
-    bool dest_gone = false;  // EPIPE and the like: the rest is dropped, as by a closed terminal
     std::string held;        // read from the sandbox, not yet taken by the destination
     size_t held_off = 0;
   };
@@ -55,6 +62,7 @@ class OutputPump {
   void write_some(Channel& c);
 
   Channel ch_[2];
+  struct sigaction old_sigpipe_ = {};
   uint64_t limit_;
   uint64_t bytes_ = 0;
   uint64_t dropped_ = 0;

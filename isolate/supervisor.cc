@@ -170,8 +170,9 @@ class Supervision {
   int timeout_ms() const {
     uint64_t now = monotonic_ns();
     uint64_t until = wall_deadline_;
-    if (out_.limit != LimitHit::kNone) {
-      // Only waiting for the end now, and for held output until the deadline.
+    if (out_.limit != LimitHit::kNone || (!sync_open_ && now >= wall_deadline_)) {
+      // Only waiting for the end now (the last writers of the output to go), and for held
+      // output until the deadline: no limit left to check at once, so no busy loop.
       until = now + 100'000'000;
       if (pump_.holding()) until = std::min(until, wall_deadline_);
     } else if (limits_.cpu_time_ns != 0 && sync_open_) {

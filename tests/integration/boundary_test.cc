@@ -102,6 +102,32 @@ TEST(Boundary, StoppedTerminalDoesNotHoldTheTimeLimit) {
   EXPECT_GT(j["accounting"]["output_dropped_bytes"].get<uint64_t>(), 0u) << read_file(result);
 }
 
+// A reader that goes away ends the sandbox's writer as it would end a plain one
+// (`yes | head -1`): by SIGPIPE, and cordon returns with the result, not killed itself.
+TEST(Boundary, AReaderThatGoesAwayEndsTheWriterNotTheSupervisor) {
+  REQUIRE_ROOT();
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  TempDir d;
+  std::string result = d.path() + "/result.json";
+  pid_t pid = spawn_program(
+      {cordon_binary(), "run", "--time", "120s", "--result-file", result, "--", "yes"}, -1, p[1]);
+  ::close(p[1]);
+  char buf[16];
+  ASSERT_GT(::read(p[0], buf, sizeof(buf)), 0);  // it runs
+  ::close(p[0]);                                 // and its reader goes
+  int status = wait_exit_within(pid, 90);
+  if (status == -1) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  ASSERT_NE(status, -1) << "the sandbox wrote on after its reader went";
+  EXPECT_EQ(status, 128 + SIGPIPE);
+  auto j = nlohmann::json::parse(read_file(result), nullptr, false);
+  EXPECT_EQ(j["reason"], "signaled") << read_file(result);
+  EXPECT_EQ(j["signal"], SIGPIPE) << read_file(result);
+}
+
 // A second cordon sees another runtime directory (an empty /run: a private mount
 // namespace, or /run cleaned under a running sandbox) and, through its own subuid and
 // subgid files, only the slot a first sandbox holds. It must not take that slot (nor
