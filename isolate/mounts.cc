@@ -92,14 +92,19 @@ Status bind_from_stage(const MountStep& s, int host_root) {
 }
 
 // The hosts file with the sandbox's own name added. The copy lives in the scratch tmpfs,
-// outside every directory the new root binds from it, and is bound read-only.
+// outside every directory the new root binds from it, and is bound read-only. A host file
+// that cannot be copied (unreadable, larger than 1 MiB, larger than the disk limit) stays
+// as it was bound: the name is a convenience, not worth a failed start.
 Status hosts_file(const MountStep& s) {
   auto host = sys::read_small_file(s.target, 1 << 20);
-  if (!host.ok() && host.error().err != ENOENT) return std::move(host).error();
+  if (!host.ok() && host.error().err != ENOENT) return {};
   std::string text = host.ok() ? *host : "127.0.0.1\tlocalhost\n::1\tlocalhost\n";
   if (!text.empty() && text.back() != '\n') text += '\n';
   text += "127.0.1.1\t" + s.data + "\n";
-  TRY(sys::write_new_file(s.source, text, 0644));
+  if (!sys::write_new_file(s.source, text, 0644).ok()) {
+    (void)::unlink(s.source.c_str());
+    return {};
+  }
   if (!host.ok()) TRY(sys::touch(s.target, 0644));
   TRY(sys::bind_mount(s.source, s.target, /*recursive=*/false));
   return sys::mount_setattr(AT_FDCWD, s.target,

@@ -7,6 +7,7 @@
 
 #include <climits>
 #include <cstdlib>
+#include <filesystem>
 
 #include "sys/fs.h"
 #include "sys/ns.h"
@@ -39,12 +40,27 @@ Status check_host_path(const std::string& path, const char* what, int access_mod
   return sys::access_fd(fd->get(), access_mode, path);
 }
 
+// "." and ".." resolved by the text alone. With no symlink allowed on the way this names
+// what the kernel's walk would, and the walk is then downward only: a rename in a
+// directory someone else can write cannot turn a ".." elsewhere between the check and
+// the open.
+std::string lexically_normal(const std::string& path) {
+  std::string n = std::filesystem::path(path).lexically_normal().string();
+  if (n.size() > 1 && n.back() == '/') n.pop_back();
+  return n;
+}
+
 }  // namespace
 
 Status resolve_host_paths(spec::SandboxSpec* spec) {
-  if (spec->rootfs) TRY(check_host_path(*spec->rootfs, "rootfs", R_OK | X_OK, /*dir=*/true));
-  for (const auto& b : spec->binds)
+  if (spec->rootfs) {
+    spec->rootfs = lexically_normal(*spec->rootfs);
+    TRY(check_host_path(*spec->rootfs, "rootfs", R_OK | X_OK, /*dir=*/true));
+  }
+  for (auto& b : spec->binds) {
+    b.source = lexically_normal(b.source);
     TRY(check_host_path(b.source, "bind source", b.writable ? R_OK | W_OK : R_OK, false));
+  }
   if (spec->seccomp.kind == spec::SeccompChoice::Kind::kFile) {
     // Read once, here: the profile that is compiled is the one that was checked.
     auto text = sys::read_small_file(spec->seccomp.path, spec::kMaxProfileBytes);

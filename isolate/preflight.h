@@ -1,7 +1,7 @@
 // Host-side checks of what a spec names on the host, before anything is created: the
 // image exists and is a directory, every bind source exists and is readable (writable for
 // a rw bind), neither has a symlink anywhere in its path (the parent opens them the same
-// way: sys::open_no_symlinks), every io limit names a block device, a seccomp profile file
+// way: sys::open_no_symlinks; "." and ".." are resolved in the text first), every io limit names a block device, a seccomp profile file
 // reads and parses.
 #pragma once
 
