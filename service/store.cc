@@ -192,11 +192,13 @@ Status Store::put_tenant(const Tenant& t) {
   }
 }
 
-std::optional<Tenant> Store::tenant(const std::string& id) {
+std::optional<Tenant> Store::tenant_where(const char* column, const std::string& value) {
   std::lock_guard lock(mu_);
   try {
-    SQLite::Statement q(*db_, "SELECT id, name, quota, created_ms FROM tenants WHERE id = ?");
-    q.bind(1, id);
+    SQLite::Statement q(
+        *db_,
+        std::string("SELECT id, name, quota, created_ms FROM tenants WHERE ") + column + " = ?");
+    q.bind(1, value);
     if (q.executeStep()) return tenant_from_row(q);
   } catch (const std::exception& e) {
     log(LogLevel::kError, db_error(e, "read tenant").to_string());
@@ -204,16 +206,12 @@ std::optional<Tenant> Store::tenant(const std::string& id) {
   return std::nullopt;
 }
 
+std::optional<Tenant> Store::tenant(const std::string& id) {
+  return tenant_where("id", id);
+}
+
 std::optional<Tenant> Store::tenant_by_name(const std::string& name) {
-  std::lock_guard lock(mu_);
-  try {
-    SQLite::Statement q(*db_, "SELECT id, name, quota, created_ms FROM tenants WHERE name = ?");
-    q.bind(1, name);
-    if (q.executeStep()) return tenant_from_row(q);
-  } catch (const std::exception& e) {
-    log(LogLevel::kError, db_error(e, "read tenant").to_string());
-  }
-  return std::nullopt;
+  return tenant_where("name", name);
 }
 
 std::vector<Tenant> Store::tenants() {

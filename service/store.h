@@ -65,6 +65,8 @@ class Store {
 
  private:
   explicit Store(std::unique_ptr<SQLite::Database> db);
+  // The tenant whose column ("id" or "name": a constant, never input) equals value.
+  std::optional<Tenant> tenant_where(const char* column, const std::string& value);
   std::mutex mu_;
   std::unique_ptr<SQLite::Database> db_;
 };

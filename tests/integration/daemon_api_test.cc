@@ -20,10 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-json sh(const std::string& script) {
-  return {{"command", {"sh", "-c", script}}, {"timeout", "60s"}};
-}
-
 TEST(DaemonApi, TenantsReachOnlyTheirOwnJobsOnEveryRoute) {
   REQUIRE_ROOT();
   Daemon d;
@@ -32,7 +28,7 @@ TEST(DaemonApi, TenantsReachOnlyTheirOwnJobsOnEveryRoute) {
   std::string b = d.tenant("beta");
   ASSERT_NE(a, b);
   EXPECT_GE(a.size(), 4u + 43u);  // "cdt_" and 256 bits in base64url
-  std::string id = d.submit(a, sh("echo secret > s; echo out"));
+  std::string id = d.submit(a, sh_job("echo secret > s; echo out"));
   ASSERT_EQ(d.wait_ended(a, id)["state"], "succeeded");
   // Every job route answers beta exactly as for a job that does not exist.
   std::string none = "j-000000000000000000000000";
@@ -163,19 +159,19 @@ TEST(DaemonApi, QuotasRefuseOrQueueAsTheTenantSays) {
   std::string patient = d.tenant("patient", {{"max_running", 1}, {"max_queued", 2}});
   std::string slow = d.tenant("slow", {{"rate_per_minute", 2}});
   // strict: a second job while one runs is refused, naming the quota.
-  std::string first = d.submit(strict, sh("sleep 2"));
+  std::string first = d.submit(strict, sh_job("sleep 2"));
   ASSERT_TRUE(d.wait_state(strict, first, "running"));
-  auto refused = d.call("POST", "/v1/jobs", sh("true").dump(), strict);
+  auto refused = d.call("POST", "/v1/jobs", sh_job("true").dump(), strict);
   EXPECT_EQ(refused.status, 429);
   EXPECT_EQ(refused.json["error"]["field"], "max_running");
   EXPECT_FALSE(refused.header("retry-after").empty());
   // patient: the second waits in the queue, the fourth is over max_queued.
-  std::string p1 = d.submit(patient, sh("sleep 1"));
+  std::string p1 = d.submit(patient, sh_job("sleep 1"));
   ASSERT_TRUE(d.wait_state(patient, p1, "running"));
-  std::string p2 = d.submit(patient, sh("echo two"));
-  std::string p3 = d.submit(patient, sh("echo three"));
+  std::string p2 = d.submit(patient, sh_job("echo two"));
+  std::string p3 = d.submit(patient, sh_job("echo three"));
   EXPECT_EQ(d.call("GET", "/v1/jobs/" + p2, "", patient).json["state"], "queued");
-  auto full = d.call("POST", "/v1/jobs", sh("true").dump(), patient);
+  auto full = d.call("POST", "/v1/jobs", sh_job("true").dump(), patient);
   EXPECT_EQ(full.status, 429);
   EXPECT_EQ(full.json["error"]["field"], "max_queued");
   EXPECT_EQ(d.wait_ended(patient, p2)["state"], "succeeded");
@@ -186,9 +182,9 @@ TEST(DaemonApi, QuotasRefuseOrQueueAsTheTenantSays) {
   EXPECT_GE(j2["timestamps"]["running"].get<std::string>(),
             j1["timestamps"]["succeeded"].get<std::string>());
   // slow: the third submission within a minute is over the rate.
-  d.submit(slow, sh("true"));
-  d.submit(slow, sh("true"));
-  auto rated = d.call("POST", "/v1/jobs", sh("true").dump(), slow);
+  d.submit(slow, sh_job("true"));
+  d.submit(slow, sh_job("true"));
+  auto rated = d.call("POST", "/v1/jobs", sh_job("true").dump(), slow);
   EXPECT_EQ(rated.status, 429);
   EXPECT_EQ(rated.json["error"]["field"], "rate_per_minute");
   // Refusals leave nothing behind: once its jobs ended, the tenant can be deleted.
@@ -213,12 +209,12 @@ TEST(DaemonApi, MetricsInPrometheusText) {
   ASSERT_TRUE(d.start()) << d.log();
   std::string t = d.tenant("alpha");
   // About half a second of CPU in a shell loop, then a failure.
-  std::string ok = d.submit(t, sh("i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"));
-  std::string bad = d.submit(t, sh("exit 1"));
+  std::string ok = d.submit(t, sh_job("i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"));
+  std::string bad = d.submit(t, sh_job("exit 1"));
   d.wait_ended(t, ok);
   d.wait_ended(t, bad);
   // 40 MiB in the sandbox's /dev/shm (a tmpfs charged to its memory cgroup), then waits.
-  json hog = sh("dd if=/dev/zero of=/dev/shm/fill bs=1M count=40 2>/dev/null; sleep 5");
+  json hog = sh_job("dd if=/dev/zero of=/dev/shm/fill bs=1M count=40 2>/dev/null; sleep 5");
   hog["limits"] = {{"memory", "100M"}, {"cpus", 0.5}};
   std::string running = d.submit(t, hog);
   ASSERT_TRUE(d.wait_state(t, running, "running"));
@@ -298,7 +294,7 @@ TEST(DaemonApi, TcpServesOnlyOverTlsWithATokenWhenConfigured) {
   ASSERT_TRUE(no_token.ok());
   EXPECT_EQ(no_token->status, 401);  // root counts only on the Unix socket
   auto job = c->request("POST", "/v1/jobs", {{"Authorization", "Bearer " + t}},
-                        sh("echo over-tls").dump());
+                        sh_job("echo over-tls").dump());
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->status, 201) << job->body;
   std::string id = json::parse(job->body)["id"];
@@ -333,7 +329,7 @@ TEST(DaemonApi, UploadedTarIsUnpackedIntoTheWorkspace) {
   auto up = d.call("POST", "/v1/uploads", read_file(src.path() + "/in.tar"), t,
                    {{"Content-Type", "application/x-tar"}});
   ASSERT_EQ(up.status, 201) << up.body;
-  json job = sh("cat a.txt dir/b.txt");
+  json job = sh_job("cat a.txt dir/b.txt");
   job["upload"] = up.json["upload"];
   std::string id = d.submit(t, job);
   EXPECT_EQ(d.wait_ended(t, id)["state"], "succeeded");
@@ -345,7 +341,7 @@ TEST(DaemonApi, UploadedTarIsUnpackedIntoTheWorkspace) {
   // Another tenant cannot use it either, and an archive with a symlink is refused.
   std::string other = d.tenant("beta");
   auto up2 = d.call("POST", "/v1/uploads", read_file(src.path() + "/in.tar"), t);
-  json theirs = sh("true");
+  json theirs = sh_job("true");
   theirs["upload"] = up2.json["upload"];
   EXPECT_EQ(d.call("POST", "/v1/jobs", theirs.dump(), other).status, 400);
   auto bad = d.call("POST", "/v1/uploads", read_file(src.path() + "/bad.tar"), t);

@@ -21,6 +21,11 @@ struct HttpOut {
   std::string header(const std::string& name) const;
 };
 
+// A job request body: `sh -c script`, with a timeout.
+inline nlohmann::json sh_job(const std::string& script, const std::string& timeout = "60s") {
+  return {{"command", {"sh", "-c", script}}, {"timeout", timeout}};
+}
+
 class Daemon {
  public:
   // extra: more `cordon daemon` flags (e.g. {"--max-running", "2"}).

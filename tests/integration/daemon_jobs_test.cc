@@ -38,10 +38,6 @@ std::vector<pid_t> pids_with(const std::string& marker) {
   return out;
 }
 
-json sh(const std::string& script) {
-  return {{"command", {"sh", "-c", script}}, {"timeout", "60s"}};
-}
-
 int64_t ms_of(const json& ts) {
   // "2026-11-29T19:30:00.123Z" -> ms since the epoch (UTC).
   if (!ts.is_string()) return -1;
@@ -61,9 +57,9 @@ TEST(DaemonJobs, JobRunsWithItsFilesAndReportsLikeCordonRun) {
   Daemon d;
   ASSERT_TRUE(d.start()) << d.log();
   std::string tok = d.tenant("alpha");
-  json job =
-      sh("cat in.txt; echo to-stderr >&2; id -u; pwd; echo left > out.txt; "
-         "mkdir -p sub && echo deep > sub/f; ln -s /etc/shadow leak; exit 3");
+  json job = sh_job(
+      "cat in.txt; echo to-stderr >&2; id -u; pwd; echo left > out.txt; "
+      "mkdir -p sub && echo deep > sub/f; ln -s /etc/shadow leak; exit 3");
   job["files"] = {{{"path", "in.txt"}, {"content", "hello input\n"}},
                   {{"path", "bin/blob"}, {"content", "AAEC/w=="}, {"encoding", "base64"}}};
   std::string id = d.submit(tok, job);
@@ -109,7 +105,7 @@ TEST(DaemonJobs, WorkspaceIsCappedByTheJobsDiskLimit) {
   Daemon d;
   ASSERT_TRUE(d.start()) << d.log();
   std::string tok = d.tenant("alpha");
-  json job = sh(
+  json job = sh_job(
       "dd if=/dev/zero of=big bs=1M count=64 2>/dev/null; echo $?; ls -l big | awk '{print $5}'");
   job["limits"] = {{"disk", "8M"}};
   std::string id = d.submit(tok, job);
@@ -121,7 +117,7 @@ TEST(DaemonJobs, WorkspaceIsCappedByTheJobsDiskLimit) {
   EXPECT_LE(std::stoull(out.substr(2)), 8ull << 20) << out;
   // A sparse file claims far more than the tmpfs holds: copying its holes out would
   // write them to the host's disk. It is copied as it is, sparse: its size, not its holes.
-  json sparse = sh("truncate -s 300M /workspace/big && echo small > /workspace/a");
+  json sparse = sh_job("truncate -s 300M /workspace/big && echo small > /workspace/a");
   sparse["limits"] = {{"disk", "8M"}};
   std::string sid = d.submit(tok, sparse);
   json s = d.wait_ended(tok, sid);
@@ -141,7 +137,7 @@ TEST(DaemonJobs, LogsFollowWhileTheJobRuns) {
   ASSERT_TRUE(d.start()) << d.log();
   std::string tok = d.tenant("alpha");
   // The first line must arrive while the job still runs (it sleeps before the second).
-  std::string id = d.submit(tok, sh("echo first; sleep 2; echo second"));
+  std::string id = d.submit(tok, sh_job("echo first; sleep 2; echo second"));
   ASSERT_FALSE(id.empty());
   http::Endpoint ep;
   ep.unix_path = d.socket();
@@ -171,7 +167,7 @@ TEST(DaemonJobs, CancelKillsTheSandboxEvenIfItIgnoresSigterm) {
   std::string tok = d.tenant("alpha");
   std::string marker = "1000." + std::to_string(::getpid()) + "1";
   std::string id =
-      d.submit(tok, sh("trap '' TERM HUP INT; sleep " + marker + "; echo not-reached"));
+      d.submit(tok, sh_job("trap '' TERM HUP INT; sleep " + marker + "; echo not-reached"));
   ASSERT_TRUE(d.wait_state(tok, id, "running"));
   ASSERT_TRUE(wait_until(10000, [&] { return !pids_with("sleep " + marker).empty(); }));
   auto c = d.call("POST", "/v1/jobs/" + id + "/cancel", "", tok);
@@ -194,8 +190,8 @@ TEST(DaemonJobs, QueuedJobCancelledNeverRuns) {
   Daemon d({"--max-running", "1"});
   ASSERT_TRUE(d.start()) << d.log();
   std::string tok = d.tenant("alpha");
-  std::string first = d.submit(tok, sh("sleep 1"));
-  std::string second = d.submit(tok, sh("echo ran > /workspace/ran"));
+  std::string first = d.submit(tok, sh_job("sleep 1"));
+  std::string second = d.submit(tok, sh_job("echo ran > /workspace/ran"));
   EXPECT_EQ(d.call("GET", "/v1/jobs/" + second, "", tok).json["state"], "queued");
   EXPECT_EQ(d.call("POST", "/v1/jobs/" + second + "/cancel", "", tok).status, 202);
   EXPECT_EQ(d.wait_ended(tok, first)["state"], "succeeded");
@@ -213,10 +209,10 @@ TEST(DaemonJobs, RestartAfterKill9LosesNothingWithoutARecord) {
       d.tenant("alpha", {{"max_running", 1}, {"job_memory", "256M"}, {"max_cpus", "2.5"}});
   std::string marker = "1000." + std::to_string(::getpid()) + "2";
   // It survives the launcher's SIGTERM and the hangup: only the recovery can end it.
-  std::string running = d.submit(tok, sh("trap '' TERM HUP INT; sleep " + marker));
+  std::string running = d.submit(tok, sh_job("trap '' TERM HUP INT; sleep " + marker));
   std::vector<std::string> queued;
   for (int i = 0; i < 3; ++i)
-    queued.push_back(d.submit(tok, sh("echo queued-" + std::to_string(i))));
+    queued.push_back(d.submit(tok, sh_job("echo queued-" + std::to_string(i))));
   ASSERT_TRUE(d.wait_state(tok, running, "running"));
   ASSERT_TRUE(wait_until(10000, [&] { return !pids_with("sleep " + marker).empty(); }));
   d.kill9();
@@ -253,8 +249,8 @@ TEST(DaemonJobs, GracefulStopLetsJobsFinishThenKillsTheRest) {
   ASSERT_TRUE(d.start()) << d.log();
   std::string tok = d.tenant("alpha");
   std::string marker = "1000." + std::to_string(::getpid()) + "3";
-  std::string quick = d.submit(tok, sh("sleep 0.5; echo finished"));
-  std::string stubborn = d.submit(tok, sh("trap '' TERM HUP INT; sleep " + marker));
+  std::string quick = d.submit(tok, sh_job("sleep 0.5; echo finished"));
+  std::string stubborn = d.submit(tok, sh_job("trap '' TERM HUP INT; sleep " + marker));
   ASSERT_TRUE(d.wait_state(tok, quick, "running"));
   ASSERT_TRUE(d.wait_state(tok, stubborn, "running"));
   EXPECT_EQ(d.stop(), 0) << d.log();
@@ -274,8 +270,8 @@ TEST(DaemonJobs, StopIsNotHeldByLogFollowers) {
   Daemon d({"--max-running", "1", "--stop-grace", "1s"});
   ASSERT_TRUE(d.start()) << d.log();
   std::string tok = d.tenant("alpha");
-  std::string running = d.submit(tok, sh("sleep 30"));
-  std::string queued = d.submit(tok, sh("echo never"));
+  std::string running = d.submit(tok, sh_job("sleep 30"));
+  std::string queued = d.submit(tok, sh_job("echo never"));
   ASSERT_TRUE(d.wait_state(tok, running, "running"));
   // Followers of both: one job runs past the grace, the other never starts.
   std::vector<std::thread> followers;
@@ -309,9 +305,9 @@ TEST(DaemonJobs, OneTenantsFloodDoesNotDelayAnothersJob) {
   std::string flood = d.tenant("flood", {{"max_queued", 1000}, {"rate_per_minute", 100000}});
   std::string one = d.tenant("one");
   std::vector<std::string> ids;
-  for (int i = 0; i < 40; ++i) ids.push_back(d.submit(flood, sh("sleep 0.1")));
+  for (int i = 0; i < 40; ++i) ids.push_back(d.submit(flood, sh_job("sleep 0.1")));
   ASSERT_TRUE(d.wait_state(flood, ids[0], "running"));
-  std::string mine = d.submit(one, sh("true"));
+  std::string mine = d.submit(one, sh_job("true"));
   json j = d.wait_ended(one, mine, 60000);
   ASSERT_TRUE(j.is_object());
   int64_t submitted = ms_of(j["timestamps"]["queued"]);
@@ -420,7 +416,7 @@ TEST(DaemonJobs, KilledSupervisorOrLauncherNeverTakesTheDaemonDown) {
   ASSERT_TRUE(d.start()) << d.log();
   std::string tok = d.tenant("alpha");
   std::string marker = "1000." + std::to_string(::getpid()) + "4";
-  std::string id = d.submit(tok, sh("sleep " + marker));
+  std::string id = d.submit(tok, sh_job("sleep " + marker));
   ASSERT_TRUE(d.wait_state(tok, id, "running"));
   ASSERT_TRUE(wait_until(10000, [&] { return !pids_with("sleep " + marker).empty(); }));
   // The daemon's one child is its launcher; the launcher's children are supervisors.
@@ -441,7 +437,7 @@ TEST(DaemonJobs, KilledSupervisorOrLauncherNeverTakesTheDaemonDown) {
     auto now = children_of(d.pid());
     return now.size() == 1 && now[0] != launchers[0];
   })) << d.log();
-  std::string again = d.submit(tok, sh("echo again"));
+  std::string again = d.submit(tok, sh_job("echo again"));
   json j = d.wait_ended(tok, again);
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j["state"], "succeeded") << j.dump();
@@ -458,14 +454,14 @@ TEST(DaemonJobs, LogsAreCappedPerTenantAndExpireAfterRetention) {
   std::string tok = d.tenant("alpha");
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
-    ids.push_back(d.submit(tok, sh("head -c 20000 /dev/zero")));
+    ids.push_back(d.submit(tok, sh_job("head -c 20000 /dev/zero")));
     ASSERT_EQ(d.wait_ended(tok, ids.back())["state"], "succeeded");
     if (i > 0) continue;
     auto du = run_program({"/usr/bin/du", "-sB1", d.state_dir() + "/jobs/" + ids[0]});
     uint64_t one = std::stoull(du.out);
     ASSERT_GE(one, 20000u) << du.out;
-    auto patched = d.call("PATCH", "/v1/tenants/alpha",
-                          json{{"quota", {{"log_bytes", one * 5 / 2}}}}.dump());
+    auto patched =
+        d.call("PATCH", "/v1/tenants/alpha", json{{"quota", {{"log_bytes", one * 5 / 2}}}}.dump());
     ASSERT_EQ(patched.status, 200) << patched.body;
   }
   // The third took the tenant over its cap: the oldest job's files went.

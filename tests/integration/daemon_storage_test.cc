@@ -19,8 +19,9 @@ namespace {
 
 using nlohmann::json;
 
+// Trees of many files take their time to make on a busy machine.
 json sh(const std::string& script) {
-  return {{"command", {"sh", "-c", script}}, {"timeout", "120s"}};
+  return sh_job(script, "120s");
 }
 
 // A shell script that makes `folders` folders under d/, each with `files` empty files

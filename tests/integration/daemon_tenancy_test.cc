@@ -17,10 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-json sh(const std::string& script) {
-  return {{"command", {"sh", "-c", script}}, {"timeout", "60s"}};
-}
-
 TEST(DaemonTenancy, NamesNeverTakeAnIdsFormSoNoRouteReachesAnotherTenant) {
   REQUIRE_ROOT();
   Daemon d;
@@ -133,7 +129,7 @@ TEST(DaemonTenancy, TenantsSeeNoHostFactsTheOperatorDoes) {
   Daemon d;
   ASSERT_TRUE(d.start()) << d.log();
   std::string tok = d.tenant("alpha");
-  std::string ran = d.submit(tok, sh("echo hi > out.txt"));
+  std::string ran = d.submit(tok, sh_job("echo hi > out.txt"));
   // An image that is not there: the run's error names where it looked on the host.
   std::string missing = d.submit(tok, {{"command", {"true"}}, {"rootfs", "nope"}});
   ASSERT_TRUE(d.wait_ended(tok, ran).is_object());
