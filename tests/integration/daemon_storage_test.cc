@@ -44,6 +44,17 @@ uint64_t entries_under(const std::string& path) {
   return n;
 }
 
+// Runs `n` jobs of script one after the other, each to a plain exit; their ids in order.
+void run_in_turn(Daemon& d, const std::string& tok, const std::string& script, int n,
+                 std::vector<std::string>* ids) {
+  for (int i = 0; i < n; ++i) {
+    ids->push_back(d.submit(tok, sh(script)));
+    json j = d.wait_ended(tok, ids->back(), 120000);
+    ASSERT_TRUE(j.is_object());
+    ASSERT_EQ(j["reason"], "exited") << j.dump();
+  }
+}
+
 TEST(DaemonStorage, JobOverJobFilesKeepsNoneAndSaysWhy) {
   REQUIRE_ROOT();
   Daemon d;
@@ -85,12 +96,7 @@ TEST(DaemonStorage, TenantsKeptEntriesAreCappedOldestJobsFirst) {
   std::string tok = d.tenant("alpha", {{"max_files", 1500}});
   ASSERT_FALSE(tok.empty());
   std::vector<std::string> ids;
-  for (int i = 0; i < 3; ++i) {
-    ids.push_back(d.submit(tok, sh(make_tree(1, 600))));
-    json j = d.wait_ended(tok, ids.back(), 120000);
-    ASSERT_TRUE(j.is_object());
-    ASSERT_EQ(j["reason"], "exited") << j.dump();
-  }
+  ASSERT_NO_FATAL_FAILURE(run_in_turn(d, tok, make_tree(1, 600), 3, &ids));
   EXPECT_TRUE(wait_until(10000, [&] {
     return d.call("GET", "/v1/jobs/" + ids[0], "", tok).json.value("files_expired", false);
   }));
@@ -123,12 +129,7 @@ TEST(DaemonStorage, FoldersCountTheBlocksTheyHold) {
   std::string tok = d.tenant("alpha", {{"log_bytes", cap}});
   ASSERT_FALSE(tok.empty());
   std::vector<std::string> ids;
-  for (int i = 0; i < 3; ++i) {
-    ids.push_back(d.submit(tok, sh(make_tree(120, 0))));
-    json j = d.wait_ended(tok, ids.back(), 120000);
-    ASSERT_TRUE(j.is_object());
-    ASSERT_EQ(j["reason"], "exited") << j.dump();
-  }
+  ASSERT_NO_FATAL_FAILURE(run_in_turn(d, tok, make_tree(120, 0), 3, &ids));
   EXPECT_TRUE(wait_until(
       10000,
       [&] {
