@@ -13,6 +13,8 @@ PACKAGES=(
   libsqlitecpp-dev libsqlite3-dev        # the daemon's state
   libtomlplusplus-dev                    # the daemon's configuration
   openssl libssl-dev                     # TLS for the API; openssl makes the tests' certificates
+  libboost1.81-dev                       # the API's HTTP server (Boost.Beast and Asio)
+  libcurl4-openssl-dev                   # the HTTP client (cordon job|tenant, tests)
   busybox-static                         # test images
   bubblewrap                             # the benchmark's peer
   python3                                # bench/ scripts
