@@ -164,7 +164,7 @@ int run_doctor(const std::vector<std::string>& args) {
   auto opts = parse_doctor_args(args);
   if (!opts.ok()) {
     log(LogLevel::kError, opts.error().to_string());
-    return engine::kExitUsage;
+    return kExitUsage;
   }
   if (opts->help) {
     std::fputs(doctor_usage(), stdout);

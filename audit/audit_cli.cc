@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/orchestrator.h"
+#include "base/exit_codes.h"
 #include "base/log.h"
 
 namespace cordon::audit {
@@ -90,13 +91,13 @@ int run_audit_cli(const std::vector<std::string>& args) {
   auto battery = find_battery(o.cordon);
   if (!battery.ok()) {
     log(LogLevel::kError, battery.error().to_string());
-    return 125;
+    return kExitSetupFailed;
   }
   o.battery = *battery;
   auto card = run_audit(o);
   if (!card.ok()) {
     log(LogLevel::kError, card.error().to_string());
-    return 125;
+    return kExitSetupFailed;
   }
   if (json) {
     print_json(*card, o.run_options);

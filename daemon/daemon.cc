@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/exit_codes.h"
 #include "base/log.h"
 #include "base/parse.h"
 #include "daemon/config.h"
@@ -27,8 +28,6 @@
 namespace cordon::daemon {
 namespace {
 
-constexpr int kExitUsage = 64;
-constexpr int kExitSetup = 125;
 constexpr int kHeapArenas = 2;
 
 constexpr const char* kUsage = R"(Usage: cordon daemon [--config FILE] [--KEY VALUE]...
@@ -220,7 +219,7 @@ Status listen_all(const Config& c, http::Server& server) {
 
 int fail(const Error& e) {
   log(LogLevel::kError, e.to_string());
-  return kExitSetup;
+  return kExitSetupFailed;
 }
 
 }  // namespace

@@ -8,23 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "base/exit_codes.h"
 #include "base/result.h"
 #include "plan/launch_plan.h"
 #include "spec/spec.h"
 
 namespace cordon::engine {
 
-// Exit statuses of `cordon run`, in the spirit of timeout(1) and sysexits(3).
-inline constexpr int kExitUsage = 64;  // bad option or value (EX_USAGE)
-inline constexpr int kExitInput = 66;  // rootfs or bind source missing/unreadable (EX_NOINPUT)
-inline constexpr int kExitSetupFailed = 125;    // an isolation step could not be applied
-inline constexpr int kExitNotExecutable = 126;  // the command exists but cannot be executed
-inline constexpr int kExitNotFound = 127;       // the command was not found inside
-inline constexpr int kExitWallTime = 124;       // --time was reached (as timeout(1))
-inline constexpr int kExitCpuTime = 123;        // --cpu-time was reached
-inline constexpr int kExitOutputLimit = 122;    // --output-limit was passed
-inline constexpr int kExitOom = 121;            // killed by the OOM killer at --memory
-// A command killed by signal N: 128 + N. Otherwise the command's own exit code.
+// The exit statuses of `cordon run` are base/exit_codes.h's.
 
 // The fixed set of reasons a run ends for (docs/result.md).
 enum class Reason { kExited, kSignaled, kOom, kWallTime, kCpuTime, kOutputLimit, kSetupFailed };

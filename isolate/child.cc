@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/exit_codes.h"
 #include "isolate/caps.h"
 #include "isolate/exec.h"
 #include "isolate/init.h"
@@ -115,7 +116,7 @@ void child_main(const ChildArgs& a) noexcept {
   auto st = setup(a);
   if (!st.ok()) {
     send_error(a.sync_fd, Phase::kSetupError, at("setup", std::move(st).error()));
-    ::_exit(125);
+    ::_exit(kExitSetupFailed);
   }
   // Prestarted: ready; the command, its environment and its stdin come with a caller.
   std::vector<std::string> argv = a.plan->argv, envp = a.plan->envp;
@@ -124,7 +125,7 @@ void child_main(const ChildArgs& a) noexcept {
     if (!cmd.ok() || ::dup2(cmd->stdin_fd.get(), STDIN_FILENO) < 0) {
       send_error(a.sync_fd, Phase::kSetupError,
                  at("receive command", cmd.ok() ? sys_error("dup2", "stdin") : cmd.error()));
-      ::_exit(125);
+      ::_exit(kExitSetupFailed);
     }
     argv = std::move(cmd->argv);
     envp = std::move(cmd->envp);

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/exit_codes.h"
 #include "isolate/exec.h"
 #include "isolate/seccomp.h"
 #include "isolate/sync.h"
@@ -57,7 +58,7 @@ int run_init(const plan::LaunchPlan& plan, const std::vector<std::string>& argv,
   pid_t pid = ::vfork();
   if (pid < 0) {
     send_error(sync_fd, Phase::kSetupError, sys_error("vfork", "command"));
-    return 125;
+    return kExitSetupFailed;
   }
   if (pid == 0) {
     timeline.mark(Mark::kCommandForked);
@@ -68,7 +69,7 @@ int run_init(const plan::LaunchPlan& plan, const std::vector<std::string>& argv,
       Status st = load_seccomp(*plan.seccomp, sync_fd);
       if (!st.ok()) {
         send_error(sync_fd, Phase::kSetupError, st.error());
-        ::_exit(125);
+        ::_exit(kExitSetupFailed);
       }
     }
     timeline.mark(Mark::kSeccompLoaded);
@@ -93,7 +94,7 @@ int run_init(const plan::LaunchPlan& plan, const std::vector<std::string>& argv,
     if (r < 0) {
       if (errno == EINTR) continue;
       send_error(sync_fd, Phase::kSetupError, sys_error("waitpid", "command"));
-      return 125;
+      return kExitSetupFailed;
     }
     if (r != pid) continue;  // an orphan, reaped
     timeline.mark(Mark::kCommandEnded);

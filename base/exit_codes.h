@@ -1,0 +1,20 @@
+// Every exit status cordon's commands use, defined once: in the spirit of timeout(1) and
+// sysexits(3), and documented for users in docs/result.md. A command killed by signal N
+// exits 128 + N; otherwise a sandbox's command's own exit code passes through.
+#pragma once
+
+namespace cordon {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 64;           // bad option or value (EX_USAGE)
+inline constexpr int kExitInput = 66;           // rootfs or bind source missing (EX_NOINPUT)
+inline constexpr int kExitOom = 121;            // killed by the OOM killer at --memory
+inline constexpr int kExitOutputLimit = 122;    // --output-limit was passed
+inline constexpr int kExitCpuTime = 123;        // --cpu-time was reached
+inline constexpr int kExitWallTime = 124;       // --time was reached (as timeout(1))
+inline constexpr int kExitSetupFailed = 125;    // an isolation step could not be applied,
+                                                // or the command could not run at all
+inline constexpr int kExitNotExecutable = 126;  // the command exists but cannot be executed
+inline constexpr int kExitNotFound = 127;       // the command was not found inside
+
+}  // namespace cordon
