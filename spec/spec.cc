@@ -79,8 +79,9 @@ Status validate(const SandboxSpec& spec) {
   }
   if (bytes > kMaxArgBytes) return invalid("command", "arguments and environment exceed 1 MiB");
   if (spec.rootfs &&
-      (spec.rootfs->empty() || spec.rootfs->size() > kMaxPath || has_nul(*spec.rootfs)))
-    return invalid("rootfs", "not a usable path");
+      (spec.rootfs->empty() || (*spec.rootfs)[0] != '/' || spec.rootfs->size() > kMaxPath ||
+       has_nul(*spec.rootfs)))
+    return invalid("rootfs", "must be an absolute host path");
   if (spec.binds.size() > kMaxBinds)
     return invalid("bind", "more than " + std::to_string(kMaxBinds) + " binds");
   for (const auto& b : spec.binds) {
@@ -105,8 +106,9 @@ Status validate(const SandboxSpec& spec) {
     return invalid("cgroup-parent", "'" + spec.cgroup_parent + "' must be a clean absolute path");
   if (spec.seccomp_report && spec.seccomp.kind == SeccompChoice::Kind::kUnconfined)
     return invalid("seccomp-report", "there is nothing to report without a filter");
-  if (spec.seccomp.kind == SeccompChoice::Kind::kFile && spec.seccomp.path.empty())
-    return invalid("seccomp", "a profile file needs a path");
+  if (spec.seccomp.kind == SeccompChoice::Kind::kFile &&
+      (spec.seccomp.path.empty() || spec.seccomp.path[0] != '/'))
+    return invalid("seccomp", "a profile file needs an absolute path");
   if (spec.no_cgroup && spec.limits.cpu_time_ns != 0)
     return invalid("cpu-time", "is measured by the cgroup: it cannot go with --no-cgroup");
   if (spec.no_cgroup && !spec.cgroup_parent.empty())

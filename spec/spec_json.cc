@@ -1,0 +1,279 @@
+#include "spec/spec_json.h"
+
+#include <limits>
+#include <set>
+#include <vector>
+
+namespace cordon::spec {
+
+using nlohmann::json;
+
+namespace {
+
+Error refused(const std::string& field, const std::string& why) {
+  return logic_error("invalid spec", field, why);
+}
+
+// Reads one object's fields, each at most once, and refuses any it did not take.
+class Fields {
+ public:
+  Fields(const json& j, std::string where) : j_(j), where_(std::move(where)) {}
+
+  Status object() const {
+    if (!j_.is_object()) return refused(name(""), "must be an object");
+    return {};
+  }
+  const json* get(const char* key) {
+    taken_.insert(key);
+    auto it = j_.find(key);
+    return it == j_.end() ? nullptr : &*it;
+  }
+  std::string name(const std::string& key) const {
+    return where_.empty() ? key : key.empty() ? where_ : where_ + "." + key;
+  }
+  Status unknown() const {
+    for (const auto& [k, v] : j_.items())
+      if (!taken_.count(k)) return refused(name(k), "is not a field of a sandbox spec");
+    return {};
+  }
+
+  Status str(const char* key, std::string* out) {
+    const json* v = get(key);
+    if (v == nullptr) return {};
+    if (!v->is_string()) return refused(name(key), "must be a string");
+    *out = v->get<std::string>();
+    return {};
+  }
+  Status boolean(const char* key, bool* out) {
+    const json* v = get(key);
+    if (v == nullptr) return {};
+    if (!v->is_boolean()) return refused(name(key), "must be true or false");
+    *out = v->get<bool>();
+    return {};
+  }
+  template <typename T>
+  Status uint(const char* key, T* out) {
+    const json* v = get(key);
+    if (v == nullptr) return {};
+    if (!v->is_number_unsigned() && !(v->is_number_integer() && v->get<int64_t>() >= 0))
+      return refused(name(key), "must be a whole number, 0 or more");
+    uint64_t n = v->get<uint64_t>();
+    if (n > std::numeric_limits<T>::max()) return refused(name(key), "is too large");
+    *out = static_cast<T>(n);
+    return {};
+  }
+  Status strings(const char* key, std::vector<std::string>* out) {
+    const json* v = get(key);
+    if (v == nullptr) return {};
+    if (!v->is_array()) return refused(name(key), "must be an array of strings");
+    out->clear();
+    for (const auto& s : *v) {
+      if (!s.is_string()) return refused(name(key), "must be an array of strings");
+      out->push_back(s.get<std::string>());
+    }
+    return {};
+  }
+
+ private:
+  const json& j_;
+  std::string where_;
+  std::set<std::string> taken_;
+};
+
+json limits_json(const Limits& l) {
+  json io = json::array();
+  for (const auto& d : l.io)
+    io.push_back({{"device", d.device},
+                  {"major", d.major},
+                  {"minor", d.minor},
+                  {"read_bps", d.read_bps},
+                  {"write_bps", d.write_bps}});
+  return {{"memory_bytes", l.memory_bytes},
+          {"memory_swap_bytes", l.memory_swap_bytes ? json(*l.memory_swap_bytes) : json(nullptr)},
+          {"pids", l.pids},
+          {"cpu_millis", l.cpu_millis},
+          {"cpu_weight", l.cpu_weight},
+          {"io", io},
+          {"wall_ns", l.wall_ns},
+          {"cpu_time_ns", l.cpu_time_ns},
+          {"output_bytes", l.output_bytes},
+          {"nofile", l.nofile},
+          {"fsize_bytes", l.fsize_bytes}};
+}
+
+Status limits_from(const json& j, Limits* l) {
+  Fields f(j, "limits");
+  TRY(f.object());
+  TRY(f.uint("memory_bytes", &l->memory_bytes));
+  if (const json* v = f.get("memory_swap_bytes"); v != nullptr && !v->is_null()) {
+    if (!v->is_number_unsigned()) return refused("limits.memory_swap_bytes", "must be bytes or null");
+    l->memory_swap_bytes = v->get<uint64_t>();
+  }
+  TRY(f.uint("pids", &l->pids));
+  TRY(f.uint("cpu_millis", &l->cpu_millis));
+  TRY(f.uint("cpu_weight", &l->cpu_weight));
+  if (const json* v = f.get("io"); v != nullptr) {
+    if (!v->is_array() || v->size() > kMaxIoLimits)
+      return refused("limits.io", "must be an array of at most 16 device limits");
+    for (const auto& d : *v) {
+      Fields g(d, "limits.io[]");
+      TRY(g.object());
+      IoLimit io;
+      TRY(g.str("device", &io.device));
+      TRY(g.uint("major", &io.major));
+      TRY(g.uint("minor", &io.minor));
+      TRY(g.uint("read_bps", &io.read_bps));
+      TRY(g.uint("write_bps", &io.write_bps));
+      TRY(g.unknown());
+      l->io.push_back(std::move(io));
+    }
+  }
+  TRY(f.uint("wall_ns", &l->wall_ns));
+  TRY(f.uint("cpu_time_ns", &l->cpu_time_ns));
+  TRY(f.uint("output_bytes", &l->output_bytes));
+  TRY(f.uint("nofile", &l->nofile));
+  TRY(f.uint("fsize_bytes", &l->fsize_bytes));
+  return f.unknown();
+}
+
+Result<SeccompChoice> seccomp_from(const json& j) {
+  Fields f(j, "seccomp");
+  TRY(f.object());
+  std::string kind = "default";
+  SeccompChoice c;
+  TRY(f.str("kind", &kind));
+  TRY(f.str("path", &c.path));
+  TRY(f.unknown());
+  if (kind == "default") {
+    c.kind = SeccompChoice::Kind::kDefault;
+  } else if (kind == "strict") {
+    c.kind = SeccompChoice::Kind::kStrict;
+  } else if (kind == "unconfined") {
+    c.kind = SeccompChoice::Kind::kUnconfined;
+  } else if (kind == "file") {
+    c.kind = SeccompChoice::Kind::kFile;
+  } else {
+    return refused("seccomp.kind", "must be default, strict, unconfined or file");
+  }
+  if (c.kind != SeccompChoice::Kind::kFile && !c.path.empty())
+    return refused("seccomp.path", "only a file profile has a path");
+  return c;
+}
+
+// Duplicate keys are refused: two values for one field would let two readers of the
+// same text disagree about what was asked.
+Result<json> parse_strict(std::string_view text) {
+  std::vector<std::set<std::string>> open;
+  bool duplicate = false;
+  std::string dup_key;
+  auto cb = [&](int, json::parse_event_t ev, json& parsed) {
+    if (ev == json::parse_event_t::object_start) open.emplace_back();
+    if (ev == json::parse_event_t::object_end && !open.empty()) open.pop_back();
+    if (ev == json::parse_event_t::key && !open.empty()) {
+      std::string k = parsed.get<std::string>();
+      if (!open.back().insert(k).second && !duplicate) {
+        duplicate = true;
+        dup_key = k;
+      }
+    }
+    return true;
+  };
+  json j = json::parse(text, cb, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return refused("spec", "is not valid JSON");
+  if (duplicate) return refused(dup_key, "is given twice");
+  return j;
+}
+
+}  // namespace
+
+json to_json(const SandboxSpec& s) {
+  json env = json::array();
+  for (const auto& [k, v] : s.env) env.push_back({{"name", k}, {"value", v}});
+  json binds = json::array();
+  for (const auto& b : s.binds)
+    binds.push_back({{"source", b.source}, {"target", b.target}, {"writable", b.writable}});
+  json seccomp = {{"kind", to_string(s.seccomp.kind)}};
+  if (s.seccomp.kind == SeccompChoice::Kind::kFile) seccomp["path"] = s.seccomp.path;
+  return {{"argv", s.argv},
+          {"env", env},
+          {"rootfs", s.rootfs ? json(*s.rootfs) : json(nullptr)},
+          {"binds", binds},
+          {"workdir", s.workdir},
+          {"hostname", s.hostname},
+          {"uid", s.uid},
+          {"gid", s.gid},
+          {"caps", to_string(s.caps)},
+          {"disk_bytes", s.disk_bytes},
+          {"limits", limits_json(s.limits)},
+          {"cgroup_parent", s.cgroup_parent},
+          {"no_cgroup", s.no_cgroup},
+          {"seccomp", seccomp},
+          {"seccomp_report", s.seccomp_report}};
+}
+
+Result<SandboxSpec> spec_from_json(const json& j) {
+  SandboxSpec s;
+  Fields f(j, "");
+  TRY(f.object());
+  TRY(f.strings("argv", &s.argv));
+  if (const json* v = f.get("env"); v != nullptr) {
+    if (!v->is_array() || v->size() > kMaxEnv)
+      return refused("env", "must be an array of at most 1024 {name, value} objects");
+    for (const auto& e : *v) {
+      Fields g(e, "env[]");
+      TRY(g.object());
+      std::string name, value;
+      TRY(g.str("name", &name));
+      TRY(g.str("value", &value));
+      TRY(g.unknown());
+      s.env.emplace_back(std::move(name), std::move(value));
+    }
+  }
+  if (const json* v = f.get("rootfs"); v != nullptr && !v->is_null()) {
+    if (!v->is_string()) return refused("rootfs", "must be a path or null");
+    s.rootfs = v->get<std::string>();
+  }
+  if (const json* v = f.get("binds"); v != nullptr) {
+    if (!v->is_array() || v->size() > kMaxBinds)
+      return refused("binds", "must be an array of at most 64 binds");
+    for (const auto& b : *v) {
+      Fields g(b, "binds[]");
+      TRY(g.object());
+      BindMount m;
+      TRY(g.str("source", &m.source));
+      TRY(g.str("target", &m.target));
+      TRY(g.boolean("writable", &m.writable));
+      TRY(g.unknown());
+      s.binds.push_back(std::move(m));
+    }
+  }
+  TRY(f.str("workdir", &s.workdir));
+  TRY(f.str("hostname", &s.hostname));
+  TRY(f.uint("uid", &s.uid));
+  TRY(f.uint("gid", &s.gid));
+  if (const json* v = f.get("caps"); v != nullptr) {
+    if (!v->is_string()) return refused("caps", "must be default or none");
+    auto caps = parse_caps_choice(v->get<std::string>());
+    if (!caps.ok()) return refused("caps", "must be default or none");
+    s.caps = *caps;
+  }
+  TRY(f.uint("disk_bytes", &s.disk_bytes));
+  if (const json* v = f.get("limits"); v != nullptr) TRY(limits_from(*v, &s.limits));
+  TRY(f.str("cgroup_parent", &s.cgroup_parent));
+  TRY(f.boolean("no_cgroup", &s.no_cgroup));
+  if (const json* v = f.get("seccomp"); v != nullptr) {
+    ASSIGN_OR_RETURN(s.seccomp, seccomp_from(*v));
+  }
+  TRY(f.boolean("seccomp_report", &s.seccomp_report));
+  TRY(f.unknown());
+  TRY(validate(s));
+  return s;
+}
+
+Result<SandboxSpec> spec_from_json_text(std::string_view text) {
+  if (text.size() > kMaxSpecJsonBytes) return refused("spec", "is larger than its limit");
+  ASSIGN_OR_RETURN(json j, parse_strict(text));
+  return spec_from_json(j);
+}
+
+}  // namespace cordon::spec
