@@ -3,7 +3,21 @@
 #include <algorithm>
 #include <optional>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "base/exit_codes.h"
+#include "base/log.h"
 #include "base/parse.h"
+#include "engine/result_json.h"
+#include "engine/run.h"
+#include "launcher/client.h"
 
 namespace cordon::api {
 namespace {
@@ -184,7 +198,8 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
       if (!caps.ok()) return usage(name, "'" + v + "': expected default or none");
       o.spec.caps = *caps;
     } else if (name == "--rootfs") {
-      ASSIGN_OR_RETURN(o.spec.rootfs, value(name, &inline_value));
+      ASSIGN_OR_RETURN(std::string dir, value(name, &inline_value));
+      o.spec.rootfs = dir.empty() ? dir : from_cwd(cwd, dir);
     } else if (name == "--disk") {
       ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
       ASSIGN_OR_RETURN(o.spec.disk_bytes, parse_size(v));
@@ -254,6 +269,83 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
   if (o.spec.argv.empty())
     return usage("command", "no command given (cordon run [OPTIONS] -- COMMAND)");
   return o;
+}
+
+namespace {
+
+const char* caller_getenv(const char* name) {
+  return std::getenv(name);
+}
+
+bool write_text_file(const std::string& path, const std::string& text) {
+  FILE* f = std::fopen(path.c_str(), "we");
+  if (f == nullptr) return false;
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  return std::fclose(f) == 0 && ok;
+}
+
+// The end of a run for its caller, from its result document (made here, or sent back by
+// a launcher): the error once on stderr, the denials with --seccomp-report, the result
+// as asked.
+int report(const RunOptions& opts, int status, const std::string& result) {
+  auto j = nlohmann::json::parse(result, nullptr, /*allow_exceptions=*/false);
+  if (j.is_object()) {
+    if (j.contains("error") && j["error"].is_string())
+      log(LogLevel::kError, j["error"].get<std::string>());
+    if (opts.spec.seccomp_report && j.contains("seccomp"))
+      log(LogLevel::kWarn, engine::denial_summary(j["seccomp"]));
+  }
+  if (opts.json || !opts.result_file.empty()) {
+    if (opts.json) {
+      std::fflush(stdout);
+      std::printf("%s\n", result.c_str());
+    }
+    if (!opts.result_file.empty() && !write_text_file(opts.result_file, result + "\n")) {
+      log(LogLevel::kError, "write result " + opts.result_file + ": " + std::strerror(errno));
+    }
+  }
+  return status;
+}
+
+plan::CallerEnv caller_env() {
+  plan::CallerEnv caller;
+  if (const char* t = std::getenv("TERM")) caller.term = t;
+  if (const char* l = std::getenv("LANG")) caller.lang = l;
+  return caller;
+}
+
+}  // namespace
+
+int run_main(const std::vector<std::string>& args) {
+  char cwd_buf[4096];
+  std::string cwd = ::getcwd(cwd_buf, sizeof(cwd_buf)) != nullptr ? cwd_buf : "/";
+  auto opts = parse_run_args(args, caller_getenv, cwd);
+  if (!opts.ok()) {
+    log(LogLevel::kError, opts.error().to_string());
+    return kExitUsage;
+  }
+  if (opts->help) {
+    std::fputs(run_usage(), stdout);
+    return 0;
+  }
+  if (opts->verbose) set_log_level(LogLevel::kDebug);
+  plan::CallerEnv caller = caller_env();
+  if (!opts->launcher.empty()) {
+    // The launcher runs the spec for us, with our stdin, stdout and stderr.
+    launcher::Request req{opts->spec, caller.term, caller.lang};
+    auto reply = launcher::run_via(opts->launcher, req);
+    if (!reply.ok()) {
+      log(LogLevel::kError, reply.error().to_string());
+      return kExitSetupFailed;
+    }
+    return report(*opts, reply->status, reply->result_json);
+  }
+  engine::RunResult r = engine::run(opts->spec, caller);
+  // The document is made only when someone reads it; the error is logged either way.
+  if (opts->json || !opts->result_file.empty() || opts->spec.seccomp_report)
+    return report(*opts, r.exit_status(), engine::result_to_json(r));
+  if (r.error) log(LogLevel::kError, r.error->to_string());
+  return r.exit_status();
 }
 
 }  // namespace cordon::api

@@ -26,4 +26,8 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
 
 const char* run_usage();
 
+// `cordon run ARGS`: parses, runs the sandbox here (or through --launcher), reports, and
+// returns the exit status.
+int run_main(const std::vector<std::string>& args);
+
 }  // namespace cordon::api

@@ -57,7 +57,7 @@ Status bad(const std::string& key, const std::string& why) {
 }
 
 bool absolute_path_ok(const std::string& v) {
-  // ':' would split a --bind argument built from it (service/job_args.cc).
+  // Kept free of ':' so that it can be written as a --bind argument by hand.
   return !v.empty() && v[0] == '/' && v.find(':') == std::string::npos && v.size() < 4096;
 }
 

@@ -1,4 +1,4 @@
-#include "api/result_json.h"
+#include "engine/result_json.h"
 
 #include <string.h>
 
@@ -7,8 +7,9 @@
 #include "plan/caps_plan.h"
 #include "plan/id_range.h"
 #include "plan/mount_plan.h"
+#include "spec/spec_json.h"
 
-namespace cordon::api {
+namespace cordon::engine {
 
 using nlohmann::json;
 
@@ -127,15 +128,19 @@ std::string errno_name(int err) {
   return name != nullptr ? std::string(name) : std::to_string(err);
 }
 
-std::string denial_summary(const engine::RunResult& r) {
+std::string denial_summary(const nlohmann::json& seccomp) {
   std::string s = "seccomp denied:";
-  if (r.seccomp_denials.empty()) s += " nothing";
-  for (size_t i = 0; i < r.seccomp_denials.size(); ++i) {
-    const auto& d = r.seccomp_denials[i];
-    s += (i ? ", " : " ") + d.syscall + " " + errno_name(d.err) + " x" + std::to_string(d.count);
+  const json* denied = seccomp.is_object() && seccomp.contains("denied") ? &seccomp["denied"] : nullptr;
+  if (denied == nullptr || !denied->is_array() || denied->empty()) s += " nothing";
+  for (size_t i = 0; denied != nullptr && denied->is_array() && i < denied->size(); ++i) {
+    const json& d = (*denied)[i];
+    if (!d.is_object()) continue;
+    s += (i ? ", " : " ") + d.value("syscall", std::string("?")) + " " +
+         d.value("errno", std::string("?")) + " x" + std::to_string(d.value("count", 0ull));
   }
-  if (r.seccomp_report_error)
-    s += " (report cut short: " + r.seccomp_report_error->to_string() + ")";
+  if (seccomp.is_object() && seccomp.contains("report_error") &&
+      seccomp["report_error"].is_string())
+    s += " (report cut short: " + seccomp["report_error"].get<std::string>() + ")";
   return s;
 }
 
@@ -186,7 +191,9 @@ std::string result_to_json(const engine::RunResult& r) {
   json timings = json::object();
   for (const auto& [step, ns] : r.timings_ns) timings[step] = static_cast<double>(ns) / 1e3;
   j["timings_us"] = timings;
-  return j.dump();
+  // The spec as applied, in its one JSON form (docs/spec.md).
+  j["spec"] = spec::to_json(r.spec);
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-}  // namespace cordon::api
+}  // namespace cordon::engine

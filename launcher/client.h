@@ -21,8 +21,9 @@ struct CallOptions {
 };
 
 // Sends the request and waits for the sandbox to end. Returns its exit status (as
-// `cordon run` would exit). The supervisor ending without a reply (killed) is ECONNRESET.
-Result<int> run_via(const std::string& socket_path, const Request& request,
+// `cordon run` would exit) and its result. The supervisor ending without a reply (killed)
+// is ECONNRESET.
+Result<Reply> run_via(const std::string& socket_path, const Request& request,
                     const CallOptions& options = {});
 
 }  // namespace cordon::launcher

@@ -13,8 +13,13 @@
 #include <deque>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
+#include "base/exit_codes.h"
 #include "base/log.h"
 #include "base/unique_fd.h"
+#include "engine/result_json.h"
+#include "engine/run.h"
 #include "launcher/netns_pool.h"
 #include "launcher/wire.h"
 #include "sys/daemon.h"
@@ -25,8 +30,6 @@
 namespace cordon::launcher {
 namespace {
 
-constexpr int kUsageStatus = 64;   // engine::kExitUsage: a request that does not parse
-constexpr int kSetupStatus = 125;  // engine::kExitSetupFailed
 
 sigset_t handled_signals() {
   sigset_t set;
@@ -35,9 +38,31 @@ sigset_t handled_signals() {
   return set;
 }
 
-void send_reply(int conn, int32_t status) {
-  std::string reply = encode_reply(status);
-  (void)sys::send_msg(conn, reply.data(), reply.size());
+// A reply the caller may never read (it hung up): nothing to do about a failed send.
+void send_reply(int conn, const Reply& reply) {
+  (void)send_message(conn, encode_reply(reply));
+}
+
+// A request refused before any sandbox was tried: the status, and why in the place of a
+// result, so that the caller can say it.
+void refuse(int conn, int32_t status, const Error& why) {
+  nlohmann::json j = {{"error", why.to_string()}};
+  send_reply(conn, Reply{status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+}
+
+// The sandbox a warm supervisor starts ahead: `cordon run`'s defaults. The command is a
+// placeholder: the request's replaces it.
+const spec::SandboxSpec& warm_spec() {
+  static const spec::SandboxSpec spec = [] {
+    spec::SandboxSpec s;
+    s.argv = {"/bin/true"};
+    return s;
+  }();
+  return spec;
+}
+
+plan::CallerEnv caller_env(const Request& req, bool netns_prepared) {
+  return plan::CallerEnv{req.term, req.lang, netns_prepared};
 }
 
 // A forked supervisor's first steps: the launcher's signal handling undone, and into the
@@ -53,68 +78,73 @@ bool enter_supervisor(UniqueFd netns, const sigset_t& old_mask) {
   Status entered = sys::set_ns(netns.get(), CLONE_NEWNET);
   if (!entered.ok()) {
     log(LogLevel::kError, "launcher: pooled network namespace: " + entered.error().to_string());
-    ::_exit(kSetupStatus);
+    ::_exit(kExitSetupFailed);
   }
   return true;
 }
 
-// Becomes the caller (its stdio, environment and cwd), runs, and replies with the status.
+// Takes the caller's stdio, says it started, runs, and replies with the status and the
+// result. Ends the process.
 template <typename Run>
-[[noreturn]] void serve_as_caller(int conn, const Request& req, std::vector<UniqueFd>& fds,
-                                  Run run) {
+[[noreturn]] void serve_request(int conn, std::vector<UniqueFd>& fds, Run run) {
   for (int i = 0; i < 3; ++i) {
-    if (::dup2(fds[i].get(), i) < 0) ::_exit(kSetupStatus);
+    if (::dup2(fds[i].get(), i) < 0) ::_exit(kExitSetupFailed);
   }
   fds.clear();
-  ::clearenv();
-  for (const auto& e : req.env) ::putenv(::strdup(e.c_str()));  // the process's for good
-  int status = kSetupStatus;
-  if (::chdir(req.cwd.c_str()) != 0) {
-    log(LogLevel::kError, "launcher: chdir " + req.cwd + ": " + std::strerror(errno));
-  } else {
-    auto hung_up = sys::signal_on_hangup(conn, SIGHUP);
-    // With a pidfd of this supervisor: the caller may signal it later without the risk
-    // of a reused PID, even if it has exited by the time the message is read.
-    std::string started = encode_started(static_cast<int32_t>(::getpid()));
-    auto self = sys::pidfd_open(::getpid());
-    std::vector<int> fds;
-    if (self.ok()) fds.push_back(self->get());
-    if (hung_up.ok() && !*hung_up &&
-        sys::send_msg(conn, started.data(), started.size(), fds).ok()) {
-      if (self.ok()) self->reset();  // sent: not this process's to keep
-      status = run();
-    }
+  (void)::chdir("/");
+  Reply reply{kExitSetupFailed, ""};
+  auto hung_up = sys::signal_on_hangup(conn, SIGHUP);
+  // With a pidfd of this supervisor: the caller may signal it later without the risk
+  // of a reused PID, even if it has exited by the time the message is read.
+  std::string started = encode_started(static_cast<int32_t>(::getpid()));
+  auto self = sys::pidfd_open(::getpid());
+  std::vector<int> pidfd;
+  if (self.ok()) pidfd.push_back(self->get());
+  if (hung_up.ok() && !*hung_up &&
+      sys::send_msg(conn, started.data(), started.size(), pidfd).ok()) {
+    if (self.ok()) self->reset();  // sent: not this process's to keep
+    engine::RunResult r = run();
+    reply = Reply{r.exit_status(), engine::result_to_json(r)};
   }
   std::fflush(stdout);
   std::fflush(stderr);
-  send_reply(conn, status);
+  send_reply(conn, reply);
   ::_exit(0);
 }
 
 // A warm supervisor: starts its sandbox, then waits for the one request the launcher
 // hands it (the request's bytes; fds: the caller's connection, stdin, stdout, stderr).
 // An EOF (the launcher stopped or died) ends the unused sandbox.
-[[noreturn]] void warm_main(const ServeOptions& o, UniqueFd sock, UniqueFd netns,
-                            const sigset_t& old_mask) {
+[[noreturn]] void warm_main(UniqueFd sock, UniqueFd netns, const sigset_t& old_mask) {
   bool prepared = enter_supervisor(std::move(netns), old_mask);
-  void* handle = o.warm_start(prepared);
-  std::string buf(kMaxRequestBytes + 1, '\0');
+  Request placeholder;
+  auto started = engine::prestart(warm_spec(), caller_env(placeholder, prepared));
+  if (!started.ok())
+    log(LogLevel::kError, "launcher: warm sandbox: " + started.error().to_string());
   std::vector<UniqueFd> fds;
-  auto n = sys::recv_msg(sock.get(), buf.data(), buf.size(), &fds);
-  Result<Request> req = n.ok() && *n > 0 && fds.size() == 4
-                            ? decode_request(std::string_view(buf.data(), *n))
+  auto bytes = recv_message(sock.get(), kMaxRequestBytes, &fds);
+  Result<Request> req = bytes.ok() && !bytes->empty() && fds.size() == 4
+                            ? decode_request(*bytes)
                             : Result<Request>(errno_error(EPROTO, "warm request", "none"));
   if (!req.ok()) {
-    if (handle != nullptr) o.warm_discard(handle);
-    ::_exit(handle != nullptr ? 0 : kSetupStatus);
+    // Unused: its sandbox ends like any other (killed, its cgroup removed, its slot
+    // released) before this process does.
+    if (!started.ok()) ::_exit(kExitSetupFailed);
+    std::move(started).value().reset();
+    ::_exit(0);
   }
   UniqueFd conn = std::move(fds[0]);
   fds.erase(fds.begin());
-  // Its sandbox could not start: the request it was handed still gets served, cold, in
-  // a network namespace of its own.
-  if (handle == nullptr)
-    serve_as_caller(conn.get(), *req, fds, [&] { return o.run(req->args, false); });
-  serve_as_caller(conn.get(), *req, fds, [&] { return o.warm_run(handle, req->args); });
+  serve_request(conn.get(), fds, [&]() -> engine::RunResult {
+    // Its sandbox could not start, or cannot serve this request after all (gone now): a
+    // cold start, in a network namespace of its own (the pooled one was the warm one's).
+    if (started.ok()) {
+      auto r = engine::run_prestarted(std::move(started).value(), req->spec,
+                                      caller_env(*req, prepared));
+      if (r) return std::move(*r);
+    }
+    return engine::run(req->spec, caller_env(*req, false));
+  });
 }
 
 class Launcher {
@@ -122,8 +152,6 @@ class Launcher {
   explicit Launcher(const ServeOptions& o) : o_(o) {}
 
   Status run() {
-    if (o_.warm > 0 && (!o_.warm_fits || !o_.warm_start || !o_.warm_run || !o_.warm_discard))
-      return logic_error("launcher", "", "warm pool without its functions");
     warm_target_ = o_.warm;
     sigset_t set = handled_signals();
     if (::sigprocmask(SIG_BLOCK, &set, &old_mask_) != 0) return sys_error("sigprocmask");
@@ -191,33 +219,31 @@ class Launcher {
       log(LogLevel::kWarn, "launcher: refused a caller of another UID");
       return;
     }
-    std::string buf(kMaxRequestBytes + 1, '\0');
     std::vector<UniqueFd> fds;
     // A caller that connects and sends nothing must not hold the single thread.
     (void)sys::set_recv_timeout(conn->get(), 1000);
-    auto n = sys::recv_msg(conn->get(), buf.data(), buf.size(), &fds);
-    if (n.ok() && *n == 0) return;  // connected and hung up: a probe of whether it listens
-    Result<Request> req =
-        n.ok() ? decode_request(std::string_view(buf.data(), *n)) : Result<Request>(n.error());
+    auto bytes = recv_message(conn->get(), kMaxRequestBytes, &fds);
+    if (bytes.ok() && bytes->empty()) return;  // connected and hung up: a probe of whether it listens
+    Result<Request> req = bytes.ok() ? decode_request(*bytes) : Result<Request>(bytes.error());
     if (req.ok() && fds.size() != 3)
       req = errno_error(EPROTO, "launcher request", "needs exactly 3 fds");
     if (!req.ok()) {
       log(LogLevel::kWarn, "launcher: " + req.error().to_string());
-      send_reply(conn->get(), kUsageStatus);
+      refuse(conn->get(), kExitUsage, req.error());
       return;
     }
-    if (hand_to_warm(*req, conn->get(), fds)) return;
+    if (hand_to_warm(*req, *bytes, conn->get(), fds)) return;
     UniqueFd netns = pool_.take();  // this sandbox's alone: the pool forgets it
     pid_t pid = ::fork();
     if (pid < 0) {
       log(LogLevel::kError, std::string("launcher: fork: ") + std::strerror(errno));
-      send_reply(conn->get(), kSetupStatus);
+      refuse(conn->get(), kExitSetupFailed, sys_error("fork", "supervisor"));
       return;
     }
     if (pid == 0) {
       close_in_child();
       bool prepared = enter_supervisor(std::move(netns), old_mask_);
-      serve_as_caller(conn->get(), *req, fds, [&] { return o_.run(req->args, prepared); });
+      serve_request(conn->get(), fds, [&] { return engine::run(req->spec, caller_env(*req, prepared)); });
     }
     children_.insert(pid);
   }
@@ -247,7 +273,7 @@ class Launcher {
     if (pid == 0) {
       close_in_child();
       pair->first.reset();
-      warm_main(o_, std::move(pair->second), std::move(netns), old_mask_);
+      warm_main(std::move(pair->second), std::move(netns), old_mask_);
     }
     children_.insert(pid);
     warm_.push_back(Warm{pid, std::move(pair->first)});
@@ -255,14 +281,14 @@ class Launcher {
 
   // A request the warm profile fits goes to the oldest warm supervisor, with the
   // caller's connection and fds; it is forgotten here. False: serve it cold.
-  bool hand_to_warm(const Request& req, int conn, const std::vector<UniqueFd>& fds) {
-    while (!warm_.empty() && o_.warm_fits(req.args)) {
+  bool hand_to_warm(const Request& req, const std::string& bytes, int conn,
+                    const std::vector<UniqueFd>& fds) {
+    if (!spec::same_sandbox(req.spec, warm_spec())) return false;
+    while (!warm_.empty()) {
       Warm w = std::move(warm_.front());
       warm_.pop_front();
-      auto bytes = encode_request(req);
-      if (!bytes.ok()) return false;
-      Status sent = sys::send_msg(w.sock.get(), bytes->data(), bytes->size(),
-                                  {conn, fds[0].get(), fds[1].get(), fds[2].get()});
+      Status sent =
+          send_message(w.sock.get(), bytes, {conn, fds[0].get(), fds[1].get(), fds[2].get()});
       if (sent.ok()) {
         warm_served_.insert(w.pid);
         return true;
@@ -335,7 +361,6 @@ class Launcher {
 }  // namespace
 
 Status serve(const ServeOptions& options) {
-  if (options.run == nullptr) return logic_error("launcher", "", "no run function");
   Launcher l(options);
   return l.run();
 }

@@ -1,27 +1,24 @@
-// A job's `cordon run` arguments: pure, from its validated spec and where its files are
-// on the host. The launcher runs them exactly as `cordon run` would.
+// A job's sandbox: the one mapping from a validated job (JobSpec, the REST API's form) to
+// the engine's spec (spec::SandboxSpec), given where the job's files are on the host.
+// Pure. The launcher runs the spec as it is: no command line in between.
 #pragma once
 
 #include <string>
-#include <vector>
 
 #include "service/model.h"
+#include "spec/spec.h"
 
 namespace cordon::service {
 
 struct JobPaths {
-  std::string workspace;    // host folder bound read-write at /workspace
-  std::string result_file;  // where the run writes its JSON result
-  std::string image;        // the rootfs image folder; empty: the host view
-};
-
-struct RunSettings {
-  std::string cgroup_parent;  // empty: the daemon's own cgroup
+  std::string workspace;  // host folder bound read-write at /workspace
+  std::string image;      // the rootfs image folder; empty: the host view
 };
 
 inline constexpr const char* kWorkspaceInside = "/workspace";
 
-std::vector<std::string> job_args(const JobSpec& spec, const JobPaths& paths,
-                                  const RunSettings& settings);
+// cgroup_parent: the daemon's setting (empty: the daemon's own cgroup).
+spec::SandboxSpec job_sandbox(const JobSpec& job, const JobPaths& paths,
+                              const std::string& cgroup_parent);
 
 }  // namespace cordon::service

@@ -4,13 +4,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/exit_codes.h"
 #include "launcher/client.h"
+#include "service/job_sandbox.h"
 #include "sys/fs.h"
 
 namespace cordon::service {
 namespace {
 
-constexpr int kSetupFailed = 125;  // as `cordon run` exits when a sandbox cannot start
 
 // The steps of the result's timings_us that come before the command runs.
 int64_t start_us(const nlohmann::json& result) {
@@ -31,7 +32,7 @@ RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
                    uint64_t max_entries, const std::function<void(pid_t, UniqueFd)>& on_started) {
   RunOutcome out;
   auto fail = [&](const std::string& what, const Error& e) {
-    out.exit_status = kSetupFailed;
+    out.exit_status = kExitSetupFailed;
     out.reason = "setup-failed: " + what + ": " + e.to_string();
     return out;
   };
@@ -44,39 +45,35 @@ RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
   if (!out_log.ok()) return fail("stdout log", out_log.error());
   if (!err_log.ok()) return fail("stderr log", err_log.error());
 
-  JobPaths paths{files.workspace(), files.result(),
+  JobPaths paths{files.workspace(),
                  job.spec.rootfs.empty() ? "" : env.images_dir + "/" + job.spec.rootfs};
-  launcher::Request req;
-  req.args = job_args(job.spec, paths, env.settings);
-  req.cwd = "/";
+  launcher::Request req{job_sandbox(job.spec, paths, env.settings.cgroup_parent), "", ""};
   launcher::CallOptions call;
   call.stdio = {null_in->get(), out_log->get(), err_log->get()};
   call.on_started = on_started;
-  auto status = launcher::run_via(env.launcher_socket, req, call);
-  if (!status.ok() && status.error().step == "connect") {
+  auto reply = launcher::run_via(env.launcher_socket, req, call);
+  if (!reply.ok() && reply.error().step == "connect") {
     // The launcher is not there (restarting): nothing ran, and the job goes back to the
     // queue rather than failing.
     out.launcher_unreachable = true;
-    out.exit_status = kSetupFailed;
-    out.reason = "setup-failed: launcher: " + status.error().to_string();
+    out.exit_status = kExitSetupFailed;
+    out.reason = "setup-failed: launcher: " + reply.error().to_string();
     return out;
   }
-  if (!status.ok()) {
-    out.supervisor_lost = status.error().err == ECONNRESET;
-    out.exit_status = kSetupFailed;
+  if (!reply.ok()) {
+    out.supervisor_lost = reply.error().err == ECONNRESET;
+    out.exit_status = kExitSetupFailed;
     out.reason =
-        out.supervisor_lost ? "killed" : "setup-failed: launcher: " + status.error().to_string();
+        out.supervisor_lost ? "killed" : "setup-failed: launcher: " + reply.error().to_string();
   } else {
-    out.exit_status = *status;
-  }
-  auto result = sys::read_small_file(files.result(), 1 << 20);
-  if (result.ok()) {
-    auto j = nlohmann::json::parse(*result, nullptr, false);
-    if (j.is_object()) {
+    out.exit_status = reply->status;
+    auto j = nlohmann::json::parse(reply->result_json, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("reason") && j["reason"].is_string()) {
       out.result_json = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      if (j.contains("reason") && j["reason"].is_string() && status.ok())
-        out.reason = j["reason"].get<std::string>();
+      out.reason = j["reason"].get<std::string>();
       out.sandbox_start_us = start_us(j);
+    } else if (j.is_object() && j.contains("error") && j["error"].is_string()) {
+      out.reason = "setup-failed: launcher: " + j["error"].get<std::string>();
     }
   }
   if (out.reason.empty()) out.reason = out.exit_status == 0 ? "exited" : "setup-failed";

@@ -1,5 +1,5 @@
 // Runs one job to its end through the launcher (launcher/server.h): prepares its
-// workspace, sends its `cordon run` arguments with its log files as stdout and stderr,
+// workspace, sends its sandbox spec with its log files as stdout and stderr,
 // waits, and collects what it left. Runs on a thread of its own; the daemon itself never
 // clones a sandbox.
 #pragma once
@@ -10,11 +10,14 @@
 #include <string>
 
 #include "base/unique_fd.h"
-#include "service/job_args.h"
 #include "service/model.h"
 #include "service/workspace.h"
 
 namespace cordon::service {
+
+struct RunSettings {
+  std::string cgroup_parent;  // empty: the daemon's own cgroup
+};
 
 struct RunnerEnv {
   std::string launcher_socket;

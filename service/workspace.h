@@ -21,7 +21,6 @@ struct JobFiles {
   std::string files() const { return dir + "/files"; }
   std::string stdout_log() const { return dir + "/stdout.log"; }
   std::string stderr_log() const { return dir + "/stderr.log"; }
-  std::string result() const { return dir + "/result.json"; }
   std::string input_tar() const { return dir + "/input.tar"; }
 };
 

@@ -132,18 +132,40 @@ TEST_F(Launcher, CallerHangingUpEndsItsSandbox) {
       << "its supervisor was not reaped";
 }
 
+// A request that is not one, or whose spec does not validate, is answered with the
+// usage status and why, in the place of a result; the launcher serves on.
 TEST_F(Launcher, MalformedRequestsAreRefusedAndServingGoesOn) {
-  int fd = connect_to(socket_);
-  ASSERT_GE(fd, 0);
-  const char garbage[] = "CDL1\xff\xff\xff\xff";
-  ASSERT_EQ(::send(fd, garbage, sizeof(garbage) - 1, 0), static_cast<ssize_t>(sizeof(garbage) - 1));
-  char reply[16] = {};
-  ASSERT_EQ(::recv(fd, reply, sizeof(reply), 0), 8);
-  ::close(fd);
-  EXPECT_EQ(std::memcmp(reply, "CDR1", 4), 0);
-  int32_t status;
-  std::memcpy(&status, reply + 4, 4);
-  EXPECT_EQ(status, 64);
+  auto ask = [&](const std::string& bytes) {
+    int fd = connect_to(socket_);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(::send(fd, bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
+    std::string reply(4096, '\0');
+    ssize_t n = ::recv(fd, reply.data(), reply.size(), 0);
+    ::close(fd);
+    reply.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    return reply;
+  };
+  auto le32 = [](uint32_t v) {
+    std::string s;
+    for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    return s;
+  };
+  auto status_of = [](const std::string& reply) {
+    int32_t status = -1;
+    if (reply.size() >= 12) std::memcpy(&status, reply.data() + 8, 4);
+    return status;
+  };
+  std::string garbage = ask("CDL2\xff\xff\xff\xff");
+  ASSERT_GE(garbage.size(), 12u);
+  EXPECT_EQ(garbage.substr(0, 4), "CDR2");
+  EXPECT_EQ(status_of(garbage), 64);
+  EXPECT_NE(garbage.find("\"error\""), std::string::npos) << garbage;
+
+  std::string body = R"({"spec":{"argv":["true"],"limits":{"memory_bytes":1024}}})";
+  std::string invalid = ask("CDL2" + le32(8 + body.size()) + body);
+  EXPECT_EQ(status_of(invalid), 64);
+  EXPECT_NE(invalid.find("memory"), std::string::npos) << invalid;
+  EXPECT_TRUE(sandbox_inits().empty());
   EXPECT_EQ(run({"--", "true"}).status, 0);
 }
 

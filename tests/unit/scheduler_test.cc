@@ -1,4 +1,4 @@
-// Fair dispatch and quotas (service/scheduler.h), job arguments (service/job_args.h) and
+// Fair dispatch and quotas (service/scheduler.h), a job's sandbox spec (service/job_sandbox.h) and
 // route matching (rest/router.h): pure code, tested exhaustively here.
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <map>
 
 #include "rest/router.h"
-#include "service/job_args.h"
+#include "service/job_sandbox.h"
 #include "service/scheduler.h"
 
 namespace cordon::service {
@@ -107,48 +107,44 @@ TEST(Scheduler, RateLimiterAllowsABurstThenTheRate) {
   EXPECT_FALSE(zero.allow(0, t));
 }
 
-TEST(JobArgs, EveryLimitAndTheWorkspaceArePassed) {
-  JobSpec s;
-  s.command = {"sh", "-c", "echo --memory 1"};
-  s.env = {{"A", "1=2"}};
-  s.memory = 256ull << 20;
-  s.cpu_millis = 500;
-  s.pids = 64;
-  s.disk = 8ull << 20;
-  s.timeout_ns = 1'500'000'001;  // rounded up to whole ms
-  s.cpu_time_ns = 0;
-  s.output = 1000;
-  s.seccomp = "strict";
-  JobPaths p{"/s/jobs/j-1/workspace", "/s/jobs/j-1/result.json", ""};
-  auto a = job_args(s, p, RunSettings{});
-  auto value = [&](const std::string& flag) {
-    auto it = std::find(a.begin(), a.end(), flag);
-    return it == a.end() || it + 1 == a.end() ? std::string("<none>") : *(it + 1);
-  };
-  EXPECT_EQ(value("--memory"), std::to_string(256ull << 20));
-  EXPECT_EQ(value("--cpus"), "0.500");
-  EXPECT_EQ(value("--pids"), "64");
-  EXPECT_EQ(value("--disk"), std::to_string(8ull << 20));
-  EXPECT_EQ(value("--time"), "1501ms");
-  EXPECT_EQ(value("--output-limit"), "1000");
-  EXPECT_EQ(value("--seccomp"), "strict");
-  EXPECT_EQ(value("--bind"), "/s/jobs/j-1/workspace:/workspace:rw");
-  EXPECT_EQ(value("--workdir"), "/workspace");
-  EXPECT_EQ(value("--result-file"), "/s/jobs/j-1/result.json");
-  EXPECT_EQ(value("--env"), "A=1=2");
-  EXPECT_EQ(value("--cpu-time"), "<none>");
-  EXPECT_EQ(value("--rootfs"), "<none>");
-  // The command comes after "--", untouched, whatever it looks like.
-  auto dd = std::find(a.begin(), a.end(), "--");
-  ASSERT_NE(dd, a.end());
-  EXPECT_EQ(std::vector<std::string>(dd + 1, a.end()), s.command);
-  s.cpu_time_ns = 2'000'000'000;
+TEST(JobSandbox, EveryLimitAndTheWorkspaceAreInTheSpec) {
+  JobSpec j;
+  j.command = {"sh", "-c", "echo --memory 1"};
+  j.env = {{"A", "1=2"}};
+  j.memory = 256ull << 20;
+  j.cpu_millis = 500;
+  j.pids = 64;
+  j.disk = 8ull << 20;
+  j.timeout_ns = 1'500'000'001;  // kept to the nanosecond: no text in between
+  j.cpu_time_ns = 0;
+  j.output = 1000;
+  j.seccomp = "strict";
+  JobPaths p{"/s/jobs/j-1/workspace", ""};
+  spec::SandboxSpec s = job_sandbox(j, p, "");
+  EXPECT_TRUE(spec::validate(s).ok());
+  EXPECT_EQ(s.argv, j.command);  // whatever it looks like
+  EXPECT_EQ(s.env, j.env);
+  EXPECT_EQ(s.limits.memory_bytes, 256ull << 20);
+  EXPECT_EQ(s.limits.cpu_millis, 500u);
+  EXPECT_EQ(s.limits.pids, 64u);
+  EXPECT_EQ(s.disk_bytes, 8ull << 20);
+  EXPECT_EQ(s.limits.wall_ns, 1'500'000'001u);
+  EXPECT_EQ(s.limits.output_bytes, 1000u);
+  EXPECT_EQ(s.limits.cpu_time_ns, 0u);
+  EXPECT_EQ(s.seccomp.kind, spec::SeccompChoice::Kind::kStrict);
+  ASSERT_EQ(s.binds.size(), 1u);
+  EXPECT_EQ(s.binds[0], (spec::BindMount{"/s/jobs/j-1/workspace", "/workspace", true}));
+  EXPECT_EQ(s.workdir, "/workspace");
+  EXPECT_FALSE(s.rootfs.has_value());
+  EXPECT_EQ(s.cgroup_parent, "");
+  j.cpu_time_ns = 2'000'000'000;
+  j.seccomp = "default";
   p.image = "/images/busybox";
-  a = job_args(s, p, RunSettings{"/sys/fs/cgroup/cordon-jobs"});
-  EXPECT_EQ(value("--cpu-time"), "2000ms");
-  EXPECT_EQ(value("--rootfs"), "/images/busybox");
-  EXPECT_EQ(value("--cgroup-parent"), "/sys/fs/cgroup/cordon-jobs");
-  EXPECT_EQ(value("--cpus"), "0.500");
+  s = job_sandbox(j, p, "/sys/fs/cgroup/cordon-jobs");
+  EXPECT_EQ(s.limits.cpu_time_ns, 2'000'000'000u);
+  EXPECT_EQ(s.rootfs, "/images/busybox");
+  EXPECT_EQ(s.cgroup_parent, "/sys/fs/cgroup/cordon-jobs");
+  EXPECT_EQ(s.seccomp.kind, spec::SeccompChoice::Kind::kDefault);
 }
 
 }  // namespace
