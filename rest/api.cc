@@ -40,8 +40,36 @@ http::Response json_response(int status, const json& body) {
   return r;
 }
 
+// The one place where the service's refusals become HTTP statuses.
+int status_of(service::Refused kind) {
+  switch (kind) {
+    case service::Refused::kNone:
+      return 200;
+    case service::Refused::kInvalid:
+      return 400;
+    case service::Refused::kNotFound:
+      return 404;
+    case service::Refused::kConflict:
+      return 409;
+    case service::Refused::kNeverFits:
+      return 422;
+    case service::Refused::kTooLarge:
+      return 413;
+    case service::Refused::kLimited:
+      return 429;
+    case service::Refused::kUnavailable:
+      return 503;
+    case service::Refused::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
 http::Response refusal(const service::Refusal& f) {
-  return http::error(f.status, f.message, f.field);
+  http::Response r = http::error(status_of(f.kind), f.message, f.field);
+  // Over a quota or a rate: worth trying again, after a moment.
+  if (f.kind == service::Refused::kLimited) r.headers.emplace_back("Retry-After", "1");
+  return r;
 }
 
 }  // namespace
@@ -109,10 +137,10 @@ std::optional<Api::Caller> Api::authenticate(const http::Request& req, const htt
   if (hash.empty()) return std::nullopt;
   if (!options_.operator_token_hash.empty() && hash == options_.operator_token_hash)
     return Caller{true, {}};
-  auto info = service_.store().token_by_hash(hash);
+  auto info = service_.tenants().token_by_hash(hash);
   if (!info) return std::nullopt;
   if (info->tenant_id.empty()) return Caller{true, {}};
-  auto tenant = service_.store().tenant(info->tenant_id);
+  auto tenant = service_.tenants().find(info->tenant_id);
   if (!tenant) return std::nullopt;
   return Caller{false, std::move(tenant)};
 }
@@ -175,12 +203,11 @@ std::shared_ptr<void> Api::follow_slot(const std::string& tenant_id) {
 std::optional<Tenant> Api::find_tenant(const std::string& id_or_name) {
   // Ids and names are disjoint (service::valid_tenant_name): what has an id's form is
   // looked up as an id only, so that no name can reach another tenant.
-  if (service::is_tenant_id_form(id_or_name)) return service_.store().tenant(id_or_name);
-  return service_.store().tenant_by_name(id_or_name);
+  return service_.tenants().find(id_or_name);
 }
 
 std::string Api::tenant_name(const std::string& id) {
-  auto t = service_.store().tenant(id);
+  auto t = service_.tenants().find(id);
   return t ? t->name : id;
 }
 
@@ -215,7 +242,7 @@ http::Response Api::create_tenant(const Call& c) {
   auto parsed = service::parse_tenant_request(c.req.body, service_.config().default_quota, true);
   if (!parsed.ok())
     return http::error(parsed.error.status, parsed.error.message, parsed.error.field);
-  auto t = service_.create_tenant(*parsed.value);
+  auto t = service_.tenants().create(*parsed.value);
   if (!t.ok()) {
     if (t.error().err == EEXIST) return http::error(409, "a tenant of that name exists", "name");
     return http::error(500, t.error().to_string());
@@ -225,7 +252,7 @@ http::Response Api::create_tenant(const Call& c) {
 
 http::Response Api::list_tenants(const Call&) {
   json out = json::array();
-  for (const auto& t : service_.store().tenants()) out.push_back(tenant_json(t));
+  for (const auto& t : service_.tenants().list()) out.push_back(tenant_json(t));
   return json_response(200, {{"tenants", out}});
 }
 
@@ -244,7 +271,7 @@ http::Response Api::update_tenant(const Call& c) {
     return http::error(parsed.error.status, parsed.error.message, parsed.error.field);
   if (!parsed.value->name.empty()) t->name = parsed.value->name;
   t->quota = parsed.value->quota;
-  auto updated = service_.update_tenant(*t);
+  auto updated = service_.tenants().update(*t);
   if (!updated.ok()) {
     if (updated.error().err == EEXIST)
       return http::error(409, "a tenant of that name exists", "name");
@@ -264,7 +291,7 @@ http::Response Api::delete_tenant(const Call& c) {
 http::Response Api::issue_token(const Call& c) {
   auto t = find_tenant(c.params.at("tenant"));
   if (!t) return http::error(404, "no such tenant");
-  auto issued = service_.issue_token(t->id);
+  auto issued = service_.tenants().issue_token(t->id);
   if (!issued.ok()) return http::error(500, issued.error().to_string());
   json out = token_json(issued->second);
   out["token"] = issued->first;  // the only time it is shown
@@ -276,14 +303,14 @@ http::Response Api::list_tokens(const Call& c) {
   auto t = find_tenant(c.params.at("tenant"));
   if (!t) return http::error(404, "no such tenant");
   json out = json::array();
-  for (const auto& k : service_.store().tokens(t->id)) out.push_back(token_json(k));
+  for (const auto& k : service_.tenants().tokens(t->id)) out.push_back(token_json(k));
   return json_response(200, {{"tokens", out}});
 }
 
 http::Response Api::revoke_token(const Call& c) {
   auto t = find_tenant(c.params.at("tenant"));
   if (!t) return http::error(404, "no such tenant");
-  auto gone = service_.store().delete_token(t->id, c.params.at("token"));
+  auto gone = service_.tenants().revoke_token(t->id, c.params.at("token"));
   if (!gone.ok()) return http::error(500, gone.error().to_string());
   if (!*gone) return http::error(404, "no such token");
   return json_response(200, {{"revoked", c.params.at("token")}});
@@ -293,7 +320,7 @@ http::Response Api::revoke_token(const Call& c) {
 
 http::Response Api::upload(const Call& c) {
   service::Refusal r;
-  auto id = service_.store_upload(*c.caller.tenant, c.req.body, &r);
+  auto id = service_.uploads().store(*c.caller.tenant, c.req.body, &r);
   if (!id.ok()) return r.ok() ? http::error(500, id.error().to_string()) : refusal(r);
   return json_response(201, {{"upload", *id}, {"bytes", c.req.body.size()}});
 }
@@ -306,9 +333,7 @@ http::Response Api::submit(const Call& c) {
   auto job = service_.submit(*c.caller.tenant, std::move(*parsed.value), &r);
   if (!job.ok()) {
     if (r.ok()) return http::error(500, job.error().to_string());
-    http::Response resp = refusal(r);
-    if (r.status == 429) resp.headers.emplace_back("Retry-After", "1");
-    return resp;
+    return refusal(r);
   }
   http::Response resp = json_response(201, job_view(*job, c.caller.tenant->name, c.caller));
   resp.headers.emplace_back("Location", "/v1/jobs/" + job->id);
@@ -348,7 +373,7 @@ http::Response Api::list_jobs(const Call& c) {
   // One more than asked: whether there is a next page.
   size_t want = f.limit;
   f.limit = want + 1;
-  auto jobs = service_.store().jobs(f);
+  auto jobs = service_.jobs(f);
   json next = nullptr;
   if (jobs.size() > want) {
     auto nonce = sys::random_bytes(kCursorNonceBytes);

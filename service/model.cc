@@ -1,5 +1,7 @@
 #include "service/model.h"
 
+#include <time.h>
+
 namespace cordon::service {
 
 namespace {
@@ -20,6 +22,12 @@ std::optional<JobState> parse_state(std::string_view name) {
   for (const auto& [state, n] : kStates)
     if (name == n) return state;
   return std::nullopt;
+}
+
+int64_t now_ms() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
 }  // namespace cordon::service

@@ -94,4 +94,7 @@ struct Job {
   bool files_expired = false;     // logs and workspace removed (retention, quota)
 };
 
+// Wall-clock milliseconds since the epoch: what records hold.
+int64_t now_ms();
+
 }  // namespace cordon::service

@@ -44,4 +44,14 @@ bool RateLimiter::allow(uint32_t per_minute, int64_t now_ms) {
   return true;
 }
 
+bool TenantRates::allow(const std::string& tenant_id, uint32_t per_minute, int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  return rates_[tenant_id].allow(per_minute, now_ms);
+}
+
+void TenantRates::forget(const std::string& tenant_id) {
+  std::lock_guard lock(mu_);
+  rates_.erase(tenant_id);
+}
+
 }  // namespace cordon::service

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +49,17 @@ class RateLimiter {
  private:
   double tokens_ = -1;  // -1: full at the first call
   int64_t last_ms_ = 0;
+};
+
+// Each tenant's submission rate (jobs and uploads alike), safe to share between threads.
+class TenantRates {
+ public:
+  bool allow(const std::string& tenant_id, uint32_t per_minute, int64_t now_ms);
+  void forget(const std::string& tenant_id);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, RateLimiter> rates_;
 };
 
 }  // namespace cordon::service

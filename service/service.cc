@@ -23,30 +23,32 @@ namespace {
 constexpr int64_t kJanitorEveryMs = 30'000;
 constexpr int64_t kJanitorMinMs = 100;
 constexpr int64_t kStopKillWaitMs = 30'000;
-constexpr size_t kMaxPendingUploads = 8;
-constexpr int64_t kUploadTtlMs = 3600'000;
 
 }  // namespace
 
-int64_t now_ms() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
+Service::Service(ServiceConfig config, Store& store)
+    : config_(std::move(config)),
+      store_(store),
+      tenants_(store, [this](const Tenant& t) { on_tenant_change(t); }),
+      uploads_(config_.state_dir + "/uploads", config_.max_upload, rates_),
+      retention_(store, config_.state_dir + "/jobs", config_.retention_ms) {}
 
-Service::Service(ServiceConfig config, Store& store) : config_(std::move(config)), store_(store) {}
+void Service::on_tenant_change(const Tenant& t) {
+  std::lock_guard lock(mu_);
+  quotas_[t.id] = t.quota;
+  cv_.notify_all();  // a raised quota may let a queued job start
+}
 
 Service::~Service() {
   stop(0);
 }
 
 JobFiles Service::files_of(const std::string& id) const {
-  return JobFiles{config_.state_dir + "/jobs/" + id};
+  return retention_.files_of(id);
 }
 
 Status Service::start() {
   TRY(sys::make_dirs(config_.state_dir + "/jobs", 0700));
-  TRY(sys::make_dirs(config_.state_dir + "/uploads", 0700));
   for (const auto& t : store_.tenants()) {
     quotas_[t.id] = t.quota;
     // Stored before names were kept apart from ids: reachable by its id only.
@@ -54,15 +56,7 @@ Status Service::start() {
       log(LogLevel::kWarn, "tenant " + t.id + ": its name '" + t.name +
                                "' has the form of an id and names nothing: rename it");
   }
-  // Uploads left by the last run wait again, for a full time to live from now.
-  if (auto names = sys::list_dir(config_.state_dir + "/uploads"); names.ok()) {
-    for (const auto& n : *names) {
-      size_t dash = n.find("-u-");
-      if (dash == std::string::npos || n.size() < 4 || n.compare(n.size() - 4, 4, ".tar") != 0)
-        continue;
-      uploads_[n.substr(0, dash)].push_back({n.substr(dash + 1, n.size() - dash - 5), now_ms()});
-    }
-  }
+  TRY(uploads_.load());
   recover();
   dispatcher_ = std::thread([this] { dispatch_loop(); });
   return {};
@@ -132,7 +126,8 @@ void Service::dispatch_loop() {
     join_finished_locked();
     if (now >= next_janitor) {
       lock.unlock();
-      expire_files(now);
+      retention_.expire_old(now);
+      uploads_.expire(now);
       lock.lock();
       next_janitor =
           now + std::clamp<int64_t>(config_.retention_ms / 4, kJanitorMinMs, kJanitorEveryMs);
@@ -350,23 +345,6 @@ void Service::kill_due(int64_t now) {
   }
 }
 
-void Service::expire(Job job) {
-  if (auto st = remove_tree(files_of(job.id).dir); !st.ok()) {
-    log(LogLevel::kWarn, "job " + job.id + ": " + st.error().to_string());
-    return;
-  }
-  job.files_expired = true;
-  (void)store_.update_job(job);
-  std::lock_guard lock(mu_);
-  stored_.erase(job.id);
-}
-
-void Service::expire_files(int64_t now) {
-  for (Job& j : store_.finished_with_files(now - config_.retention_ms)) expire(std::move(j));
-  remove_uploads(
-      [&](const std::string&, const Upload& u) { return now - u.created_ms > kUploadTtlMs; });
-}
-
 // A tenant over what it may keep on disk (log_bytes of allocated bytes, max_files
 // entries): its oldest finished jobs' files go first, until both hold.
 void Service::enforce_storage_quota(const std::string& tenant_id) {
@@ -378,49 +356,7 @@ void Service::enforce_storage_quota(const std::string& tenant_id) {
     max_bytes = q->second.log_bytes;
     max_entries = q->second.max_files;
   }
-  auto finished = store_.finished_with_files(now_ms() + 1, tenant_id);
-  DiskUsage total;
-  std::vector<DiskUsage> usages;
-  for (const auto& j : finished) {
-    // An ended job's folder no longer changes: measured once, then remembered.
-    std::optional<DiskUsage> known;
-    {
-      std::lock_guard lock(mu_);
-      if (auto it = stored_.find(j.id); it != stored_.end()) known = it->second;
-    }
-    if (!known) {
-      known = stored_usage(files_of(j.id));
-      std::lock_guard lock(mu_);
-      stored_[j.id] = *known;
-    }
-    usages.push_back(*known);
-    total += *known;
-  }
-  for (size_t i = 0;
-       i < finished.size() && (total.bytes > max_bytes || total.entries > max_entries); ++i) {
-    total -= usages[i];
-    expire(finished[i]);
-  }
-}
-
-Result<Tenant> Service::create_tenant(const TenantRequest& r) {
-  Tenant t;
-  ASSIGN_OR_RETURN(t.id, new_id("t-", 16));
-  t.name = r.name;
-  t.quota = r.quota;
-  t.created_ms = now_ms();
-  TRY(store_.put_tenant(t));
-  std::lock_guard lock(mu_);
-  quotas_[t.id] = t.quota;
-  return t;
-}
-
-Result<Tenant> Service::update_tenant(const Tenant& t) {
-  TRY(store_.put_tenant(t));
-  std::lock_guard lock(mu_);
-  quotas_[t.id] = t.quota;
-  cv_.notify_all();  // a raised quota may let a queued job start
-  return t;
+  retention_.enforce(tenant_id, max_bytes, max_entries);
 }
 
 Refusal Service::delete_tenant(const std::string& id) {
@@ -428,9 +364,11 @@ Refusal Service::delete_tenant(const std::string& id) {
     std::lock_guard lock(mu_);
     bool busy = queued_count_locked(id) > 0 || reserved_.count(id) != 0;
     for (const auto& [job, r] : running_) busy = busy || r.tenant_id == id;
-    if (busy) return {409, "", "the tenant has queued or running jobs: cancel them first"};
+    if (busy)
+      return {Refused::kConflict, "", "the tenant has queued or running jobs: cancel them first"};
     deleting_.insert(id);  // from here, its submissions are refused
   }
+  uploads_.close_tenant(id);
   JobFilter f;
   f.tenant_id = id;
   f.limit = 1000;
@@ -439,43 +377,33 @@ Refusal Service::delete_tenant(const std::string& id) {
     if (jobs.empty()) break;
     for (const auto& j : jobs) {
       (void)remove_tree(files_of(j.id).dir);
-      std::lock_guard lock(mu_);
-      stored_.erase(j.id);
+      retention_.forget(j.id);
     }
     f.after_seq = jobs.back().seq;
   }
   if (auto st = store_.delete_tenant(id); !st.ok()) {
+    uploads_.reopen_tenant(id);
     std::lock_guard lock(mu_);
     deleting_.erase(id);
-    return {500, "", st.error().to_string()};
+    return {Refused::kInternal, "", st.error().to_string()};
   }
-  remove_uploads([&](const std::string& tenant, const Upload&) { return tenant == id; });
+  uploads_.remove_tenant(id);
+  rates_.forget(id);
   std::lock_guard lock(mu_);
   quotas_.erase(id);
   queues_.erase(id);
-  rates_.erase(id);
   last_served_.erase(id);
   return {};
 }
 
-Result<std::pair<std::string, TokenInfo>> Service::issue_token(const std::string& tenant_id) {
-  ASSIGN_OR_RETURN(std::string secret, new_token());
-  TokenInfo info;
-  ASSIGN_OR_RETURN(info.id, new_id("k-", 16));
-  info.tenant_id = tenant_id;
-  info.created_ms = now_ms();
-  TRY(store_.add_token(info, token_hash(secret)));
-  return std::make_pair(secret, info);
-}
-
 Result<Job> Service::submit(const Tenant& tenant, JobSpec spec, Refusal* refusal) {
   if (stopping_) {
-    *refusal = {503, "", "the daemon is stopping"};
+    *refusal = {Refused::kUnavailable, "", "the daemon is stopping"};
     return errno_error(ESHUTDOWN, "submit");
   }
   const Quota& q = tenant.quota;
   if (over_running_quota(q, TenantLoad{}, spec) != nullptr) {
-    *refusal = {422, over_running_quota(q, TenantLoad{}, spec),
+    *refusal = {Refused::kNeverFits, over_running_quota(q, TenantLoad{}, spec),
                 "the job alone is over the tenant's running totals: it could never start"};
     return errno_error(EINVAL, "submit");
   }
@@ -486,26 +414,26 @@ Result<Job> Service::submit(const Tenant& tenant, JobSpec spec, Refusal* refusal
   {
     std::lock_guard lock(mu_);
     if (deleting_.count(tenant.id) != 0) {
-      *refusal = {404, "", "no such tenant"};
+      *refusal = {Refused::kNotFound, "", "no such tenant"};
       return errno_error(ENOENT, "submit");
     }
     // Submissions under way count as queued: concurrent ones cannot pass max_queued.
     auto reserved = reserved_.find(tenant.id);  // (no entry made for a refusal)
     uint32_t under_way = reserved == reserved_.end() ? 0 : reserved->second;
     if (queued_count_locked(tenant.id) + under_way >= q.max_queued) {
-      *refusal = {429, "max_queued", "the tenant's queue is full"};
+      *refusal = {Refused::kLimited, "max_queued", "the tenant's queue is full"};
       return errno_error(EAGAIN, "submit");
     }
     if (!q.queue_when_busy) {
       auto loads = loads_locked();
       if (const char* over = over_running_quota(q, loads[tenant.id], spec)) {
-        *refusal = {429, over, "over the tenant's quota (and it does not queue)"};
+        *refusal = {Refused::kLimited, over, "over the tenant's quota (and it does not queue)"};
         return errno_error(EAGAIN, "submit");
       }
     }
     // Last: a submission refused for another reason does not use up the rate.
-    if (!rates_[tenant.id].allow(q.rate_per_minute, job.created_ms)) {
-      *refusal = {429, "rate_per_minute", "over the tenant's submission rate"};
+    if (!rates_.allow(tenant.id, q.rate_per_minute, job.created_ms)) {
+      *refusal = {Refused::kLimited, "rate_per_minute", "over the tenant's submission rate"};
       return errno_error(EAGAIN, "submit");
     }
     ++reserved_[tenant.id];
@@ -521,26 +449,20 @@ Result<Job> Service::submit(const Tenant& tenant, JobSpec spec, Refusal* refusal
   } unreserve{this, tenant.id};
   JobFiles files = files_of(job.id);
   if (auto st = sys::make_dirs(files.dir, 0700); !st.ok()) {
-    *refusal = {500, "", st.error().to_string()};
+    *refusal = {Refused::kInternal, "", st.error().to_string()};
     return st.error();
   }
   if (!spec.upload.empty()) {
-    if (!sys::rename_path(upload_path(tenant.id, spec.upload), files.input_tar()).ok()) {
+    if (!uploads_.take(tenant.id, spec.upload, files.input_tar()).ok()) {
       (void)remove_tree(files.dir);
-      *refusal = {400, "upload", "no such upload (each is used by one job)"};
+      *refusal = {Refused::kInvalid, "upload", "no such upload (each is used by one job)"};
       return errno_error(ENOENT, "upload", spec.upload);
     }
-    std::lock_guard lock(mu_);  // taken: no longer waiting
-    auto& list = uploads_[tenant.id];
-    list.erase(std::remove_if(list.begin(), list.end(),
-                              [&](const Upload& u) { return u.id == spec.upload; }),
-               list.end());
-    if (list.empty()) uploads_.erase(tenant.id);
   }
   job.spec = std::move(spec);
   if (auto st = store_.insert_job(&job); !st.ok()) {
     (void)remove_tree(files.dir);
-    *refusal = {500, "", st.error().to_string()};
+    *refusal = {Refused::kInternal, "", st.error().to_string()};
     return st.error();
   }
   std::lock_guard lock(mu_);
@@ -550,73 +472,6 @@ Result<Job> Service::submit(const Tenant& tenant, JobSpec spec, Refusal* refusal
   queues_[tenant.id].push_back({job.id, job.seq, job.created_ms, sizes});
   cv_.notify_all();
   return job;
-}
-
-Result<std::string> Service::store_upload(const Tenant& tenant, const std::string& bytes,
-                                          Refusal* refusal) {
-  if (bytes.size() > config_.max_upload) {
-    *refusal = {413, "", "the upload is over " + std::to_string(config_.max_upload) + " bytes"};
-    return errno_error(E2BIG, "upload");
-  }
-  archive::TarLimits limits;
-  limits.max_total_bytes = tenant.quota.job_disk;
-  limits.max_file_bytes = tenant.quota.job_disk;
-  auto parsed = archive::parse_tar(bytes, limits);
-  if (!parsed.ok()) {
-    *refusal = {400, "", "not an acceptable tar archive: " + parsed.error().to_string()};
-    return parsed.error();
-  }
-  ASSIGN_OR_RETURN(std::string id, new_id("u-", 24));
-  {
-    // Uploads wait on the host's disk until a job takes them: a few per tenant at once,
-    // counted against its submission rate, and removed after kUploadTtlMs unused.
-    std::lock_guard lock(mu_);
-    if (deleting_.count(tenant.id) != 0) {
-      *refusal = {404, "", "no such tenant"};
-      return errno_error(ENOENT, "upload");
-    }
-    if (uploads_[tenant.id].size() >= kMaxPendingUploads) {
-      *refusal = {429, "max_uploads",
-                  "the tenant has " + std::to_string(kMaxPendingUploads) + " unused uploads"};
-      return errno_error(EAGAIN, "upload");
-    }
-    if (!rates_[tenant.id].allow(tenant.quota.rate_per_minute, now_ms())) {
-      *refusal = {429, "rate_per_minute", "over the tenant's submission rate"};
-      return errno_error(EAGAIN, "upload");
-    }
-    uploads_[tenant.id].push_back({id, now_ms()});
-  }
-  std::string path = upload_path(tenant.id, id);
-  auto fd = sys::open_path(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-  Status written = fd.ok() ? sys::write_all(fd->get(), bytes, path) : Status(fd.error());
-  if (!written.ok()) {
-    remove_uploads(
-        [&](const std::string& t, const Upload& u) { return t == tenant.id && u.id == id; });
-    *refusal = {500, "", written.error().to_string()};
-    return written.error();
-  }
-  return id;
-}
-
-std::string Service::upload_path(const std::string& tenant_id, const std::string& id) const {
-  return config_.state_dir + "/uploads/" + tenant_id + "-" + id + ".tar";
-}
-
-void Service::remove_uploads(
-    const std::function<bool(const std::string& tenant, const Upload& u)>& which) {
-  std::lock_guard lock(mu_);
-  for (auto it = uploads_.begin(); it != uploads_.end();) {
-    auto& list = it->second;
-    for (auto u = list.begin(); u != list.end();) {
-      if (which(it->first, *u)) {
-        (void)sys::unlink_path(upload_path(it->first, u->id));
-        u = list.erase(u);
-      } else {
-        ++u;
-      }
-    }
-    it = list.empty() ? uploads_.erase(it) : std::next(it);
-  }
 }
 
 Refusal Service::cancel(const std::string& id) {
@@ -634,8 +489,8 @@ Refusal Service::cancel(const std::string& id) {
     return {};
   }
   auto job = store_.job(id);
-  if (!job) return {404, "", "no such job"};
-  if (is_terminal(job->state)) return {409, "", "the job has ended already"};
+  if (!job) return {Refused::kNotFound, "", "no such job"};
+  if (is_terminal(job->state)) return {Refused::kConflict, "", "the job has ended already"};
   if (job->state == JobState::kQueued) {
     auto& q = queues_[job->tenant_id];
     q.erase(std::remove_if(q.begin(), q.end(), [&](const Queued& x) { return x.id == id; }),
@@ -643,7 +498,8 @@ Refusal Service::cancel(const std::string& id) {
     job->state = JobState::kCancelled;
     job->reason = "cancelled";
     job->ended_ms = now_ms();
-    if (auto st = store_.update_job(*job); !st.ok()) return {500, "", st.error().to_string()};
+    if (auto st = store_.update_job(*job); !st.ok())
+      return {Refused::kInternal, "", st.error().to_string()};
     drop_inputs(*job);
     change_cv_.notify_all();
   }
@@ -652,12 +508,14 @@ Refusal Service::cancel(const std::string& id) {
 
 Refusal Service::remove(const std::string& id) {
   auto job = store_.job(id);
-  if (!job) return {404, "", "no such job"};
-  if (!is_terminal(job->state)) return {409, "", "the job has not ended: cancel it first"};
-  if (auto st = remove_tree(files_of(id).dir); !st.ok()) return {500, "", st.error().to_string()};
-  if (auto st = store_.delete_job(id); !st.ok()) return {500, "", st.error().to_string()};
-  std::lock_guard lock(mu_);
-  stored_.erase(id);
+  if (!job) return {Refused::kNotFound, "", "no such job"};
+  if (!is_terminal(job->state))
+    return {Refused::kConflict, "", "the job has not ended: cancel it first"};
+  if (auto st = remove_tree(files_of(id).dir); !st.ok())
+    return {Refused::kInternal, "", st.error().to_string()};
+  if (auto st = store_.delete_job(id); !st.ok())
+    return {Refused::kInternal, "", st.error().to_string()};
+  retention_.forget(id);
   return {};
 }
 

@@ -1,7 +1,9 @@
-// The job service: tenants and their tokens, the queue, fair dispatch within quotas, one
-// runner thread per running job (each hands its job to the launcher), cancellation,
-// retention, recovery after a crash, and a graceful stop. The REST layer (rest/) calls
-// only this; every state change is committed to the store before it is acted on.
+// The job service: the queue, fair dispatch within quotas, one runner thread per running
+// job (each hands its job's sandbox spec to the launcher), cancellation, recovery after a
+// crash, and a graceful stop. Tenants and tokens (tenants.h), uploads (uploads.h) and
+// what ended jobs keep on disk (retention.h) are parts of their own, each owning its
+// state. The REST layer (rest/) calls only these; every state change is committed to the
+// store before it is acted on. Refusals are domain kinds (refusal.h), not HTTP statuses.
 #pragma once
 
 #include <condition_variable>
@@ -23,9 +25,13 @@
 #include "service/job_request.h"
 #include "service/metrics.h"
 #include "service/model.h"
+#include "service/refusal.h"
+#include "service/retention.h"
 #include "service/runner.h"
 #include "service/scheduler.h"
 #include "service/store.h"
+#include "service/tenants.h"
+#include "service/uploads.h"
 #include "service/workspace.h"
 
 namespace cordon::service {
@@ -40,13 +46,6 @@ struct ServiceConfig {
   Quota default_quota;  // of a tenant created without one
 };
 
-// A refusal with its HTTP status (0: none).
-struct Refusal {
-  int status = 0;
-  std::string field;  // the quota or field to blame
-  std::string message;
-  bool ok() const { return status == 0; }
-};
 
 class Service {
  public:
@@ -63,23 +62,19 @@ class Service {
   void stop(int64_t grace_ms);
   bool stopping() const { return stopping_.load(); }
   const ServiceConfig& config() const { return config_; }
-  Store& store() { return store_; }
 
-  // Tenants and tokens.
-  Result<Tenant> create_tenant(const TenantRequest& r);
-  Result<Tenant> update_tenant(const Tenant& t);
-  Refusal delete_tenant(const std::string& id);  // 409 while it has unfinished jobs
-  // The new token's secret (shown once) and its record.
-  Result<std::pair<std::string, TokenInfo>> issue_token(const std::string& tenant_id);
+  // Tenants and their tokens; uploads waiting for a job.
+  Tenants& tenants() { return tenants_; }
+  Uploads& uploads() { return uploads_; }
+  // Its files, uploads and records; refused (kConflict) while it has unfinished jobs.
+  Refusal delete_tenant(const std::string& id);
 
   // Jobs.
   Result<Job> submit(const Tenant& tenant, JobSpec spec, Refusal* refusal);
-  // A tar upload's id, after checking that it parses (400 otherwise).
-  Result<std::string> store_upload(const Tenant& tenant, const std::string& bytes,
-                                   Refusal* refusal);
   std::optional<Job> job(const std::string& id) { return store_.job(id); }
+  std::vector<Job> jobs(const JobFilter& filter) { return store_.jobs(filter); }
   Refusal cancel(const std::string& id);
-  Refusal remove(const std::string& id);  // 409 unless finished
+  Refusal remove(const std::string& id);  // kConflict unless it ended
   JobFiles files_of(const std::string& id) const;
   // Returns when some job changed state or after timeout_ms (log followers).
   void wait_change(int timeout_ms);
@@ -93,10 +88,6 @@ class Service {
     int64_t seq;
     int64_t created_ms;
     JobSpec sizes;  // memory and CPUs only: what quotas weigh
-  };
-  struct Upload {
-    std::string id;
-    int64_t created_ms;
   };
   struct Running {
     std::string tenant_id;
@@ -118,17 +109,18 @@ class Service {
   void join_finished_locked();
   void finish(Job job, const RunOutcome& outcome);
   void kill_due(int64_t now_ms);
-  void expire_files(int64_t now_ms);
   void enforce_storage_quota(const std::string& tenant_id);
-  void expire(Job job);
   void drop_inputs(Job& job);
-  std::string upload_path(const std::string& tenant_id, const std::string& id) const;
-  void remove_uploads(const std::function<bool(const std::string& tenant, const Upload& u)>& which);
+  void on_tenant_change(const Tenant& t);
   std::map<std::string, TenantLoad> loads_locked() const;
   uint32_t queued_count_locked(const std::string& tenant_id) const;
 
   ServiceConfig config_;
   Store& store_;
+  TenantRates rates_;
+  Tenants tenants_;
+  Uploads uploads_;
+  Retention retention_;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
   std::condition_variable cv_;         // the dispatcher: work, a free slot, a deadline
@@ -137,10 +129,8 @@ class Service {
   std::map<std::string, Quota> quotas_;                 // by tenant
   std::map<std::string, Running> running_;              // by job id
   std::map<std::string, uint64_t> last_served_;         // by tenant
-  std::map<std::string, RateLimiter> rates_;            // by tenant
   std::map<std::string, uint32_t> reserved_;            // by tenant: submissions under way
   std::set<std::string> deleting_;                      // tenants being deleted
-  std::map<std::string, std::vector<Upload>> uploads_;  // by tenant: not yet taken by a job
   uint64_t dispatches_ = 0;
   size_t runners_ = 0;                           // runner threads alive
   std::map<std::string, std::thread> threads_;   // runner threads, by job id
@@ -148,11 +138,8 @@ class Service {
   int64_t paused_until_ms_ = 0;                  // no dispatch before (the launcher is away)
   bool killing_ = false;                         // stop() is past its grace period
   std::map<std::string, uint64_t> cpu_done_ns_;  // by tenant: CPU time of its ended jobs
-  std::map<std::string, DiskUsage> stored_;      // by job: what an ended job keeps on disk
   std::thread dispatcher_;
   Histogram start_latency_, queue_wait_;
 };
-
-int64_t now_ms();
 
 }  // namespace cordon::service
