@@ -303,17 +303,10 @@ class LauncherPeer(Peer):
         return [self._cordon, "run", "--launcher", self.socket, "--"] + list(command)
 
     def request(self, command):
-        """The request bytes for `cordon run -- command`."""
-        def strings(items):
-            out = struct.pack("<I", len(items))
-            for s in items:
-                b = s.encode()
-                out += struct.pack("<I", len(b)) + b
-            return out
-        env = [f"{k}={v}" for k, v in os.environ.items()]
-        cwd = b"/"
-        return (b"CDL1" + strings(["--"] + list(command)) + strings(env)
-                + struct.pack("<I", len(cwd)) + cwd)
+        """The request bytes for `cordon run -- command` (launcher/wire.h, "CDL2"): the
+        sandbox spec's JSON form, every field left out taking cordon's default."""
+        body = json.dumps({"spec": {"argv": list(command)}}).encode()
+        return b"CDL2" + struct.pack("<I", 8 + len(body)) + body
 
     def start(self, command, stdout_fd, stderr_fd):
         """Sends the request; returns the connection, which answers at the sandbox's end.
@@ -325,14 +318,18 @@ class LauncherPeer(Peer):
 
     @staticmethod
     def finish(sock):
-        """Waits for the reply; returns the sandbox's exit status."""
-        reply = sock.recv(16)
+        """Waits for the reply; returns the sandbox's exit status. The reply is one packet
+        here: a result of /bin/true is far below the launcher's 64 KiB piece."""
+        reply = sock.recv(1 << 16)
         if reply[:4] == b"CDS1":  # the supervisor's PID, before the exit status
-            reply = sock.recv(16)
+            reply = sock.recv(1 << 16)
         sock.close()
-        if len(reply) != 8 or reply[:4] != b"CDR1":
+        if len(reply) < 12 or reply[:4] != b"CDR2":
             return 125
-        return struct.unpack("<i", reply[4:])[0]
+        total, status = struct.unpack("<Ii", reply[4:12])
+        if total != len(reply):
+            return 125
+        return status
 
     def call(self, command, stdout_fd, stderr_fd):
         """Runs command to its end; returns its exit status."""
