@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "api/doctor_cli.h"
-#include "api/launcher_cli.h"
-#include "api/run_cli.h"
+#include "cli/doctor_cli.h"
+#include "cli/launcher_cli.h"
+#include "cli/run_cli.h"
 #include "audit/audit_cli.h"
 #include "base/exit_codes.h"
 #include "base/log.h"
@@ -48,10 +48,10 @@ int main(int argc, char** argv) {
   if (cordon::client::handles(args[0])) return cordon::client::run(args, getenv_wrapper);
   std::string cmd = args[0];
   args.erase(args.begin());
-  if (cmd == "run") return cordon::api::run_main(args);
-  if (cmd == "launcher") return cordon::api::launcher_main(args);
+  if (cmd == "run") return cordon::cli::run_main(args);
+  if (cmd == "launcher") return cordon::cli::launcher_main(args);
   if (cmd == "daemon") return cordon::daemon::run_daemon(args);
-  if (cmd == "doctor") return cordon::api::run_doctor(args);
+  if (cmd == "doctor") return cordon::cli::run_doctor(args);
   if (cmd == "audit") return cordon::audit::run_audit_cli(args);
   if (cmd == "version" || cmd == "--version") {
     std::printf("cordon %s\n", CORDON_VERSION);

@@ -9,23 +9,23 @@
 #include <string>
 #include <string_view>
 
-#include "rest/cursor.h"
+#include "api/cursor.h"
 
 namespace {
 
-const std::string kKey(cordon::rest::kCursorKeyBytes, 'k');
-const std::string kNonce(cordon::rest::kCursorNonceBytes, 'n');
+const std::string kKey(cordon::api::kCursorKeyBytes, 'k');
+const std::string kNonce(cordon::api::kCursorNonceBytes, 'n');
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using cordon::rest::decode_cursor;
-  using cordon::rest::encode_cursor;
+  using cordon::api::decode_cursor;
+  using cordon::api::encode_cursor;
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   // Arbitrary bytes: refused, or (only if they are a cursor of this key) a position >= 0.
   for (std::string_view scope : {"tenant t-0123456789abcdef", "operator"}) {
     auto pos = decode_cursor(kKey, bytes, scope);
-    if (pos && (*pos < 0 || size != cordon::rest::kCursorChars)) std::abort();
+    if (pos && (*pos < 0 || size != cordon::api::kCursorChars)) std::abort();
   }
   if (size < 8) return 0;
   uint64_t raw = 0;
@@ -37,11 +37,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!cursor.empty()) std::abort();
     return 0;
   }
-  if (cursor.size() != cordon::rest::kCursorChars) std::abort();
+  if (cursor.size() != cordon::api::kCursorChars) std::abort();
   auto back = decode_cursor(kKey, cursor, scope);
   if (!back || *back != position) std::abort();
   if (decode_cursor(kKey, cursor, std::string(scope) + "x")) std::abort();
-  std::string other_key(cordon::rest::kCursorKeyBytes, 'j');
+  std::string other_key(cordon::api::kCursorKeyBytes, 'j');
   if (decode_cursor(other_key, cursor, scope)) std::abort();
   // Any one character changed: refused.
   std::string altered = cursor;

@@ -1,5 +1,5 @@
 // libFuzzer target for the daemon's request bodies (see fuzz/README.md): the same bytes go
-// to service::parse_job_request and service::parse_tenant_request, with the default Quota.
+// to jobs::parse_job_request and jobs::parse_tenant_request, with the default Quota.
 // Any input is refused with 400, 413 or 422, or gives a value that keeps the promises of
 // job_request.h: limits filled in and within the tenant's maxima, argv and env without
 // NUL, each input file once at a valid relative path; a tenant's name that can never be
@@ -11,13 +11,13 @@
 #include <string>
 #include <string_view>
 
-#include "service/job_request.h"
+#include "jobs/job_request.h"
 #include "spec/spec.h"
 
 namespace {
 
-using cordon::service::Parsed;
-using cordon::service::Quota;
+using cordon::jobs::Parsed;
+using cordon::jobs::Quota;
 
 void check_error(int status, const std::string& field, const std::string& message) {
   if (status != 400 && status != 413 && status != 422) std::abort();
@@ -26,7 +26,7 @@ void check_error(int status, const std::string& field, const std::string& messag
 }
 
 void check_job(std::string_view bytes, const Quota& q) {
-  auto p = cordon::service::parse_job_request(bytes, q);
+  auto p = cordon::jobs::parse_job_request(bytes, q);
   if (!p.ok()) {
     check_error(p.error.status, p.error.field, p.error.message);
     return;
@@ -45,26 +45,26 @@ void check_job(std::string_view bytes, const Quota& q) {
   if (s.timeout_ns < 1000000 || s.timeout_ns > q.job_timeout_ns) std::abort();
   if (s.cpu_time_ns != 0 && (s.cpu_time_ns < 1000000 || s.cpu_time_ns > q.job_timeout_ns)) std::abort();
   if (s.seccomp != "default" && s.seccomp != "strict") std::abort();
-  if (!s.rootfs.empty() && !cordon::service::valid_name(s.rootfs)) std::abort();
-  if (!s.upload.empty() && !cordon::service::valid_name(s.upload)) std::abort();
-  if (s.files.size() > cordon::service::kMaxInlineFiles) std::abort();
+  if (!s.rootfs.empty() && !cordon::jobs::valid_name(s.rootfs)) std::abort();
+  if (!s.upload.empty() && !cordon::jobs::valid_name(s.upload)) std::abort();
+  if (s.files.size() > cordon::jobs::kMaxInlineFiles) std::abort();
   std::set<std::string> paths;
   for (const auto& f : s.files) {
-    if (!cordon::service::valid_relative_path(f.path)) std::abort();
+    if (!cordon::jobs::valid_relative_path(f.path)) std::abort();
     if (!paths.insert(f.path).second) std::abort();
     if (f.mode > 0777) std::abort();
   }
 }
 
 void check_tenant(std::string_view bytes, const Quota& base, bool name_required) {
-  auto p = cordon::service::parse_tenant_request(bytes, base, name_required);
+  auto p = cordon::jobs::parse_tenant_request(bytes, base, name_required);
   if (!p.ok()) {
     check_error(p.error.status, p.error.field, p.error.message);
     if (p.error.status == 422) std::abort();  // a tenant's body is never "over a maximum"
     return;
   }
   if (name_required && p.value->name.empty()) std::abort();
-  if (!p.value->name.empty() && !cordon::service::valid_tenant_name(p.value->name)) std::abort();
+  if (!p.value->name.empty() && !cordon::jobs::valid_tenant_name(p.value->name)) std::abort();
   const Quota& q = p.value->quota;
   // The wire form parses back to the same quota. Known exceptions, not checked here
   // (reported): CPUs above 1024 and durations above 366 days are accepted as strings
@@ -74,8 +74,8 @@ void check_tenant(std::string_view bytes, const Quota& base, bool name_required)
   if (q.max_cpu_millis > 1024000 || q.job_cpu_millis > 1024000) return;
   if (q.job_timeout_ns % 1000000 != 0) return;
   if (q.job_timeout_ns % 1000000000 == 0 && q.job_timeout_ns / 1000000000 > kMaxNumberSeconds) return;
-  nlohmann::json wire = {{"quota", cordon::service::quota_to_json(q)}};
-  auto back = cordon::service::parse_tenant_request(wire.dump(), Quota{}, false);
+  nlohmann::json wire = {{"quota", cordon::jobs::quota_to_json(q)}};
+  auto back = cordon::jobs::parse_tenant_request(wire.dump(), Quota{}, false);
   if (!back.ok() || !(back.value->quota == q)) std::abort();
 }
 

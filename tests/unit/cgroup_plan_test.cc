@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "api/run_cli.h"
+#include "cli/run_cli.h"
 #include "base/parse.h"
 
 namespace cordon::plan {
@@ -127,7 +127,7 @@ TEST(ParseMilli, Cpus) {
 const char* no_env(const char*) { return nullptr; }
 
 TEST(RunCliLimits, EveryLimitOptionReachesTheSpec) {
-  auto r = api::parse_run_args(
+  auto r = cli::parse_run_args(
       {"--memory", "64M", "--memory-swap=128M", "--pids", "99", "--cpus", "0.5", "--cpu-weight",
        "300", "--time", "1m", "--cpu-time", "10s", "--output-limit", "1K", "--nofile", "77",
        "--fsize", "2M", "--io-read-bps", "/dev/vda:1M", "--io-write-bps", "/dev/vda:2M",
@@ -161,7 +161,7 @@ TEST(RunCliLimits, BadValuesAreUsageErrors) {
                                                          {"--io-read-bps", "1M"},
                                                          {"--cpu-weight", "10001"}}) {
     args.push_back("true");
-    EXPECT_FALSE(api::parse_run_args(args, no_env).ok()) << args[0] << " " << args[1];
+    EXPECT_FALSE(cli::parse_run_args(args, no_env).ok()) << args[0] << " " << args[1];
   }
 }
 

@@ -16,7 +16,7 @@
 #include "client/job_body.h"
 #include "client/job_follow.h"
 #include "client/output.h"
-#include "service/job_request.h"
+#include "jobs/job_request.h"
 
 namespace cordon::client {
 namespace {
@@ -454,9 +454,9 @@ TEST(ClientJobBody, DaemonParsesTheBodyToTheSameLimits) {
       {"--memory",   "256M",   "--cpus",         "0.5",    "--pids",    "64", "--disk", "512M",
        "--cpu-time", "1500ms", "--output-limit", "8M",     "--timeout", "2m", "--env",  "A=1",
        "--seccomp",  "strict", "--rootfs",       "alpine", "--",        "sh", "-c",     "x"});
-  auto p = service::parse_job_request(b.dump(), service::Quota{});
+  auto p = jobs::parse_job_request(b.dump(), jobs::Quota{});
   ASSERT_TRUE(p.ok()) << p.error.field << ": " << p.error.message;
-  const service::JobSpec& s = *p.value;
+  const jobs::JobSpec& s = *p.value;
   EXPECT_EQ(s.command, (Args{"sh", "-c", "x"}));
   EXPECT_EQ(s.memory, 256ull << 20);
   EXPECT_EQ(s.cpu_millis, 500u);
@@ -640,7 +640,7 @@ TEST(ClientBase64, DaemonDecodesWhatTheClientEncodes) {
         {"command", {"true"}},
         {"files",
          {{{"path", "f.bin"}, {"content", base64_encode(content)}, {"encoding", "base64"}}}}};
-    auto p = service::parse_job_request(body.dump(), service::Quota{});
+    auto p = jobs::parse_job_request(body.dump(), jobs::Quota{});
     ASSERT_TRUE(p.ok()) << p.error.field << ": " << p.error.message;
     ASSERT_EQ(p.value->files.size(), 1u);
     EXPECT_EQ(p.value->files[0].content, content);

@@ -2,14 +2,14 @@
 // scope and key it was made with; everything else is refused, before any decryption
 // when it is not even the right length or alphabet. The edge cases of
 // fuzz/cursor_fuzz.cc.
-#include "rest/cursor.h"
+#include "api/cursor.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
 
-namespace cordon::rest {
+namespace cordon::api {
 namespace {
 
 const std::string kKey(kCursorKeyBytes, '\x01');
@@ -78,4 +78,4 @@ TEST(Cursor, AlphabetIsUrlSafe) {
 }
 
 }  // namespace
-}  // namespace cordon::rest
+}  // namespace cordon::api

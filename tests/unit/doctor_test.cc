@@ -5,7 +5,7 @@
 #include <set>
 #include <sstream>
 
-#include "api/doctor_cli.h"
+#include "cli/doctor_cli.h"
 #include "diag/cgroup_mounts.h"
 #include "diag/host_facts.h"
 #include "diag/kernel_cves.h"
@@ -454,7 +454,7 @@ TEST(DoctorPlatform, SideChannelsModulesAndKvm) {
 }  // namespace
 }  // namespace cordon::diag
 
-namespace cordon::api {
+namespace cordon::cli {
 namespace {
 
 TEST(DoctorCli, Arguments) {
@@ -528,4 +528,4 @@ TEST(DoctorCli, TextIsGroupedAlignedAndWrapped) {
 }
 
 }  // namespace
-}  // namespace cordon::api
+}  // namespace cordon::cli

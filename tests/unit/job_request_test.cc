@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "corpus.h"
-#include "service/job_request.h"
+#include "jobs/job_request.h"
 #include "spec/spec.h"
 
-namespace cordon::service {
+namespace cordon::jobs {
 namespace {
 
 using nlohmann::json;
@@ -594,4 +594,4 @@ TEST(JobRequestCorpus, Seeds) {
 }
 
 }  // namespace
-}  // namespace cordon::service
+}  // namespace cordon::jobs

@@ -1,4 +1,4 @@
-// docs/openapi.json against the route table (rest::routes()): the same (method, path)
+// docs/openapi.json against the route table (api::routes()): the same (method, path)
 // pairs both ways, 401 and a security requirement on every operation (every route is
 // authenticated), every path parameter declared. A route added to the code without the
 // document, or documented without the code, fails here. (It reads the document from the
@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "http/response.h"
-#include "rest/api.h"
+#include "api/api.h"
 
-namespace cordon::rest {
+namespace cordon::api {
 namespace {
 
 using nlohmann::json;
@@ -111,7 +111,7 @@ TEST(OpenApi, EveryDocumentedRouteIsServed) {
   ASSERT_FALSE(doc().is_discarded());
   auto served = code_routes();
   for (const auto& r : doc_routes())
-    EXPECT_TRUE(served.count(r)) << r.first << " " << r.second << " is documented but not in rest::routes()";
+    EXPECT_TRUE(served.count(r)) << r.first << " " << r.second << " is documented but not in api::routes()";
   EXPECT_EQ(doc_routes().size(), routes().size()) << "a route twice in the table?";
 }
 
@@ -199,4 +199,4 @@ TEST(OpenApi, RestOfPathParametersAreLast) {
 }
 
 }  // namespace
-}  // namespace cordon::rest
+}  // namespace cordon::api

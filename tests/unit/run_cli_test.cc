@@ -1,5 +1,5 @@
 // api/run_cli.h: `cordon run` arguments to RunOptions, with a fake environment.
-#include "api/run_cli.h"
+#include "cli/run_cli.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 
 #include "spec/spec.h"
 
-namespace cordon::api {
+namespace cordon::cli {
 namespace {
 
 using Args = std::vector<std::string>;
@@ -298,4 +298,4 @@ TEST(RunCli, RelativeBindSourceIsTakenFromTheCallersDirectory) {
 }
 
 }  // namespace
-}  // namespace cordon::api
+}  // namespace cordon::cli

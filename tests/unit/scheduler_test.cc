@@ -6,11 +6,11 @@
 #include <deque>
 #include <map>
 
-#include "rest/router.h"
-#include "service/job_sandbox.h"
-#include "service/scheduler.h"
+#include "api/router.h"
+#include "jobs/job_sandbox.h"
+#include "jobs/scheduler.h"
 
-namespace cordon::service {
+namespace cordon::jobs {
 namespace {
 
 JobSpec sized(uint64_t memory_mib, uint32_t cpu_millis) {
@@ -148,9 +148,9 @@ TEST(JobSandbox, EveryLimitAndTheWorkspaceAreInTheSpec) {
 }
 
 }  // namespace
-}  // namespace cordon::service
+}  // namespace cordon::jobs
 
-namespace cordon::rest {
+namespace cordon::api {
 namespace {
 
 TEST(Router, TemplatesMatchSegmentsAndTheRest) {
@@ -172,11 +172,11 @@ TEST(Router, TemplatesMatchSegmentsAndTheRest) {
 }
 
 }  // namespace
-}  // namespace cordon::rest
+}  // namespace cordon::api
 
-#include "service/usage.h"
+#include "jobs/usage.h"
 
-namespace cordon::service {
+namespace cordon::jobs {
 namespace {
 
 TEST(Usage, CgroupFilesOnV1V2AndHybridHosts) {
@@ -211,4 +211,4 @@ TEST(Usage, CpuTimeFromAResult) {
 }
 
 }  // namespace
-}  // namespace cordon::service
+}  // namespace cordon::jobs

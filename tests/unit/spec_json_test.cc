@@ -2,7 +2,7 @@
 // missing, and what is unknown, mistyped, duplicated or invalid is refused by name.
 #include <gtest/gtest.h>
 
-#include "api/run_cli.h"
+#include "cli/run_cli.h"
 #include "spec/spec_json.h"
 
 namespace cordon::spec {
@@ -69,7 +69,7 @@ TEST(SpecJson, MissingFieldsAreTheDefaults) {
   EXPECT_EQ(to_json(*s), to_json(d));
   // The command line's defaults are the same sandbox: the launcher's warm pool, made
   // from these defaults, serves `cordon run -- CMD`.
-  auto cli = api::parse_run_args({"--", "true"}, [](const char*) -> const char* { return nullptr; });
+  auto cli = cli::parse_run_args({"--", "true"}, [](const char*) -> const char* { return nullptr; });
   ASSERT_TRUE(cli.ok());
   EXPECT_TRUE(same_sandbox(cli->spec, d));
   EXPECT_EQ(to_json(cli->spec), to_json(d));

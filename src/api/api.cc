@@ -1,0 +1,521 @@
+#include "api/api.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "base/parse.h"
+#include "api/cursor.h"
+#include "api/wire.h"
+#include "jobs/tokens.h"
+#include "sys/daemon.h"
+#include "sys/fs.h"
+
+namespace cordon::api {
+namespace {
+
+using nlohmann::json;
+using jobs::Job;
+using jobs::Tenant;
+
+enum class Access { kOperator, kTenant, kAny };
+
+struct Entry {
+  Route route;
+  Access access;
+  http::Response (Api::*handler)(const Api::Call&);
+};
+
+constexpr int kFollowPollMs = 100;
+
+http::Response json_response(int status, const json& body) {
+  http::Response r;
+  r.status = status;
+  // Text a job controls (its reason, a name it gave) may not be UTF-8: replaced, never
+  // a failure of the whole answer.
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  return r;
+}
+
+// The one place where the service's refusals become HTTP statuses.
+int status_of(jobs::Refused kind) {
+  switch (kind) {
+    case jobs::Refused::kNone:
+      return 200;
+    case jobs::Refused::kInvalid:
+      return 400;
+    case jobs::Refused::kNotFound:
+      return 404;
+    case jobs::Refused::kConflict:
+      return 409;
+    case jobs::Refused::kNeverFits:
+      return 422;
+    case jobs::Refused::kTooLarge:
+      return 413;
+    case jobs::Refused::kLimited:
+      return 429;
+    case jobs::Refused::kUnavailable:
+      return 503;
+    case jobs::Refused::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+http::Response refusal(const jobs::Refusal& f) {
+  http::Response r = http::error(status_of(f.kind), f.message, f.field);
+  // Over a quota or a rate: worth trying again, after a moment.
+  if (f.kind == jobs::Refused::kLimited) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+}  // namespace
+
+// The table is in handle()'s translation unit so that the handlers stay private.
+static const std::vector<Entry>& table() {
+  static const std::vector<Entry> t = {
+      {{"POST", "/v1/tenants"}, Access::kOperator, &Api::create_tenant},
+      {{"GET", "/v1/tenants"}, Access::kOperator, &Api::list_tenants},
+      {{"GET", "/v1/tenants/{tenant}"}, Access::kAny, &Api::get_tenant},
+      {{"PATCH", "/v1/tenants/{tenant}"}, Access::kOperator, &Api::update_tenant},
+      {{"DELETE", "/v1/tenants/{tenant}"}, Access::kOperator, &Api::delete_tenant},
+      {{"POST", "/v1/tenants/{tenant}/tokens"}, Access::kOperator, &Api::issue_token},
+      {{"GET", "/v1/tenants/{tenant}/tokens"}, Access::kOperator, &Api::list_tokens},
+      {{"DELETE", "/v1/tenants/{tenant}/tokens/{token}"}, Access::kOperator, &Api::revoke_token},
+      {{"POST", "/v1/uploads"}, Access::kTenant, &Api::upload},
+      {{"POST", "/v1/jobs"}, Access::kTenant, &Api::submit},
+      {{"GET", "/v1/jobs"}, Access::kAny, &Api::list_jobs},
+      {{"GET", "/v1/jobs/{id}"}, Access::kAny, &Api::get_job},
+      {{"GET", "/v1/jobs/{id}/logs"}, Access::kAny, &Api::job_logs},
+      {{"GET", "/v1/jobs/{id}/files/{path*}"}, Access::kAny, &Api::job_file},
+      {{"POST", "/v1/jobs/{id}/cancel"}, Access::kAny, &Api::cancel_job},
+      {{"DELETE", "/v1/jobs/{id}"}, Access::kAny, &Api::delete_job},
+      {{"GET", "/metrics"}, Access::kOperator, &Api::metrics},
+  };
+  return t;
+}
+
+const std::vector<Route>& routes() {
+  static const std::vector<Route> r = [] {
+    std::vector<Route> out;
+    for (const auto& e : table()) out.push_back(e.route);
+    return out;
+  }();
+  return r;
+}
+
+Api::Api(jobs::Service& service, ApiOptions options)
+    : service_(service), options_(std::move(options)) {
+  if (options_.cursor_key.size() != kCursorKeyBytes) {
+    auto key = sys::random_bytes(kCursorKeyBytes);
+    // Without randomness no cursor is made (list_jobs answers 500 for a next page).
+    options_.cursor_key = key.ok() ? *key : "";
+  }
+}
+
+size_t Api::body_limit(const http::Request& head, const http::Peer& peer, size_t max_upload) {
+  if (head.method == "POST" && head.path == "/v1/uploads") {
+    auto caller = authenticate(head, peer);
+    if (caller && caller->tenant) return max_upload;
+  }
+  return jobs::kMaxJobBody;
+}
+
+std::optional<Api::Caller> Api::authenticate(const http::Request& req, const http::Peer& peer) {
+  std::string auth = req.header("authorization");
+  if (auth.empty()) {
+    if (options_.root_is_operator && peer.unix_socket && peer.uid == 0) return Caller{true, {}};
+    return std::nullopt;
+  }
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth.size() <= kBearer.size() || auth.compare(0, kBearer.size(), kBearer) != 0)
+    return std::nullopt;
+  std::string hash = jobs::token_hash(auth.substr(kBearer.size()));
+  if (hash.empty()) return std::nullopt;
+  if (!options_.operator_token_hash.empty() && hash == options_.operator_token_hash)
+    return Caller{true, {}};
+  auto info = service_.tenants().token_by_hash(hash);
+  if (!info) return std::nullopt;
+  if (info->tenant_id.empty()) return Caller{true, {}};
+  auto tenant = service_.tenants().find(info->tenant_id);
+  if (!tenant) return std::nullopt;
+  return Caller{false, std::move(tenant)};
+}
+
+http::Response Api::handle(const http::Request& req, const http::Peer& peer) {
+  // Credentials first: without them, nothing is told, not even which paths exist.
+  auto caller = authenticate(req, peer);
+  if (!caller) {
+    http::Response r =
+        http::error(401, "missing or invalid credentials (Authorization: Bearer TOKEN)");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  const Entry* found = nullptr;
+  Params params;
+  bool path_known = false;
+  for (const auto& e : table()) {
+    // A tenant is not told about the operator's routes.
+    if (e.access == Access::kOperator && !caller->is_operator) continue;
+    auto p = match_path(e.route.pattern, req.path);
+    if (!p) continue;
+    path_known = true;
+    if (req.method == e.route.method) {
+      found = &e;
+      params = std::move(*p);
+      break;
+    }
+  }
+  if (found == nullptr) {
+    return path_known ? http::error(405, "method not allowed on " + req.path)
+                      : http::error(404, "no such route: " + req.path);
+  }
+  if (found->access == Access::kTenant && !caller->tenant)
+    return http::error(403, "jobs and uploads belong to tenants: use a tenant's token");
+  try {
+    return (this->*(found->handler))(Call{req, std::move(params), std::move(*caller)});
+  } catch (const std::exception& e) {
+    return http::error(500, std::string("internal error: ") + e.what());
+  }
+}
+
+std::shared_ptr<void> Api::follow_slot(const std::string& tenant_id) {
+  std::lock_guard lock(followers_mu_);
+  int& n = followers_[tenant_id];
+  if (n >= options_.max_followers_per_tenant || total_followers_ >= options_.max_followers) {
+    if (n == 0) followers_.erase(tenant_id);
+    return nullptr;
+  }
+  ++n;
+  ++total_followers_;
+  // Released when the stream (and every copy of the response) is gone. (The pointer is
+  // only a non-null token; nothing is deleted.)
+  return std::shared_ptr<void>(this, [this, tenant_id](void*) {
+    std::lock_guard lock(followers_mu_);
+    --total_followers_;
+    if (--followers_[tenant_id] == 0) followers_.erase(tenant_id);
+  });
+}
+
+std::optional<Tenant> Api::find_tenant(const std::string& id_or_name) {
+  // Ids and names are disjoint (jobs::valid_tenant_name): what has an id's form is
+  // looked up as an id only, so that no name can reach another tenant.
+  return service_.tenants().find(id_or_name);
+}
+
+std::string Api::tenant_name(const std::string& id) {
+  auto t = service_.tenants().find(id);
+  return t ? t->name : id;
+}
+
+json Api::job_view(const Job& job, const std::string& tenant_name, const Caller& caller) {
+  if (caller.is_operator) return job_json(job, tenant_name, true);
+  // The host paths a reason or an error may name (a failed setup's, a missing image's).
+  const auto& config = service_.config();
+  auto files = service_.files_of(job.id);
+  Redactions redact = {
+      {files.workspace(), "/workspace"},
+      {files.dir, "<job>"},
+      {config.runner.images_dir + "/", ""},
+      {config.runner.images_dir, "<images>"},
+      {config.runner.launcher_socket, "<launcher>"},
+      {config.state_dir, "<state>"},
+      {config.runner.settings.cgroup_parent, "<cgroup>"},
+  };
+  return job_json(job, tenant_name, false, redact);
+}
+
+std::optional<Job> Api::visible_job(const Call& c) {
+  auto job = service_.job(c.params.at("id"));
+  if (!job) return std::nullopt;
+  if (!c.caller.is_operator && (!c.caller.tenant || job->tenant_id != c.caller.tenant->id))
+    return std::nullopt;
+  return job;
+}
+
+// --- tenants and tokens (the operator's) ---
+
+http::Response Api::create_tenant(const Call& c) {
+  auto parsed = jobs::parse_tenant_request(c.req.body, service_.config().default_quota, true);
+  if (!parsed.ok())
+    return http::error(parsed.error.status, parsed.error.message, parsed.error.field);
+  auto t = service_.tenants().create(*parsed.value);
+  if (!t.ok()) {
+    if (t.error().err == EEXIST) return http::error(409, "a tenant of that name exists", "name");
+    return http::error(500, t.error().to_string());
+  }
+  return json_response(201, tenant_json(*t));
+}
+
+http::Response Api::list_tenants(const Call&) {
+  json out = json::array();
+  for (const auto& t : service_.tenants().list()) out.push_back(tenant_json(t));
+  return json_response(200, {{"tenants", out}});
+}
+
+http::Response Api::get_tenant(const Call& c) {
+  auto t = find_tenant(c.params.at("tenant"));
+  if (!t || (!c.caller.is_operator && t->id != c.caller.tenant->id))
+    return http::error(404, "no such tenant");
+  return json_response(200, tenant_json(*t));
+}
+
+http::Response Api::update_tenant(const Call& c) {
+  auto t = find_tenant(c.params.at("tenant"));
+  if (!t) return http::error(404, "no such tenant");
+  auto parsed = jobs::parse_tenant_request(c.req.body, t->quota, false);
+  if (!parsed.ok())
+    return http::error(parsed.error.status, parsed.error.message, parsed.error.field);
+  if (!parsed.value->name.empty()) t->name = parsed.value->name;
+  t->quota = parsed.value->quota;
+  auto updated = service_.tenants().update(*t);
+  if (!updated.ok()) {
+    if (updated.error().err == EEXIST)
+      return http::error(409, "a tenant of that name exists", "name");
+    return http::error(500, updated.error().to_string());
+  }
+  return json_response(200, tenant_json(*updated));
+}
+
+http::Response Api::delete_tenant(const Call& c) {
+  auto t = find_tenant(c.params.at("tenant"));
+  if (!t) return http::error(404, "no such tenant");
+  auto r = service_.delete_tenant(t->id);
+  if (!r.ok()) return refusal(r);
+  return json_response(200, {{"deleted", t->id}});
+}
+
+http::Response Api::issue_token(const Call& c) {
+  auto t = find_tenant(c.params.at("tenant"));
+  if (!t) return http::error(404, "no such tenant");
+  auto issued = service_.tenants().issue_token(t->id);
+  if (!issued.ok()) return http::error(500, issued.error().to_string());
+  json out = token_json(issued->second);
+  out["token"] = issued->first;  // the only time it is shown
+  out["tenant"] = t->name;
+  return json_response(201, out);
+}
+
+http::Response Api::list_tokens(const Call& c) {
+  auto t = find_tenant(c.params.at("tenant"));
+  if (!t) return http::error(404, "no such tenant");
+  json out = json::array();
+  for (const auto& k : service_.tenants().tokens(t->id)) out.push_back(token_json(k));
+  return json_response(200, {{"tokens", out}});
+}
+
+http::Response Api::revoke_token(const Call& c) {
+  auto t = find_tenant(c.params.at("tenant"));
+  if (!t) return http::error(404, "no such tenant");
+  auto gone = service_.tenants().revoke_token(t->id, c.params.at("token"));
+  if (!gone.ok()) return http::error(500, gone.error().to_string());
+  if (!*gone) return http::error(404, "no such token");
+  return json_response(200, {{"revoked", c.params.at("token")}});
+}
+
+// --- jobs ---
+
+http::Response Api::upload(const Call& c) {
+  jobs::Refusal r;
+  auto id = service_.uploads().store(*c.caller.tenant, c.req.body, &r);
+  if (!id.ok()) return r.ok() ? http::error(500, id.error().to_string()) : refusal(r);
+  return json_response(201, {{"upload", *id}, {"bytes", c.req.body.size()}});
+}
+
+http::Response Api::submit(const Call& c) {
+  auto parsed = jobs::parse_job_request(c.req.body, c.caller.tenant->quota);
+  if (!parsed.ok())
+    return http::error(parsed.error.status, parsed.error.message, parsed.error.field);
+  jobs::Refusal r;
+  auto job = service_.submit(*c.caller.tenant, std::move(*parsed.value), &r);
+  if (!job.ok()) {
+    if (r.ok()) return http::error(500, job.error().to_string());
+    return refusal(r);
+  }
+  http::Response resp = json_response(201, job_view(*job, c.caller.tenant->name, c.caller));
+  resp.headers.emplace_back("Location", "/v1/jobs/" + job->id);
+  return resp;
+}
+
+http::Response Api::list_jobs(const Call& c) {
+  jobs::JobFilter f;
+  std::string state = c.req.query_param("state");
+  if (!state.empty()) {
+    f.state = jobs::parse_state(state);
+    if (!f.state) return http::error(400, "unknown state '" + state + "'", "state");
+  }
+  std::string limit = c.req.query_param("limit");
+  if (!limit.empty()) {
+    auto n = parse_uint(limit, 1, 1000);
+    if (!n.ok()) return http::error(400, "limit: 1-1000", "limit");
+    f.limit = *n;
+  }
+  // A cursor is good for the caller that got it only (rest/cursor.h).
+  const std::string scope = c.caller.tenant ? "tenant " + c.caller.tenant->id : "operator";
+  std::string after = c.req.query_param("after");
+  if (!after.empty()) {
+    auto position = decode_cursor(options_.cursor_key, after, scope);
+    if (!position)
+      return http::error(400, "after: the 'next' cursor of a previous page of this caller",
+                         "after");
+    f.after_seq = *position;
+  }
+  if (c.caller.tenant) {
+    f.tenant_id = c.caller.tenant->id;
+  } else if (std::string t = c.req.query_param("tenant"); !t.empty()) {
+    auto tenant = find_tenant(t);
+    if (!tenant) return http::error(404, "no such tenant", "tenant");
+    f.tenant_id = tenant->id;
+  }
+  // One more than asked: whether there is a next page.
+  size_t want = f.limit;
+  f.limit = want + 1;
+  auto jobs = service_.jobs(f);
+  json next = nullptr;
+  if (jobs.size() > want) {
+    auto nonce = sys::random_bytes(kCursorNonceBytes);
+    std::string cursor =
+        nonce.ok() ? encode_cursor(options_.cursor_key, jobs[want - 1].seq, scope, *nonce) : "";
+    if (cursor.empty()) return http::error(500, "no page cursor could be made");
+    next = cursor;
+  }
+  // The body is written job by job: a page of a thousand jobs with their results is never
+  // held as one JSON tree besides.
+  std::map<std::string, std::string> names;
+  http::Response r;
+  r.status = 200;
+  r.body = "{\"jobs\":[";
+  for (size_t i = 0; i < jobs.size() && i < want; ++i) {
+    auto& n = names[jobs[i].tenant_id];
+    if (n.empty()) n = tenant_name(jobs[i].tenant_id);
+    if (i > 0) r.body += ',';
+    r.body += job_view(jobs[i], n, c.caller).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  r.body += "],\"next\":" + next.dump() + "}\n";
+  return r;
+}
+
+http::Response Api::get_job(const Call& c) {
+  auto job = visible_job(c);
+  if (!job) return http::error(404, "no such job");
+  return json_response(200, job_view(*job, tenant_name(job->tenant_id), c.caller));
+}
+
+http::Response Api::job_logs(const Call& c) {
+  auto job = visible_job(c);
+  if (!job) return http::error(404, "no such job");
+  std::string stream = c.req.query_param("stream");
+  if (stream.empty()) stream = "stdout";
+  if (stream != "stdout" && stream != "stderr")
+    return http::error(400, "stdout or stderr", "stream");
+  std::string follow = c.req.query_param("follow");
+  if (!follow.empty() && follow != "0" && follow != "1")
+    return http::error(400, "0 or 1", "follow");
+  if (job->files_expired)
+    return http::error(410, "the job's logs were removed (retention or log quota)");
+  auto files = service_.files_of(job->id);
+  std::string path = stream == "stdout" ? files.stdout_log() : files.stderr_log();
+  // Streamed either way: a log can be larger than any response body should be held.
+  // Without follow it ends at the end of the file; with it, once the job has ended.
+  bool wait = follow == "1";
+  http::Response r;
+  r.content_type = "text/plain; charset=utf-8";
+  std::string id = job->id;
+  // A follower holds an HTTP worker while it follows: a tenant may hold only a few, so
+  // that one tenant's followers cannot take every worker from the others.
+  std::shared_ptr<void> slot;
+  if (wait && c.caller.tenant) {
+    slot = follow_slot(c.caller.tenant->id);
+    if (!slot)
+      return http::error(429, "too many log followers (at most " +
+                                  std::to_string(options_.max_followers_per_tenant) +
+                                  " per tenant, " + std::to_string(options_.max_followers) +
+                                  " in all)");
+  }
+  r.stream = [this, id, path, wait, slot](const http::ChunkWriter& write) {
+    uint64_t offset = 0;
+    std::string buf(65536, '\0');
+    for (;;) {
+      // Whether it has ended is read before the file: bytes written before the end are
+      // then all in the file when it is read, and none is missed.
+      auto job = service_.job(id);
+      // A stopping daemon ends its followers too: it waits for them.
+      bool ended = !wait || !job || jobs::is_terminal(job->state) || service_.stopping();
+      if (auto fd = sys::open_path(path, O_RDONLY | O_NOFOLLOW); fd.ok()) {
+        for (;;) {
+          auto n = sys::read_at(fd->get(), buf.data(), buf.size(), offset);
+          if (!n.ok() || *n == 0) break;
+          offset += *n;
+          if (!write(std::string_view(buf.data(), *n))) return;
+        }
+      }
+      if (ended) return;
+      if (!write("")) return;  // a client gone while the job runs quietly
+      service_.wait_change(kFollowPollMs);
+    }
+  };
+  return r;
+}
+
+http::Response Api::job_file(const Call& c) {
+  auto job = visible_job(c);
+  if (!job) return http::error(404, "no such job");
+  if (!jobs::is_terminal(job->state))
+    return http::error(409, "the job has not ended: its files are collected when it ends");
+  if (job->files_expired)
+    return http::error(410, "the job's files were removed (retention or log quota)");
+  const std::string& path = c.params.at("path");
+  if (!jobs::valid_relative_path(path)) return http::error(400, "not a relative path", "path");
+  auto dir = sys::open_path(service_.files_of(job->id).files(), O_RDONLY | O_DIRECTORY);
+  if (!dir.ok()) return http::error(404, "no such file");
+  // What the job left is the job's: never followed out of its folder.
+  auto fd = sys::open_beneath(dir->get(), path, O_RDONLY | O_NONBLOCK);
+  if (!fd.ok()) return http::error(404, "no such file");
+  auto st = sys::stat_fd(fd->get());
+  if (!st.ok() || !S_ISREG(st->mode)) return http::error(404, "not a regular file");
+  // Streamed in pieces: a large file never sits whole in the daemon's memory.
+  http::Response r;
+  r.content_type = "application/octet-stream";
+  auto file = std::make_shared<UniqueFd>(std::move(fd).value());
+  uint64_t size = st->size;
+  r.stream = [file, size](const http::ChunkWriter& write) {
+    std::string buf(65536, '\0');
+    for (uint64_t off = 0; off < size;) {
+      auto n =
+          sys::read_at(file->get(), buf.data(), std::min<uint64_t>(buf.size(), size - off), off);
+      if (!n.ok() || *n == 0) return;
+      if (!write(std::string_view(buf.data(), *n))) return;
+      off += *n;
+    }
+  };
+  return r;
+}
+
+http::Response Api::cancel_job(const Call& c) {
+  auto job = visible_job(c);
+  if (!job) return http::error(404, "no such job");
+  auto r = service_.cancel(job->id);
+  if (!r.ok()) return refusal(r);
+  auto now = service_.job(job->id);
+  return json_response(202, job_view(now ? *now : *job, tenant_name(job->tenant_id), c.caller));
+}
+
+http::Response Api::delete_job(const Call& c) {
+  auto job = visible_job(c);
+  if (!job) return http::error(404, "no such job");
+  auto r = service_.remove(job->id);
+  if (!r.ok()) return refusal(r);
+  return json_response(200, {{"deleted", job->id}});
+}
+
+http::Response Api::metrics(const Call&) {
+  http::Response r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = service_.metrics();
+  return r;
+}
+
+}  // namespace cordon::api

@@ -1,0 +1,101 @@
+// The daemon's REST API (docs/api.md, docs/openapi.json): routes to typed calls on the
+// service, each behind authentication.
+//
+// Who calls: the operator (root on the Unix socket without a token, or the operator's
+// token) reaches everything; a tenant's token reaches that tenant's jobs and nothing
+// else: another tenant's job answers 404 exactly as a job that does not exist. A request
+// without valid credentials is 401.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "http/request.h"
+#include "http/response.h"
+#include "http/server.h"
+#include "api/router.h"
+#include "jobs/service.h"
+
+namespace cordon::api {
+
+struct ApiOptions {
+  std::string operator_token_hash;   // jobs::token_hash of the operator's token; empty: none
+  bool root_is_operator = true;      // root on the Unix socket, without a token
+  int max_followers_per_tenant = 4;  // log followers (each holds an HTTP worker)
+  int max_followers = 16;            // of all tenants together
+  // The key of the page cursors (rest/cursor.h), kCursorKeyBytes: kept with the state so
+  // that cursors outlive a restart. Another size: a random key for this process.
+  std::string cursor_key;
+};
+
+struct Route {
+  const char* method;
+  const char* pattern;
+};
+// Every route the API serves (the OpenAPI document is checked against this list).
+const std::vector<Route>& routes();
+
+class Api {
+ public:
+  Api(jobs::Service& service, ApiOptions options);
+  http::Response handle(const http::Request& req, const http::Peer& peer);
+  // The largest body a request may send, from its head: max_upload for a tenant's upload,
+  // jobs::kMaxJobBody for everything else (so that no one holds a worker's memory
+  // with a large body before being authenticated).
+  size_t body_limit(const http::Request& head, const http::Peer& peer, size_t max_upload);
+
+  struct Caller {
+    bool is_operator = false;
+    std::optional<jobs::Tenant> tenant;
+  };
+  struct Call {
+    const http::Request& req;
+    Params params;
+    Caller caller;
+  };
+
+  // Route handlers, called through the route table (api.cc).
+  http::Response create_tenant(const Call& c);
+  http::Response list_tenants(const Call& c);
+  http::Response get_tenant(const Call& c);
+  http::Response update_tenant(const Call& c);
+  http::Response delete_tenant(const Call& c);
+  http::Response issue_token(const Call& c);
+  http::Response list_tokens(const Call& c);
+  http::Response revoke_token(const Call& c);
+  http::Response upload(const Call& c);
+  http::Response submit(const Call& c);
+  http::Response list_jobs(const Call& c);
+  http::Response get_job(const Call& c);
+  http::Response job_logs(const Call& c);
+  http::Response job_file(const Call& c);
+  http::Response cancel_job(const Call& c);
+  http::Response delete_job(const Call& c);
+  http::Response metrics(const Call& c);
+
+ private:
+  std::optional<Caller> authenticate(const http::Request& req, const http::Peer& peer);
+  // The job, if the caller may see it (404 otherwise: nothing tells it exists).
+  std::optional<jobs::Job> visible_job(const Call& c);
+  std::string tenant_name(const std::string& id);
+  // A job as this caller may see it (rest/wire.h's job_json).
+  nlohmann::json job_view(const jobs::Job& job, const std::string& tenant_name,
+                          const Caller& caller);
+  // A log follower's place for the tenant, or null when it holds its maximum.
+  std::shared_ptr<void> follow_slot(const std::string& tenant_id);
+  std::optional<jobs::Tenant> find_tenant(const std::string& id_or_name);
+
+  jobs::Service& service_;
+  ApiOptions options_;
+  std::mutex followers_mu_;
+  std::map<std::string, int> followers_;  // by tenant
+  int total_followers_ = 0;
+};
+
+}  // namespace cordon::api

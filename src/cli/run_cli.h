@@ -1,0 +1,33 @@
+// `cordon run` on the command line: argv (the wire format of the CLI) to a spec.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "spec/spec.h"
+
+namespace cordon::cli {
+
+struct RunOptions {
+  spec::SandboxSpec spec;
+  bool json = false;        // print the result object on stdout after the command's output
+  std::string result_file;  // also write the result object to this file
+  bool help = false;
+  bool verbose = false;
+  std::string launcher;  // --launcher: the socket of a running `cordon launcher`
+};
+
+// args: what follows "run". getenv resolves "--env NAME" (no '=') from the caller; a
+// relative --bind source is taken from cwd (the spec holds only absolute host paths).
+Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
+                                  const char* (*getenv_fn)(const char*),
+                                  const std::string& cwd = "/");
+
+const char* run_usage();
+
+// `cordon run ARGS`: parses, runs the sandbox here (or through --launcher), reports, and
+// returns the exit status.
+int run_main(const std::vector<std::string>& args);
+
+}  // namespace cordon::cli

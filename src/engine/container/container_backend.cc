@@ -1,0 +1,166 @@
+#include "engine/container/container_backend.h"
+
+#include <optional>
+#include <set>
+
+#include "isolate/id_slot.h"
+#include "isolate/parent.h"
+#include "isolate/preflight.h"
+#include "isolate/sync.h"
+#include "plan/cgroup_plan.h"
+#include "plan/seccomp_builtin.h"
+#include "sys/ns.h"
+#include "sys/seccomp.h"
+
+namespace cordon::backend {
+
+namespace {
+
+// The filter of the spec's choice, compiled before the clone: the child only loads bytes.
+Result<std::optional<plan::SeccompProgram>> compile_seccomp(const spec::SandboxSpec& spec) {
+  using Kind = spec::SeccompChoice::Kind;
+  plan::SeccompPolicy policy;
+  switch (spec.seccomp.kind) {
+    case Kind::kUnconfined:
+      return std::optional<plan::SeccompProgram>();
+    case Kind::kDefault:
+    case Kind::kStrict:
+      // Compiled at build time (plan/seccomp_builtin.h).
+      return plan::builtin_seccomp(spec::to_string(spec.seccomp.kind), spec.seccomp_report);
+    case Kind::kFile: {
+      // minKernel in a profile is compared with the running kernel.
+      ASSIGN_OR_RETURN(std::string release, sys::kernel_release());
+      ASSIGN_OR_RETURN(plan::ProfileContext ctx, plan::profile_context_for_kernel(release));
+      ASSIGN_OR_RETURN(policy, plan::policy_from_profile(*spec.seccomp.profile, ctx));
+      break;
+    }
+  }
+  ASSIGN_OR_RETURN(plan::SeccompProgram program,
+                   plan::compile(policy, plan::CompileOptions{spec.seccomp_report}));
+  return std::optional<plan::SeccompProgram>(std::move(program));
+}
+
+}  // namespace
+
+Result<Prepared> prepare(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
+  TRY(spec::validate(spec));
+  TRY(isolate::resolve_host_paths(&spec));
+  Prepared p;
+  p.plan = plan::compile(spec, caller, sys::kernel_has_ns("time"));
+  ASSIGN_OR_RETURN(p.plan.seccomp, compile_seccomp(spec));
+  p.spec = std::move(spec);
+  return p;
+}
+
+// Declared in this order so that they end in the reverse one: the sandbox's processes,
+// then its cgroup, then its slot, then the signal forwarding.
+class Started {
+ public:
+  const Prepared* prepared = nullptr;
+  Execution ex;
+  std::unique_ptr<isolate::SignalForwarder> signals;
+  isolate::Timeline timeline;
+  std::optional<isolate::IdSlot> slot;
+  std::unique_ptr<isolate::Cgroup> cgroup;
+  std::optional<isolate::Sandbox> sandbox;
+};
+
+void StartedDeleter::operator()(Started* s) const {
+  delete s;
+}
+
+namespace {
+
+// One try at a slot: its lock, its cgroup (made after the stale ones of this parent are
+// swept), the clone. EBUSY: the slot is in use by a sandbox whose cordon does not share
+// our locks (slot_owner.h); the caller tries another.
+Status start_in_a_slot(Started& s, const isolate::SlotConfig& slots,
+                       const std::set<uint64_t>& busy) {
+  const plan::LaunchPlan& plan = s.prepared->plan;
+  Execution& ex = s.ex;
+  ASSIGN_OR_RETURN(s.slot, isolate::take_slot(slots, busy));
+  s.timeline.mark(isolate::Mark::kSlotTaken);
+  ex.uid_base = s.slot->uid_base();
+  ex.gid_base = s.slot->gid_base();
+  s.cgroup = isolate::no_cgroup();
+  if (!plan.no_cgroup) {
+    ASSIGN_OR_RETURN(isolate::CgroupMode mode, isolate::detect_cgroup_mode("/sys/fs/cgroup"));
+    isolate::CgroupRequest request{plan::cgroup_name(s.slot->uid_base()), plan.cgroup_parent,
+                                   plan.limits};
+    TRY(isolate::load_caller_cgroups(&request));  // once: the sweep and the groups use it
+    TRY(isolate::sweep_stale_groups(
+        request, mode, [&](uint64_t base) { return isolate::slot_is_free(slots, base); }));
+    ASSIGN_OR_RETURN(s.cgroup, isolate::create_cgroup(request, mode));
+  }
+  s.timeline.mark(isolate::Mark::kCgroupReady);
+  ex.cgroup_mode = s.cgroup->mode();
+  if (plan.netns_prepared) TRY(isolate::check_prepared_netns());
+  ex.cgroup_paths = s.cgroup->paths();
+  ASSIGN_OR_RETURN(s.sandbox, isolate::launch(plan, *s.slot, *s.cgroup, s.timeline));
+  return {};
+}
+
+}  // namespace
+
+Result<StartedPtr> start(const Prepared& prepared) {
+  StartedPtr s(new Started);
+  s->prepared = &prepared;
+  s->ex.start_ns = isolate::monotonic_ns();
+  ASSIGN_OR_RETURN(s->timeline, isolate::Timeline::create());
+  s->timeline.mark(isolate::Mark::kStart);
+  // From here on a Ctrl-C or SIGTERM is held, then forwarded to the sandbox: it can no
+  // longer kill the supervisor halfway and leave its cgroup behind.
+  s->signals = std::make_unique<isolate::SignalForwarder>();
+  ASSIGN_OR_RETURN(isolate::SlotConfig slots, isolate::load_slot_config());
+  s->ex.uid_fallback = slots.uid_fallback;
+  s->ex.gid_fallback = slots.gid_fallback;
+  std::set<uint64_t> busy;
+  for (;;) {
+    Status st = start_in_a_slot(*s, slots, busy);
+    if (st.ok()) return s;
+    // A few slots in use elsewhere are skipped; more than that is not chance.
+    if (!isolate::slot_in_use(st.error()) || !s->slot || busy.size() >= 8)
+      return std::move(st).error();
+    busy.insert(s->slot->uid_base());
+    s->cgroup.reset();  // ours (a refused group is left as it is), before the slot goes
+    s->slot.reset();
+  }
+}
+
+Status send_command(Started& s, const std::vector<std::string>& argv,
+                    const std::vector<std::string>& envp, int stdin_fd) {
+  if (!s.prepared->plan.late_command)
+    return logic_error("send command", "", "the sandbox was not prestarted");
+  s.ex.start_ns = isolate::monotonic_ns();
+  TRY(isolate::send_command(s.sandbox->sync_fd(), argv, envp, stdin_fd));
+  // What came while the sandbox waited: a hangup of the caller or a stop from the
+  // launcher is this command's; a stray signal from anyone else was meant for none.
+  s.signals->forward_meant_or_drop(s.sandbox->pidfd());
+  return {};
+}
+
+Result<Execution> finish(StartedPtr s) {
+  const plan::LaunchPlan& plan = s->prepared->plan;
+  Execution& ex = s->ex;
+  ASSIGN_OR_RETURN(ex.outcome,
+                   isolate::supervise(*s->sandbox, *s->cgroup, plan.limits, *s->signals,
+                                      {1, 2, ex.start_ns, plan.seccomp ? &*plan.seccomp : nullptr}));
+  s->sandbox.reset();
+  s->timeline.mark(isolate::Mark::kExited);
+  // Accounting is read before the group goes; then nothing of the sandbox is left.
+  ASSIGN_OR_RETURN(ex.usage, s->cgroup->usage());
+  TRY(s->cgroup->kill_all());
+  TRY(s->cgroup->remove());
+  s->slot->release();
+  ex.end_ns = isolate::monotonic_ns();
+  s->timeline.mark(isolate::Mark::kTornDown);
+  ex.steps = s->timeline.steps();
+  return std::move(ex);
+}
+
+Result<Execution> run(const Prepared& prepared) {
+  ASSIGN_OR_RETURN(StartedPtr s, start(prepared));
+  return finish(std::move(s));
+}
+
+}  // namespace cordon::backend

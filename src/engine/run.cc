@@ -1,0 +1,230 @@
+#include "engine/run.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "engine/container/container_backend.h"
+#include "isolate/sync.h"
+
+namespace cordon::engine {
+
+const char* reason_name(Reason r) {
+  switch (r) {
+    case Reason::kExited:
+      return "exited";
+    case Reason::kSignaled:
+      return "signaled";
+    case Reason::kOom:
+      return "oom";
+    case Reason::kWallTime:
+      return "wall-time";
+    case Reason::kCpuTime:
+      return "cpu-time";
+    case Reason::kOutputLimit:
+      return "output-limit";
+    case Reason::kSetupFailed:
+      return "setup-failed";
+  }
+  return "setup-failed";
+}
+
+int RunResult::exit_status() const {
+  switch (reason) {
+    case Reason::kExited:
+      return exit_code;
+    case Reason::kSignaled:
+      return 128 + signal;
+    case Reason::kOom:
+      return kExitOom;
+    case Reason::kWallTime:
+      return kExitWallTime;
+    case Reason::kCpuTime:
+      return kExitCpuTime;
+    case Reason::kOutputLimit:
+      return kExitOutputLimit;
+    case Reason::kSetupFailed:
+      break;
+  }
+  switch (failure) {
+    case Failure::kInvalid:
+      return kExitUsage;
+    case Failure::kInput:
+      return kExitInput;
+    case Failure::kExec:
+      return exit_code;
+    default:
+      return kExitSetupFailed;
+  }
+}
+
+namespace {
+
+// The end of a run, from what the backend saw.
+void fill_result(RunResult& r, const backend::Execution& ex) {
+  r.wall_ns = ex.end_ns - ex.start_ns;
+  r.timings_ns.insert(r.timings_ns.end(), ex.steps.begin(), ex.steps.end());
+  r.uid_base = ex.uid_base;
+  r.gid_base = ex.gid_base;
+  r.id_fallback = ex.uid_fallback || ex.gid_fallback;
+  switch (ex.cgroup_mode) {
+    case isolate::CgroupMode::kV1:
+      r.cgroup_version = 1;
+      break;
+    case isolate::CgroupMode::kV2:
+      r.cgroup_version = 2;
+      break;
+    case isolate::CgroupMode::kNone:
+      r.cgroup_version = 0;
+      break;
+  }
+  r.cgroup_paths = ex.cgroup_paths;
+  r.peak_memory_bytes = ex.usage.peak_memory_bytes;
+  // The cgroup counts every process; without one, PID 1's rusage is the best there is.
+  bool cgroup = ex.cgroup_mode != isolate::CgroupMode::kNone;
+  r.cpu_user_ns = cgroup ? ex.usage.cpu_user_ns : ex.outcome.cpu_user_ns;
+  r.cpu_system_ns = cgroup ? ex.usage.cpu_system_ns : ex.outcome.cpu_system_ns;
+  r.oom_kills = ex.usage.oom_kills;
+  r.output_bytes = ex.outcome.output_bytes;
+  r.output_dropped_bytes = ex.outcome.output_dropped_bytes;
+  for (const auto& d : ex.outcome.seccomp_denials)
+    r.seccomp_denials.push_back({d.name, d.err, d.count});
+  if (!ex.outcome.seccomp_error.step.empty()) r.seccomp_report_error = ex.outcome.seccomp_error;
+  using Kind = isolate::Outcome::Kind;
+  const isolate::Outcome& o = ex.outcome;
+  // A limit the supervisor enforced explains the end before anything else does.
+  switch (o.limit) {
+    case isolate::LimitHit::kWallTime:
+      r.reason = Reason::kWallTime;
+      return;
+    case isolate::LimitHit::kCpuTime:
+      r.reason = Reason::kCpuTime;
+      return;
+    case isolate::LimitHit::kOutput:
+      r.reason = Reason::kOutputLimit;
+      return;
+    case isolate::LimitHit::kNone:
+      break;
+  }
+  // The OOM killer's SIGKILL: of the command (v1 picks a process), or of the whole group
+  // with PID 1 (v2, memory.oom.group).
+  bool killed = o.kind == Kind::kKilled || (o.kind == Kind::kSignaled && o.code == SIGKILL);
+  if (r.oom_kills > 0 && killed) {
+    r.reason = Reason::kOom;
+    return;
+  }
+  switch (o.kind) {
+    case Kind::kExited:
+      r.reason = Reason::kExited;
+      r.exit_code = o.code;
+      break;
+    case Kind::kSignaled:
+      r.reason = Reason::kSignaled;
+      r.signal = o.code;
+      break;
+    case Kind::kExecFailed:
+      r.failure = Failure::kExec;
+      r.exit_code = o.code;
+      r.error = o.error;
+      break;
+    case Kind::kSetupFailed:
+      r.failure = Failure::kSetup;
+      r.error = o.error;
+      break;
+    case Kind::kKilled:
+      // PID 1 died without a word: reported as the signal that killed it.
+      r.reason = Reason::kSignaled;
+      r.signal = o.code != 0 ? o.code : SIGKILL;
+      break;
+  }
+}
+
+// backend::prepare, its duration recorded as the "prepare" step.
+Result<backend::Prepared> timed_prepare(spec::SandboxSpec spec, const plan::CallerEnv& caller,
+                                        std::vector<std::pair<std::string, uint64_t>>* timings) {
+  const auto start = std::chrono::steady_clock::now();
+  auto prepared = backend::prepare(std::move(spec), caller);
+  timings->emplace_back("prepare", std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       std::chrono::steady_clock::now() - start)
+                                       .count());
+  return prepared;
+}
+
+// The end of a run: the backend's failure as a setup failure, or the execution.
+void end_with(RunResult& r, Result<backend::Execution> ex) {
+  if (!ex.ok()) {
+    r.failure = Failure::kSetup;
+    r.error = ex.error();
+    return;
+  }
+  fill_result(r, *ex);
+}
+
+}  // namespace
+
+RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
+  RunResult r;
+  r.spec = spec;
+  if (auto v = spec::validate(spec); !v.ok()) {
+    r.failure = Failure::kInvalid;
+    r.error = v.error();
+    return r;
+  }
+  auto prepared = timed_prepare(std::move(spec), caller, &r.timings_ns);
+  if (!prepared.ok()) {
+    // A host path that is missing or unreadable fails with its errno; a profile that
+    // does not parse or compile is bad input of the usage kind.
+    r.failure = prepared.error().err != 0 ? Failure::kInput : Failure::kInvalid;
+    r.error = prepared.error();
+    return r;
+  }
+  r.spec = prepared->spec;
+  r.plan = prepared->plan;
+  end_with(r, backend::run(*prepared));
+  return r;
+}
+
+class Prestarted {
+ public:
+  backend::Prepared prepared;
+  std::vector<std::pair<std::string, uint64_t>> timings_ns;
+  backend::StartedPtr started;  // last: ends before what it points to
+};
+
+void PrestartedDeleter::operator()(Prestarted* p) const {
+  delete p;
+}
+
+Result<PrestartedPtr> prestart(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
+  TRY(spec::validate(spec));
+  PrestartedPtr p(new Prestarted);
+  ASSIGN_OR_RETURN(p->prepared, timed_prepare(std::move(spec), caller, &p->timings_ns));
+  p->prepared.plan.late_command = true;
+  ASSIGN_OR_RETURN(p->started, backend::start(p->prepared));
+  return p;
+}
+
+std::optional<RunResult> run_prestarted(PrestartedPtr p, spec::SandboxSpec request,
+                                        const plan::CallerEnv& caller) {
+  if (!spec::validate(request).ok() || !spec::same_sandbox(request, p->prepared.spec))
+    return std::nullopt;
+  std::vector<std::string> envp = plan::build_env(request, caller);
+  if (!isolate::command_fits(request.argv, envp)) return std::nullopt;
+  RunResult r;
+  r.spec = p->prepared.spec;
+  r.spec.argv = request.argv;
+  r.spec.env = request.env;
+  r.plan = p->prepared.plan;
+  r.plan.argv = request.argv;
+  r.plan.envp = envp;
+  r.timings_ns = p->timings_ns;
+  r.prestarted = true;
+  // PID 1 gone while it waited: the caller starts cold instead.
+  if (!backend::send_command(*p->started, request.argv, envp, STDIN_FILENO).ok())
+    return std::nullopt;
+  end_with(r, backend::finish(std::move(p->started)));
+  return r;
+}
+
+}  // namespace cordon::engine

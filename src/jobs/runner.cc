@@ -1,0 +1,85 @@
+#include "jobs/runner.h"
+
+#include <fcntl.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/exit_codes.h"
+#include "launcher/client.h"
+#include "jobs/job_sandbox.h"
+#include "sys/fs.h"
+
+namespace cordon::jobs {
+namespace {
+
+
+// The steps of the result's timings_us that come before the command runs.
+int64_t start_us(const nlohmann::json& result) {
+  const auto& t = result.value("timings_us", nlohmann::json::object());
+  if (!t.is_object() || !t.contains("total")) return -1;
+  int64_t sum = 0;
+  for (const auto& [step, v] : t.items()) {
+    if (step == "total" || step == "exec_and_run" || step == "sandbox_exit" || step == "teardown")
+      continue;
+    if (v.is_number()) sum += v.get<int64_t>();
+  }
+  return sum;
+}
+
+}  // namespace
+
+RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
+                   uint64_t max_entries, const std::function<void(pid_t, UniqueFd)>& on_started) {
+  RunOutcome out;
+  auto fail = [&](const std::string& what, const Error& e) {
+    out.exit_status = kExitSetupFailed;
+    out.reason = "setup-failed: " + what + ": " + e.to_string();
+    return out;
+  };
+  auto ws = Workspace::prepare(files, job.spec.disk, job.spec.files);
+  if (!ws.ok()) return fail("workspace", ws.error());
+  auto null_in = sys::open_path("/dev/null", O_RDONLY);
+  auto out_log = sys::open_path(files.stdout_log(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+  auto err_log = sys::open_path(files.stderr_log(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+  if (!null_in.ok()) return fail("stdin", null_in.error());
+  if (!out_log.ok()) return fail("stdout log", out_log.error());
+  if (!err_log.ok()) return fail("stderr log", err_log.error());
+
+  JobPaths paths{files.workspace(),
+                 job.spec.rootfs.empty() ? "" : env.images_dir + "/" + job.spec.rootfs};
+  launcher::Request req{job_sandbox(job.spec, paths, env.settings.cgroup_parent), "", ""};
+  launcher::CallOptions call;
+  call.stdio = {null_in->get(), out_log->get(), err_log->get()};
+  call.on_started = on_started;
+  auto reply = launcher::run_via(env.launcher_socket, req, call);
+  if (!reply.ok() && reply.error().step == "connect") {
+    // The launcher is not there (restarting): nothing ran, and the job goes back to the
+    // queue rather than failing.
+    out.launcher_unreachable = true;
+    out.exit_status = kExitSetupFailed;
+    out.reason = "setup-failed: launcher: " + reply.error().to_string();
+    return out;
+  }
+  if (!reply.ok()) {
+    out.supervisor_lost = reply.error().err == ECONNRESET;
+    out.exit_status = kExitSetupFailed;
+    out.reason =
+        out.supervisor_lost ? "killed" : "setup-failed: launcher: " + reply.error().to_string();
+  } else {
+    out.exit_status = reply->status;
+    auto j = nlohmann::json::parse(reply->result_json, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("reason") && j["reason"].is_string()) {
+      out.result_json = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      out.reason = j["reason"].get<std::string>();
+      out.sandbox_start_us = start_us(j);
+    } else if (j.is_object() && j.contains("error") && j["error"].is_string()) {
+      out.reason = "setup-failed: launcher: " + j["error"].get<std::string>();
+    }
+  }
+  if (out.reason.empty()) out.reason = out.exit_status == 0 ? "exited" : "setup-failed";
+  if (auto st = ws->collect(files.files(), {job.spec.disk, max_entries}); !st.ok())
+    out.collect_error = "workspace not collected: " + st.error().to_string();
+  return out;
+}
+
+}  // namespace cordon::jobs
