@@ -19,16 +19,20 @@ namespace {
 using cordon::jobs::Parsed;
 using cordon::jobs::Quota;
 
-void check_error(int status, const std::string& field, const std::string& message) {
-  if (status != 400 && status != 413 && status != 422) std::abort();
+using cordon::jobs::Refused;
+
+void check_error(Refused kind, const std::string& field, const std::string& message) {
+  if (kind != Refused::kInvalid && kind != Refused::kTooLarge && kind != Refused::kNeverFits)
+    std::abort();
   if (message.empty()) std::abort();
-  if (status == 422 && field != "timeout" && field.rfind("limits.", 0) != 0) std::abort();
+  if (kind == Refused::kNeverFits && field != "timeout" && field.rfind("limits.", 0) != 0)
+    std::abort();
 }
 
 void check_job(std::string_view bytes, const Quota& q) {
   auto p = cordon::jobs::parse_job_request(bytes, q);
   if (!p.ok()) {
-    check_error(p.error.status, p.error.field, p.error.message);
+    check_error(p.error.kind, p.error.field, p.error.message);
     return;
   }
   const auto& s = *p.value;
@@ -36,14 +40,16 @@ void check_job(std::string_view bytes, const Quota& q) {
   for (const auto& a : s.command)
     if (a.find('\0') != std::string::npos) std::abort();
   for (const auto& [k, v] : s.env)
-    if (k.empty() || k.find('\0') != std::string::npos || v.find('\0') != std::string::npos) std::abort();
+    if (k.empty() || k.find('\0') != std::string::npos || v.find('\0') != std::string::npos)
+      std::abort();
   if (s.memory < cordon::spec::kMinMemoryBytes || s.memory > q.job_memory) std::abort();
   if (s.cpu_millis < 10 || s.cpu_millis > q.job_cpu_millis) std::abort();
   if (s.pids < 1 || s.pids > q.job_pids) std::abort();
   if (s.disk < cordon::spec::kMinDiskBytes || s.disk > q.job_disk) std::abort();
   if (s.output < 1 || s.output > q.job_output) std::abort();
   if (s.timeout_ns < 1000000 || s.timeout_ns > q.job_timeout_ns) std::abort();
-  if (s.cpu_time_ns != 0 && (s.cpu_time_ns < 1000000 || s.cpu_time_ns > q.job_timeout_ns)) std::abort();
+  if (s.cpu_time_ns != 0 && (s.cpu_time_ns < 1000000 || s.cpu_time_ns > q.job_timeout_ns))
+    std::abort();
   if (s.seccomp != "default" && s.seccomp != "strict") std::abort();
   if (!s.rootfs.empty() && !cordon::jobs::valid_name(s.rootfs)) std::abort();
   if (!s.upload.empty() && !cordon::jobs::valid_name(s.upload)) std::abort();
@@ -59,8 +65,9 @@ void check_job(std::string_view bytes, const Quota& q) {
 void check_tenant(std::string_view bytes, const Quota& base, bool name_required) {
   auto p = cordon::jobs::parse_tenant_request(bytes, base, name_required);
   if (!p.ok()) {
-    check_error(p.error.status, p.error.field, p.error.message);
-    if (p.error.status == 422) std::abort();  // a tenant's body is never "over a maximum"
+    check_error(p.error.kind, p.error.field, p.error.message);
+    if (p.error.kind == Refused::kNeverFits)
+      std::abort();  // a tenant's body is never "over a maximum"
     return;
   }
   if (name_required && p.value->name.empty()) std::abort();
@@ -73,7 +80,8 @@ void check_tenant(std::string_view bytes, const Quota& base, bool name_required)
   constexpr uint64_t kMaxNumberSeconds = 366ull * 24 * 3600;
   if (q.max_cpu_millis > 1024000 || q.job_cpu_millis > 1024000) return;
   if (q.job_timeout_ns % 1000000 != 0) return;
-  if (q.job_timeout_ns % 1000000000 == 0 && q.job_timeout_ns / 1000000000 > kMaxNumberSeconds) return;
+  if (q.job_timeout_ns % 1000000000 == 0 && q.job_timeout_ns / 1000000000 > kMaxNumberSeconds)
+    return;
   nlohmann::json wire = {{"quota", cordon::jobs::quota_to_json(q)}};
   auto back = cordon::jobs::parse_tenant_request(wire.dump(), Quota{}, false);
   if (!back.ok() || !(back.value->quota == q)) std::abort();

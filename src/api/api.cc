@@ -241,7 +241,7 @@ std::optional<Job> Api::visible_job(const Call& c) {
 http::Response Api::create_tenant(const Call& c) {
   auto parsed = jobs::parse_tenant_request(c.req.body, service_.config().default_quota, true);
   if (!parsed.ok())
-    return http::error(parsed.error.status, parsed.error.message, parsed.error.field);
+    return refusal(parsed.error);
   auto t = service_.tenants().create(*parsed.value);
   if (!t.ok()) {
     if (t.error().err == EEXIST) return http::error(409, "a tenant of that name exists", "name");
@@ -268,7 +268,7 @@ http::Response Api::update_tenant(const Call& c) {
   if (!t) return http::error(404, "no such tenant");
   auto parsed = jobs::parse_tenant_request(c.req.body, t->quota, false);
   if (!parsed.ok())
-    return http::error(parsed.error.status, parsed.error.message, parsed.error.field);
+    return refusal(parsed.error);
   if (!parsed.value->name.empty()) t->name = parsed.value->name;
   t->quota = parsed.value->quota;
   auto updated = service_.tenants().update(*t);
@@ -328,7 +328,7 @@ http::Response Api::upload(const Call& c) {
 http::Response Api::submit(const Call& c) {
   auto parsed = jobs::parse_job_request(c.req.body, c.caller.tenant->quota);
   if (!parsed.ok())
-    return http::error(parsed.error.status, parsed.error.message, parsed.error.field);
+    return refusal(parsed.error);
   jobs::Refusal r;
   auto job = service_.submit(*c.caller.tenant, std::move(*parsed.value), &r);
   if (!job.ok()) {

@@ -1,7 +1,9 @@
 #include "base/parse.h"
 
 #include <cctype>
+#include <iterator>
 #include <string>
+#include <utility>
 
 namespace cordon {
 namespace {
@@ -157,6 +159,36 @@ Result<uint64_t> parse_uint(std::string_view text, uint64_t min, uint64_t max) {
   }
   if (v < min || v > max) return bad("number", text, expected);
   return v;
+}
+
+std::string format_size(uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"", "K", "M", "G", "T"};
+  size_t u = 0;
+  while (u + 1 < std::size(kUnits) && bytes != 0 && bytes % 1024 == 0) {
+    bytes /= 1024;
+    ++u;
+  }
+  return std::to_string(bytes) + kUnits[u];
+}
+
+std::string format_duration_ns(uint64_t ns) {
+  static constexpr std::pair<uint64_t, const char*> kUnits[] = {{3600'000'000'000ull, "h"},
+                                                                {60'000'000'000ull, "m"},
+                                                                {1'000'000'000ull, "s"},
+                                                                {1'000'000ull, "ms"},
+                                                                {1'000ull, "us"}};
+  for (const auto& [size, name] : kUnits)
+    if (ns != 0 && ns % size == 0) return std::to_string(ns / size) + name;
+  return std::to_string(ns) + "ns";
+}
+
+std::string format_milli(uint64_t thousandths) {
+  std::string out = std::to_string(thousandths / 1000);
+  uint64_t frac = thousandths % 1000;
+  if (frac == 0) return out;
+  std::string digits = std::to_string(1000 + frac).substr(1);  // three, zero-padded
+  while (digits.back() == '0') digits.pop_back();
+  return out + "." + digits;
 }
 
 }  // namespace cordon

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "base/json_strict.h"
 #include "base/parse.h"
 #include "spec/spec.h"
 
@@ -12,14 +13,26 @@ namespace {
 
 using nlohmann::json;
 
-RequestError bad(std::string field, std::string message, int status = 400) {
-  return RequestError{status, std::move(field), std::move(message)};
+Refusal bad(std::string field, std::string message, Refused kind = Refused::kInvalid) {
+  return Refusal{kind, std::move(field), std::move(message)};
+}
+
+// Nesting deeper than any body needs (files[].content is three levels down).
+constexpr size_t kMaxBodyDepth = 16;
+
+// The body as JSON: duplicate keys refused, since two values for one field would let two
+// readers of the same text disagree about what was asked.
+std::optional<json> parse_body(std::string_view body, Refusal* error) {
+  JsonError e;
+  std::optional<json> j = parse_json_strict(body, kMaxBodyDepth, &e);
+  if (!j) *error = e.key.empty() ? bad("", "the body is " + e.message) : bad(e.key, "given twice");
+  return j;
 }
 
 // A field outside the allowed set is an error naming it: a typo must not silently fall
 // back to a default (a limit the caller believes is set, and is not).
-std::optional<RequestError> only_known(const json& obj, std::initializer_list<const char*> keys,
-                                       const std::string& prefix) {
+std::optional<Refusal> only_known(const json& obj, std::initializer_list<const char*> keys,
+                                  const std::string& prefix) {
   for (const auto& item : obj.items()) {
     const std::string& key = item.key();
     if (std::none_of(keys.begin(), keys.end(), [&](const char* x) { return key == x; }))
@@ -107,17 +120,23 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
-// A limit: absent -> the default lowered to the tenant's maximum; above the maximum -> 422.
+// A limit: absent -> the default lowered to the tenant's maximum; above the maximum ->
+// kNeverFits.
 struct LimitField {
   const char* name;
   uint64_t dflt;
   uint64_t max;
   uint64_t min;
   std::optional<uint64_t> (*read)(const json&);
+  std::string (*show)(uint64_t);  // in the units the caller writes
 };
 
-std::optional<RequestError> read_limit(const json& limits, const LimitField& f, uint64_t* out,
-                                       const char* quota_name) {
+std::string show_count(uint64_t n) {
+  return std::to_string(n);
+}
+
+std::optional<Refusal> read_limit(const json& limits, const LimitField& f, uint64_t* out,
+                                  const char* quota_name) {
   std::string field = std::string("limits.") + f.name;
   if (!limits.contains(f.name)) {
     *out = std::min(f.dflt, f.max);
@@ -125,12 +144,12 @@ std::optional<RequestError> read_limit(const json& limits, const LimitField& f, 
   }
   auto v = f.read(limits[f.name]);
   if (!v) return bad(field, "not a valid value");
-  if (*v < f.min) return bad(field, "below the minimum of " + std::to_string(f.min));
+  if (*v < f.min) return bad(field, "must be at least " + f.show(f.min));
   if (*v > f.max)
     return bad(field,
                "above the tenant's maximum (quota " + std::string(quota_name) + " = " +
-                   std::to_string(f.max) + ")",
-               422);
+                   f.show(f.max) + ")",
+               Refused::kNeverFits);
   *out = *v;
   return std::nullopt;
 }
@@ -139,7 +158,7 @@ std::optional<uint64_t> pids_value(const json& v) {
   return count_value(v, 1u << 22);
 }
 
-std::optional<RequestError> parse_limits(const json& body, const Quota& q, JobSpec* s) {
+std::optional<Refusal> parse_limits(const json& body, const Quota& q, JobSpec* s) {
   json limits = body.contains("limits") ? body["limits"] : json::object();
   if (!limits.is_object()) return bad("limits", "not an object");
   if (auto e =
@@ -147,13 +166,19 @@ std::optional<RequestError> parse_limits(const json& body, const Quota& q, JobSp
     return e;
   uint64_t v = 0;
   const std::pair<LimitField, const char*> fields[] = {
-      {{"memory", spec::kDefaultMemoryBytes, q.job_memory, spec::kMinMemoryBytes, size_value},
+      {{"memory", spec::kDefaultMemoryBytes, q.job_memory, spec::kMinMemoryBytes, size_value,
+        format_size},
        "job_memory"},
-      {{"cpus", spec::kDefaultCpuMillis, q.job_cpu_millis, 10, milli_value}, "job_cpus"},
-      {{"pids", spec::kDefaultPids, q.job_pids, spec::kMinPids, pids_value}, "job_pids"},
-      {{"disk", spec::kDefaultDiskBytes, q.job_disk, spec::kMinDiskBytes, size_value}, "job_disk"},
-      {{"cpu_time", 0, q.job_timeout_ns, 1000000, duration_value}, "job_timeout"},
-      {{"output", spec::kDefaultOutputBytes, q.job_output, 1, size_value}, "job_output"},
+      {{"cpus", spec::kDefaultCpuMillis, q.job_cpu_millis, 10, milli_value, format_milli},
+       "job_cpus"},
+      {{"pids", spec::kDefaultPids, q.job_pids, spec::kMinPids, pids_value, show_count},
+       "job_pids"},
+      {{"disk", spec::kDefaultDiskBytes, q.job_disk, spec::kMinDiskBytes, size_value, format_size},
+       "job_disk"},
+      {{"cpu_time", 0, q.job_timeout_ns, 1000000, duration_value, format_duration_ns},
+       "job_timeout"},
+      {{"output", spec::kDefaultOutputBytes, q.job_output, 1, size_value, format_size},
+       "job_output"},
   };
   uint64_t* outs[] = {&s->memory, nullptr, nullptr, &s->disk, &s->cpu_time_ns, &s->output};
   for (size_t i = 0; i < std::size(fields); ++i) {
@@ -163,7 +188,8 @@ std::optional<RequestError> parse_limits(const json& body, const Quota& q, JobSp
     if (i == 2) s->pids = static_cast<uint32_t>(v);
   }
   // Timeout: 10 minutes unless asked, never above the tenant's maximum.
-  LimitField timeout{"timeout", 600ull * 1000000000ull, q.job_timeout_ns, 1000000, duration_value};
+  LimitField timeout{"timeout", 600ull * 1000000000ull, q.job_timeout_ns,
+                     1000000,   duration_value,         format_duration_ns};
   json top = json::object();
   if (body.contains("timeout")) top["timeout"] = body["timeout"];
   if (auto e = read_limit(top, timeout, &s->timeout_ns, "job_timeout")) {
@@ -173,7 +199,7 @@ std::optional<RequestError> parse_limits(const json& body, const Quota& q, JobSp
   return std::nullopt;
 }
 
-std::optional<RequestError> parse_files(const json& files, JobSpec* s) {
+std::optional<Refusal> parse_files(const json& files, JobSpec* s) {
   if (!files.is_array()) return bad("files", "not an array");
   if (files.size() > kMaxInlineFiles)
     return bad("files", "more than " + std::to_string(kMaxInlineFiles) + " files");
@@ -219,7 +245,7 @@ std::optional<RequestError> parse_files(const json& files, JobSpec* s) {
   return std::nullopt;
 }
 
-std::optional<RequestError> parse_job(const json& body, const Quota& quota, JobSpec* s) {
+std::optional<Refusal> parse_job(const json& body, const Quota& quota, JobSpec* s) {
   if (!body.is_object()) return bad("", "the body is not a JSON object");
   if (auto e = only_known(
           body, {"command", "env", "files", "upload", "rootfs", "seccomp", "limits", "timeout"},
@@ -351,16 +377,13 @@ bool valid_tenant_name(std::string_view name) {
 Parsed<JobSpec> parse_job_request(std::string_view body, const Quota& quota) {
   Parsed<JobSpec> out;
   if (body.size() > kMaxJobBody) {
-    out.error = bad("", "the body is over " + std::to_string(kMaxJobBody) + " bytes", 413);
+    out.error = bad("", "the body is over " + format_size(kMaxJobBody), Refused::kTooLarge);
     return out;
   }
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded()) {
-    out.error = bad("", "the body is not valid JSON");
-    return out;
-  }
+  std::optional<json> j = parse_body(body, &out.error);
+  if (!j) return out;
   JobSpec s;
-  if (auto e = parse_job(j, quota, &s)) {
+  if (auto e = parse_job(*j, quota, &s)) {
     out.error = *e;
     return out;
   }
@@ -372,11 +395,13 @@ Parsed<TenantRequest> parse_tenant_request(std::string_view body, const Quota& b
                                            bool name_required) {
   Parsed<TenantRequest> out;
   if (body.size() > 64 * 1024) {
-    out.error = bad("", "the body is over 65536 bytes", 413);
+    out.error = bad("", "the body is over 64K", Refused::kTooLarge);
     return out;
   }
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
+  std::optional<json> parsed = parse_body(body, &out.error);
+  if (!parsed) return out;
+  const json& j = *parsed;
+  if (!j.is_object()) {
     out.error = bad("", "the body is not a JSON object");
     return out;
   }

@@ -9,21 +9,19 @@
 #include <string_view>
 
 #include "jobs/model.h"
+#include "jobs/refusal.h"
 
 namespace cordon::jobs {
 
-// 400: malformed or unknown; 413: too large; 422: well-formed but over the tenant's
-// maxima. field: the JSON path of the culprit ("limits.memory", "files[2].path").
-struct RequestError {
-  int status = 400;
-  std::string field;
-  std::string message;
-};
-
+// A refusal's kind: kInvalid for what is malformed or unknown (a duplicate key
+// included), kTooLarge for a body over its size, kNeverFits for a well-formed value over
+// the tenant's maxima. Its field: the JSON path of the culprit ("limits.memory",
+// "files[2].path"). Messages give values in the units the caller writes ("0.01", "256M",
+// "30s").
 template <typename T>
 struct Parsed {
   std::optional<T> value;
-  RequestError error;
+  Refusal error;
   bool ok() const { return value.has_value(); }
 };
 

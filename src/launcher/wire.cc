@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_strict.h"
 #include "spec/spec_json.h"
 #include "sys/socket.h"
 
@@ -15,6 +16,7 @@ constexpr char kRequestMagic[4] = {'C', 'D', 'L', '2'};
 constexpr char kReplyMagic[4] = {'C', 'D', 'R', '2'};
 constexpr char kStartedMagic[4] = {'C', 'D', 'S', '1'};
 constexpr size_t kHeader = 8;  // magic and total
+constexpr size_t kMaxRequestDepth = 10;  // the spec's depth (spec_json.cc) and one
 constexpr size_t kMaxEnvValue = 256;
 
 Error bad(const char* what, const std::string& why) {
@@ -66,7 +68,11 @@ Result<std::string> encode_request(const Request& r) {
 
 Result<Request> decode_request(std::string_view bytes) {
   TRY(check_header(bytes, kRequestMagic, kMaxRequestBytes, "launcher request"));
-  auto j = nlohmann::json::parse(bytes.substr(kHeader), nullptr, /*allow_exceptions=*/false);
+  // Strict, as every spec's text is read (a duplicate key is refused).
+  JsonError error;
+  auto parsed = parse_json_strict(bytes.substr(kHeader), kMaxRequestDepth, &error);
+  if (!parsed) return bad("launcher request", error.message);
+  const nlohmann::json& j = *parsed;
   if (!j.is_object()) return bad("launcher request", "not a JSON object");
   Request r;
   for (const auto& [k, v] : j.items()) {

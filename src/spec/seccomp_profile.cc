@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <utility>
 
+#include "base/json_strict.h"
 #include "spec/spec.h"
 
 namespace cordon::spec {
@@ -308,55 +308,15 @@ Status parse_flags(const json& j, SeccompProfile* p) {
   return {};
 }
 
-// Nesting depth and duplicate keys, checked while nlohmann parses (its parser is not
-// recursive, so a hostile depth costs no stack; we only have to refuse it). A duplicate
-// key is an error: with two "defaultAction"s, which one a reader obeys is a guess.
-struct ParseGuard {
-  std::vector<std::set<std::string>> keys;  // one set per open object
-  std::string error;
-
-  bool operator()(int depth, json::parse_event_t event, json& parsed) {
-    if (!error.empty()) return false;
-    switch (event) {
-      case json::parse_event_t::object_start:
-      case json::parse_event_t::array_start:
-        if (static_cast<size_t>(depth) + 1 > kMaxProfileDepth) {
-          error = "nested deeper than " + std::to_string(kMaxProfileDepth) + " levels";
-          return false;
-        }
-        if (event == json::parse_event_t::object_start) keys.emplace_back();
-        return true;
-      case json::parse_event_t::object_end:
-        if (!keys.empty()) keys.pop_back();
-        return true;
-      case json::parse_event_t::key:
-        if (!keys.empty() && parsed.is_string() &&
-            !keys.back().insert(parsed.get_ref<const std::string&>()).second) {
-          error = "duplicate key '" + parsed.get_ref<const std::string&>() + "'";
-          return false;
-        }
-        return true;
-      default:
-        return true;
-    }
-  }
-};
-
 Result<SeccompProfile> parse_document(std::string_view text) {
   if (text.size() > kMaxProfileBytes)
     return bad("", "larger than " + std::to_string(kMaxProfileBytes) + " bytes");
-  // JSON has no place for a raw NUL byte, and nlohmann stops reading at one: what
-  // follows it would be ignored rather than refused.
-  if (text.find('\0') != std::string_view::npos) return bad("", "contains a NUL byte");
-  ParseGuard guard;
-  json doc = json::parse(
-      text.begin(), text.end(),
-      [&guard](int depth, json::parse_event_t event, json& parsed) {
-        return guard(depth, event, parsed);
-      },
-      /*allow_exceptions=*/false);
-  if (!guard.error.empty()) return bad("", guard.error);
-  if (doc.is_discarded()) return bad("", "not valid JSON");
+  // Duplicate keys, nesting and NUL bytes refused (base/json_strict.h): with two
+  // "defaultAction"s, which one a reader obeys would be a guess.
+  JsonError error;
+  std::optional<json> parsed = parse_json_strict(text, kMaxProfileDepth, &error);
+  if (!parsed) return bad("", error.message);
+  json& doc = *parsed;
   if (!doc.is_object()) return bad("", "expected a JSON object, got " + type_of(doc));
   TRY(only_keys(doc, "",
                 {"defaultAction", "defaultErrnoRet", "architectures", "archMap", "flags",

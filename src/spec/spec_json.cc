@@ -1,14 +1,20 @@
 #include "spec/spec_json.h"
 
 #include <limits>
+#include <optional>
 #include <set>
 #include <vector>
+
+#include "base/json_strict.h"
 
 namespace cordon::spec {
 
 using nlohmann::json;
 
 namespace {
+
+// Deeper than any spec: binds and limits are two levels under the top.
+constexpr size_t kMaxSpecDepth = 8;
 
 Error refused(const std::string& field, const std::string& why) {
   return logic_error("invalid spec", field, why);
@@ -160,30 +166,6 @@ Result<SeccompChoice> seccomp_from(const json& j) {
   return c;
 }
 
-// Duplicate keys are refused: two values for one field would let two readers of the
-// same text disagree about what was asked.
-Result<json> parse_strict(std::string_view text) {
-  std::vector<std::set<std::string>> open;
-  bool duplicate = false;
-  std::string dup_key;
-  auto cb = [&](int, json::parse_event_t ev, json& parsed) {
-    if (ev == json::parse_event_t::object_start) open.emplace_back();
-    if (ev == json::parse_event_t::object_end && !open.empty()) open.pop_back();
-    if (ev == json::parse_event_t::key && !open.empty()) {
-      std::string k = parsed.get<std::string>();
-      if (!open.back().insert(k).second && !duplicate) {
-        duplicate = true;
-        dup_key = k;
-      }
-    }
-    return true;
-  };
-  json j = json::parse(text, cb, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return refused("spec", "is not valid JSON");
-  if (duplicate) return refused(dup_key, "is given twice");
-  return j;
-}
-
 }  // namespace
 
 json to_json(const SandboxSpec& s) {
@@ -272,8 +254,13 @@ Result<SandboxSpec> spec_from_json(const json& j) {
 
 Result<SandboxSpec> spec_from_json_text(std::string_view text) {
   if (text.size() > kMaxSpecJsonBytes) return refused("spec", "is larger than its limit");
-  ASSIGN_OR_RETURN(json j, parse_strict(text));
-  return spec_from_json(j);
+  // Duplicate keys refused: two values for one field would let two readers of the same
+  // text disagree about what was asked.
+  JsonError error;
+  std::optional<json> j = parse_json_strict(text, kMaxSpecDepth, &error);
+  if (!j) return error.key.empty() ? refused("spec", "is " + error.message)
+                                   : refused(error.key, "is given twice");
+  return spec_from_json(*j);
 }
 
 }  // namespace cordon::spec

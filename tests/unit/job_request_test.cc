@@ -1,6 +1,6 @@
-// The bodies of POST /v1/jobs and POST/PATCH /v1/tenants (service/job_request.h): what is
-// accepted and filled in, and every refusal with its status (400, 413, 422) and the field
-// it names.
+// The bodies of POST /v1/jobs and POST/PATCH /v1/tenants (jobs/job_request.h): what is
+// accepted and filled in, and every refusal with its kind (invalid, too large, never
+// fits) and the field it names.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -33,9 +33,10 @@ json with(const json& extra) {
   return body;
 }
 
-void expect_refused(const Parsed<JobSpec>& p, int status, const std::string& field) {
-  ASSERT_FALSE(p.ok()) << "accepted; expected " << status << " on '" << field << "'";
-  EXPECT_EQ(p.error.status, status) << p.error.message;
+void expect_refused(const Parsed<JobSpec>& p, Refused kind, const std::string& field) {
+  ASSERT_FALSE(p.ok()) << "accepted; expected kind " << static_cast<int>(kind) << " on '" << field
+                       << "'";
+  EXPECT_EQ(p.error.kind, kind) << p.error.message;
   EXPECT_EQ(p.error.field, field) << p.error.message;
   EXPECT_FALSE(p.error.message.empty());
 }
@@ -134,11 +135,11 @@ TEST(JobRequest, EachLimitOverTheMaximumIs422NamingIt) {
   for (const auto& [name, value] : over) {
     SCOPED_TRACE(name);
     auto p = job(with({{"limits", {{name, value}}}}), q);
-    expect_refused(p, 422, std::string("limits.") + name);
+    expect_refused(p, Refused::kNeverFits, std::string("limits.") + name);
     EXPECT_NE(p.error.message.find("quota"), std::string::npos) << p.error.message;
   }
-  expect_refused(job(with({{"timeout", "1h1s"}}), q), 422, "timeout");
-  expect_refused(job(with({{"timeout", 3601}}), q), 422, "timeout");
+  expect_refused(job(with({{"timeout", "1h1s"}}), q), Refused::kNeverFits, "timeout");
+  expect_refused(job(with({{"timeout", 3601}}), q), Refused::kNeverFits, "timeout");
 }
 
 TEST(JobRequest, LimitsBelowTheMinimumAre400) {
@@ -148,10 +149,11 @@ TEST(JobRequest, LimitsBelowTheMinimumAre400) {
   };
   for (const auto& [name, value] : under) {
     SCOPED_TRACE(name);
-    expect_refused(job(with({{"limits", {{name, value}}}})), 400, std::string("limits.") + name);
+    expect_refused(job(with({{"limits", {{name, value}}}})), Refused::kInvalid,
+                   std::string("limits.") + name);
   }
-  expect_refused(job(with({{"timeout", "0s"}})), 400, "timeout");
-  expect_refused(job(with({{"timeout", 0}})), 400, "timeout");
+  expect_refused(job(with({{"timeout", "0s"}})), Refused::kInvalid, "timeout");
+  expect_refused(job(with({{"timeout", 0}})), Refused::kInvalid, "timeout");
 }
 
 TEST(JobRequest, LimitsThatDoNotParseAre400) {
@@ -164,27 +166,28 @@ TEST(JobRequest, LimitsThatDoNotParseAre400) {
   };
   for (const auto& [name, value] : bad) {
     SCOPED_TRACE(std::string(name) + " = " + value.dump());
-    expect_refused(job(with({{"limits", {{name, value}}}})), 400, std::string("limits.") + name);
+    expect_refused(job(with({{"limits", {{name, value}}}})), Refused::kInvalid,
+                   std::string("limits.") + name);
   }
-  expect_refused(job(with({{"timeout", true}})), 400, "timeout");
-  expect_refused(job(with({{"timeout", "soon"}})), 400, "timeout");
-  expect_refused(job(with({{"timeout", 367 * 24 * 3600}})), 400,
+  expect_refused(job(with({{"timeout", true}})), Refused::kInvalid, "timeout");
+  expect_refused(job(with({{"timeout", "soon"}})), Refused::kInvalid, "timeout");
+  expect_refused(job(with({{"timeout", 367 * 24 * 3600}})), Refused::kInvalid,
                  "timeout");  // over 366 days as a number
-  expect_refused(job(with({{"limits", "big"}})), 400, "limits");
-  expect_refused(job(with({{"limits", json::array()}})), 400, "limits");
+  expect_refused(job(with({{"limits", "big"}})), Refused::kInvalid, "limits");
+  expect_refused(job(with({{"limits", json::array()}})), Refused::kInvalid, "limits");
 }
 
 // --- unknown fields ---
 
 TEST(JobRequest, UnknownFieldsAre400NamingThem) {
-  expect_refused(job(with({{"comand", {"true"}}})), 400, "comand");
-  expect_refused(job(with({{"limits", {{"memroy", "1G"}}}})), 400, "limits.memroy");
-  expect_refused(job(with({{"files", {{{"path", "a"}, {"content", "x"}, {"bogus", 1}}}}})), 400,
-                 "files[0].bogus");
+  expect_refused(job(with({{"comand", {"true"}}})), Refused::kInvalid, "comand");
+  expect_refused(job(with({{"limits", {{"memroy", "1G"}}}})), Refused::kInvalid, "limits.memroy");
+  expect_refused(job(with({{"files", {{{"path", "a"}, {"content", "x"}, {"bogus", 1}}}}})),
+                 Refused::kInvalid, "files[0].bogus");
   expect_refused(job(with({{"files",
                             {{{"path", "a"}, {"content", "x"}},
                              {{"path", "b"}, {"content", "y"}, {"owner", 0}}}}})),
-                 400, "files[1].owner");
+                 Refused::kInvalid, "files[1].owner");
 }
 
 // --- the body as a whole ---
@@ -194,14 +197,14 @@ TEST(JobRequest, BadJsonIs400) {
                            "{\"command\": [\"a\",]}", "{\"command\": [\"true\"]} x"}) {
     SCOPED_TRACE(text);
     auto p = parse_job_request(text, Quota{});
-    expect_refused(p, 400, "");
+    expect_refused(p, Refused::kInvalid, "");
   }
 }
 
 TEST(JobRequest, ABodyThatIsNotAnObjectIs400) {
   for (const char* text : {"[]", "\"true\"", "42", "null", "true"}) {
     SCOPED_TRACE(text);
-    expect_refused(parse_job_request(text, Quota{}), 400, "");
+    expect_refused(parse_job_request(text, Quota{}), Refused::kInvalid, "");
   }
 }
 
@@ -211,45 +214,50 @@ TEST(JobRequest, ABodyOverTheMaximumIs413) {
   ASSERT_EQ(at_max.size(), kMaxJobBody);
   EXPECT_TRUE(parse_job_request(at_max, Quota{}).ok());
   auto p = parse_job_request(at_max + " ", Quota{});
-  expect_refused(p, 413, "");
+  expect_refused(p, Refused::kTooLarge, "");
   // Checked before parsing: not even JSON.
-  expect_refused(parse_job_request(std::string(kMaxJobBody + 1, '{'), Quota{}), 413, "");
+  expect_refused(parse_job_request(std::string(kMaxJobBody + 1, '{'), Quota{}), Refused::kTooLarge,
+                 "");
 }
 
 TEST(JobRequest, DeeplyNestedJsonIsRefusedWithoutCrashing) {
   std::string deep = std::string(kMaxJobBody / 2, '[') + std::string(kMaxJobBody / 2, ']');
-  expect_refused(parse_job_request(deep, Quota{}), 400, "");
+  expect_refused(parse_job_request(deep, Quota{}), Refused::kInvalid, "");
   std::string unclosed = std::string(kMaxJobBody, '[');
-  expect_refused(parse_job_request(unclosed, Quota{}), 400, "");
+  expect_refused(parse_job_request(unclosed, Quota{}), Refused::kInvalid, "");
   std::string in_field = "{\"command\": [\"true\"], \"env\": " + std::string(100000, '[') +
                          std::string(100000, ']') + "}";
-  expect_refused(parse_job_request(in_field, Quota{}), 400, "env");
+  // Refused while parsing, before any field is read: no body needs that depth.
+  auto p = parse_job_request(in_field, Quota{});
+  expect_refused(p, Refused::kInvalid, "");
+  EXPECT_EQ(p.error.message, "the body is nested deeper than 16 levels");
 }
 
 // --- command and env ---
 
 TEST(JobRequest, CommandMustBeANonEmptyArrayOfStrings) {
-  expect_refused(job(json::object()), 400, "command");
-  expect_refused(job({{"command", "sh -c true"}}), 400, "command");
-  expect_refused(job({{"command", json::array()}}), 400, "command");
-  expect_refused(job({{"command", {"echo", 1}}}), 400, "command");
-  expect_refused(job({{"command", {"echo", nullptr}}}), 400, "command");
-  expect_refused(job({{"command", {{"echo"}}}}), 400, "command");
-  expect_refused(job({{"command", {{"k", "v"}}}}), 400, "command");
-  expect_refused(job({{"command", nullptr}}), 400, "command");
+  expect_refused(job(json::object()), Refused::kInvalid, "command");
+  expect_refused(job({{"command", "sh -c true"}}), Refused::kInvalid, "command");
+  expect_refused(job({{"command", json::array()}}), Refused::kInvalid, "command");
+  expect_refused(job({{"command", {"echo", 1}}}), Refused::kInvalid, "command");
+  expect_refused(job({{"command", {"echo", nullptr}}}), Refused::kInvalid, "command");
+  expect_refused(job({{"command", {{"echo"}}}}), Refused::kInvalid, "command");
+  expect_refused(job({{"command", {{"k", "v"}}}}), Refused::kInvalid, "command");
+  expect_refused(job({{"command", nullptr}}), Refused::kInvalid, "command");
 }
 
 TEST(JobRequest, NulInAnArgumentIs400) {
-  expect_refused(job({{"command", {"echo", std::string("a\0b", 3)}}}), 400, "command");
-  // As the JSON escape, too.
-  expect_refused(parse_job_request(R"({"command": ["echo", "a\u0000b"]})", Quota{}), 400,
+  expect_refused(job({{"command", {"echo", std::string("a\0b", 3)}}}), Refused::kInvalid,
                  "command");
+  // As the JSON escape, too.
+  expect_refused(parse_job_request(R"({"command": ["echo", "a\u0000b"]})", Quota{}),
+                 Refused::kInvalid, "command");
 }
 
 TEST(JobRequest, TooManyArgumentsAre400) {
   json args = json::array();
   for (size_t i = 0; i <= spec::kMaxArgs; ++i) args.push_back("x");
-  expect_refused(job({{"command", args}}), 400, "command");
+  expect_refused(job({{"command", args}}), Refused::kInvalid, "command");
   args.erase(args.begin());
   EXPECT_TRUE(job({{"command", args}}).ok());
 }
@@ -268,20 +276,20 @@ TEST(JobRequest, BadEnvNamesAre400NamingThem) {
   for (const std::string& name :
        std::vector<std::string>{"1X", "A-B", "A B", "A=B", "", "É", std::string(257, 'A')}) {
     SCOPED_TRACE(name);
-    expect_refused(job(with({{"env", {{name, "v"}}}})), 400, "env." + name);
+    expect_refused(job(with({{"env", {{name, "v"}}}})), Refused::kInvalid, "env." + name);
   }
   EXPECT_TRUE(job(with({{"env", {{std::string(256, 'A'), "v"}}}})).ok());
 }
 
 TEST(JobRequest, BadEnvValuesAre400) {
-  expect_refused(job(with({{"env", {{"A", 1}}}})), 400, "env.A");
-  expect_refused(job(with({{"env", {{"A", nullptr}}}})), 400, "env.A");
-  expect_refused(job(with({{"env", {{"A", std::string("x\0y", 3)}}}})), 400, "env.A");
-  expect_refused(job(with({{"env", {"A=1"}}})), 400, "env");
-  expect_refused(job(with({{"env", "A=1"}})), 400, "env");
+  expect_refused(job(with({{"env", {{"A", 1}}}})), Refused::kInvalid, "env.A");
+  expect_refused(job(with({{"env", {{"A", nullptr}}}})), Refused::kInvalid, "env.A");
+  expect_refused(job(with({{"env", {{"A", std::string("x\0y", 3)}}}})), Refused::kInvalid, "env.A");
+  expect_refused(job(with({{"env", {"A=1"}}})), Refused::kInvalid, "env");
+  expect_refused(job(with({{"env", "A=1"}})), Refused::kInvalid, "env");
   json many = json::object();
   for (size_t i = 0; i <= spec::kMaxEnv; ++i) many["V" + std::to_string(i)] = "";
-  expect_refused(job(with({{"env", many}})), 400, "env");
+  expect_refused(job(with({{"env", many}})), Refused::kInvalid, "env");
 }
 
 // --- upload, rootfs, seccomp ---
@@ -292,15 +300,15 @@ TEST(JobRequest, UploadRootfsAndSeccomp) {
   EXPECT_EQ(p.value->upload, "u-0123abcd");
   EXPECT_EQ(p.value->rootfs, "alpine-3.20");
   EXPECT_EQ(p.value->seccomp, "strict");
-  expect_refused(job(with({{"upload", "../u-1"}})), 400, "upload");
-  expect_refused(job(with({{"upload", 7}})), 400, "upload");
-  expect_refused(job(with({{"upload", ""}})), 400, "upload");
-  expect_refused(job(with({{"rootfs", "../../etc"}})), 400, "rootfs");
-  expect_refused(job(with({{"rootfs", "Alpine"}})), 400, "rootfs");
-  expect_refused(job(with({{"rootfs", nullptr}})), 400, "rootfs");
-  expect_refused(job(with({{"seccomp", "unconfined"}})), 400, "seccomp");
-  expect_refused(job(with({{"seccomp", ""}})), 400, "seccomp");
-  expect_refused(job(with({{"seccomp", 1}})), 400, "seccomp");
+  expect_refused(job(with({{"upload", "../u-1"}})), Refused::kInvalid, "upload");
+  expect_refused(job(with({{"upload", 7}})), Refused::kInvalid, "upload");
+  expect_refused(job(with({{"upload", ""}})), Refused::kInvalid, "upload");
+  expect_refused(job(with({{"rootfs", "../../etc"}})), Refused::kInvalid, "rootfs");
+  expect_refused(job(with({{"rootfs", "Alpine"}})), Refused::kInvalid, "rootfs");
+  expect_refused(job(with({{"rootfs", nullptr}})), Refused::kInvalid, "rootfs");
+  expect_refused(job(with({{"seccomp", "unconfined"}})), Refused::kInvalid, "seccomp");
+  expect_refused(job(with({{"seccomp", ""}})), Refused::kInvalid, "seccomp");
+  expect_refused(job(with({{"seccomp", 1}})), Refused::kInvalid, "seccomp");
 }
 
 // --- files ---
@@ -344,32 +352,35 @@ TEST(JobRequest, Base64Decoding) {
     SCOPED_TRACE(in);
     json f = file("f", in);
     f["encoding"] = "base64";
-    expect_refused(job(with({{"files", {file("ok", ""), f}}})), 400, "files[1].content");
+    expect_refused(job(with({{"files", {file("ok", ""), f}}})), Refused::kInvalid,
+                   "files[1].content");
   }
 }
 
 TEST(JobRequest, FileFieldsAreChecked) {
   json f = file("f", "x");
   f["encoding"] = "hex";
-  expect_refused(job(with({{"files", {f}}})), 400, "files[0].encoding");
+  expect_refused(job(with({{"files", {f}}})), Refused::kInvalid, "files[0].encoding");
   for (const json& mode : {json(512), json(-1), json("0644"), json(4.5)}) {
     json m = file("f", "x");
     m["mode"] = mode;
-    expect_refused(job(with({{"files", {m}}})), 400, "files[0].mode");
+    expect_refused(job(with({{"files", {m}}})), Refused::kInvalid, "files[0].mode");
   }
-  expect_refused(job(with({{"files", {{{"content", "x"}}}}})), 400, "files[0].path");
-  expect_refused(job(with({{"files", {{{"path", 1}, {"content", "x"}}}}})), 400, "files[0].path");
-  expect_refused(job(with({{"files", {{{"path", "f"}}}}})), 400, "files[0].content");
-  expect_refused(job(with({{"files", {{{"path", "f"}, {"content", 1}}}}})), 400,
+  expect_refused(job(with({{"files", {{{"content", "x"}}}}})), Refused::kInvalid, "files[0].path");
+  expect_refused(job(with({{"files", {{{"path", 1}, {"content", "x"}}}}})), Refused::kInvalid,
+                 "files[0].path");
+  expect_refused(job(with({{"files", {{{"path", "f"}}}}})), Refused::kInvalid, "files[0].content");
+  expect_refused(job(with({{"files", {{{"path", "f"}, {"content", 1}}}}})), Refused::kInvalid,
                  "files[0].content");
-  expect_refused(job(with({{"files", {"f"}}})), 400, "files[0]");
-  expect_refused(job(with({{"files", file("f", "x")}})), 400, "files");
+  expect_refused(job(with({{"files", {"f"}}})), Refused::kInvalid, "files[0]");
+  expect_refused(job(with({{"files", file("f", "x")}})), Refused::kInvalid, "files");
 }
 
 TEST(JobRequest, FilePathsMustBeRelativeUniqueAndShallow) {
   auto refused = [](const std::string& path) {
     SCOPED_TRACE(path);
-    expect_refused(job(with({{"files", {file("ok", ""), file(path, "x")}}})), 400, "files[1].path");
+    expect_refused(job(with({{"files", {file("ok", ""), file(path, "x")}}})), Refused::kInvalid,
+                   "files[1].path");
   };
   refused("..");
   refused("../etc/passwd");
@@ -393,7 +404,7 @@ TEST(JobRequest, FilePathsMustBeRelativeUniqueAndShallow) {
 TEST(JobRequest, AtMostMaxInlineFiles) {
   json files = json::array();
   for (size_t i = 0; i <= kMaxInlineFiles; ++i) files.push_back(file("f" + std::to_string(i), ""));
-  expect_refused(job(with({{"files", files}})), 400, "files");
+  expect_refused(job(with({{"files", files}})), Refused::kInvalid, "files");
   files.erase(files.end() - 1);
   EXPECT_TRUE(job(with({{"files", files}})).ok());
 }
@@ -448,9 +459,10 @@ Parsed<TenantRequest> tenant(const json& body, const Quota& base = {}, bool name
   return parse_tenant_request(body.dump(), base, name_required);
 }
 
-void expect_refused(const Parsed<TenantRequest>& p, int status, const std::string& field) {
-  ASSERT_FALSE(p.ok()) << "accepted; expected " << status << " on '" << field << "'";
-  EXPECT_EQ(p.error.status, status) << p.error.message;
+void expect_refused(const Parsed<TenantRequest>& p, Refused kind, const std::string& field) {
+  ASSERT_FALSE(p.ok()) << "accepted; expected kind " << static_cast<int>(kind) << " on '" << field
+                       << "'";
+  EXPECT_EQ(p.error.kind, kind) << p.error.message;
   EXPECT_EQ(p.error.field, field) << p.error.message;
 }
 
@@ -461,12 +473,13 @@ TEST(TenantRequest, NameAndDefaults) {
   ASSERT_TRUE(p.ok()) << p.error.field << ": " << p.error.message;
   EXPECT_EQ(p.value->name, "alice");
   EXPECT_EQ(p.value->quota, base);
-  expect_refused(tenant(json::object()), 400, "name");
-  expect_refused(tenant({{"name", "Alice"}}), 400, "name");
-  expect_refused(tenant({{"name", ""}}), 400, "name");
-  expect_refused(tenant({{"name", 1}}), 400, "name");
-  expect_refused(tenant({{"name", "t-0123456789abcdef"}}), 400, "name");  // an id's form
-  expect_refused(tenant({{"name", "t-alice"}}, base, false), 400, "name");
+  expect_refused(tenant(json::object()), Refused::kInvalid, "name");
+  expect_refused(tenant({{"name", "Alice"}}), Refused::kInvalid, "name");
+  expect_refused(tenant({{"name", ""}}), Refused::kInvalid, "name");
+  expect_refused(tenant({{"name", 1}}), Refused::kInvalid, "name");
+  expect_refused(tenant({{"name", "t-0123456789abcdef"}}), Refused::kInvalid,
+                 "name");  // an id's form
+  expect_refused(tenant({{"name", "t-alice"}}, base, false), Refused::kInvalid, "name");
   // PATCH: the name is optional.
   p = tenant(json::object(), base, false);
   ASSERT_TRUE(p.ok());
@@ -502,30 +515,32 @@ TEST(TenantRequest, QuotaFieldsOverrideTheBaseAndTheRestStay) {
 }
 
 TEST(TenantRequest, Refusals) {
-  expect_refused(tenant({{"name", "a"}, {"quotas", json::object()}}), 400, "quotas");
-  expect_refused(tenant({{"name", "a"}, {"quota", {{"max_runing", 1}}}}), 400, "quota.max_runing");
-  expect_refused(tenant({{"name", "a"}, {"quota", 5}}), 400, "quota");
-  expect_refused(tenant({{"name", "a"}, {"quota", {{"max_running", -1}}}}), 400,
+  expect_refused(tenant({{"name", "a"}, {"quotas", json::object()}}), Refused::kInvalid, "quotas");
+  expect_refused(tenant({{"name", "a"}, {"quota", {{"max_runing", 1}}}}), Refused::kInvalid,
+                 "quota.max_runing");
+  expect_refused(tenant({{"name", "a"}, {"quota", 5}}), Refused::kInvalid, "quota");
+  expect_refused(tenant({{"name", "a"}, {"quota", {{"max_running", -1}}}}), Refused::kInvalid,
                  "quota.max_running");
-  expect_refused(tenant({{"name", "a"}, {"quota", {{"max_running", "4"}}}}), 400,
+  expect_refused(tenant({{"name", "a"}, {"quota", {{"max_running", "4"}}}}), Refused::kInvalid,
                  "quota.max_running");
-  expect_refused(tenant({{"name", "a"}, {"quota", {{"max_queued", (1ull << 30) + 1}}}}), 400,
-                 "quota.max_queued");
-  expect_refused(tenant({{"name", "a"}, {"quota", {{"job_memory", "1Q"}}}}), 400,
+  expect_refused(tenant({{"name", "a"}, {"quota", {{"max_queued", (1ull << 30) + 1}}}}),
+                 Refused::kInvalid, "quota.max_queued");
+  expect_refused(tenant({{"name", "a"}, {"quota", {{"job_memory", "1Q"}}}}), Refused::kInvalid,
                  "quota.job_memory");
-  expect_refused(tenant({{"name", "a"}, {"quota", {{"job_timeout", "forever"}}}}), 400,
-                 "quota.job_timeout");
-  expect_refused(tenant({{"name", "a"}, {"quota", {{"max_cpus", "x"}}}}), 400, "quota.max_cpus");
-  expect_refused(tenant({{"name", "a"}, {"quota", {{"queue_when_busy", 1}}}}), 400,
+  expect_refused(tenant({{"name", "a"}, {"quota", {{"job_timeout", "forever"}}}}),
+                 Refused::kInvalid, "quota.job_timeout");
+  expect_refused(tenant({{"name", "a"}, {"quota", {{"max_cpus", "x"}}}}), Refused::kInvalid,
+                 "quota.max_cpus");
+  expect_refused(tenant({{"name", "a"}, {"quota", {{"queue_when_busy", 1}}}}), Refused::kInvalid,
                  "quota.queue_when_busy");
   for (const char* text : {"", "{", "[]", "\"a\"", "null"}) {
     SCOPED_TRACE(text);
     auto p = parse_tenant_request(text, Quota{}, true);
-    expect_refused(p, 400, "");
+    expect_refused(p, Refused::kInvalid, "");
   }
   std::string big = json({{"name", "a"}}).dump();
   big += std::string(64 * 1024 - big.size() + 1, ' ');
-  expect_refused(parse_tenant_request(big, Quota{}, true), 413, "");
+  expect_refused(parse_tenant_request(big, Quota{}, true), Refused::kTooLarge, "");
   big.pop_back();
   EXPECT_TRUE(parse_tenant_request(big, Quota{}, true).ok());
 }
@@ -591,6 +606,45 @@ TEST(JobRequestCorpus, Seeds) {
   }
   EXPECT_GE(good, 3);
   EXPECT_GE(bad, 3);
+}
+
+// Two values for one field: refused, naming the key, in a job and in a tenant's body,
+// at any depth.
+TEST(JobRequest, DuplicateKeysAreRefused) {
+  expect_refused(parse_job_request(R"({"command": ["true"], "command": ["false"]})", Quota{}),
+                 Refused::kInvalid, "command");
+  expect_refused(
+      parse_job_request(R"({"command": ["true"], "limits": {"memory": "1G", "memory": "2G"}})",
+                        Quota{}),
+      Refused::kInvalid, "memory");
+  expect_refused(parse_tenant_request(R"({"name": "a", "name": "b"})", Quota{}, true),
+                 Refused::kInvalid, "name");
+  // The same key in two objects is no duplicate.
+  EXPECT_TRUE(parse_job_request(
+                  R"({"command": ["true"], "files": [{"path": "a", "content": ""},
+                                                     {"path": "b", "content": ""}]})",
+                  Quota{})
+                  .ok());
+}
+
+// Messages speak the caller's units: what they would write back in the request.
+TEST(JobRequest, MessagesGiveLimitsInTheCallersUnits) {
+  auto low = job(with({{"limits", {{"cpus", 0.001}}}}));
+  ASSERT_FALSE(low.ok());
+  EXPECT_EQ(low.error.message, "must be at least 0.01");
+  Quota q;
+  q.job_memory = 256ull << 20;
+  q.job_cpu_millis = 1500;
+  q.job_timeout_ns = 90ull * 1000000000;
+  auto mem = job(with({{"limits", {{"memory", "1G"}}}}), q);
+  ASSERT_FALSE(mem.ok());
+  EXPECT_EQ(mem.error.message, "above the tenant's maximum (quota job_memory = 256M)");
+  auto cpus = job(with({{"limits", {{"cpus", 2}}}}), q);
+  ASSERT_FALSE(cpus.ok());
+  EXPECT_EQ(cpus.error.message, "above the tenant's maximum (quota job_cpus = 1.5)");
+  auto t = job(with({{"timeout", "2m"}}), q);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error.message, "above the tenant's maximum (quota job_timeout = 90s)");
 }
 
 }  // namespace

@@ -63,6 +63,11 @@ TEST(LauncherWire, RefusesWhatIsMalformed) {
   EXPECT_FALSE(decode_request(with_body(R"({"spec":{"argv":["true"]},"term":"a\u0001"})")).ok());
   EXPECT_FALSE(decode_request(with_body(R"({"term":"x"})")).ok());  // no spec
   EXPECT_FALSE(decode_request(with_body("[1]")).ok());
+  // A duplicate key, outside the spec or in it: two readers could disagree on it.
+  EXPECT_FALSE(decode_request(with_body(R"({"spec":{"argv":["true"]},"spec":{"argv":["sh"]}})"))
+                   .ok());
+  EXPECT_FALSE(
+      decode_request(with_body(R"({"spec":{"argv":["true"],"uid":0,"uid":1000}})")).ok());
   EXPECT_FALSE(decode_reply("CDR2").ok());
   EXPECT_FALSE(decode_reply("CDR2" + u32(8)).ok());  // no status
   EXPECT_FALSE(decode_reply("CDX2" + u32(12) + u32(0)).ok());

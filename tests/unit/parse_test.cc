@@ -314,5 +314,36 @@ TEST(Text, Split3KeepsTheRestInTheLastField) {
   EXPECT_FALSE(split3("only:one", ':').has_value());
 }
 
+// The formatters write what a person would, and what the parsers read back exactly.
+TEST(Format, SizesDurationsAndMillisReadBackToTheSameValue) {
+  EXPECT_EQ(format_size(256ull << 20), "256M");
+  EXPECT_EQ(format_size(1000), "1000");
+  EXPECT_EQ(format_size(0), "0");
+  EXPECT_EQ(format_size(3ull << 40), "3T");
+  EXPECT_EQ(format_size(5ull << 50), "5120T");
+  EXPECT_EQ(format_duration_ns(30'000'000'000ull), "30s");
+  EXPECT_EQ(format_duration_ns(1'500'000ull), "1500us");
+  EXPECT_EQ(format_duration_ns(7'200'000'000'000ull), "2h");
+  EXPECT_EQ(format_duration_ns(0), "0ns");
+  EXPECT_EQ(format_milli(10), "0.01");
+  EXPECT_EQ(format_milli(2000), "2");
+  EXPECT_EQ(format_milli(1250), "1.25");
+  for (uint64_t v : {0ull, 1ull, 1023ull, 1024ull, 1536ull, 4ull << 20, (1ull << 62) + 1}) {
+    auto back = parse_size(format_size(v));
+    ASSERT_TRUE(back.ok()) << format_size(v);
+    EXPECT_EQ(*back, v);
+  }
+  for (uint64_t v : {1ull, 999ull, 1000ull, 1'000'000ull, 60'000'000'000ull, 3'601'000'000'000ull}) {
+    auto back = parse_duration_ns(format_duration_ns(v));
+    ASSERT_TRUE(back.ok()) << format_duration_ns(v);
+    EXPECT_EQ(*back, v);
+  }
+  for (uint64_t v : {0ull, 1ull, 10ull, 100ull, 999ull, 1001ull, 123456ull}) {
+    auto back = parse_milli(format_milli(v));
+    ASSERT_TRUE(back.ok()) << format_milli(v);
+    EXPECT_EQ(*back, v);
+  }
+}
+
 }  // namespace
 }  // namespace cordon
