@@ -19,6 +19,7 @@ PACKAGES=(
   bubblewrap                             # the benchmark's peer
   python3                                # bench/ scripts
   libpython3.11-testsuite                # tests/compat: CPython's own tests, host vs sandbox
+  nodejs                                 # tests/openapi: the API document's linter
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -32,6 +33,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
+fi
+
+# The OpenAPI linter, from npm, at the versions its lock file pins (again only when the
+# lock file changed). Debian's npm unless Node.js came with its own.
+command -v npm >/dev/null || as_root env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -qq --no-install-recommends npm >/dev/null
+if [ ! tests/openapi/node_modules/.package-lock.json -nt tests/openapi/package-lock.json ]; then
+  (cd tests/openapi && npm ci --no-audit --no-fund --silent)
 fi
 
 # The cgroup v2 tests boot Debian's cloud kernel under QEMU: install QEMU and fetch the

@@ -52,6 +52,7 @@ int status_of(jobs::Refused kind) {
     case jobs::Refused::kConflict:
       return 409;
     case jobs::Refused::kNeverFits:
+    case jobs::Refused::kUnresolved:
       return 422;
     case jobs::Refused::kTooLarge:
       return 413;

@@ -24,6 +24,12 @@ constexpr int64_t kJanitorEveryMs = 30'000;
 constexpr int64_t kJanitorMinMs = 100;
 constexpr int64_t kStopKillWaitMs = 30'000;
 
+// Whether images_dir holds the image (a directory, as a job's start will open it).
+bool image_in(const std::string& images_dir, const std::string& name) {
+  if (images_dir.empty()) return false;
+  return sys::open_path(images_dir + "/" + name, O_PATH | O_DIRECTORY | O_CLOEXEC).ok();
+}
+
 }  // namespace
 
 Service::Service(ServiceConfig config, Store& store)
@@ -400,6 +406,11 @@ Result<Job> Service::submit(const Tenant& tenant, JobSpec spec, Refusal* refusal
   if (stopping_) {
     *refusal = {Refused::kUnavailable, "", "the daemon is stopping"};
     return errno_error(ESHUTDOWN, "submit");
+  }
+  // An image that is not there is refused now, not when the job would start.
+  if (!spec.rootfs.empty() && !image_in(config_.runner.images_dir, spec.rootfs)) {
+    *refusal = {Refused::kUnresolved, "rootfs", "no image '" + spec.rootfs + "' on this host"};
+    return errno_error(ENOENT, "submit", spec.rootfs);
   }
   const Quota& q = tenant.quota;
   if (over_running_quota(q, TenantLoad{}, spec) != nullptr) {

@@ -499,11 +499,13 @@ TEST(DaemonJobs, RootfsNamesAnImageUnderTheImagesFolder) {
   EXPECT_EQ(d.call("GET", "/v1/jobs/" + id + "/logs", "", tok).body, "from-image\ninput\n");
   EXPECT_EQ(d.call("GET", "/v1/jobs/" + id + "/files/out.txt", "", tok).body, "made\n");
   EXPECT_EQ(ended["rootfs"], "bb");
-  // An image that is not there fails the job, and says why; a path is not a name.
-  std::string missing = d.submit(tok, {{"command", {"true"}}, {"rootfs", "nope"}});
-  json m = d.wait_ended(tok, missing);
-  EXPECT_EQ(m["state"], "failed");
-  EXPECT_EQ(m["exit_status"], 66);
+  // An image that is not there is refused at submission (422), not at the start; a
+  // path is not a name (400).
+  auto missing =
+      d.call("POST", "/v1/jobs", json{{"command", {"true"}}, {"rootfs", "nope"}}.dump(), tok);
+  EXPECT_EQ(missing.status, 422) << missing.body;
+  EXPECT_EQ(missing.json["error"]["field"], "rootfs");
+  EXPECT_NE(missing.json["error"]["message"].get<std::string>().find("nope"), std::string::npos);
   auto path =
       d.call("POST", "/v1/jobs", json{{"command", {"true"}}, {"rootfs", "../../etc"}}.dump(), tok);
   EXPECT_EQ(path.status, 400);

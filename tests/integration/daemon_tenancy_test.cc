@@ -3,6 +3,8 @@
 // for their own tenant only, and a tenant's view of a job holds no host fact (the
 // operator's does). A real daemon, real HTTP.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <regex>
@@ -126,14 +128,26 @@ TEST(DaemonTenancy, PageCursorsAreOpaqueAndGoodForTheirTenantOnly) {
 
 TEST(DaemonTenancy, TenantsSeeNoHostFactsTheOperatorDoes) {
   REQUIRE_ROOT();
-  Daemon d;
+  Daemon d({"--max-running", "1"});
+  (void)::mkdir((d.dir() + "/images").c_str(), 0755);  // the harness may have made it
+  ASSERT_EQ(::mkdir((d.dir() + "/images/nope").c_str(), 0755), 0);
   ASSERT_TRUE(d.start()) << d.log();
   std::string tok = d.tenant("alpha");
   std::string ran = d.submit(tok, sh_job("echo hi > out.txt"));
-  // An image that is not there: the run's error names where it looked on the host.
+  // An image that was there at submission and is gone at the start (the job waits
+  // behind another meanwhile): the run's error names where it looked on the host.
+  std::string blocker = d.submit(tok, sh_job("sleep 1000." + std::to_string(::getpid())));
   std::string missing = d.submit(tok, {{"command", {"true"}}, {"rootfs", "nope"}});
+  ASSERT_EQ(::rmdir((d.dir() + "/images/nope").c_str()), 0);
+  EXPECT_EQ(d.call("POST", "/v1/jobs/" + blocker + "/cancel", "", tok).status, 202);
   ASSERT_TRUE(d.wait_ended(tok, ran).is_object());
   ASSERT_TRUE(d.wait_ended(tok, missing).is_object());
+  // One that is not there at submission: refused at once, naming no host path either.
+  auto refused =
+      d.call("POST", "/v1/jobs", json{{"command", {"true"}}, {"rootfs", "nope"}}.dump(), tok);
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_EQ(refused.json["error"]["field"], "rootfs");
+  EXPECT_EQ(refused.body.find(d.dir()), std::string::npos) << refused.body;
   // Every route that answers a tenant with jobs, as its raw body: no host path (the test's
   // folder holds the daemon's state, run and images folders), no host UID or GID base.
   std::vector<std::string> bodies = {
