@@ -19,6 +19,8 @@ std::vector<std::string_view> segments(std::string_view p) {
 }  // namespace
 
 std::optional<Params> match_path(std::string_view pattern, std::string_view path) {
+  // An origin-form path starts at the root: "v1/jobs" is no route's path.
+  if (path.empty() || path[0] != '/') return std::nullopt;
   auto pat = segments(pattern);
   auto got = segments(path);
   Params params;
@@ -29,7 +31,7 @@ std::optional<Params> match_path(std::string_view pattern, std::string_view path
       if (i >= got.size()) return std::nullopt;
       size_t start = 0;
       for (size_t k = 0; k < i; ++k) start += got[k].size() + 1;
-      std::string_view rest = path.substr(path[0] == '/' ? start + 1 : start);
+      std::string_view rest = path.substr(start + 1);
       if (rest.empty()) return std::nullopt;
       params[std::string(p.substr(1, p.size() - 3))] = std::string(rest);
       return params;

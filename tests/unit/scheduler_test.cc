@@ -169,6 +169,10 @@ TEST(Router, TemplatesMatchSegmentsAndTheRest) {
   EXPECT_FALSE(match_path("/v1/jobs/{id}/files/{path*}", "/v1/jobs/j-2/files/"));
   EXPECT_FALSE(match_path("/v1/tenants/{tenant}/tokens/{token}", "/v1/tenants/a/tokens"));
   EXPECT_FALSE(match_path("/metrics", "/metricsx"));
+  // A path starts at the root (found by fuzz/router_fuzz.cc: "a/b" matched "/{a}/{b}").
+  EXPECT_FALSE(match_path("/{a}/{b}", "x/y"));
+  EXPECT_FALSE(match_path("/{rest*}", "x"));
+  EXPECT_FALSE(match_path("/metrics", ""));
 }
 
 }  // namespace
