@@ -105,7 +105,7 @@ TEST(DaemonApi, NonRootOnTheSocketNeedsAToken) {
 
 TEST(DaemonApi, BadInputGetsAStatusAndANamedField) {
   REQUIRE_ROOT();
-  Daemon d({"--read-timeout", "500ms"});
+  Daemon d({"--header-timeout", "500ms"});
   ASSERT_TRUE(d.start()) << d.log();
   std::string t = d.tenant("alpha", {{"job_memory", "256M"}});
   auto post = [&](const std::string& body) { return d.call("POST", "/v1/jobs", body, t); };
