@@ -347,10 +347,9 @@ int run_daemon(const std::vector<std::string>& args) {
   }
   std::fprintf(stderr, "cordon daemon: stopping (grace %llu ms)\n",
                static_cast<unsigned long long>(c.stop_grace_ns / 1000000));
-  // No new connection; those open are answered while the jobs get their grace (a
-  // follower's stream ends when the service says it stops). Then every connection is
-  // closed, whatever its client does.
-  server.stop_accepting();
+  // Requests are still answered while the jobs get their grace (submissions 503, a
+  // follower's stream ends when the service says it stops; a client can watch its jobs
+  // end). Then every connection is closed, whatever its client does.
   service.stop(static_cast<int64_t>(c.stop_grace_ns / 1000000));
   server.stop();
   launcher.stop();

@@ -70,6 +70,9 @@ HeadScan::State HeadScan::scan(std::string_view buf) {
     }
     if (i >= 3 && buf[i - 2] == '\n' && buf[i - 3] == '\r') {
       head_size_ = i + 1;
+      // The header lines (after the request line's CRLF, before the blank line).
+      size_t fields = head_size_ >= line_end_ + 4 ? head_size_ - line_end_ - 4 : 0;
+      if (fields > limits_.max_header_bytes) return fail(431, "headers too large");
       return state_ = State::kDone;
     }
   }

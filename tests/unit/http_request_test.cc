@@ -54,6 +54,8 @@ TEST(HttpHead, RefusesBareLfAndOversizedHeads) {
   EXPECT_EQ(scan_status("GET /" + std::string(40, 'a') + " HTTP/1.1\r\n\r\n", small), 414);
   EXPECT_EQ(scan_status("GET /" + std::string(40, 'a'), small), 414);
   EXPECT_EQ(scan_status("GET / HTTP/1.1\r\nA: " + std::string(100, 'x') + "\r\n\r\n", small), 431);
+  EXPECT_EQ(scan_status("GET / HTTP/1.1\r\nA: " + std::string(59, 'x') + "\r\n\r\n", small), 0);
+  EXPECT_EQ(scan_status("GET / HTTP/1.1\r\nA: " + std::string(60, 'x') + "\r\n\r\n", small), 431);
   // Without its blank line, a head never completes; it stops at the bound.
   EXPECT_EQ(scan_status("GET / HTTP/1.1\r\n" + std::string(200, 'a'), small), 431);
 }
