@@ -25,8 +25,8 @@
 namespace cordon::api {
 
 struct ApiOptions {
-  std::string operator_token_hash;   // jobs::token_hash of the operator's token; empty: none
-  bool root_is_operator = true;      // root on the Unix socket, without a token
+  std::string operator_token_hash;     // jobs::token_hash of the operator's token; empty: none
+  bool root_is_operator = true;        // root on the Unix socket, without a token
   int max_followers_per_tenant = 256;  // log followers (a socket and a timer each)
   int max_followers = 4096;            // of all tenants together
   // The key of the page cursors (rest/cursor.h), kCursorKeyBytes: kept with the state so

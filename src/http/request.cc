@@ -95,8 +95,8 @@ int split_target(std::string_view target, std::string* path, std::string* query,
       *reason = "bad character in target";
       return 400;
     }
-    if (c == '%' && (i + 2 >= target.size() || hex_digit(target[i + 1]) < 0 ||
-                     hex_digit(target[i + 2]) < 0)) {
+    if (c == '%' &&
+        (i + 2 >= target.size() || hex_digit(target[i + 1]) < 0 || hex_digit(target[i + 2]) < 0)) {
       *reason = "bad percent-encoding in target";
       return 400;
     }

@@ -86,8 +86,7 @@ int Server::connections() const {
   return impl_->open;
 }
 
-Status Server::add_listener(UniqueFd listen_fd, bool unix_socket,
-                            std::shared_ptr<TlsContext> tls) {
+Status Server::add_listener(UniqueFd listen_fd, bool unix_socket, std::shared_ptr<TlsContext> tls) {
   // The queue of connections not yet accepted: as long as the kernel allows, so that a
   // burst waits there rather than being refused (the caps decide who is served).
   if (::listen(listen_fd.get(), SOMAXCONN) != 0) return sys_error("listen");

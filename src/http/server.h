@@ -52,16 +52,16 @@ using Handler = std::function<Response(const Request&, const Peer&)>;
 using Admit = std::function<Admission(const Request& head, const Peer&)>;
 
 struct ServerOptions {
-  Limits limits;                   // limits.max_body bounds every admission's body_limit
-  int workers = 4;                 // handler threads
-  int idle_timeout_ms = 30000;     // the first byte of a request (after accept, keep-alive)
-  int header_timeout_ms = 10000;   // the whole head
-  int request_deadline_ms = 30000; // the whole request, head and body
-  int write_timeout_ms = 10000;    // one write that the client does not take
+  Limits limits;                    // limits.max_body bounds every admission's body_limit
+  int workers = 4;                  // handler threads
+  int idle_timeout_ms = 30000;      // the first byte of a request (after accept, keep-alive)
+  int header_timeout_ms = 10000;    // the whole head
+  int request_deadline_ms = 30000;  // the whole request, head and body
+  int write_timeout_ms = 10000;     // one write that the client does not take
   int max_requests_per_connection = 100;
-  int max_connections = 16384;          // all listeners together
-  int max_connections_per_peer = 256;   // per TCP remote address, per Unix socket UID
-  int stream_poll_ms = 250;             // a streamed response's producer, when it had nothing
+  int max_connections = 16384;         // all listeners together
+  int max_connections_per_peer = 256;  // per TCP remote address, per Unix socket UID
+  int stream_poll_ms = 250;            // a streamed response's producer, when it had nothing
   // Called once the head is parsed, on a handler thread. Unset: every request admitted
   // with limits.max_body.
   Admit admit;

@@ -23,9 +23,9 @@ namespace {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using Clock = std::chrono::steady_clock;
-using boost::system::error_code;
 using asio::awaitable;
 using asio::use_awaitable;
+using boost::system::error_code;
 
 Clock::time_point after_ms(Clock::time_point t, int ms) {
   return t + std::chrono::milliseconds(ms);
@@ -43,11 +43,11 @@ enum class Next { kKeep, kClose };
 // Refuses the request (Session::refuse) and ends serve_one. What co_await takes is kept
 // free of temporaries: g++ 12 miscompiles (or crashes on) temporaries that live across
 // a suspension.
-#define CORDON_REFUSE(...)                    \
-  do {                                        \
-    set_refusal(__VA_ARGS__);                 \
+#define CORDON_REFUSE(...)                     \
+  do {                                         \
+    set_refusal(__VA_ARGS__);                  \
     Next refused_ = co_await refuse_pending(); \
-    co_return refused_;                       \
+    co_return refused_;                        \
   } while (0)
 
 template <class Stream>
@@ -127,8 +127,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   awaitable<size_t> read_more(error_code& ec) {
     auto space = buf_.prepare(16384);
-    size_t n = co_await stream_.async_read_some(space,
-                                                asio::redirect_error(use_awaitable, ec));
+    size_t n = co_await stream_.async_read_some(space, asio::redirect_error(use_awaitable, ec));
     buf_.commit(n);
     if (!ec && expired_) ec = asio::error::timed_out;
     co_return n;
@@ -139,8 +138,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     arm(after_ms(Clock::now(), opt_.write_timeout_ms));
     error_code ec;
     auto b = asio::buffer(data.data(), data.size());
-    co_await asio::async_write(stream_, b,
-                               asio::redirect_error(use_awaitable, ec));
+    co_await asio::async_write(stream_, b, asio::redirect_error(use_awaitable, ec));
     disarm();
     co_return !ec && !expired_;
   }
@@ -165,8 +163,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     char scratch[16384];
     for (size_t taken = 0; taken < (8u << 20);) {
       auto space = asio::buffer(scratch);
-      size_t n = co_await lowest().async_read_some(space,
-                                                   asio::redirect_error(use_awaitable, ec));
+      size_t n = co_await lowest().async_read_some(space, asio::redirect_error(use_awaitable, ec));
       if (ec || expired_) break;
       taken += n;
     }
@@ -216,8 +213,7 @@ awaitable<bool> Session<Stream>::handshake() {
       std::string text = serialize(error(400, "this port speaks TLS: use https"), false);
       arm(after_ms(Clock::now(), opt_.write_timeout_ms));
       auto b = asio::buffer(text);
-      co_await asio::async_write(lowest(), b,
-                                 asio::redirect_error(use_awaitable, ec));
+      co_await asio::async_write(lowest(), b, asio::redirect_error(use_awaitable, ec));
       lowest().shutdown(asio::socket_base::shutdown_send, ec);
     }
     co_return false;
@@ -242,8 +238,8 @@ awaitable<void> Session<Stream>::run() {
 template <class Stream>
 awaitable<Next> Session<Stream>::serve_one(bool last) {
   bhttp::request_parser<bhttp::string_body> parser;
-  parser.header_limit(static_cast<uint32_t>(opt_.limits.max_request_line +
-                                            opt_.limits.max_header_bytes + 4));
+  parser.header_limit(
+      static_cast<uint32_t>(opt_.limits.max_request_line + opt_.limits.max_header_bytes + 4));
   parser.body_limit(opt_.limits.max_body);
   parser.eager(false);  // stop after the head: the body waits for the admission
   HeadScan scan(opt_.limits);
@@ -258,24 +254,21 @@ awaitable<Next> Session<Stream>::serve_one(bool last) {
       auto data = buf_.cdata();
       std::string_view bytes(static_cast<const char*>(data.data()), data.size());
       auto st = scan.scan(bytes);
-      if (st == HeadScan::State::kError)
-        CORDON_REFUSE(scan.error_status(), scan.error_reason());
+      if (st == HeadScan::State::kError) CORDON_REFUSE(scan.error_status(), scan.error_reason());
       if (st == HeadScan::State::kDone) {
         size_t used = parser.put(asio::buffer(data.data(), scan.head_size()), ec);
         if (ec == bhttp::error::bad_version)
           CORDON_REFUSE(version_status(bytes), "HTTP version not supported");
         buf_.consume(used);
         if (ec) CORDON_REFUSE(status_of(ec), "malformed request: " + ec.message());
-        if (!parser.is_header_done())
-          CORDON_REFUSE(400, "malformed request head");
+        if (!parser.is_header_done()) CORDON_REFUSE(400, "malformed request head");
         break;
       }
     }
     co_await read_more(ec);
     if (ec) {
       disarm();
-      if (expired_ && begun)
-        CORDON_REFUSE(408, "the request took too long to arrive", false);
+      if (expired_ && begun) CORDON_REFUSE(408, "the request took too long to arrive", false);
       co_return Next::kClose;  // closed, or idle past idle_timeout: nothing to say
     }
     if (!begun) {
@@ -290,16 +283,15 @@ awaitable<Next> Session<Stream>::serve_one(bool last) {
   req.method = std::string(msg.method_string());
   req.target = std::string(msg.target());
   req.keep_alive = msg.keep_alive();
-  if (msg.version() != 11 && msg.version() != 10)
-    CORDON_REFUSE(505, "HTTP version not supported");
+  if (msg.version() != 11 && msg.version() != 10) CORDON_REFUSE(505, "HTTP version not supported");
   std::string reason;
   int bad = split_target(req.target, &req.path, &req.query, &reason);
   if (bad != 0) CORDON_REFUSE(bad, reason);
   for (const auto& f : msg) {
-    if (req.headers.size() >= opt_.limits.max_headers)
-      CORDON_REFUSE(431, "too many headers");
-    req.headers.emplace_back(lower(std::string_view(f.name_string().data(), f.name_string().size())),
-                             std::string(f.value()));
+    if (req.headers.size() >= opt_.limits.max_headers) CORDON_REFUSE(431, "too many headers");
+    req.headers.emplace_back(
+        lower(std::string_view(f.name_string().data(), f.name_string().size())),
+        std::string(f.value()));
   }
   bad = check_fields(req.headers, &reason);
   if (bad != 0) CORDON_REFUSE(bad, reason);

@@ -166,11 +166,11 @@ TEST(DaemonHttp, MalformedHeadsAndRefusalsComeBeforeTheBody) {
             "POST /v1/jobs HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n" + bearer +
                 "\r\n{}",
             400},
-           {"chunked body", "POST /v1/jobs HTTP/1.1\r\nTransfer-Encoding: chunked\r\n" + bearer +
-                                "\r\n0\r\n\r\n",
+           {"chunked body",
+            "POST /v1/jobs HTTP/1.1\r\nTransfer-Encoding: chunked\r\n" + bearer + "\r\n0\r\n\r\n",
             411},
-           {"header too large", "GET /v1/jobs HTTP/1.1\r\nX: " + std::string(50000, 'x') + "\r\n\r\n",
-            431},
+           {"header too large",
+            "GET /v1/jobs HTTP/1.1\r\nX: " + std::string(50000, 'x') + "\r\n\r\n", 431},
        }) {
     EXPECT_EQ(status_of(ask(c.text)), c.status) << c.why;
   }
@@ -179,21 +179,23 @@ TEST(DaemonHttp, MalformedHeadsAndRefusalsComeBeforeTheBody) {
   EXPECT_EQ(status_of(ask("POST /v1/jobs HTTP/1.1\r\nContent-Length: 1000000\r\n"
                           "Authorization: Bearer not-a-token\r\n\r\n")),
             401);
-  EXPECT_EQ(status_of(ask("POST /v1/jobs HTTP/1.1\r\nContent-Length: 2000000\r\n" + bearer +
-                          "\r\n")),
-            413);
-  EXPECT_EQ(status_of(ask("POST /v1/nothing HTTP/1.1\r\nContent-Length: 100\r\n" + bearer +
-                          "\r\n")),
-            404);
+  EXPECT_EQ(
+      status_of(ask("POST /v1/jobs HTTP/1.1\r\nContent-Length: 2000000\r\n" + bearer + "\r\n")),
+      413);
+  EXPECT_EQ(
+      status_of(ask("POST /v1/nothing HTTP/1.1\r\nContent-Length: 100\r\n" + bearer + "\r\n")),
+      404);
   EXPECT_EQ(status_of(ask("PUT /v1/jobs HTTP/1.1\r\nContent-Length: 100\r\n" + bearer + "\r\n")),
             405);
-  EXPECT_EQ(status_of(ask("POST /v1/tenants HTTP/1.1\r\nContent-Length: 100\r\n" + bearer +
-                          "\r\n")),
-            404);  // the operator's route is no route for a tenant
+  EXPECT_EQ(
+      status_of(ask("POST /v1/tenants HTTP/1.1\r\nContent-Length: 100\r\n" + bearer + "\r\n")),
+      404);  // the operator's route is no route for a tenant
   EXPECT_LT(seconds_since(t0), 5.0);
   // A tenant's upload may be large: admitted, it is told to go on.
-  std::string cont = ask("POST /v1/uploads HTTP/1.1\r\nContent-Length: 3000000\r\n"
-                         "Expect: 100-continue\r\n" + bearer + "\r\n");
+  std::string cont =
+      ask("POST /v1/uploads HTTP/1.1\r\nContent-Length: 3000000\r\n"
+          "Expect: 100-continue\r\n" +
+          bearer + "\r\n");
   EXPECT_EQ(cont.rfind("HTTP/1.1 100 Continue\r\n", 0), 0u) << cont;
   EXPECT_EQ(d.call("GET", "/v1/jobs", "", t).status, 200);
 }
@@ -241,7 +243,8 @@ TEST(DaemonHttp, HeaderAndRequestDeadlinesCutADribbler) {
     if (!r.empty()) break;
   }
   took = seconds_since(t0);
-  std::printf("body dribbler: answered %d after %.2f s (request_timeout 2 s)\n", status_of(r), took);
+  std::printf("body dribbler: answered %d after %.2f s (request_timeout 2 s)\n", status_of(r),
+              took);
   EXPECT_EQ(status_of(r), 408) << r;
   EXPECT_LT(took, 5.0);
   // A connection that sends nothing is closed after idle_timeout, silently.
@@ -270,8 +273,8 @@ void idle_and_dribbling_load(int per_peer) {
   rlim_t limit = raise_fd_limit();
   if (limit < 12000) GTEST_SKIP() << "RLIMIT_NOFILE hard limit " << limit << " < 12000";
   auto flags = plain_tcp_flags();
-  for (const char* f : {"--idle-timeout", "120s", "--header-timeout", "120s", "--request-timeout",
-                        "120s"})
+  for (const char* f :
+       {"--idle-timeout", "120s", "--header-timeout", "120s", "--request-timeout", "120s"})
     flags.emplace_back(f);
   flags.emplace_back("--max-connections-per-peer");
   flags.emplace_back(std::to_string(per_peer));
@@ -300,8 +303,8 @@ void idle_and_dribbling_load(int per_peer) {
     idle.push_back(tcp_conn(port, "127.0.0.2"));
     if (!idle.back().valid()) ++failed;
   }
-  std::printf("[cap %d] 10,000 idle connections opened in %.2f s (%d connects failed)\n",
-              per_peer, seconds_since(t0), failed);
+  std::printf("[cap %d] 10,000 idle connections opened in %.2f s (%d connects failed)\n", per_peer,
+              seconds_since(t0), failed);
   // While they are all there, for two seconds: the tenant over TCP and the operator.
   http::Endpoint ep;
   ep.host = "127.0.0.1";
@@ -374,8 +377,10 @@ TEST(DaemonHttp, AThousandLogFollowersHoldNoThreadEach) {
   std::string job = d.submit(t, sh_job("echo started; sleep 60"));
   ASSERT_TRUE(d.wait_state(t, job, "running"));
   int before = threads_of(d.pid());
-  const std::string follow = "GET /v1/jobs/" + job + "/logs?follow=1 HTTP/1.1\r\nAuthorization: "
-                             "Bearer " + t + "\r\n\r\n";
+  const std::string follow = "GET /v1/jobs/" + job +
+                             "/logs?follow=1 HTTP/1.1\r\nAuthorization: "
+                             "Bearer " +
+                             t + "\r\n\r\n";
   std::vector<UniqueFd> followers;
   for (int i = 0; i < 1000; ++i) {
     followers.push_back(unix_conn(d.socket()));
@@ -395,9 +400,10 @@ TEST(DaemonHttp, AThousandLogFollowersHoldNoThreadEach) {
   EXPECT_EQ(status_of(read_until(extra.get(), "\r\n\r\n", 5000)), 429);
   auto t0 = Clock::now();
   EXPECT_EQ(d.call("GET", "/v1/jobs/" + job, "", t).status, 200);
-  std::printf("1,000 followers: daemon threads %d before, %d while following; a request "
-              "answered in %.1f ms\n",
-              before, during, seconds_since(t0) * 1000);
+  std::printf(
+      "1,000 followers: daemon threads %d before, %d while following; a request "
+      "answered in %.1f ms\n",
+      before, during, seconds_since(t0) * 1000);
   EXPECT_LT(during, 32);
   // The job ends: every stream ends with its last chunk.
   EXPECT_EQ(d.call("POST", "/v1/jobs/" + job + "/cancel", "", t).status, 202);
@@ -413,8 +419,8 @@ TEST(DaemonHttp, SigtermEndsTheDaemonWithinItsGraceWhateverClientsDo) {
   REQUIRE_ROOT();
   raise_fd_limit();
   auto flags = plain_tcp_flags();
-  for (const char* f : {"--stop-grace", "2s", "--idle-timeout", "120s", "--header-timeout",
-                        "120s", "--request-timeout", "120s"})
+  for (const char* f : {"--stop-grace", "2s", "--idle-timeout", "120s", "--header-timeout", "120s",
+                        "--request-timeout", "120s"})
     flags.emplace_back(f);
   Daemon d(flags);
   ASSERT_TRUE(d.start()) << d.log();
@@ -429,8 +435,10 @@ TEST(DaemonHttp, SigtermEndsTheDaemonWithinItsGraceWhateverClientsDo) {
     dribblers.push_back(tcp_conn(port));
     send_text(dribblers.back().get(), "GET /v1/jobs HTTP/1.1\r\nX: ");
   }
-  const std::string follow = "GET /v1/jobs/" + job + "/logs?follow=1 HTTP/1.1\r\nAuthorization: "
-                             "Bearer " + t + "\r\n\r\n";
+  const std::string follow = "GET /v1/jobs/" + job +
+                             "/logs?follow=1 HTTP/1.1\r\nAuthorization: "
+                             "Bearer " +
+                             t + "\r\n\r\n";
   for (int i = 0; i < 50; ++i) {
     followers.push_back(unix_conn(d.socket()));
     send_text(followers.back().get(), follow);

@@ -23,8 +23,7 @@ HeadScan::State scan_in_steps(HeadScan& s, const std::string& text, size_t step,
 }
 
 TEST(HttpHead, FindsTheEndOfTheHeadInAnySplit) {
-  const std::string text =
-      "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab\ncd";
+  const std::string text = "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab\ncd";
   for (size_t step : {1u, 2u, 3u, 7u, 64u, 4096u}) {
     HeadScan s;
     size_t head = 0;
@@ -70,8 +69,8 @@ TEST(HttpHead, SplitsAndChecksTargets) {
   EXPECT_EQ(r.query_param("state"), "queued");
   EXPECT_EQ(r.query_param("q"), "a b c");
   EXPECT_EQ(r.query_param("missing"), "");
-  for (const char* bad : {"", "*", "http://x/", "/%zz", "/%0", "/%", "/%00", "/a?b=%g1",
-                          "/a?b=%", "/a b", "/a\x7f"}) {
+  for (const char* bad : {"", "*", "http://x/", "/%zz", "/%0", "/%", "/%00", "/a?b=%g1", "/a?b=%",
+                          "/a b", "/a\x7f"}) {
     EXPECT_EQ(split_target(bad, &path, &query, &why), 400) << bad;
     EXPECT_FALSE(why.empty());
   }
