@@ -194,12 +194,20 @@ Result<std::string> cursor_key(const std::string& state_dir) {
 
 // Every connection is a file descriptor: the soft limit up to the hard one, so that the
 // connection caps, not the default 1024, bound them.
-void raise_fd_limit() {
+void raise_fd_limit(uint32_t max_connections) {
   struct rlimit rl;
-  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
-  rl.rlim_cur = rl.rlim_max;
-  if (::setrlimit(RLIMIT_NOFILE, &rl) != 0)
-    log(LogLevel::kWarn, "could not raise RLIMIT_NOFILE to its hard limit");
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0)
+      log(LogLevel::kWarn, "could not raise RLIMIT_NOFILE to its hard limit");
+    ::getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  // The jobs, the store and the launcher need descriptors of their own besides.
+  if (rl.rlim_cur < static_cast<rlim_t>(max_connections) + 1024)
+    log(LogLevel::kWarn, "RLIMIT_NOFILE (" + std::to_string(rl.rlim_cur) +
+                             ") is below max_connections + 1024: connections beyond it wait "
+                             "in the listen queue");
 }
 
 int ms(uint64_t ns) {
@@ -266,7 +274,7 @@ int run_daemon(const std::vector<std::string>& args) {
   // Before any thread: the HTTP workers share a few heap arenas instead of one each, so
   // that what one reply needed is not kept apart, fragmented, in every worker's arena.
   sys::limit_heap_arenas(kHeapArenas);
-  raise_fd_limit();
+  raise_fd_limit(c.max_connections);
   if (::geteuid() != 0)
     return fail(logic_error("daemon", "", "must run as root (it starts sandboxes)"));
   auto op_hash = operator_hash(c);
