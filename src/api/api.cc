@@ -29,7 +29,7 @@ struct Entry {
   http::Response (Api::*handler)(const Api::Call&);
 };
 
-constexpr int kFollowPollMs = 100;
+constexpr size_t kPullBytes = 65536;  // a streamed response's piece
 
 http::Response json_response(int status, const json& body) {
   http::Response r;
@@ -117,14 +117,6 @@ Api::Api(jobs::Service& service, ApiOptions options)
   }
 }
 
-size_t Api::body_limit(const http::Request& head, const http::Peer& peer, size_t max_upload) {
-  if (head.method == "POST" && head.path == "/v1/uploads") {
-    auto caller = authenticate(head, peer);
-    if (caller && caller->tenant) return max_upload;
-  }
-  return jobs::kMaxJobBody;
-}
-
 std::optional<Api::Caller> Api::authenticate(const http::Request& req, const http::Peer& peer) {
   std::string auth = req.header("authorization");
   if (auth.empty()) {
@@ -146,38 +138,82 @@ std::optional<Api::Caller> Api::authenticate(const http::Request& req, const htt
   return Caller{false, std::move(tenant)};
 }
 
-http::Response Api::handle(const http::Request& req, const http::Peer& peer) {
+struct Api::Routed {
+  std::optional<http::Response> refusal;
+  const Entry* entry = nullptr;
+  Params params;
+  Caller caller;
+};
+
+Api::Routed Api::route(const http::Request& req, const http::Peer& peer) {
+  Routed out;
   // Credentials first: without them, nothing is told, not even which paths exist.
   auto caller = authenticate(req, peer);
   if (!caller) {
     http::Response r =
         http::error(401, "missing or invalid credentials (Authorization: Bearer TOKEN)");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return r;
+    out.refusal = std::move(r);
+    return out;
   }
-  const Entry* found = nullptr;
-  Params params;
-  bool path_known = false;
+  // The methods this caller may use on the path; a route of the operator's is not
+  // told to a tenant: a tenant's PATCH of a tenant is 404, as for a path that does not
+  // exist, not 405.
+  std::string allow;
+  bool hidden = false;
   for (const auto& e : table()) {
-    // A tenant is not told about the operator's routes.
-    if (e.access == Access::kOperator && !caller->is_operator) continue;
     auto p = match_path(e.route.pattern, req.path);
     if (!p) continue;
-    path_known = true;
+    bool visible = e.access != Access::kOperator || caller->is_operator;
     if (req.method == e.route.method) {
-      found = &e;
-      params = std::move(*p);
+      if (!visible) {
+        hidden = true;
+        continue;
+      }
+      out.entry = &e;
+      out.params = std::move(*p);
       break;
     }
+    if (visible) allow += (allow.empty() ? "" : ", ") + std::string(e.route.method);
   }
-  if (found == nullptr) {
-    return path_known ? http::error(405, "method not allowed on " + req.path)
-                      : http::error(404, "no such route: " + req.path);
+  if (out.entry == nullptr) {
+    if (allow.empty() || hidden) {
+      out.refusal = http::error(404, "no such route: " + req.path);
+    } else {
+      http::Response r = http::error(405, "method not allowed on " + req.path);
+      r.headers.emplace_back("Allow", allow);
+      out.refusal = std::move(r);
+    }
+    return out;
   }
-  if (found->access == Access::kTenant && !caller->tenant)
-    return http::error(403, "jobs and uploads belong to tenants: use a tenant's token");
+  if (out.entry->access == Access::kTenant && !caller->tenant) {
+    out.refusal = http::error(403, "jobs and uploads belong to tenants: use a tenant's token");
+    return out;
+  }
+  out.caller = std::move(*caller);
+  return out;
+}
+
+http::Admission Api::admit(const http::Request& head, const http::Peer& peer) {
+  http::Admission a;
+  a.body_limit = jobs::kMaxJobBody;  // a refused request that is larger still hears 413
+  Routed r = route(head, peer);
+  if (r.refusal) {
+    a.refusal = std::move(r.refusal);
+    return a;
+  }
+  bool upload = r.entry->handler == &Api::upload && r.caller.tenant;
+  a.body_limit = upload ? options_.max_upload : jobs::kMaxJobBody;
+  return a;
+}
+
+http::Response Api::handle(const http::Request& req, const http::Peer& peer) {
+  // Routed again with the whole request: a token revoked since the head was admitted is
+  // refused here.
+  Routed r = route(req, peer);
+  if (r.refusal) return std::move(*r.refusal);
   try {
-    return (this->*(found->handler))(Call{req, std::move(params), std::move(*caller)});
+    return (this->*(r.entry->handler))(Call{req, std::move(r.params), std::move(r.caller)});
   } catch (const std::exception& e) {
     return http::error(500, std::string("internal error: ") + e.what());
   }
@@ -425,38 +461,43 @@ http::Response Api::job_logs(const Call& c) {
   http::Response r;
   r.content_type = "text/plain; charset=utf-8";
   std::string id = job->id;
-  // A follower holds an HTTP worker while it follows: a tenant may hold only a few, so
-  // that one tenant's followers cannot take every worker from the others.
+  // A follower costs a socket and a timer (the server pulls its stream): still, a tenant
+  // may hold only so many, and all tenants together so many.
   std::shared_ptr<void> slot;
   if (wait && c.caller.tenant) {
     slot = follow_slot(c.caller.tenant->id);
     if (!slot)
-      return http::error(429, "too many log followers (at most " +
-                                  std::to_string(options_.max_followers_per_tenant) +
-                                  " per tenant, " + std::to_string(options_.max_followers) +
-                                  " in all)");
+      return refusal({jobs::Refused::kLimited, "",
+                      "too many log followers (at most " +
+                          std::to_string(options_.max_followers_per_tenant) + " per tenant, " +
+                          std::to_string(options_.max_followers) + " in all)"});
   }
-  r.stream = [this, id, path, wait, slot](const http::ChunkWriter& write) {
+  // Pulled by the server: each call gives what the file holds past what was sent (up to
+  // 64 KiB), and says whether more may come.
+  struct Follow {
     uint64_t offset = 0;
-    std::string buf(65536, '\0');
-    for (;;) {
-      // Whether it has ended is read before the file: bytes written before the end are
-      // then all in the file when it is read, and none is missed.
-      auto job = service_.job(id);
-      // A stopping daemon ends its followers too: it waits for them.
-      bool ended = !wait || !job || jobs::is_terminal(job->state) || service_.stopping();
-      if (auto fd = sys::open_path(path, O_RDONLY | O_NOFOLLOW); fd.ok()) {
-        for (;;) {
-          auto n = sys::read_at(fd->get(), buf.data(), buf.size(), offset);
-          if (!n.ok() || *n == 0) break;
-          offset += *n;
-          if (!write(std::string_view(buf.data(), *n))) return;
-        }
-      }
-      if (ended) return;
-      if (!write("")) return;  // a client gone while the job runs quietly
-      service_.wait_change(kFollowPollMs);
+    UniqueFd fd;
+  };
+  auto state = std::make_shared<Follow>();
+  r.pull = [this, id, path, wait, slot, state](std::string* out) {
+    // Whether it has ended is read before the file: bytes written before the end are
+    // then all in the file when it is read, and none is missed.
+    auto job = wait ? service_.job(id) : std::optional<jobs::Job>();
+    // A stopping daemon ends its followers too.
+    bool ended = !wait || !job || jobs::is_terminal(job->state) || service_.stopping();
+    if (!state->fd.valid()) {
+      if (auto fd = sys::open_path(path, O_RDONLY | O_NOFOLLOW); fd.ok())
+        state->fd = std::move(fd).value();
     }
+    if (state->fd.valid()) {
+      out->resize(kPullBytes);
+      auto n = sys::read_at(state->fd.get(), out->data(), out->size(), state->offset);
+      size_t got = n.ok() ? *n : 0;
+      out->resize(got);
+      state->offset += got;
+      if (got > 0) return http::Pull::kMore;  // more may be there at once
+    }
+    return ended ? http::Pull::kEnd : http::Pull::kMore;
   };
   return r;
 }
@@ -482,15 +523,15 @@ http::Response Api::job_file(const Call& c) {
   r.content_type = "application/octet-stream";
   auto file = std::make_shared<UniqueFd>(std::move(fd).value());
   uint64_t size = st->size;
-  r.stream = [file, size](const http::ChunkWriter& write) {
-    std::string buf(65536, '\0');
-    for (uint64_t off = 0; off < size;) {
-      auto n =
-          sys::read_at(file->get(), buf.data(), std::min<uint64_t>(buf.size(), size - off), off);
-      if (!n.ok() || *n == 0) return;
-      if (!write(std::string_view(buf.data(), *n))) return;
-      off += *n;
-    }
+  auto offset = std::make_shared<uint64_t>(0);
+  r.pull = [file, size, offset](std::string* out) {
+    if (*offset >= size) return http::Pull::kEnd;
+    out->resize(std::min<uint64_t>(kPullBytes, size - *offset));
+    auto n = sys::read_at(file->get(), out->data(), out->size(), *offset);
+    if (!n.ok() || *n == 0) return http::Pull::kCut;  // shorter than it was: cut off
+    out->resize(*n);
+    *offset += *n;
+    return *offset >= size ? http::Pull::kEnd : http::Pull::kMore;
   };
   return r;
 }

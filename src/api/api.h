@@ -25,13 +25,16 @@
 namespace cordon::api {
 
 struct ApiOptions {
-  std::string operator_token_hash;   // jobs::token_hash of the operator's token; empty: none
-  bool root_is_operator = true;      // root on the Unix socket, without a token
-  int max_followers_per_tenant = 4;  // log followers (each holds an HTTP worker)
-  int max_followers = 16;            // of all tenants together
+  std::string operator_token_hash;     // jobs::token_hash of the operator's token; empty: none
+  bool root_is_operator = true;        // root on the Unix socket, without a token
+  int max_followers_per_tenant = 256;  // log followers (a socket and a timer each)
+  int max_followers = 4096;            // of all tenants together
   // The key of the page cursors (rest/cursor.h), kCursorKeyBytes: kept with the state so
   // that cursors outlive a restart. Another size: a random key for this process.
   std::string cursor_key;
+  // The largest body of a tenant's upload (the largest of any other request is
+  // jobs::kMaxJobBody).
+  size_t max_upload = 64u << 20;
 };
 
 struct Route {
@@ -44,11 +47,13 @@ const std::vector<Route>& routes();
 class Api {
  public:
   Api(jobs::Service& service, ApiOptions options);
+  // From the head alone, before any byte of the body is read: 401 without valid
+  // credentials, 404/405 for a route this caller does not have, 403 for a route that is a
+  // tenant's; otherwise the largest body it may send: max_upload for a tenant's upload,
+  // jobs::kMaxJobBody for everything else (so that no one makes the daemon hold a large
+  // body before being authenticated).
+  http::Admission admit(const http::Request& head, const http::Peer& peer);
   http::Response handle(const http::Request& req, const http::Peer& peer);
-  // The largest body a request may send, from its head: max_upload for a tenant's upload,
-  // jobs::kMaxJobBody for everything else (so that no one holds a worker's memory
-  // with a large body before being authenticated).
-  size_t body_limit(const http::Request& head, const http::Peer& peer, size_t max_upload);
 
   struct Caller {
     bool is_operator = false;
@@ -81,6 +86,9 @@ class Api {
 
  private:
   std::optional<Caller> authenticate(const http::Request& req, const http::Peer& peer);
+  struct Routed;
+  // The caller and its route, or the refusal (401, 403, 404, 405).
+  Routed route(const http::Request& req, const http::Peer& peer);
   // The job, if the caller may see it (404 otherwise: nothing tells it exists).
   std::optional<jobs::Job> visible_job(const Call& c);
   std::string tenant_name(const std::string& id);

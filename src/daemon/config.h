@@ -30,9 +30,18 @@ struct Config {
   std::string cgroup_parent;
   std::string operator_token_file;  // a file holding the operator's token
   uint32_t max_running = 8;
-  uint32_t workers = 32;  // HTTP workers (log followers hold one each)
-  uint64_t read_timeout_ns = 10ull * 1000000000;
+  uint32_t workers = 4;  // HTTP handler threads (the I/O is one more thread)
+  // The HTTP server's deadlines (http/server.h): a request's first byte, its head (from
+  // its first byte), the whole request (from its first byte), one write.
+  uint64_t idle_timeout_ns = 15ull * 1000000000;  // also the key read_timeout (older name)
+  uint64_t header_timeout_ns = 10ull * 1000000000;
   uint64_t request_timeout_ns = 30ull * 1000000000;
+  uint64_t write_timeout_ns = 10ull * 1000000000;
+  uint32_t max_requests_per_connection = 100;
+  uint32_t max_connections = 16384;         // open at once, all listeners together
+  uint32_t max_connections_per_peer = 256;  // per TCP remote address, per Unix socket UID
+  uint32_t max_followers = 4096;            // log followers at once, all tenants
+  uint32_t max_followers_per_tenant = 256;
   uint64_t max_upload = 64ull << 20;
   uint64_t retention_ns = 7ull * 24 * 3600 * 1000000000;
   uint64_t stop_grace_ns = 30ull * 1000000000;

@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <climits>
 #include <cstdio>
 #include <memory>
 
@@ -189,6 +192,28 @@ Result<std::string> cursor_key(const std::string& state_dir) {
   return fresh;
 }
 
+// Every connection is a file descriptor: the soft limit up to the hard one, so that the
+// connection caps, not the default 1024, bound them.
+void raise_fd_limit(uint32_t max_connections) {
+  struct rlimit rl;
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0)
+      log(LogLevel::kWarn, "could not raise RLIMIT_NOFILE to its hard limit");
+    ::getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  // The jobs, the store and the launcher need descriptors of their own besides.
+  if (rl.rlim_cur < static_cast<rlim_t>(max_connections) + 1024)
+    log(LogLevel::kWarn, "RLIMIT_NOFILE (" + std::to_string(rl.rlim_cur) +
+                             ") is below max_connections + 1024: connections beyond it wait "
+                             "in the listen queue");
+}
+
+int ms(uint64_t ns) {
+  return static_cast<int>(std::min<uint64_t>(ns / 1000000, INT32_MAX));
+}
+
 Status listen_all(const Config& c, http::Server& server) {
   ASSIGN_OR_RETURN(UniqueFd unix_fd, sys::listen_unix(c.socket, c.socket_mode, SOCK_STREAM));
   if (!c.socket_group.empty()) {
@@ -196,7 +221,7 @@ Status listen_all(const Config& c, http::Server& server) {
     if (!gid.ok()) return logic_error("config", "socket_group", "no group " + c.socket_group);
     TRY(sys::chown_path(c.socket, 0, *gid));
   }
-  server.add_listener(std::move(unix_fd), true);
+  TRY(server.add_listener(std::move(unix_fd), true));
   if (c.listen.empty()) return {};
   size_t colon = c.listen.rfind(':');
   if (colon == std::string::npos) return logic_error("config", "listen", "HOST:PORT is required");
@@ -211,7 +236,7 @@ Status listen_all(const Config& c, http::Server& server) {
   }
   ASSIGN_OR_RETURN(UniqueFd tcp, sys::listen_tcp(host, static_cast<int>(*port)));
   ASSIGN_OR_RETURN(int bound, sys::bound_port(tcp.get()));
-  server.add_listener(std::move(tcp), false, tls);
+  TRY(server.add_listener(std::move(tcp), false, tls));
   std::fprintf(stderr, "cordon daemon: listening on %s:%d (%s)\n", host.c_str(), bound,
                tls ? "TLS" : "plain TCP");
   return {};
@@ -249,6 +274,7 @@ int run_daemon(const std::vector<std::string>& args) {
   // Before any thread: the HTTP workers share a few heap arenas instead of one each, so
   // that what one reply needed is not kept apart, fragmented, in every worker's arena.
   sys::limit_heap_arenas(kHeapArenas);
+  raise_fd_limit(c.max_connections);
   if (::geteuid() != 0)
     return fail(logic_error("daemon", "", "must run as root (it starts sandboxes)"));
   auto op_hash = operator_hash(c);
@@ -285,19 +311,26 @@ int run_daemon(const std::vector<std::string>& args) {
   jobs::Service service(sc, **store);
   if (auto st = service.start(); !st.ok()) return fail(st.error());
 
-  // Log followers hold a worker each: a quarter of the workers per tenant and half in
-  // all, so that other requests still get one.
-  int workers = static_cast<int>(c.workers);
-  api::Api api(service, api::ApiOptions{*op_hash, true, std::max(1, workers / 4),
-                                          std::max(1, workers / 2), *key});
+  api::ApiOptions ao;
+  ao.operator_token_hash = *op_hash;
+  ao.root_is_operator = true;
+  ao.max_followers_per_tenant = static_cast<int>(c.max_followers_per_tenant);
+  ao.max_followers = static_cast<int>(c.max_followers);
+  ao.cursor_key = *key;
+  ao.max_upload = c.max_upload;
+  api::Api api(service, ao);
   http::ServerOptions so;
   so.workers = static_cast<int>(c.workers);
-  so.read_timeout_ms = static_cast<int>(c.read_timeout_ns / 1000000);
-  so.request_deadline_ms = static_cast<int>(c.request_timeout_ns / 1000000);
+  so.idle_timeout_ms = ms(c.idle_timeout_ns);
+  so.header_timeout_ms = ms(c.header_timeout_ns);
+  so.request_deadline_ms = ms(c.request_timeout_ns);
+  so.write_timeout_ms = ms(c.write_timeout_ns);
+  so.max_requests_per_connection = static_cast<int>(c.max_requests_per_connection);
+  so.max_connections = static_cast<int>(c.max_connections);
+  so.max_connections_per_peer = static_cast<int>(c.max_connections_per_peer);
   so.limits.max_body = std::max<size_t>(c.max_upload, jobs::kMaxJobBody);
-  size_t max_upload = c.max_upload;
-  so.body_limit = [&api, max_upload](const http::Request& head, const http::Peer& peer) {
-    return api.body_limit(head, peer, max_upload);
+  so.admit = [&api](const http::Request& head, const http::Peer& peer) {
+    return api.admit(head, peer);
   };
   http::Server server(
       so, [&api](const http::Request& r, const http::Peer& p) { return api.handle(r, p); });
@@ -322,6 +355,9 @@ int run_daemon(const std::vector<std::string>& args) {
   }
   std::fprintf(stderr, "cordon daemon: stopping (grace %llu ms)\n",
                static_cast<unsigned long long>(c.stop_grace_ns / 1000000));
+  // Requests are still answered while the jobs get their grace (submissions 503, a
+  // follower's stream ends when the service says it stops; a client can watch its jobs
+  // end). Then every connection is closed, whatever its client does.
   service.stop(static_cast<int64_t>(c.stop_grace_ns / 1000000));
   server.stop();
   launcher.stop();

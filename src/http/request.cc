@@ -1,8 +1,5 @@
 #include "http/request.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "http/grammar.h"
 
 namespace cordon::http {
@@ -51,117 +48,98 @@ std::string Request::query_param(std::string_view name) const {
   return {};
 }
 
-RequestParser::State RequestParser::fail(int status, std::string reason) {
+HeadScan::State HeadScan::fail(int status, std::string reason) {
   state_ = State::kError;
-  error_status_ = status;
-  error_reason_ = std::move(reason);
+  status_ = status;
+  reason_ = std::move(reason);
   return state_;
 }
 
-void RequestParser::reset() {
-  *this = RequestParser(limits_);
-}
-
-RequestParser::State RequestParser::feed(std::string_view data, size_t* consumed) {
-  *consumed = 0;
+HeadScan::State HeadScan::scan(std::string_view buf) {
   if (state_ != State::kNeedMore) return state_;
-  if (!head_done_) {
-    // Up to and including the blank line that ends the head.
-    const size_t max_head = limits_.max_request_line + limits_.max_header_bytes + 4;
-    size_t before = head_.size();  // < max_head: reaching it fails below
-    size_t take = std::min(data.size(), max_head - before);
-    head_.append(data.substr(0, take));
-    size_t end = head_.find("\r\n\r\n", before >= 3 ? before - 3 : 0);
-    if (end == std::string::npos) {
-      *consumed = take;
-      size_t line_end = head_.find("\r\n");
-      if (line_end == std::string::npos && head_.size() > limits_.max_request_line)
-        return fail(414, "request line too long");
-      if (head_.size() >= max_head) return fail(431, "headers too large");
-      return state_;
+  const size_t max_head = limits_.max_request_line + limits_.max_header_bytes + 4;
+  size_t end = std::min(buf.size(), max_head);
+  for (size_t i = scanned_; i < end; ++i) {
+    if (buf[i] != '\n') continue;
+    // Every line ends with CRLF: a bare LF is refused, never taken as a line's end
+    // (a proxy in front could read the lines otherwise than this daemon does).
+    if (i == 0 || buf[i - 1] != '\r') return fail(400, "bare LF line ending: lines end with CRLF");
+    if (line_end_ == std::string_view::npos) {
+      line_end_ = i - 1;
+      if (line_end_ > limits_.max_request_line) return fail(414, "request line too long");
     }
-    *consumed = end + 4 - before;
-    head_.resize(end + 2);  // keep the last header's CRLF
-    head_done_ = true;
-    if (parse_head() == State::kError) return state_;
-    data.remove_prefix(*consumed);
+    if (i >= 3 && buf[i - 2] == '\n' && buf[i - 3] == '\r') {
+      head_size_ = i + 1;
+      // The header lines (after the request line's CRLF, before the blank line).
+      size_t fields = head_size_ >= line_end_ + 4 ? head_size_ - line_end_ - 4 : 0;
+      if (fields > limits_.max_header_bytes) return fail(431, "headers too large");
+      return state_ = State::kDone;
+    }
   }
-  size_t want = body_len_ - req_.body.size();
-  size_t take = std::min(want, data.size());
-  req_.body.append(data.substr(0, take));
-  *consumed += take;
-  if (req_.body.size() == body_len_) state_ = State::kDone;
+  scanned_ = end;
+  if (line_end_ == std::string_view::npos && end > limits_.max_request_line)
+    return fail(414, "request line too long");
+  if (end >= max_head) return fail(431, "headers too large");
   return state_;
 }
 
-RequestParser::State RequestParser::parse_head() {
-  std::string_view h = head_;
-  size_t eol = h.find("\r\n");
-  std::string_view line = h.substr(0, eol);
-  if (line.size() > limits_.max_request_line) return fail(414, "request line too long");
-  size_t sp1 = line.find(' ');
-  size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos)
-    return fail(400, "malformed request line");
-  std::string_view method = line.substr(0, sp1);
-  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  std::string_view version = line.substr(sp2 + 1);
-  if (method.empty() || !std::all_of(method.begin(), method.end(), is_token_char))
-    return fail(400, "malformed method");
-  if (version != "HTTP/1.1" && version != "HTTP/1.0")
-    return fail(505, "HTTP version not supported");
-  if (target.empty() || target[0] != '/') return fail(400, "the target must be an absolute path");
-  for (char c : target)
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
-      return fail(400, "bad character in target");
-  req_.method = std::string(method);
-  req_.target = std::string(target);
-  size_t q = target.find('?');
-  if (!percent_decode(target.substr(0, q), &req_.path, false))
-    return fail(400, "bad percent-encoding in path");
-  if (q != std::string_view::npos) req_.query = std::string(target.substr(q + 1));
-  req_.keep_alive = version == "HTTP/1.1";
-
-  std::string_view rest = h.substr(eol + 2);
-  if (rest.size() > limits_.max_header_bytes) return fail(431, "headers too large");
-  bool have_length = false;
-  while (!rest.empty()) {
-    size_t e = rest.find("\r\n");
-    std::string_view hl = rest.substr(0, e);
-    rest.remove_prefix(e + 2);
-    size_t colon = hl.find(':');
-    if (colon == 0 || colon == std::string_view::npos) return fail(400, "malformed header line");
-    std::string_view name = hl.substr(0, colon);
-    if (!std::all_of(name.begin(), name.end(), is_token_char))
-      return fail(400, "malformed header name");
-    std::string_view value = trim(hl.substr(colon + 1));
-    for (char c : value)
-      if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
-        return fail(400, "bad character in a header value");
-    if (req_.headers.size() >= limits_.max_headers) return fail(431, "too many headers");
-    req_.headers.emplace_back(lower(name), std::string(value));
-    const std::string& key = req_.headers.back().first;
-    if (key == "content-length") {
-      if (have_length) return fail(400, "more than one Content-Length");
-      if (value.empty() || value.size() > 19 ||
-          !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        return fail(400, "malformed Content-Length");
-      body_len_ = std::stoull(std::string(value));
-      have_length = true;
-      if (body_len_ > limits_.max_body) return fail(413, "body too large");
-    } else if (key == "transfer-encoding") {
-      return fail(411, "send the body with a Content-Length");
-    } else if (key == "connection") {
-      std::string v = lower(value);
-      if (v == "close") req_.keep_alive = false;
-      if (v == "keep-alive") req_.keep_alive = true;
+int split_target(std::string_view target, std::string* path, std::string* query,
+                 std::string* reason) {
+  if (target.empty() || target[0] != '/') {
+    *reason = "the target must be an absolute path";
+    return 400;
+  }
+  for (size_t i = 0; i < target.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(target[i]);
+    if (c <= 0x20 || c == 0x7f) {
+      *reason = "bad character in target";
+      return 400;
+    }
+    if (c == '%' &&
+        (i + 2 >= target.size() || hex_digit(target[i + 1]) < 0 || hex_digit(target[i + 2]) < 0)) {
+      *reason = "bad percent-encoding in target";
+      return 400;
     }
   }
-  // The limit for this request, now that its method, path and headers are known (a
-  // route that takes large bodies, for callers that may send them).
-  if (body_limit_ && body_len_ > body_limit_(req_)) return fail(413, "body too large");
-  req_.body.reserve(body_len_);
-  return state_;
+  size_t q = target.find('?');
+  if (!percent_decode(target.substr(0, q), path, false)) {
+    *reason = "bad percent-encoding in path";
+    return 400;
+  }
+  query->clear();
+  if (q != std::string_view::npos) *query = std::string(target.substr(q + 1));
+  return 0;
+}
+
+int version_status(std::string_view head) {
+  std::string_view line = head.substr(0, head.find("\r\n"));
+  size_t sp = line.rfind(' ');
+  std::string_view v = sp == std::string_view::npos ? line : line.substr(sp + 1);
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  bool formed = v.size() == 8 && v.substr(0, 5) == "HTTP/" && digit(v[5]) && v[6] == '.' &&
+                digit(v[7]) && line.find(' ') != sp;
+  return formed ? 505 : 400;
+}
+
+int check_fields(const std::vector<std::pair<std::string, std::string>>& headers,
+                 std::string* reason) {
+  int auth = 0, length = 0;
+  for (const auto& [k, v] : headers) {
+    if (k == "authorization" && ++auth > 1) {
+      // Which one would be believed? A proxy and this daemon could pick differently.
+      *reason = "more than one Authorization";
+      return 400;
+    }
+    if (k == "content-length" && ++length > 1) {
+      *reason = "more than one Content-Length";
+      return 400;
+    }
+    if (k == "transfer-encoding") {
+      *reason = "send the body with a Content-Length";
+      return 411;
+    }
+  }
+  return 0;
 }
 
 }  // namespace cordon::http

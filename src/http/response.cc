@@ -58,7 +58,7 @@ const char* reason_phrase(int status) {
 
 std::string serialize(const Response& r, bool keep_alive) {
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) + "\r\n";
-  bool streamed = static_cast<bool>(r.stream);
+  bool streamed = static_cast<bool>(r.pull);
   if (r.status != 204) {
     out += "Content-Type: " + r.content_type + "\r\n";
     if (streamed) {

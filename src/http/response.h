@@ -11,18 +11,26 @@
 
 namespace cordon::http {
 
-// Writes one chunk of a streamed body; false when the client is gone (stop then).
-using ChunkWriter = std::function<bool(std::string_view)>;
+// A streamed body, pulled by the server: each call appends to *out what is ready now
+// (possibly nothing; at most a few tens of KiB) and says whether more may come. Calls run
+// on a handler thread, one at a time for a response; the server calls again at once after
+// bytes, or after its poll interval (~250 ms) after none, so that a stream waiting for
+// data (a log follower) holds no thread, only a timer and its socket.
+enum class Pull {
+  kMore,  // call again
+  kEnd,   // *out is the body's last piece
+  kCut,   // failed: the body is cut off without its last chunk (the client can tell)
+};
+using Producer = std::function<Pull(std::string* out)>;
 
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra ones
-  // When set, body is ignored: the server sends the head, then calls stream on the worker
-  // thread; each write is one chunk. Returning ends the body; throwing cuts it off (the
-  // client sees no terminating chunk, so it knows the body is incomplete).
-  std::function<void(const ChunkWriter&)> stream;
+  // When set, body is ignored: the server sends the head with Transfer-Encoding: chunked,
+  // then each piece pulled as one chunk. Throwing is kCut.
+  Producer pull;
 };
 
 const char* reason_phrase(int status);

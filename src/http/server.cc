@@ -1,232 +1,200 @@
 #include "http/server.h"
 
-#include <fcntl.h>
-#include <poll.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
+#include <future>
 
+#include "http/server_impl.h"
 #include "sys/socket.h"
 
 namespace cordon::http {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-bool send_all(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-int ms_until(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return static_cast<int>(std::max<int64_t>(0, left.count()));
-}
-
-// Reads and drops what the client still sends, briefly: closing a socket with unread bytes
-// resets the connection, and the reset can destroy the refusal just sent before the
-// client reads it.
-void drain(Conn& conn) {
-  char buf[4096];
-  for (int i = 0; i < 16; ++i) {
-    auto n = conn.read(buf, sizeof(buf), 100);
-    if (!n.ok() || *n == 0) return;
+// Accepts until the listener is closed. Out of file descriptors (EMFILE, ENFILE) the
+// listener stays readable: a short pause, not a spin.
+template <class Acceptor, class Serve>
+asio::awaitable<void> accept_loop(Server::Impl* impl, Acceptor* acc, Serve serve) {
+  for (;;) {
+    boost::system::error_code ec;
+    auto sock = co_await acc->async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (impl->stopping || ec == asio::error::operation_aborted || !acc->is_open()) co_return;
+    if (ec) {
+      asio::steady_timer pause(impl->io, std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    serve(std::move(sock));
   }
 }
 
-// After an error answered early (413 before the body): what the client is still
-// sending is read and dropped for a moment, so that it reads the answer instead of a
-// reset. Bounded in bytes and time, so it holds the worker no longer than a slow client.
-void drain_after_error(Conn& conn) {
-  char buf[16384];
-  auto end = Clock::now() + std::chrono::seconds(1);
-  for (size_t taken = 0; taken < (8u << 20) && Clock::now() < end;) {
-    auto n = conn.read(buf, sizeof(buf), 200);
-    if (!n.ok() || *n == 0) return;
-    taken += *n;
-  }
+std::string unix_peer(int fd, Peer* peer) {
+  auto uid = sys::peer_uid(fd);
+  if (!uid.ok()) return "uid:?";
+  peer->uid = *uid;
+  return "uid:" + std::to_string(*uid);
 }
 
 }  // namespace
 
-Server::Server(ServerOptions options, Handler handler)
-    : options_(options), handler_(std::move(handler)) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) == 0) {
-    wake_read_.reset(p[0]);
-    wake_write_.reset(p[1]);
-  }
-  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { worker(); });
+Server::Impl::Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {
+  pool.emplace(static_cast<size_t>(std::max(1, options.workers)));
+  work.emplace(io.get_executor());
+  io_thread = std::thread([this] {
+    for (;;) {
+      try {
+        io.run();
+        return;
+      } catch (...) {
+        // A connection's error never ends the server: that connection is gone; go on.
+      }
+    }
+  });
 }
+
+bool Server::Impl::take_slot(const std::string& peer_key) {
+  std::lock_guard lock(peers_mu);
+  if (open >= options.max_connections) return false;
+  int& n = per_peer[peer_key];
+  if (n >= options.max_connections_per_peer) return false;
+  ++n;
+  ++open;
+  return true;
+}
+
+void Server::Impl::give_slot(const std::string& peer_key) {
+  std::lock_guard lock(peers_mu);
+  --open;
+  auto it = per_peer.find(peer_key);
+  if (it != per_peer.end() && --it->second <= 0) per_peer.erase(it);
+}
+
+Server::Server(ServerOptions options, Handler handler)
+    : impl_(std::make_shared<Impl>(std::move(options), std::move(handler))) {}
 
 Server::~Server() {
   stop();
 }
 
-void Server::add_listener(UniqueFd listen_fd, bool unix_socket, std::shared_ptr<TlsContext> tls) {
-  int fd = listen_fd.get();
-  listeners_.push_back(std::move(listen_fd));
-  threads_.emplace_back(
-      [this, fd, unix_socket, tls = std::move(tls)] { accept_loop(fd, unix_socket, tls); });
+uint64_t Server::served() const {
+  return impl_->served.load(std::memory_order_relaxed);
+}
+
+int Server::connections() const {
+  std::lock_guard lock(impl_->peers_mu);
+  return impl_->open;
+}
+
+Status Server::add_listener(UniqueFd listen_fd, bool unix_socket, std::shared_ptr<TlsContext> tls) {
+  // The queue of connections not yet accepted: as long as the kernel allows, so that a
+  // burst waits there rather than being refused (the caps decide who is served).
+  if (::listen(listen_fd.get(), SOMAXCONN) != 0) return sys_error("listen");
+  Impl* impl = impl_.get();
+  boost::system::error_code ec;
+  if (unix_socket) {
+    auto acc = std::make_unique<Local::acceptor>(impl->io);
+    acc->assign(Local(), listen_fd.get(), ec);
+    if (ec) return logic_error("listen", "", ec.message());
+    listen_fd.release();
+    auto* a = acc.get();
+    asio::post(impl->io, [impl, a, acc = std::move(acc)]() mutable {
+      impl->unix_listeners.push_back(std::move(acc));
+      asio::co_spawn(impl->io,
+                     accept_loop(impl, a,
+                                 [impl](Local::socket s) {
+                                   Peer peer;
+                                   peer.unix_socket = true;
+                                   std::string key = unix_peer(s.native_handle(), &peer);
+                                   // Beyond a cap: closed at once (s goes out of scope).
+                                   if (!impl->take_slot(key)) return;
+                                   serve_unix(impl, std::move(s), std::move(key), peer);
+                                 }),
+                     asio::detached);
+    });
+    return {};
+  }
+  std::shared_ptr<asio::ssl::context> ssl;
+  if (tls) {
+    // asio's context takes a reference of its own on the OpenSSL context.
+    SSL_CTX_up_ref(tls->native());
+    ssl = std::make_shared<asio::ssl::context>(tls->native());
+  }
+  sockaddr_storage addr = {};
+  socklen_t len = sizeof(addr);
+  if (::getsockname(listen_fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    return sys_error("getsockname");
+  auto acc = std::make_unique<Tcp::acceptor>(impl->io);
+  acc->assign(addr.ss_family == AF_INET6 ? Tcp::v6() : Tcp::v4(), listen_fd.get(), ec);
+  if (ec) return logic_error("listen", "", ec.message());
+  listen_fd.release();
+  auto* a = acc.get();
+  asio::post(impl->io, [impl, a, ssl, acc = std::move(acc)]() mutable {
+    impl->tcp_listeners.push_back(std::move(acc));
+    asio::co_spawn(impl->io,
+                   accept_loop(impl, a,
+                               [impl, ssl](Tcp::socket s) {
+                                 Peer peer;
+                                 boost::system::error_code e;
+                                 auto remote = s.remote_endpoint(e);
+                                 if (e) return;  // already gone
+                                 peer.address = remote.address().to_string();
+                                 std::string key = "ip:" + peer.address;
+                                 if (!impl->take_slot(key)) return;
+                                 s.set_option(Tcp::no_delay(true), e);
+                                 if (ssl) {
+                                   serve_tls(impl, std::move(s), ssl, std::move(key), peer);
+                                 } else {
+                                   serve_tcp(impl, std::move(s), std::move(key), peer);
+                                 }
+                               }),
+                   asio::detached);
+  });
+  return {};
+}
+
+namespace {
+
+// Runs fn on the I/O thread and waits for it (at most a few seconds: a wedged I/O thread
+// must not hold the daemon's stop forever).
+void on_io_and_wait(Server::Impl* impl, std::function<void()> fn) {
+  if (!impl->io_thread.joinable() || impl->io.stopped()) return;
+  auto done = std::make_shared<std::promise<void>>();
+  auto f = done->get_future();
+  asio::post(impl->io, [fn = std::move(fn), done] {
+    fn();
+    done->set_value();
+  });
+  f.wait_for(std::chrono::seconds(2));
+}
+
+}  // namespace
+
+void Server::stop_accepting() {
+  Impl* impl = impl_.get();
+  on_io_and_wait(impl, [impl] {
+    boost::system::error_code ec;
+    for (auto& l : impl->tcp_listeners) l->close(ec);
+    for (auto& l : impl->unix_listeners) l->close(ec);
+  });
 }
 
 void Server::stop() {
-  if (stopping_.exchange(true)) return;
-  if (wake_write_.valid()) {
-    ssize_t n = ::write(wake_write_.get(), "x", 1);
-    (void)n;
-  }
-  cv_.notify_all();
-  for (auto& t : threads_)
-    if (t.joinable()) t.join();
-  std::lock_guard<std::mutex> lock(mu_);
-  queue_.clear();
-}
-
-void Server::accept_loop(int listen_fd, bool unix_socket, std::shared_ptr<TlsContext> tls) {
-  while (!stopping_) {
-    struct pollfd p[2] = {{listen_fd, POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
-    if (::poll(p, 2, -1) < 0) continue;
-    if (stopping_ || (p[1].revents & POLLIN)) return;
-    if (!(p[0].revents & POLLIN)) continue;
-    auto conn = sys::accept_conn(listen_fd);
-    if (!conn.ok()) {
-      // Out of fds (EMFILE/ENFILE) the listener stays readable: back off, do not spin.
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      continue;
-    }
-    std::unique_lock<std::mutex> lock(mu_);
-    if (queue_.size() >= options_.max_queued_connections) {
-      lock.unlock();
-      // A TLS client could not read a plain answer: it just sees the close.
-      if (!tls) (void)send_all(conn->get(), serialize(error(503, "the server is busy"), false));
-      continue;
-    }
-    queue_.push_back(Accepted{std::move(conn).value(), unix_socket, tls});
-    lock.unlock();
-    cv_.notify_one();
-  }
-}
-
-void Server::worker() {
-  for (;;) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping
-    Accepted a = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
-    serve_connection(std::move(a));
-  }
-}
-
-bool Server::send_response(Conn& conn, Response& resp, bool keep_alive) {
-  const int timeout = options_.write_timeout_ms;
-  if (resp.status == 204) resp.stream = nullptr;  // a 204 has no body to stream
-  if (!resp.stream) return conn.write_all(serialize(resp, keep_alive), timeout);
-  if (!conn.write_all(serialize(resp, keep_alive), timeout)) return false;
-  bool alive = true;
-  ChunkWriter write = [&](std::string_view data) {
-    if (!alive) return false;
-    // An empty chunk would end the body: nothing is sent, but whether the client is still
-    // there is answered (a follower of a quiet log asks this way).
-    if (data.empty()) return alive = !conn.peer_gone();
-    // Checked first: the kernel would still take a chunk or two for a client that hung up.
-    alive = !conn.peer_gone() && conn.write_all(encode_chunk(data), timeout);
-    return alive;
-  };
-  try {
-    resp.stream(write);
-  } catch (...) {
-    return false;  // cut off without the last chunk: the client knows the body is incomplete
-  }
-  return alive && conn.write_all(kLastChunk, timeout);
-}
-
-void Server::serve_connection(Accepted accepted) {
-  Peer peer;
-  peer.unix_socket = accepted.unix_socket;
-  if (accepted.unix_socket) {
-    auto uid = sys::peer_uid(accepted.fd.get());
-    if (uid.ok()) peer.uid = *uid;
-  }
-  Conn conn(std::move(accepted.fd));
-  if (accepted.tls) {
-    // Bounded like a request: a client that stalls the handshake holds a worker no longer.
-    auto deadline = Clock::now() + std::chrono::milliseconds(options_.request_deadline_ms);
-    bool plain_http = false;
-    if (!conn.accept_tls(*accepted.tls, options_.read_timeout_ms, deadline, &plain_http).ok()) {
-      // A plain-HTTP client is told why, in its own protocol.
-      if (plain_http) {
-        (void)conn.write_all(serialize(error(400, "this port speaks TLS: use https"), false),
-                             options_.write_timeout_ms);
-        drain(conn);
-      }
-      return;
-    }
-  }
-  std::string pending;
-  for (int served = 0; served < options_.max_requests_per_connection && !stopping_; ++served) {
-    RequestParser parser(options_.limits);
-    if (options_.body_limit)
-      parser.set_body_limit([&](const Request& r) { return options_.body_limit(r, peer); });
-    auto deadline = Clock::now() + std::chrono::milliseconds(options_.request_deadline_ms);
-    RequestParser::State st = RequestParser::State::kNeedMore;
-    bool got_bytes = !pending.empty();
-    char buf[16384];
-    for (;;) {
-      if (!pending.empty()) {
-        size_t used = 0;
-        st = parser.feed(pending, &used);
-        pending.erase(0, used);
-        if (st != RequestParser::State::kNeedMore) break;
-      }
-      int left = ms_until(deadline);
-      auto n = left == 0 ? Result<size_t>(errno_error(ETIMEDOUT, "recv"))
-                         : conn.read(buf, sizeof(buf), std::min(options_.read_timeout_ms, left));
-      if (!n.ok()) {
-        if (n.error().err != ETIMEDOUT) return;
-        if (ms_until(deadline) == 0) {
-          (void)conn.write_all(serialize(error(408, "the request took too long to arrive"), false),
-                               options_.write_timeout_ms);
-        } else if (served == 0 || got_bytes) {
-          // An idle keep-alive connection just closes; a request cut off mid-way is told.
-          (void)conn.write_all(serialize(error(408, "the client stopped sending"), false),
-                               options_.write_timeout_ms);
-        }
-        return;
-      }
-      if (*n == 0) return;  // closed (between requests: normal)
-      pending.append(buf, *n);
-      got_bytes = true;
-    }
-    if (st == RequestParser::State::kError) {
-      if (conn.write_all(serialize(error(parser.error_status(), parser.error_reason()), false),
-                         options_.write_timeout_ms))
-        drain_after_error(conn);
-      return;
-    }
-    Response resp;
-    try {
-      resp = handler_(parser.request(), peer);
-    } catch (const std::exception& e) {
-      resp = error(500, "internal error");
-    }
-    bool keep = parser.request().keep_alive && served + 1 < options_.max_requests_per_connection &&
-                !stopping_;
-    bool sent = send_response(conn, resp, keep);
-    resp = Response();  // its body freed before the count says it was answered
-    served_.fetch_add(1, std::memory_order_relaxed);
-    if (!sent || !keep) return;
-  }
+  Impl* impl = impl_.get();
+  if (impl->stopping.exchange(true)) return;
+  stop_accepting();
+  // Every connection closed: reads, writes and stream timers end with an error.
+  on_io_and_wait(impl, [impl] {
+    auto closers = impl->closers;  // a closer may erase its own entry
+    for (auto& [id, close] : closers) close();
+  });
+  impl->work.reset();
+  impl->io.stop();
+  if (impl->io_thread.joinable()) impl->io_thread.join();
+  // Handlers that run finish; those queued never start (their connections are closed).
+  impl->pool->stop();
+  impl->pool->join();
+  impl->pool.reset();
 }
 
 }  // namespace cordon::http

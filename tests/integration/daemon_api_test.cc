@@ -105,7 +105,7 @@ TEST(DaemonApi, NonRootOnTheSocketNeedsAToken) {
 
 TEST(DaemonApi, BadInputGetsAStatusAndANamedField) {
   REQUIRE_ROOT();
-  Daemon d({"--read-timeout", "500ms"});
+  Daemon d({"--header-timeout", "500ms"});
   ASSERT_TRUE(d.start()) << d.log();
   std::string t = d.tenant("alpha", {{"job_memory", "256M"}});
   auto post = [&](const std::string& body) { return d.call("POST", "/v1/jobs", body, t); };
@@ -126,8 +126,21 @@ TEST(DaemonApi, BadInputGetsAStatusAndANamedField) {
   EXPECT_EQ(post(std::string(2u << 20, ' ')).status, 413);
   EXPECT_EQ(d.call("GET", "/v1/jobs/j-nope", "", t).status, 404);
   EXPECT_EQ(d.call("GET", "/v1/jobs?state=bogus", "", t).json["error"]["field"], "state");
-  EXPECT_EQ(d.call("PUT", "/v1/jobs", "", t).status, 405);
+  auto put = d.call("PUT", "/v1/jobs", "", t);
+  EXPECT_EQ(put.status, 405);
+  EXPECT_EQ(put.header("allow"), "POST, GET");  // the methods the path has
   EXPECT_EQ(d.call("GET", "/v2/nothing", "", t).status, 404);
+  // The operator's methods on a path a tenant may read are not told to the tenant: 404
+  // as documented, and no Allow naming them.
+  for (const char* method : {"PATCH", "DELETE"}) {
+    auto hidden = d.call(method, "/v1/tenants/alpha", "{}", t);
+    EXPECT_EQ(hidden.status, 404) << method;
+    EXPECT_EQ(hidden.header("allow"), "") << method;
+  }
+  auto tenant_put = d.call("PUT", "/v1/tenants/alpha", "{}", t);
+  EXPECT_EQ(tenant_put.status, 405);
+  EXPECT_EQ(tenant_put.header("allow"), "GET");
+  EXPECT_EQ(d.call("PUT", "/v1/tenants/alpha", "{}").header("allow"), "GET, PATCH, DELETE");
   auto dup = d.call("POST", "/v1/tenants", R"({"name":"alpha"})");
   EXPECT_EQ(dup.status, 409);
   EXPECT_EQ(d.call("POST", "/v1/tenants", R"({"name":"Bad Name"})").json["error"]["field"], "name");

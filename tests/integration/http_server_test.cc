@@ -68,7 +68,8 @@ class HttpServer : public ::testing::Test {
   void SetUp() override {
     http::ServerOptions o;
     o.workers = 2;
-    o.read_timeout_ms = 300;
+    o.idle_timeout_ms = 300;
+    o.header_timeout_ms = 300;
     o.request_deadline_ms = 2000;
     o.limits.max_body = 1024;
     server_ =
@@ -87,13 +88,13 @@ class HttpServer : public ::testing::Test {
     path_ = dir_.path() + "/api.sock";
     auto u = sys::listen_unix(path_, 0600, SOCK_STREAM);
     ASSERT_TRUE(u.ok()) << u.error().to_string();
-    server_->add_listener(std::move(u).value(), true);
+    ASSERT_TRUE(server_->add_listener(std::move(u).value(), true).ok());
     auto t = sys::listen_tcp("127.0.0.1", 0);
     ASSERT_TRUE(t.ok()) << t.error().to_string();
     auto port = sys::bound_port(t->get());
     ASSERT_TRUE(port.ok());
     port_ = *port;
-    server_->add_listener(std::move(t).value(), false);
+    ASSERT_TRUE(server_->add_listener(std::move(t).value(), false).ok());
   }
 
   TempDir dir_;
@@ -166,16 +167,26 @@ TEST_F(HttpServer, StreamsChunksThatTheClientReadsAsTheyAreWritten) {
   route_ = [&](const http::Request&) {
     http::Response resp;
     resp.content_type = "text/plain";
-    resp.stream = [&](const http::ChunkWriter& write) {
-      if (!write("first\n")) return;
-      // The rest waits until the client has the first chunk: it cannot have been buffered
-      // into one response at the end.
-      std::unique_lock<std::mutex> lock(mu);
-      producer_saw_the_client = cv.wait_for(lock, 5s, [&] { return first_seen; });
-      lock.unlock();
-      EXPECT_TRUE(write("")) << "an empty write is no chunk, and no failure";
-      write("second\n");
-      write("third\n");
+    auto step = std::make_shared<int>(0);
+    resp.pull = [&, step](std::string* out) {
+      switch ((*step)++) {
+        case 0:
+          *out = "first\n";
+          return http::Pull::kMore;
+        case 1: {
+          // The rest waits until the client has the first chunk: it cannot have been
+          // buffered into one response at the end.
+          std::unique_lock<std::mutex> lock(mu);
+          producer_saw_the_client = cv.wait_for(lock, 5s, [&] { return first_seen; });
+          return http::Pull::kMore;  // nothing this time: no chunk, no failure
+        }
+        case 2:
+          *out = "second\n";
+          return http::Pull::kMore;
+        default:
+          *out = "third\n";
+          return http::Pull::kEnd;
+      }
     };
     return resp;
   };
@@ -222,16 +233,13 @@ TEST_F(HttpServer, AClientThatHangsUpMidStreamFreesTheWorker) {
   route_ = [&](const http::Request&) {
     http::Response resp;
     resp.content_type = "text/plain";
-    resp.stream = [&](const http::ChunkWriter& write) {
-      // Endless but for the client: stops only when a write says the client is gone.
-      auto until = std::chrono::steady_clock::now() + 20s;
-      while (std::chrono::steady_clock::now() < until) {
-        if (!write(std::string(1000, 'x'))) {
-          ++writes_failed;
-          return;
-        }
-        std::this_thread::sleep_for(2ms);
-      }
+    // Endless but for the client: the server drops the producer (and so this token) when
+    // a write says the client is gone.
+    std::shared_ptr<void> token(nullptr, [&](void*) { ++writes_failed; });
+    resp.pull = [token](std::string* out) {
+      std::this_thread::sleep_for(2ms);
+      *out = std::string(1000, 'x');
+      return http::Pull::kMore;
     };
     return resp;
   };
@@ -268,14 +276,16 @@ class HttpServerTls : public ::testing::Test {
     ASSERT_TRUE(ctx.ok()) << ctx.error().to_string();
     http::ServerOptions o;
     o.workers = 2;
-    o.read_timeout_ms = 300;
-    o.request_deadline_ms = 5000;  // so that the read timeout is what cuts a stalled handshake
+    o.header_timeout_ms = 300;  // what cuts a stalled handshake
+    o.request_deadline_ms = 5000;
     server_ = std::make_unique<http::Server>(o, [](const http::Request& r, const http::Peer&) {
       http::Response resp;
       if (r.path == "/stream") {
-        resp.stream = [](const http::ChunkWriter& write) {
-          for (const char* word : {"one ", "two ", "three"})
-            if (!write(word)) return;
+        auto n = std::make_shared<int>(0);
+        resp.pull = [n](std::string* out) {
+          static const char* const kWords[] = {"one ", "two ", "three"};
+          *out = kWords[(*n)++];
+          return *n == 3 ? http::Pull::kEnd : http::Pull::kMore;
         };
         return resp;
       }
@@ -287,7 +297,7 @@ class HttpServerTls : public ::testing::Test {
     auto port = sys::bound_port(t->get());
     ASSERT_TRUE(port.ok());
     port_ = *port;
-    server_->add_listener(std::move(t).value(), false, *ctx);
+    ASSERT_TRUE(server_->add_listener(std::move(t).value(), false, *ctx).ok());
   }
 
   static void make_certificate(const std::string& cert, const std::string& key,
@@ -372,7 +382,7 @@ TEST_F(HttpServerTls, ServesOverHttpsAndVerifiesTheServer) {
   ASSERT_TRUE(t.ok());
   auto named_port = sys::bound_port(t->get());
   ASSERT_TRUE(named_port.ok());
-  server_->add_listener(std::move(t).value(), false, *named_ctx);
+  ASSERT_TRUE(server_->add_listener(std::move(t).value(), false, *named_ctx).ok());
   for (const char* host : {"localhost", "127.0.0.1"}) {
     http::Endpoint ep = endpoint(host);
     ep.port = *named_port;
@@ -425,7 +435,7 @@ TEST_F(HttpServerTls, StalledHandshakeIsCutOff) {
     ::close(fd);
   }
   auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(took, 3s) << "cut off by the 300 ms read timeout, well before the 5 s deadline";
+  EXPECT_LT(took, 3s) << "cut off by the 300 ms header timeout, well before the 5 s deadline";
   EXPECT_EQ(get("localhost", "/after-stall")["path"], "/after-stall");
 }
 

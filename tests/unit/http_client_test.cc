@@ -223,7 +223,7 @@ TEST(HttpResponseParser, ConnectionClose) {
 TEST(HttpResponseStream, ServerEncodingRoundTrips) {
   Response resp;
   resp.content_type = "text/plain";
-  resp.stream = [](const ChunkWriter&) {};
+  resp.pull = [](std::string*) { return Pull::kEnd; };
   std::string head = serialize(resp, true);
   EXPECT_NE(head.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << head;
   EXPECT_EQ(head.find("Content-Length"), std::string::npos) << head;
