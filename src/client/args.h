@@ -1,7 +1,10 @@
 // The command line of `cordon job` and `cordon tenant`: options in any order, as
 // "--name value" or "--name=value", some repeatable, and the operands. The client's
 // global options (--url, --socket, --ca, --token-file) are accepted by every subcommand,
-// so they may come before or after it.
+// so they may come before or after it. Help is made from the same tables (help_text).
+// Nothing here but kGlobalOptions is the client's: `cordon run`, `launcher` and `doctor`
+// (src/cli/) still parse with loops of their own, and one parser for every command means
+// moving this file to base/ (the static cordon cannot link client/) and porting those.
 #pragma once
 
 #include <string>

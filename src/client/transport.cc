@@ -12,6 +12,8 @@ namespace {
 
 // A refusal's body read from a stream: enough for the daemon's error object.
 constexpr size_t kMaxStreamRefusal = 64 * 1024;
+// The longest wait for a connection (TLS handshake included), whatever timeout_ms says.
+constexpr int kMaxConnectMs = 30000;
 
 bool is_token_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) ||
@@ -186,7 +188,9 @@ Status Transport::setup() {
   // The target as built (escaped): a file's "a/../b" is the daemon's to judge, not curl's.
   set(CURLOPT_PATH_AS_IS, 1L);
   set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
-  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout_ms_));
+  // A stream may wait a day for its next byte, but a daemon that is not there is known
+  // within the usual bound.
+  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min(timeout_ms_, kMaxConnectMs)));
   // Silence for timeout_ms (under a byte a second for that long) ends the request.
   set(CURLOPT_LOW_SPEED_LIMIT, 1L);
   set(CURLOPT_LOW_SPEED_TIME, timeout_s);

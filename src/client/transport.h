@@ -47,7 +47,8 @@ class Transport {
  public:
   // No I/O yet: the connection is made by the first request and kept for the next ones
   // (a new one when the server closed it). timeout_ms bounds the connect (TLS handshake
-  // included) and every silence of the server afterwards (no byte for that long).
+  // included; 30 s at most) and every silence of the server afterwards (no byte for that
+  // long).
   static Result<Transport> create(Endpoint ep, int timeout_ms = 30000);
 
   // One request. With on_chunk set, a 2xx body is passed piece by piece as it arrives and
