@@ -31,6 +31,8 @@ std::string self_dir() {
 
 }  // namespace
 
+// The global options are client/args.cc's kGlobalOptions (cordon does not link client/);
+// tests/integration/client_transport_test.cc checks that the two lists agree.
 bool is_client_command(std::string_view a) {
   if (a == "job" || a == "tenant") return true;
   std::string_view name = a.substr(0, a.find('='));

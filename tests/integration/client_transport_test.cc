@@ -137,6 +137,14 @@ TEST(ClientBinary, CordonFindsItsClientBesideItOrSaysItIsMissing) {
       << unreachable.err;
   RunOut usage = clean_run({lone, "job", "get"}, dir.path());
   EXPECT_EQ(usage.status, 64) << usage.err;
+  // Every global option of the client's (client/args.cc) before the command word takes
+  // the line to the client (cmd/client_exec.cc keeps a list of its own).
+  for (const char* opt : {"--url=unix:/x.sock", "--socket=/x.sock", "--ca=/x.pem",
+                          "--token-file=/x"}) {
+    RunOut r = clean_run({lone, opt, "job", "--help"}, dir.path());
+    EXPECT_EQ(r.status, 0) << opt << ": " << r.err;
+    EXPECT_NE(r.out.find("Usage: cordon job"), std::string::npos) << opt;
+  }
 }
 
 }  // namespace
