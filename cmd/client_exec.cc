@@ -55,8 +55,9 @@ Result<std::string> find_client() {
     if (executable(candidate)) return candidate;
   }
   return logic_error("find the client", kClient,
-                     "not beside cordon (" + (dir.empty() ? std::string("?") : dir) +
-                         "), in " + kLibDir + " nor on PATH; 'cordon job' and 'cordon tenant' "
+                     "not beside cordon (" + (dir.empty() ? std::string("?") : dir) + "), in " +
+                         kLibDir +
+                         " nor on PATH; 'cordon job' and 'cordon tenant' "
                          "need it (install cordon-client with cordon)");
 }
 

@@ -40,8 +40,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cordon::client::handles(args[0])) return cordon::client::run(args, getenv_wrapper);
-  cordon::log(cordon::LogLevel::kError,
-              "cordon-client runs 'job' and 'tenant' only; '" + args[0] +
-                  "' is cordon's (see cordon --help)");
+  cordon::log(cordon::LogLevel::kError, "cordon-client runs 'job' and 'tenant' only; '" + args[0] +
+                                            "' is cordon's (see cordon --help)");
   return cordon::kExitUsage;
 }

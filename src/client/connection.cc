@@ -87,8 +87,8 @@ Result<Reply> Connection::call(const std::string& method, const std::string& pat
     if (!t.ok()) return unreachable(std::move(t).error());
     transport_.emplace(std::move(t).value());
   }
-  auto r = transport_->request(method, path, headers(body.empty() ? "" : content_type), body, nullptr,
-                            max_body);
+  auto r = transport_->request(method, path, headers(body.empty() ? "" : content_type), body,
+                               nullptr, max_body);
   if (!r.ok()) return unreachable(std::move(r).error());
   Reply out;
   out.status = r->status;

@@ -264,9 +264,8 @@ Result<Response> Transport::request(const std::string& method, const std::string
       set(CURLOPT_POSTFIELDS, body.data());
     }
   }
-  set(CURLOPT_CUSTOMREQUEST, method == "GET" || method == "POST" || method == "HEAD"
-                                 ? nullptr
-                                 : method.c_str());
+  set(CURLOPT_CUSTOMREQUEST,
+      method == "GET" || method == "POST" || method == "HEAD" ? nullptr : method.c_str());
   if (!ok) return logic_error("HTTP request", where, "libcurl refused an option");
 
   errbuf_[0] = '\0';
@@ -293,12 +292,12 @@ Result<Response> Transport::request(const std::string& method, const std::string
     case CURLE_COULDNT_RESOLVE_HOST:
       return logic_error("resolve", ep_.host, detail);
     case CURLE_OPERATION_TIMEDOUT:
-      return logic_error("HTTP request", where,
-                         "no answer within " + std::to_string(timeout_ms_ / 1000) + " s (" +
-                             detail + ")");
+      return logic_error(
+          "HTTP request", where,
+          "no answer within " + std::to_string(timeout_ms_ / 1000) + " s (" + detail + ")");
     case CURLE_SSL_CACERT_BADFILE:
-      return logic_error("load TLS CA certificates",
-                         ep_.ca_file.empty() ? "(system)" : ep_.ca_file, detail);
+      return logic_error("load TLS CA certificates", ep_.ca_file.empty() ? "(system)" : ep_.ca_file,
+                         detail);
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:

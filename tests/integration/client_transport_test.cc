@@ -56,17 +56,17 @@ TEST(ClientTls, JobsOverHttpsWithTheDaemonsCaAndNotWithout) {
   std::string url = "https://127.0.0.1:" + port;
 
   // A followed log comes over TLS as it is written, and the job's status is the exit code.
-  RunOut follow = clean_run({cordon_binary(), "job", "submit", "--url", url, "--ca", cert,
-                             "--token-file", token_file, "--follow", "--", "/bin/sh", "-c",
-                             "echo one; sleep 1; echo two; exit 3"},
-                            certs.path());
+  RunOut follow = clean_run(
+      {cordon_binary(), "job", "submit", "--url", url, "--ca", cert, "--token-file", token_file,
+       "--follow", "--", "/bin/sh", "-c", "echo one; sleep 1; echo two; exit 3"},
+      certs.path());
   EXPECT_EQ(follow.status, 3) << follow.err;
   EXPECT_EQ(follow.out, "one\ntwo\n");
 
   // By name, and with the CA and URL from the environment.
-  RunOut env = clean_run({cordon_binary(), "job", "ls", "--json", "--token-file", token_file},
-                         certs.path(),
-                         {"CORDON_URL=https://localhost:" + port, "CORDON_CA=" + cert});
+  RunOut env =
+      clean_run({cordon_binary(), "job", "ls", "--json", "--token-file", token_file}, certs.path(),
+                {"CORDON_URL=https://localhost:" + port, "CORDON_CA=" + cert});
   EXPECT_EQ(env.status, 0) << env.err;
   EXPECT_NE(env.out.find("\"jobs\""), std::string::npos) << env.out;
 
@@ -92,12 +92,12 @@ TEST(ClientBinary, CordonClientServesTheSameCommandsDirectly) {
   Daemon d;
   ASSERT_TRUE(d.start()) << d.log();
   TempDir home;
-  RunOut ls = clean_run({client_binary(), "job", "ls", "--json", "--socket", d.socket()},
-                        home.path());
+  RunOut ls =
+      clean_run({client_binary(), "job", "ls", "--json", "--socket", d.socket()}, home.path());
   EXPECT_EQ(ls.status, 0) << ls.err;
   EXPECT_NE(ls.out.find("\"jobs\""), std::string::npos) << ls.out;
-  RunOut tenants = clean_run({client_binary(), "--socket", d.socket(), "tenant", "ls"},
-                             home.path());
+  RunOut tenants =
+      clean_run({client_binary(), "--socket", d.socket(), "tenant", "ls"}, home.path());
   EXPECT_EQ(tenants.status, 0) << tenants.err;
   RunOut other = clean_run({client_binary(), "run", "--", "/bin/true"}, home.path());
   EXPECT_EQ(other.status, 64);
@@ -133,14 +133,13 @@ TEST(ClientBinary, CordonFindsItsClientBesideItOrSaysItIsMissing) {
   RunOut unreachable =
       clean_run({lone, "--socket", dir.path() + "/none.sock", "job", "ls"}, dir.path());
   EXPECT_EQ(unreachable.status, 69);
-  EXPECT_NE(unreachable.err.find("cannot reach the daemon"), std::string::npos)
-      << unreachable.err;
+  EXPECT_NE(unreachable.err.find("cannot reach the daemon"), std::string::npos) << unreachable.err;
   RunOut usage = clean_run({lone, "job", "get"}, dir.path());
   EXPECT_EQ(usage.status, 64) << usage.err;
   // Every global option of the client's (client/args.cc) before the command word takes
   // the line to the client (cmd/client_exec.cc keeps a list of its own).
-  for (const char* opt : {"--url=unix:/x.sock", "--socket=/x.sock", "--ca=/x.pem",
-                          "--token-file=/x"}) {
+  for (const char* opt :
+       {"--url=unix:/x.sock", "--socket=/x.sock", "--ca=/x.pem", "--token-file=/x"}) {
     RunOut r = clean_run({lone, opt, "job", "--help"}, dir.path());
     EXPECT_EQ(r.status, 0) << opt << ": " << r.err;
     EXPECT_NE(r.out.find("Usage: cordon job"), std::string::npos) << opt;

@@ -102,9 +102,9 @@ struct Answer {
 };
 
 Answer answer(int status, const std::string& body, const std::string& extra_headers = "") {
-  return {{"HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\nContent-Type: application/json\r\n" +
-           extra_headers + "\r\n" + body}};
+  return {{"HTTP/1.1 " + std::to_string(status) +
+           " X\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\nContent-Type: application/json\r\n" + extra_headers + "\r\n" + body}};
 }
 
 std::string chunk(const std::string& s) {
@@ -292,12 +292,14 @@ TEST(ClientTransport, AConnectionTheServerClosedIsReplacedNotAnError) {
 
 TEST(ClientTransport, MethodsAndBodiesAsSent) {
   std::string big(3 << 20, 'u');  // past curl's threshold for "Expect: 100-continue"
-  TinyServer s({answer(200, ""), answer(200, ""), answer(200, ""), answer(200, ""),
-                answer(200, "")});
+  TinyServer s(
+      {answer(200, ""), answer(200, ""), answer(200, ""), answer(200, ""), answer(200, "")});
   Transport t = transport(s.endpoint());
-  ASSERT_TRUE(t.request("POST", "/v1/jobs", {{"Content-Type", "application/json"}}, "{\"a\":1}").ok());
+  ASSERT_TRUE(
+      t.request("POST", "/v1/jobs", {{"Content-Type", "application/json"}}, "{\"a\":1}").ok());
   ASSERT_TRUE(t.request("POST", "/v1/jobs/j/cancel", {}, "").ok());
-  ASSERT_TRUE(t.request("PATCH", "/v1/tenants/t", {{"Content-Type", "application/json"}}, "{}").ok());
+  ASSERT_TRUE(
+      t.request("PATCH", "/v1/tenants/t", {{"Content-Type", "application/json"}}, "{}").ok());
   ASSERT_TRUE(t.request("POST", "/v1/uploads", {{"Content-Type", "application/x-tar"}}, big).ok());
   ASSERT_TRUE(t.request("DELETE", "/v1/jobs/j", {}, "").ok());
   auto reqs = s.requests();
