@@ -10,7 +10,7 @@
 #include "audit/audit_cli.h"
 #include "base/exit_codes.h"
 #include "base/log.h"
-#include "client/cli.h"
+#include "client_exec.h"
 #include "daemon/daemon.h"
 
 namespace {
@@ -32,10 +32,6 @@ Commands:
 Run 'cordon COMMAND --help' for a command's options.
 )";
 
-const char* getenv_wrapper(const char* name) {
-  return std::getenv(name);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -44,8 +40,9 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? cordon::kExitUsage : 0;
   }
-  // The daemon's clients take the whole line: global options may come first.
-  if (cordon::client::handles(args[0])) return cordon::client::run(args, getenv_wrapper);
+  // The daemon's client takes the whole line (global options may come first), in
+  // cordon-client: it links libcurl, which cannot be linked into this static binary.
+  if (cordon::cmd::is_client_command(args[0])) return cordon::cmd::exec_client(args);
   std::string cmd = args[0];
   args.erase(args.begin());
   if (cmd == "run") return cordon::cli::run_main(args);

@@ -14,7 +14,7 @@ PACKAGES=(
   libtomlplusplus-dev                    # the daemon's configuration
   openssl libssl-dev                     # TLS for the API; openssl makes the tests' certificates
   libboost1.81-dev                       # the API's HTTP server (Boost.Beast and Asio)
-  libcurl4-openssl-dev                   # the HTTP client (cordon job|tenant, tests)
+  libcurl4-openssl-dev                   # the HTTP client: cordon-client (cordon job|tenant), tests
   busybox-static                         # test images
   bubblewrap                             # the benchmark's peer
   python3                                # bench/ scripts
@@ -51,4 +51,4 @@ tests/vm/setup.sh >/dev/null || [ $? -eq 77 ]
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" ${CMAKE_ARGS:-} >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"
-echo "setup: built $BUILD_DIR/cmd/cordon"
+echo "setup: built $BUILD_DIR/cmd/cordon and $BUILD_DIR/cmd/cordon-client"

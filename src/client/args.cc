@@ -5,7 +5,45 @@
 namespace cordon::client {
 
 const std::vector<OptionSpec> kGlobalOptions = {
-    {"--url", true}, {"--socket", true}, {"--ca", true}, {"--token-file", true}};
+    {"--url", true, "URL",
+     "unix:/PATH, http://HOST:PORT or https://HOST:PORT (env CORDON_URL;\n"
+     "default unix:/run/cordon/cordon.sock)"},
+    {"--socket", true, "PATH", "the daemon's Unix socket"},
+    {"--ca", true, "FILE", "CAs to trust for https (env CORDON_CA; default: the system's)"},
+    {"--token-file", true, "FILE",
+     "the tenant's token (else env CORDON_TOKEN, else\n"
+     "~/.config/cordon/token; none: root on the socket is the operator)"},
+};
+
+std::string options_text(const std::vector<OptionSpec>& options) {
+  constexpr size_t kColumn = 24;  // as in cordon run --help
+  std::string out;
+  for (const auto& o : options) {
+    std::string left = "  " + std::string(o.name);
+    if (!o.value.empty()) left += " " + std::string(o.value);
+    std::string_view help = o.help;
+    if (help.empty()) {
+      out += left + "\n";
+      continue;
+    }
+    std::string pad = left.size() + 2 <= kColumn ? std::string(kColumn - left.size(), ' ')
+                                                 : "\n" + std::string(kColumn, ' ');
+    out += left + pad;
+    for (size_t nl; (nl = help.find('\n')) != std::string_view::npos; help.remove_prefix(nl + 1))
+      out += std::string(help.substr(0, nl)) + "\n" + std::string(kColumn, ' ');
+    out += std::string(help) + "\n";
+  }
+  return out;
+}
+
+std::string help_text(std::string_view usage, std::string_view about,
+                      const std::vector<OptionSpec>& options, std::string_view exit_status) {
+  std::vector<OptionSpec> all = options;
+  all.push_back({"-h, --help", false, "", "this help"});
+  return "Usage: " + std::string(usage) + "\n\n" + std::string(about) + "\nOptions:\n" +
+         options_text(all) + "\nConnection (every command):\n" + options_text(kGlobalOptions) +
+         "\nExit status: " + std::string(exit_status);
+}
 
 bool is_global_option(std::string_view arg) {
   std::string_view name = arg.substr(0, arg.find('='));

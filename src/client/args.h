@@ -1,7 +1,10 @@
 // The command line of `cordon job` and `cordon tenant`: options in any order, as
 // "--name value" or "--name=value", some repeatable, and the operands. The client's
 // global options (--url, --socket, --ca, --token-file) are accepted by every subcommand,
-// so they may come before or after it.
+// so they may come before or after it. Help is made from the same tables (help_text).
+// Nothing here but kGlobalOptions is the client's: `cordon run`, `launcher` and `doctor`
+// (src/cli/) still parse with loops of their own, and one parser for every command means
+// moving this file to base/ (the static cordon cannot link client/) and porting those.
 #pragma once
 
 #include <string>
@@ -16,6 +19,8 @@ namespace cordon::client {
 struct OptionSpec {
   std::string_view name;  // "--memory", "-o"
   bool takes_value = false;
+  std::string_view value = {};  // its value in help: "SIZE"
+  std::string_view help = {};   // one line, or more separated by '\n'
 };
 
 struct ParsedArgs {
@@ -33,6 +38,14 @@ struct ParsedArgs {
 // The global options, in a form that parse_args takes.
 extern const std::vector<OptionSpec> kGlobalOptions;
 bool is_global_option(std::string_view arg);
+
+// A command's help in the style of every cordon command's (cordon run --help): the usage
+// line, what it does, its options from the same table the parser reads (so that the two
+// cannot drift apart), and the exit status. about and exit_status end with a newline.
+std::string help_text(std::string_view usage, std::string_view about,
+                      const std::vector<OptionSpec>& options, std::string_view exit_status);
+// The options, aligned as in help_text (two spaces in, help from column 24).
+std::string options_text(const std::vector<OptionSpec>& options);
 
 // command_mode: everything after "--" or from the first operand on is the command (not
 // parsed as options, so `submit -- sh -c 'x' --flag` keeps --flag for sh). An unknown

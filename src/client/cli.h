@@ -15,7 +15,7 @@ bool handles(std::string_view first_arg);
 
 // args: the whole command line after "cordon". Returns the exit code: 0, 1 (the daemon
 // refused), 64 (usage), 69 (unreachable), or a job's exit status (--wait, --follow).
-// getenv: the environment (client::Getenv; this header includes nothing of http/, so
+// getenv: the environment (client::Getenv; this header includes nothing of curl, so
 // that main() need not see it).
 int run(const std::vector<std::string>& args,
         const std::function<const char*(const char*)>& getenv);

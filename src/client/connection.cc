@@ -41,7 +41,7 @@ Result<Target> resolve_target(const ParsedArgs& args, const Getenv& getenv) {
   }
   if (url.empty() && getenv("CORDON_URL") != nullptr) url = getenv("CORDON_URL");
   if (url.empty()) url = kDefaultSocket;
-  ASSIGN_OR_RETURN(t.endpoint, http::parse_endpoint(url));
+  ASSIGN_OR_RETURN(t.endpoint, parse_endpoint(url));
   t.where = url.rfind("unix:", 0) == 0 ? url.substr(5) : url;
   std::string ca = args.get("--ca");
   // The environment's CA applies to an https daemon only: with --socket or an http URL
@@ -67,9 +67,8 @@ Result<Target> resolve_target(const ParsedArgs& args, const Getenv& getenv) {
   return t;
 }
 
-std::vector<std::pair<std::string, std::string>> Connection::headers(
-    const std::string& content_type) const {
-  std::vector<std::pair<std::string, std::string>> h = {{"Accept", "application/json"}};
+Headers Connection::headers(const std::string& content_type) const {
+  Headers h = {{"Accept", "application/json"}};
   if (!content_type.empty()) h.emplace_back("Content-Type", content_type);
   if (!target_.token.empty()) h.emplace_back("Authorization", "Bearer " + target_.token);
   return h;
@@ -83,13 +82,13 @@ Error Connection::unreachable(Error e) const {
 Result<Reply> Connection::call(const std::string& method, const std::string& path,
                                const std::string& body, const std::string& content_type,
                                size_t max_body) {
-  if (!client_) {
-    auto c = http::Client::connect(target_.endpoint, kTimeoutMs);
-    if (!c.ok()) return unreachable(std::move(c).error());
-    client_.emplace(std::move(c).value());
+  if (!transport_) {
+    auto t = Transport::create(target_.endpoint, kTimeoutMs);
+    if (!t.ok()) return unreachable(std::move(t).error());
+    transport_.emplace(std::move(t).value());
   }
-  auto r = client_->request(method, path, headers(body.empty() ? "" : content_type), body, nullptr,
-                            max_body);
+  auto r = transport_->request(method, path, headers(body.empty() ? "" : content_type), body,
+                               nullptr, max_body);
   if (!r.ok()) return unreachable(std::move(r).error());
   Reply out;
   out.status = r->status;
@@ -117,12 +116,14 @@ std::string escape(std::string_view s, bool keep_slash) {
 
 Result<Reply> Connection::stream(const std::string& path,
                                  const std::function<bool(std::string_view)>& on_chunk) {
-  auto c = http::Client::connect(target_.endpoint, kStreamTimeoutMs);
-  if (!c.ok()) return unreachable(std::move(c).error());
-  auto r = c->request("GET", path, headers(""), "", on_chunk);
+  auto t = Transport::create(target_.endpoint, kStreamTimeoutMs);
+  if (!t.ok()) return unreachable(std::move(t).error());
+  auto r = t->request("GET", path, headers(""), "", on_chunk);
   if (!r.ok()) return unreachable(std::move(r).error());
   Reply out;
   out.status = r->status;
+  out.body = std::move(r->body);  // a refusal's: the stream's bytes went to on_chunk
+  out.json = nlohmann::json::parse(out.body, nullptr, false);
   return out;
 }
 

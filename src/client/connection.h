@@ -12,7 +12,7 @@
 
 #include "base/result.h"
 #include "client/args.h"
-#include "http/client.h"
+#include "client/transport.h"
 
 namespace cordon::client {
 
@@ -22,7 +22,7 @@ inline constexpr const char* kDefaultSocket = "/run/cordon/cordon.sock";
 using Getenv = std::function<const char*(const char*)>;
 
 struct Target {
-  http::Endpoint endpoint;
+  Endpoint endpoint;
   std::string where;  // as the user named it, for messages
   std::string token;  // empty: none sent
 };
@@ -53,16 +53,16 @@ class Connection {
 
   // A GET whose body is passed on as it arrives, on a connection of its own whose reads may
   // wait long: a followed log is quiet while the job is. on_chunk false stops it. The
-  // Reply's body is empty.
+  // Reply's body is empty, but for a refusal's (not passed to on_chunk).
   Result<Reply> stream(const std::string& path,
                        const std::function<bool(std::string_view)>& on_chunk);
 
  private:
-  std::vector<std::pair<std::string, std::string>> headers(const std::string& content_type) const;
+  Headers headers(const std::string& content_type) const;
   Error unreachable(Error e) const;
 
   Target target_;
-  std::optional<http::Client> client_;  // connected at the first call, kept alive
+  std::optional<Transport> transport_;  // made at the first call, its connection kept alive
 };
 
 // Percent-encodes a path segment or query value (keep_slash: a file path's '/' stays).

@@ -62,21 +62,27 @@ Result<json> file_entry(const std::string& spec) {
 }  // namespace
 
 const std::vector<OptionSpec> kSubmitOptions = {
-    {"--json"},
-    {"--memory", true},
-    {"--cpus", true},
-    {"--pids", true},
-    {"--disk", true},
-    {"--cpu-time", true},
-    {"--output-limit", true},
-    {"--timeout", true},
-    {"--env", true},
-    {"--file", true},
-    {"--upload", true},
-    {"--rootfs", true},
-    {"--seccomp", true},
-    {"--wait"},
-    {"--follow"},
+    {"--memory", true, "SIZE", "memory limit (e.g. 256M, 1G)"},
+    {"--cpus", true, "N", "CPUs (e.g. 0.5, 2)"},
+    {"--pids", true, "N", "process limit"},
+    {"--disk", true, "SIZE", "workspace and writable layers"},
+    {"--cpu-time", true, "DUR", "CPU time limit (e.g. 30s)"},
+    {"--output-limit", true, "SIZE", "stdout and stderr together"},
+    {"--timeout", true, "DUR", "wall-clock limit (e.g. 30s, 10m)"},
+    {"--env", true, "NAME=VALUE",
+     "an environment variable (repeatable; NAME alone passes this\nshell's)"},
+    {"--file", true, "LOCAL[:PATH]",
+     "a local file put in the workspace at PATH (default: its base\n"
+     "name; repeatable; up to 1 MiB each, binary files go as base64)"},
+    {"--upload", true, "TARFILE",
+     "a tar unpacked into the workspace (uploaded first: POST\n/v1/uploads)"},
+    {"--rootfs", true, "IMAGE", "an image of the daemon's images folder as the root"},
+    {"--seccomp", true, "PROFILE", "default or strict"},
+    {"--wait", false, "", "wait for the job to end; exit with its exit status"},
+    {"--follow", false, "",
+     "stream its stdout while it runs, then its stderr; exit with its\n"
+     "exit status (implies --wait; not with --json)"},
+    {"--json", false, "", "print the job as JSON (with --wait: the ended job)"},
 };
 
 Result<std::string> read_local_file(const std::string& path, size_t max) {

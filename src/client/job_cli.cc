@@ -35,7 +35,7 @@ Options of every command:
   --url URL             unix:/PATH, http://HOST:PORT or https://HOST:PORT (env CORDON_URL;
                         default unix:/run/cordon/cordon.sock)
   --socket PATH         the daemon's Unix socket
-  --ca FILE             CAs to trust for https (env CORDON_CA)
+  --ca FILE             CAs to trust for https (env CORDON_CA; default: the system's)
   --token-file FILE     the tenant's token (else env CORDON_TOKEN, else
                         ~/.config/cordon/token; none: root on the socket is the operator)
   -h, --help            help
@@ -141,44 +141,52 @@ int job_rm(Connection& c, const ParsedArgs& a) {
   return kExitOk;
 }
 
+constexpr OptionSpec kJson = {"--json", false, "", "print the daemon's JSON"};
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"get",
-       "Usage: cordon job get ID [--json]\n\nOne job: its state, exit status, command and "
-       "limits.\n",
-       {{"--json"}},
+       "cordon job get ID [OPTIONS]",
+       "One job: its state, exit status, command and limits.\n",
+       {kJson},
        1,
        job_get},
       {"ls",
-       "Usage: cordon job ls [--state S] [--limit N] [--all] [--tenant NAME] [--json]\n\n"
-       "Jobs in submission order, a page at a time (--limit, 1-1000); --all follows every page.\n"
-       "--state: queued, running, succeeded, failed, cancelled or lost. --tenant: one\n"
-       "tenant's jobs (the operator's; a tenant sees only its own).\n",
-       {{"--json"}, {"--state", true}, {"--limit", true}, {"--all"}, {"--tenant", true}},
+       "cordon job ls [OPTIONS]",
+       "Jobs in submission order, a page at a time; --all follows every page.\n",
+       {{"--state", true, "S",
+         "only jobs in state S: queued, running, succeeded, failed,\n"
+         "cancelled or lost"},
+        {"--limit", true, "N", "jobs per page, 1-1000"},
+        {"--all", false, "", "every page, not only the first"},
+        {"--tenant", true, "NAME",
+         "one tenant's jobs (the operator's; a tenant sees only its own)"},
+        kJson},
        0,
        job_ls},
       {"logs",
-       "Usage: cordon job logs ID [--stderr] [--follow]\n\n"
-       "The job's stdout (or stderr) as it wrote it; --follow streams it until the job ends.\n",
-       {{"--stderr"}, {"--follow"}},
+       "cordon job logs ID [OPTIONS]",
+       "The job's stdout (or stderr) as it wrote it.\n",
+       {{"--stderr", false, "", "its stderr instead"},
+        {"--follow", false, "", "stream it as it is written, until the job ends"}},
        1,
        job_logs},
       {"files",
-       "Usage: cordon job files ID PATH [-o OUT]\n\n"
-       "A file the job left in its workspace (PATH relative to it), once the job has ended;\n"
-       "to stdout, or to OUT.\n",
-       {{"-o", true}},
+       "cordon job files ID PATH [OPTIONS]",
+       "A file the job left in its workspace (PATH relative to it), once the job has ended.\n",
+       {{"-o", true, "OUT", "write it to OUT (default: stdout)"}},
        2,
        job_files},
       {"cancel",
-       "Usage: cordon job cancel ID [--json]\n\nStops the job: a queued one never runs, a running "
-       "one is killed.\n",
-       {{"--json"}},
+       "cordon job cancel ID [OPTIONS]",
+       "Stops the job: a queued one never runs, a running one is killed.\n",
+       {kJson},
        1,
        job_cancel},
       {"rm",
-       "Usage: cordon job rm ID [--json]\n\nForgets an ended job and removes its logs and files.\n",
-       {{"--json"}},
+       "cordon job rm ID [OPTIONS]",
+       "Forgets an ended job and removes its logs and files.\n",
+       {kJson},
        1,
        job_rm},
   };

@@ -32,39 +32,20 @@ bool to_stderr(std::string_view s) {
 
 }  // namespace
 
-const char* const kSubmitUsage = R"(Usage: cordon job submit [OPTIONS] -- CMD [ARGS...]
-
-Submit a job to the daemon (POST /v1/jobs). Prints the job's id, or its JSON with --json.
-
-Options:
-  --memory SIZE        memory limit (e.g. 256M, 1G)
-  --cpus N             CPUs (e.g. 0.5, 2)
-  --pids N             process limit
-  --disk SIZE          workspace and writable layers
-  --cpu-time DUR       CPU time limit (e.g. 30s)
-  --output-limit SIZE  stdout and stderr together
-  --timeout DUR        wall-clock limit (e.g. 30s, 10m)
-  --env NAME=VALUE     an environment variable (repeatable; NAME alone passes this shell's)
-  --file LOCAL[:PATH]  a local file put in the workspace at PATH (default: its base name;
-                       repeatable; up to 1 MiB each, binary files go as base64)
-  --upload TARFILE     a tar unpacked into the workspace (uploaded first: POST /v1/uploads)
-  --rootfs IMAGE       an image of the daemon's images folder as the root
-  --seccomp PROFILE    default or strict
-  --wait               wait for the job to end; exit with its exit status
-  --follow             stream its stdout while it runs, then its stderr; exit with its
-                       exit status (implies --wait; not with --json)
-  --json               print the job as JSON (with --wait: the ended job)
-  -h, --help           this help
-
-Connection (any subcommand): --url unix:/PATH|http://HOST:PORT|https://HOST:PORT,
-  --socket PATH, --ca FILE, --token-file FILE (env CORDON_URL, CORDON_CA, CORDON_TOKEN).
-)";
+std::string submit_help() {
+  return help_text("cordon job submit [OPTIONS] -- CMD [ARGS...]",
+                   "Submit a job to the daemon (POST /v1/jobs). Prints the job's id, or its JSON "
+                   "with --json.\n",
+                   kSubmitOptions,
+                   "0 done, 1 refused by the daemon, 64 usage, 69 daemon unreachable;\n"
+                   "--wait and --follow exit with the job's exit status.\n");
+}
 
 int job_submit(const std::vector<std::string>& argv, const Getenv& getenv) {
   auto args = parse_args(argv, kSubmitOptions, /*command_mode=*/true);
   if (!args.ok()) return usage_error(args.error());
   if (args->help) {
-    std::fputs(kSubmitUsage, stdout);
+    std::fputs(submit_help().c_str(), stdout);
     return kExitOk;
   }
   bool json_out = args->has("--json");

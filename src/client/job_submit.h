@@ -9,7 +9,7 @@
 
 namespace cordon::client {
 
-extern const char* const kSubmitUsage;
+std::string submit_help();  // its --help
 int job_submit(const std::vector<std::string>& args, const Getenv& getenv);
 
 }  // namespace cordon::client

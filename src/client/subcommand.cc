@@ -13,6 +13,10 @@ size_t command_word(const std::vector<std::string>& args, size_t from) {
   return i;
 }
 
+std::string command_help(const Command& cmd) {
+  return help_text(cmd.usage, cmd.about, cmd.options, kClientExitStatus);
+}
+
 int run_command(const std::vector<Command>& commands, const char* group, const std::string& name,
                 const std::vector<std::string>& rest, const Getenv& getenv) {
   for (const auto& cmd : commands) {
@@ -20,11 +24,11 @@ int run_command(const std::vector<Command>& commands, const char* group, const s
     auto parsed = parse_args(rest, cmd.options);
     if (!parsed.ok()) return usage_error(parsed.error());
     if (parsed->help) {
-      std::fputs(cmd.usage, stdout);
+      std::fputs(command_help(cmd).c_str(), stdout);
       return kExitOk;
     }
     if (parsed->operands.size() != cmd.operands) {
-      std::fputs(cmd.usage, stderr);
+      std::fprintf(stderr, "Usage: %s\n", cmd.usage);
       return usage_error(std::string(group) + " " + name + ": expected " +
                          std::to_string(cmd.operands) + " argument(s), got " +
                          std::to_string(parsed->operands.size()));

@@ -11,12 +11,20 @@
 namespace cordon::client {
 
 struct Command {
-  const char* name;  // "get", "token issue"
-  const char* usage;
+  const char* name;   // "get", "token issue"
+  const char* usage;  // "cordon job get ID [OPTIONS]"
+  const char* about;  // what it does, ending with a newline
   std::vector<OptionSpec> options;
   size_t operands;  // exactly as many
   int (*run)(Connection&, const ParsedArgs&);
 };
+
+// The exit status of a command that only talks to the daemon, for help_text.
+inline constexpr const char* kClientExitStatus =
+    "0 done, 1 refused by the daemon, 64 usage, 69 daemon unreachable.\n";
+
+// The command's --help (help_text of args.h).
+std::string command_help(const Command& cmd);
 
 // Where the command word is, past any global options given before it.
 size_t command_word(const std::vector<std::string>& args, size_t from);

@@ -26,8 +26,17 @@ Commands:
   token ls NAME                        its tokens' ids
   token revoke NAME TOKEN_ID           revoke one
 
-Options of every command: --json, --url URL, --socket PATH, --ca FILE, --token-file FILE,
--h/--help (see cordon job --help).
+Options of every command:
+  --json                print the daemon's JSON
+  --url URL             unix:/PATH, http://HOST:PORT or https://HOST:PORT (env CORDON_URL;
+                        default unix:/run/cordon/cordon.sock)
+  --socket PATH         the daemon's Unix socket
+  --ca FILE             CAs to trust for https (env CORDON_CA; default: the system's)
+  --token-file FILE     the tenant's token (else env CORDON_TOKEN, else
+                        ~/.config/cordon/token; none: root on the socket is the operator)
+  -h, --help            help
+
+Exit status: 0 done, 1 refused by the daemon, 64 usage, 69 daemon unreachable.
 )";
 
 std::string tenant_path(const ParsedArgs& a) {
@@ -152,47 +161,51 @@ int token_revoke(Connection& c, const ParsedArgs& a) {
   return kExitOk;
 }
 
+constexpr OptionSpec kJson = {"--json", false, "", "print the daemon's JSON"};
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"create",
-       "Usage: cordon tenant create NAME [--quota KEY=VALUE]... [--json]\n\n"
-       "A new tenant; quota values not given are the daemon's default_quota. Keys:\n"
-       "max_running max_memory max_cpus max_queued job_memory job_cpus job_pids job_timeout\n"
-       "job_disk job_output rate_per_minute queue_when_busy log_bytes.\n",
-       {{"--json"}, {"--quota", true}},
+       "cordon tenant create NAME [OPTIONS]",
+       "A new tenant; quota values not given are the daemon's default_quota.\n",
+       {{"--quota", true, "KEY=VALUE",
+         "a quota value (repeatable). Keys: max_running max_memory\n"
+         "max_cpus max_queued job_memory job_cpus job_pids job_timeout\n"
+         "job_disk job_output rate_per_minute queue_when_busy log_bytes"},
+        kJson},
        1,
        tenant_create},
-      {"ls", "Usage: cordon tenant ls [--json]\n\nEvery tenant.\n", {{"--json"}}, 0, tenant_ls},
+      {"ls", "cordon tenant ls [OPTIONS]", "Every tenant.\n", {kJson}, 0, tenant_ls},
       {"get",
-       "Usage: cordon tenant get NAME [--json]\n\nOne tenant and its quota.\n",
-       {{"--json"}},
+       "cordon tenant get NAME [OPTIONS]",
+       "One tenant and its quota.\n",
+       {kJson},
        1,
        tenant_get},
       {"update",
-       "Usage: cordon tenant update NAME --quota KEY=VALUE... [--json]\n\n"
+       "cordon tenant update NAME --quota KEY=VALUE... [OPTIONS]",
        "Changes the quota values given; the others stay.\n",
-       {{"--json"}, {"--quota", true}},
+       {{"--quota", true, "KEY=VALUE", "a quota value to change (repeatable; keys as for create)"},
+        kJson},
        1,
        tenant_update},
-      {"rm",
-       "Usage: cordon tenant rm NAME [--json]\n\nRemoves a tenant.\n",
-       {{"--json"}},
-       1,
-       tenant_rm},
+      {"rm", "cordon tenant rm NAME [OPTIONS]", "Removes a tenant.\n", {kJson}, 1, tenant_rm},
       {"token issue",
-       "Usage: cordon tenant token issue NAME [--json]\n\n"
+       "cordon tenant token issue NAME [OPTIONS]",
        "A new token of the tenant, printed once: the daemon keeps only its hash.\n",
-       {{"--json"}},
+       {kJson},
        1,
        token_issue},
       {"token ls",
-       "Usage: cordon tenant token ls NAME [--json]\n\nThe ids of the tenant's tokens.\n",
-       {{"--json"}},
+       "cordon tenant token ls NAME [OPTIONS]",
+       "The ids of the tenant's tokens.\n",
+       {kJson},
        1,
        token_ls},
       {"token revoke",
-       "Usage: cordon tenant token revoke NAME TOKEN_ID [--json]\n\nRevokes one token.\n",
-       {{"--json"}},
+       "cordon tenant token revoke NAME TOKEN_ID [OPTIONS]",
+       "Revokes one token.\n",
+       {kJson},
        2,
        token_revoke},
   };
