@@ -51,10 +51,40 @@ struct Sink {
   const std::function<bool(std::string_view)>* on_chunk = nullptr;
   size_t max_body = 0;
   std::string body;
+  Headers headers;
+  size_t header_bytes = 0;
   bool stopped = false;    // on_chunk said no more
   bool too_large = false;  // the body passed max_body
   int streaming = -1;      // -1: not decided yet; 1: to on_chunk; 0: collected
 };
+
+// A response's head, line by line: a status line starts a new response (an interim 100
+// or a response after a redirect is forgotten), a "Name: value" line is kept. Bounded:
+// a head over kMaxHeadBytes ends the request.
+constexpr size_t kMaxHeadBytes = 64 * 1024;
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  auto* s = static_cast<Sink*>(user);
+  size_t len = size * n;
+  std::string_view line(data, len);
+  if (line.substr(0, 5) == "HTTP/") {
+    s->headers.clear();
+    s->header_bytes = 0;
+  }
+  s->header_bytes += len;
+  if (s->header_bytes > kMaxHeadBytes) return 0;
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) return len;
+  std::string name(line.substr(0, colon));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ' ||
+                            value.back() == '\t'))
+    value.remove_suffix(1);
+  s->headers.emplace_back(std::move(name), std::string(value));
+  return len;
+}
 
 size_t on_write(char* data, size_t size, size_t n, void* user) {
   auto* s = static_cast<Sink*>(user);
@@ -196,6 +226,7 @@ Status Transport::setup() {
   set(CURLOPT_LOW_SPEED_TIME, timeout_s);
   set(CURLOPT_TCP_KEEPALIVE, 1L);
   set(CURLOPT_WRITEFUNCTION, on_write);
+  set(CURLOPT_HEADERFUNCTION, on_header);
   if (ep_.tls) {
     set(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
     set(CURLOPT_SSL_VERIFYPEER, 1L);
@@ -252,6 +283,7 @@ Result<Response> Transport::request(const std::string& method, const std::string
   set(CURLOPT_URL, url.c_str());
   set(CURLOPT_HTTPHEADER, list.get());
   set(CURLOPT_WRITEDATA, &sink);
+  set(CURLOPT_HEADERDATA, &sink);
   set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(on_chunk ? 0 : max_body));
   if (method == "HEAD") {
     set(CURLOPT_NOBODY, 1L);
@@ -273,11 +305,13 @@ Result<Response> Transport::request(const std::string& method, const std::string
   // Nothing of this request may outlive it in the handle.
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, nullptr);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, nullptr);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, nullptr);
   long status = 0;
   curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
   std::string detail = errbuf_[0] != '\0' ? std::string(errbuf_.get()) : curl_easy_strerror(rc);
   if (rc == CURLE_WRITE_ERROR && sink.stopped) rc = CURLE_OK;
-  if (rc == CURLE_OK) return Response{static_cast<int>(status), std::move(sink.body)};
+  if (rc == CURLE_OK)
+    return Response{static_cast<int>(status), std::move(sink.headers), std::move(sink.body)};
 
   if ((rc == CURLE_WRITE_ERROR && sink.too_large) || rc == CURLE_FILESIZE_EXCEEDED)
     return logic_error("read HTTP response", where,
@@ -313,6 +347,12 @@ Result<Response> Transport::request(const std::string& method, const std::string
     default:
       return logic_error("HTTP request", where, detail);
   }
+}
+
+std::string Response::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (k == name) return v;
+  return "";
 }
 
 }  // namespace cordon::client

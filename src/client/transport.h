@@ -37,10 +37,13 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct Response {
   int status = 0;
+  Headers headers;  // of the final response, names lowercased, in the order they came
   // The body collected. For a streamed request only a refusal's (status not 2xx) is kept
   // here, bounded, instead of being passed to on_chunk.
   std::string body;
   bool ok() const { return status >= 200 && status < 300; }
+  // The first header of that (lowercase) name, or empty.
+  std::string header(std::string_view name) const;
 };
 
 class Transport {

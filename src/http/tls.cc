@@ -56,16 +56,4 @@ Result<std::shared_ptr<TlsContext>> tls_server_context(const std::string& cert_f
   return owned;
 }
 
-Result<std::shared_ptr<TlsContext>> tls_client_context(const std::string& ca_file) {
-  ASSIGN_OR_RETURN(SSL_CTX * ctx, new_context(TLS_client_method()));
-  std::shared_ptr<TlsContext> owned(new TlsContext(ctx, false));
-  int ok = ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx)
-                           : SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr);
-  if (ok != 1)
-    return logic_error("load TLS CA certificates", ca_file.empty() ? "(system)" : ca_file,
-                       tls_error_text("unreadable"));
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  return owned;
-}
-
 }  // namespace cordon::http

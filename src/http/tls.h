@@ -1,5 +1,5 @@
-// TLS contexts (OpenSSL) for the daemon's TCP listeners and for its clients: one per
-// certificate or CA set, shared by every connection made with it. TLS 1.2 is the minimum.
+// TLS contexts (OpenSSL) for the daemon's TCP listeners: one per certificate, shared by
+// every connection made with it. TLS 1.2 is the minimum. (Clients use libcurl's TLS.)
 #pragma once
 
 #include <memory>
@@ -23,7 +23,6 @@ class TlsContext {
  private:
   friend Result<std::shared_ptr<TlsContext>> tls_server_context(const std::string&,
                                                                 const std::string&);
-  friend Result<std::shared_ptr<TlsContext>> tls_client_context(const std::string&);
   TlsContext(ssl_ctx_st* ctx, bool server) : ctx_(ctx), server_(server) {}
 
   ssl_ctx_st* ctx_;
@@ -33,9 +32,6 @@ class TlsContext {
 // Server side: PEM certificate chain and private key; TLS 1.2 minimum.
 Result<std::shared_ptr<TlsContext>> tls_server_context(const std::string& cert_file,
                                                        const std::string& key_file);
-// Client side: verifies the server against ca_file (PEM) or, when empty, the system's CAs;
-// checks the host name.
-Result<std::shared_ptr<TlsContext>> tls_client_context(const std::string& ca_file);
 
 // The oldest error on this thread's OpenSSL error queue, as text (the queue is emptied),
 // or fallback when there is none.

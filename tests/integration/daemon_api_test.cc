@@ -12,7 +12,7 @@
 
 #include "daemon_harness.h"
 #include "harness.h"
-#include "http/client.h"
+#include "client/transport.h"
 #include "sys/socket.h"
 
 namespace cordon::testing {
@@ -84,9 +84,9 @@ TEST(DaemonApi, NonRootOnTheSocketNeedsAToken) {
     if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
         ::setresuid(65534, 65534, 65534) != 0)
       ::_exit(99);
-    http::Endpoint ep;
+    client::Endpoint ep;
     ep.unix_path = d.socket();
-    auto c = http::Client::connect(ep, 5000);
+    auto c = client::Transport::create(ep, 5000);
     if (!c.ok()) ::_exit(98);
     auto r = c->request("GET", "/v1/tenants", {}, "");
     ::_exit(r.ok() ? r->status - 300 : 97);
@@ -296,12 +296,12 @@ TEST(DaemonApi, TcpServesOnlyOverTlsWithATokenWhenConfigured) {
     log = d.log();
     return std::regex_search(log, m, std::regex(R"(127\.0\.0\.1:(\d+) \(TLS\))"));
   })) << log;
-  http::Endpoint ep;
+  client::Endpoint ep;
   ep.host = "127.0.0.1";
   ep.port = std::stoi(m[1]);
   ep.tls = true;
   ep.ca_file = cert;
-  auto c = http::Client::connect(ep, 5000);
+  auto c = client::Transport::create(ep, 5000);
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   auto no_token = c->request("GET", "/v1/tenants", {}, "");
   ASSERT_TRUE(no_token.ok());
@@ -316,9 +316,9 @@ TEST(DaemonApi, TcpServesOnlyOverTlsWithATokenWhenConfigured) {
   ASSERT_TRUE(logs.ok());
   EXPECT_EQ(logs->body, "over-tls\n");
   // A client that does not trust the certificate does not get through.
-  http::Endpoint untrusted = ep;
+  client::Endpoint untrusted = ep;
   untrusted.ca_file = "/etc/ssl/certs/ca-certificates.crt";
-  auto u = http::Client::connect(untrusted, 5000);
+  auto u = client::Transport::create(untrusted, 5000);
   if (u.ok()) {
     EXPECT_FALSE(u->request("GET", "/v1/jobs", {{"Authorization", "Bearer " + t}}, "").ok());
   }

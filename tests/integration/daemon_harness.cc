@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "http/client.h"
+#include "client/transport.h"
 
 namespace cordon::testing {
 
@@ -83,9 +83,9 @@ HttpOut Daemon::call(const std::string& method, const std::string& target, const
                      const std::string& token,
                      const std::vector<std::pair<std::string, std::string>>& headers) {
   HttpOut out;
-  http::Endpoint ep;
+  client::Endpoint ep;
   ep.unix_path = socket();
-  auto client = http::Client::connect(ep, 30000);
+  auto client = client::Transport::create(ep, 30000);
   if (!client.ok()) {
     out.body = client.error().to_string();
     return out;

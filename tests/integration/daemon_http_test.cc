@@ -25,7 +25,7 @@
 #include "base/unique_fd.h"
 #include "daemon_harness.h"
 #include "harness.h"
-#include "http/client.h"
+#include "client/transport.h"
 
 namespace cordon::testing {
 namespace {
@@ -306,13 +306,13 @@ void idle_and_dribbling_load(int per_peer) {
   std::printf("[cap %d] 10,000 idle connections opened in %.2f s (%d connects failed)\n", per_peer,
               seconds_since(t0), failed);
   // While they are all there, for two seconds: the tenant over TCP and the operator.
-  http::Endpoint ep;
+  client::Endpoint ep;
   ep.host = "127.0.0.1";
   ep.port = port;
   double tenant_max = 0, operator_max = 0;
   for (int round = 0; round < 10; ++round) {
     t0 = Clock::now();
-    auto c = http::Client::connect(ep, 10000);
+    auto c = client::Transport::create(ep, 10000);
     ASSERT_TRUE(c.ok()) << c.error().to_string();
     auto mine =
         c->request("GET", "/v1/jobs/" + job + "/logs", {{"Authorization", "Bearer " + t}}, "");

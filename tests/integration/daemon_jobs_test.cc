@@ -15,7 +15,7 @@
 
 #include "daemon_harness.h"
 #include "harness.h"
-#include "http/client.h"
+#include "client/transport.h"
 
 namespace cordon::testing {
 namespace {
@@ -139,9 +139,9 @@ TEST(DaemonJobs, LogsFollowWhileTheJobRuns) {
   // The first line must arrive while the job still runs (it sleeps before the second).
   std::string id = d.submit(tok, sh_job("echo first; sleep 2; echo second"));
   ASSERT_FALSE(id.empty());
-  http::Endpoint ep;
+  client::Endpoint ep;
   ep.unix_path = d.socket();
-  auto client = http::Client::connect(ep, 30000);
+  auto client = client::Transport::create(ep, 30000);
   ASSERT_TRUE(client.ok());
   std::string got;
   std::string state_at_first;
@@ -278,9 +278,9 @@ TEST(DaemonJobs, StopIsNotHeldByLogFollowers) {
   std::atomic<int> ended{0};
   for (const std::string& id : {running, queued}) {
     followers.emplace_back([&, id] {
-      http::Endpoint ep;
+      client::Endpoint ep;
       ep.unix_path = d.socket();
-      auto c = http::Client::connect(ep, 60000);
+      auto c = client::Transport::create(ep, 60000);
       if (c.ok())
         (void)c->request("GET", "/v1/jobs/" + id + "/logs?follow=1",
                          {{"Authorization", "Bearer " + tok}}, "",
