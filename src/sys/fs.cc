@@ -343,6 +343,12 @@ mode_t set_umask(mode_t mask) noexcept {
   return ::umask(mask);
 }
 
+Result<std::string> current_dir() {
+  char buf[PATH_MAX];
+  if (::getcwd(buf, sizeof(buf)) == nullptr) return sys_error("getcwd");
+  return std::string(buf);
+}
+
 Status change_dir(const std::string& dir) noexcept {
   if (::chdir(dir.c_str()) != 0) return sys_error("chdir", dir);
   return {};

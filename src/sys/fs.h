@@ -132,6 +132,9 @@ Status chmod_path(const std::string& path, mode_t mode);
 Result<std::string> make_temp_dir(const std::string& tmpl);
 // umask(2): the previous mask. Async-signal-safe.
 mode_t set_umask(mode_t mask) noexcept;
+// getcwd(3): the working directory (ENAMETOOLONG past PATH_MAX; ENOENT when it was
+// removed).
+Result<std::string> current_dir();
 // chdir(2). Allocation-free on success.
 Status change_dir(const std::string& dir) noexcept;
 

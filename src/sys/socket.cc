@@ -264,6 +264,18 @@ Result<UniqueFd> listen_abstract(const std::string& name) {
   return fd;
 }
 
+Result<size_t> send_some(int sock, const void* data, size_t len) noexcept {
+  ssize_t n = ::send(sock, data, len, MSG_NOSIGNAL);
+  if (n < 0) return sys_error("send");
+  return static_cast<size_t>(n);
+}
+
+Result<size_t> recv_some(int sock, void* buf, size_t len) noexcept {
+  ssize_t n = ::recv(sock, buf, len, 0);
+  if (n < 0) return sys_error("recv");
+  return static_cast<size_t>(n);
+}
+
 Result<size_t> send_nowait(int sock, const void* data, size_t len) noexcept {
   ssize_t n = ::send(sock, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
   if (n < 0) return sys_error("send");

@@ -42,6 +42,10 @@ Result<UniqueFd> connect_tcp(const std::string& host, int port, int timeout_ms);
 // send(MSG_DONTWAIT | MSG_NOSIGNAL) once: bytes taken (maybe fewer); EAGAIN when the
 // socket is full, EPIPE when the peer is gone (no SIGPIPE), as errors.
 Result<size_t> send_nowait(int sock, const void* data, size_t len) noexcept;
+// send(MSG_NOSIGNAL) and recv(2) once, blocking as the socket is: bytes moved (recv: 0
+// at EOF). EINTR and EAGAIN come back as errors, for the caller to retry or wait on.
+Result<size_t> send_some(int sock, const void* data, size_t len) noexcept;
+Result<size_t> recv_some(int sock, void* buf, size_t len) noexcept;
 // SO_PEERCRED: the effective UID of the process at the other end.
 Result<uid_t> peer_uid(int sock);
 // From now on, the peer hanging up (or sending) raises sig in this process (O_ASYNC,

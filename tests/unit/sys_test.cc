@@ -286,7 +286,8 @@ TEST(SysFs, PathsStatusLinksAndModes) {
   int status = in_child([&] {
     if (!change_dir(*dir).ok()) return 1;
     auto here = real_path(".");
-    return here.ok() && *here == *dir ? 0 : 2;
+    auto cwd = current_dir();
+    return here.ok() && *here == *dir && cwd.ok() && *cwd == *dir ? 0 : 2;
   });
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_EQ(change_dir(*dir + "/missing").error().err, ENOENT);
@@ -323,6 +324,14 @@ TEST(SysSocket, AbstractListenerAndNonblockingSend) {
   auto n = send_nowait(pair->first.get(), "hi", 2);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 2u);
+  char buf[4];
+  auto got = recv_some(pair->second.get(), buf, sizeof(buf));
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(std::string(buf, *got), "hi");
+  auto sent = send_some(pair->second.get(), "yo", 2);
+  ASSERT_TRUE(sent.ok());
+  EXPECT_EQ(*sent, 2u);
+  (void)send_nowait(pair->first.get(), "hi", 2);
   pair->second.reset();
   // The peer gone (with "hi" unread: ECONNRESET; else EPIPE), and no SIGPIPE kills us.
   auto gone = send_nowait(pair->first.get(), "hi", 2);
