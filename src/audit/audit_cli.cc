@@ -1,5 +1,6 @@
 #include "audit/audit_cli.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include "audit/orchestrator.h"
 #include "base/exit_codes.h"
 #include "base/log.h"
+#include "sys/fs.h"
 
 namespace cordon::audit {
 namespace {
@@ -33,9 +35,8 @@ Exit status: 0 when every attempt was stopped, 1 when one escaped, 64 usage erro
 )";
 
 std::string self_path() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("cordon");
+  auto self = sys::read_link_at(AT_FDCWD, "/proc/self/exe");
+  return self.ok() && !self->empty() ? *self : std::string("cordon");
 }
 
 void print_human(const Scorecard& card) {

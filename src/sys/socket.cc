@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstring>
 
 namespace cordon::sys {
@@ -247,6 +248,38 @@ Result<bool> signal_on_hangup(int sock, int sig) {
   struct pollfd p = {sock, POLLIN, 0};
   if (::poll(&p, 1, 0) < 0) return sys_error("poll");
   return (p.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+Result<UniqueFd> listen_abstract(const std::string& name) {
+  struct sockaddr_un u;
+  std::memset(&u, 0, sizeof(u));
+  if (name.size() + 1 > sizeof(u.sun_path)) return errno_error(ENAMETOOLONG, "listen", "@" + name);
+  u.sun_family = AF_UNIX;
+  std::memcpy(u.sun_path + 1, name.data(), name.size());
+  auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return sys_error("socket", "@" + name);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&u), len) != 0 || ::listen(fd.get(), 16) != 0)
+    return sys_error("listen", "@" + name);
+  return fd;
+}
+
+Result<size_t> send_some(int sock, const void* data, size_t len) noexcept {
+  ssize_t n = ::send(sock, data, len, MSG_NOSIGNAL);
+  if (n < 0) return sys_error("send");
+  return static_cast<size_t>(n);
+}
+
+Result<size_t> recv_some(int sock, void* buf, size_t len) noexcept {
+  ssize_t n = ::recv(sock, buf, len, 0);
+  if (n < 0) return sys_error("recv");
+  return static_cast<size_t>(n);
+}
+
+Result<size_t> send_nowait(int sock, const void* data, size_t len) noexcept {
+  ssize_t n = ::send(sock, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n < 0) return sys_error("send");
+  return static_cast<size_t>(n);
 }
 
 }  // namespace cordon::sys
