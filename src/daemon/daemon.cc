@@ -12,21 +12,23 @@
 #include <cstdio>
 #include <memory>
 
+#include "api/api.h"
+#include "api/cursor.h"
 #include "base/exit_codes.h"
 #include "base/log.h"
 #include "base/parse.h"
 #include "daemon/config.h"
 #include "http/server.h"
 #include "http/tls.h"
-#include "api/api.h"
-#include "api/cursor.h"
 #include "jobs/service.h"
 #include "jobs/store.h"
 #include "jobs/tokens.h"
 #include "sys/clock.h"
-#include "sys/daemon.h"
+#include "sys/creds.h"
 #include "sys/fs.h"
 #include "sys/heap.h"
+#include "sys/process.h"
+#include "sys/random.h"
 #include "sys/signals.h"
 #include "sys/socket.h"
 
@@ -197,17 +199,16 @@ Result<std::string> cursor_key(const std::string& state_dir) {
 // Every connection is a file descriptor: the soft limit up to the hard one, so that the
 // connection caps, not the default 1024, bound them.
 void raise_fd_limit(uint32_t max_connections) {
-  struct rlimit rl;
-  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
-  if (rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0)
+  auto rl = sys::get_rlimit(RLIMIT_NOFILE);
+  if (!rl.ok()) return;
+  if (rl->soft < rl->hard) {
+    if (!sys::set_rlimit(RLIMIT_NOFILE, sys::Rlimit{rl->hard, rl->hard}).ok())
       log(LogLevel::kWarn, "could not raise RLIMIT_NOFILE to its hard limit");
-    ::getrlimit(RLIMIT_NOFILE, &rl);
+    if (auto now = sys::get_rlimit(RLIMIT_NOFILE); now.ok()) rl = now;
   }
   // The jobs, the store and the launcher need descriptors of their own besides.
-  if (rl.rlim_cur < static_cast<rlim_t>(max_connections) + 1024)
-    log(LogLevel::kWarn, "RLIMIT_NOFILE (" + std::to_string(rl.rlim_cur) +
+  if (rl->soft < static_cast<uint64_t>(max_connections) + 1024)
+    log(LogLevel::kWarn, "RLIMIT_NOFILE (" + std::to_string(rl->soft) +
                              ") is below max_connections + 1024: connections beyond it wait "
                              "in the listen queue");
 }

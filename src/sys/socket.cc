@@ -112,7 +112,8 @@ Result<UniqueFd> listen_unix(const std::string& path, mode_t mode, int type) {
 }
 
 Result<UniqueFd> listen_tcp(const std::string& host, int port) {
-  if (port < 0 || port > 65535) return errno_error(EINVAL, "listen", "port " + std::to_string(port));
+  if (port < 0 || port > 65535)
+    return errno_error(EINVAL, "listen", "port " + std::to_string(port));
   sockaddr_storage ss;
   std::memset(&ss, 0, sizeof(ss));
   socklen_t len = 0;
@@ -142,10 +143,24 @@ Result<UniqueFd> listen_tcp(const std::string& host, int port) {
 Result<int> bound_port(int fd) {
   sockaddr_storage ss;
   socklen_t len = sizeof(ss);
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return sys_error("getsockname");
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+    return sys_error("getsockname");
   if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
   if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
   return errno_error(EAFNOSUPPORT, "getsockname", "not an IP socket");
+}
+
+Result<int> socket_family(int fd) {
+  sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+    return sys_error("getsockname");
+  return static_cast<int>(ss.ss_family);
+}
+
+Status listen_backlog(int fd, int backlog) {
+  if (::listen(fd, backlog) != 0) return sys_error("listen");
+  return {};
 }
 
 Status set_recv_timeout(int sock, int ms) {
@@ -215,8 +230,8 @@ Result<UniqueFd> connect_tcp(const std::string& host, int port, int timeout_ms) 
   if (rc != 0) return logic_error("resolve", host, ::gai_strerror(rc));
   Error last = errno_error(EADDRNOTAVAIL, "connect", what);
   for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
-    UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                         ai->ai_protocol));
+    UniqueFd fd(
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol));
     if (!fd.valid()) {
       last = sys_error("socket", what);
       continue;
@@ -244,7 +259,8 @@ Result<bool> signal_on_hangup(int sock, int sig) {
   if (::fcntl(sock, F_SETOWN, ::getpid()) != 0) return sys_error("fcntl", "F_SETOWN");
   if (::fcntl(sock, F_SETSIG, sig) != 0) return sys_error("fcntl", "F_SETSIG");
   int flags = ::fcntl(sock, F_GETFL);
-  if (flags < 0 || ::fcntl(sock, F_SETFL, flags | O_ASYNC) != 0) return sys_error("fcntl", "O_ASYNC");
+  if (flags < 0 || ::fcntl(sock, F_SETFL, flags | O_ASYNC) != 0)
+    return sys_error("fcntl", "O_ASYNC");
   struct pollfd p = {sock, POLLIN, 0};
   if (::poll(&p, 1, 0) < 0) return sys_error("poll");
   return (p.revents & (POLLHUP | POLLERR)) != 0;

@@ -30,6 +30,11 @@ Result<UniqueFd> listen_abstract(const std::string& name);
 // A listening TCP socket on an IPv4 or IPv6 literal host and port (0: the kernel picks).
 Result<UniqueFd> listen_tcp(const std::string& host, int port);
 Result<int> bound_port(int fd);
+// The address family (AF_INET, AF_INET6, AF_UNIX) a socket is bound in.
+Result<int> socket_family(int fd);
+// listen(2) on a bound socket again, with this queue length (a listener made elsewhere
+// given the longest queue the kernel allows).
+Status listen_backlog(int fd, int backlog);
 // SO_RCVTIMEO: a read that waits longer fails with EAGAIN.
 Status set_recv_timeout(int sock, int ms);
 Result<UniqueFd> accept_conn(int listen_fd);
