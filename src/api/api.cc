@@ -1,25 +1,22 @@
 #include "api/api.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "base/parse.h"
 #include "api/cursor.h"
 #include "api/wire.h"
+#include "base/parse.h"
+#include "jobs/outputs.h"
 #include "jobs/tokens.h"
-#include "sys/random.h"
 #include "sys/fs.h"
+#include "sys/random.h"
 
 namespace cordon::api {
 namespace {
 
-using nlohmann::json;
 using jobs::Job;
 using jobs::Tenant;
+using nlohmann::json;
 
 enum class Access { kOperator, kTenant, kAny };
 
@@ -277,8 +274,7 @@ std::optional<Job> Api::visible_job(const Call& c) {
 
 http::Response Api::create_tenant(const Call& c) {
   auto parsed = jobs::parse_tenant_request(c.req.body, service_.config().default_quota, true);
-  if (!parsed.ok())
-    return refusal(parsed.error);
+  if (!parsed.ok()) return refusal(parsed.error);
   auto t = service_.tenants().create(*parsed.value);
   if (!t.ok()) {
     if (t.error().err == EEXIST) return http::error(409, "a tenant of that name exists", "name");
@@ -304,8 +300,7 @@ http::Response Api::update_tenant(const Call& c) {
   auto t = find_tenant(c.params.at("tenant"));
   if (!t) return http::error(404, "no such tenant");
   auto parsed = jobs::parse_tenant_request(c.req.body, t->quota, false);
-  if (!parsed.ok())
-    return refusal(parsed.error);
+  if (!parsed.ok()) return refusal(parsed.error);
   if (!parsed.value->name.empty()) t->name = parsed.value->name;
   t->quota = parsed.value->quota;
   auto updated = service_.tenants().update(*t);
@@ -364,8 +359,7 @@ http::Response Api::upload(const Call& c) {
 
 http::Response Api::submit(const Call& c) {
   auto parsed = jobs::parse_job_request(c.req.body, c.caller.tenant->quota);
-  if (!parsed.ok())
-    return refusal(parsed.error);
+  if (!parsed.ok()) return refusal(parsed.error);
   jobs::Refusal r;
   auto job = service_.submit(*c.caller.tenant, std::move(*parsed.value), &r);
   if (!job.ok()) {
@@ -453,8 +447,8 @@ http::Response Api::job_logs(const Call& c) {
     return http::error(400, "0 or 1", "follow");
   if (job->files_expired)
     return http::error(410, "the job's logs were removed (retention or log quota)");
-  auto files = service_.files_of(job->id);
-  std::string path = stream == "stdout" ? files.stdout_log() : files.stderr_log();
+  jobs::JobFiles files = service_.files_of(job->id);
+  jobs::LogStream which = stream == "stdout" ? jobs::LogStream::kStdout : jobs::LogStream::kStderr;
   // Streamed either way: a log can be larger than any response body should be held.
   // Without follow it ends at the end of the file; with it, once the job has ended.
   bool wait = follow == "1";
@@ -479,16 +473,13 @@ http::Response Api::job_logs(const Call& c) {
     UniqueFd fd;
   };
   auto state = std::make_shared<Follow>();
-  r.pull = [this, id, path, wait, slot, state](std::string* out) {
+  r.pull = [this, id, files, which, wait, slot, state](std::string* out) {
     // Whether it has ended is read before the file: bytes written before the end are
     // then all in the file when it is read, and none is missed.
     auto job = wait ? service_.job(id) : std::optional<jobs::Job>();
     // A stopping daemon ends its followers too.
     bool ended = !wait || !job || jobs::is_terminal(job->state) || service_.stopping();
-    if (!state->fd.valid()) {
-      if (auto fd = sys::open_path(path, O_RDONLY | O_NOFOLLOW); fd.ok())
-        state->fd = std::move(fd).value();
-    }
+    if (!state->fd.valid()) state->fd = jobs::open_log(files, which);
     if (state->fd.valid()) {
       out->resize(kPullBytes);
       auto n = sys::read_at(state->fd.get(), out->data(), out->size(), state->offset);
@@ -509,20 +500,14 @@ http::Response Api::job_file(const Call& c) {
     return http::error(409, "the job has not ended: its files are collected when it ends");
   if (job->files_expired)
     return http::error(410, "the job's files were removed (retention or log quota)");
-  const std::string& path = c.params.at("path");
-  if (!jobs::valid_relative_path(path)) return http::error(400, "not a relative path", "path");
-  auto dir = sys::open_path(service_.files_of(job->id).files(), O_RDONLY | O_DIRECTORY);
-  if (!dir.ok()) return http::error(404, "no such file");
-  // What the job left is the job's: never followed out of its folder.
-  auto fd = sys::open_beneath(dir->get(), path, O_RDONLY | O_NONBLOCK);
-  if (!fd.ok()) return http::error(404, "no such file");
-  auto st = sys::stat_fd(fd->get());
-  if (!st.ok() || !S_ISREG(st->mode)) return http::error(404, "not a regular file");
+  jobs::Refusal why;
+  auto opened = jobs::open_output_file(service_.files_of(job->id), c.params.at("path"), &why);
+  if (!opened) return refusal(why);
   // Streamed in pieces: a large file never sits whole in the daemon's memory.
   http::Response r;
   r.content_type = "application/octet-stream";
-  auto file = std::make_shared<UniqueFd>(std::move(fd).value());
-  uint64_t size = st->size;
+  auto file = std::make_shared<UniqueFd>(std::move(opened->fd));
+  uint64_t size = opened->size;
   auto offset = std::make_shared<uint64_t>(0);
   r.pull = [file, size, offset](std::string* out) {
     if (*offset >= size) return http::Pull::kEnd;
