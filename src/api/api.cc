@@ -11,7 +11,7 @@
 #include "api/cursor.h"
 #include "api/wire.h"
 #include "jobs/tokens.h"
-#include "sys/daemon.h"
+#include "sys/random.h"
 #include "sys/fs.h"
 
 namespace cordon::api {

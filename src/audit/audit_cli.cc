@@ -1,5 +1,6 @@
 #include "audit/audit_cli.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include "base/args.h"
 #include "base/exit_codes.h"
 #include "base/log.h"
+#include "sys/fs.h"
 
 namespace cordon::audit {
 namespace {
@@ -26,9 +28,8 @@ const std::vector<OptionSpec> kAuditOptions = {
 };
 
 std::string self_path() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("cordon");
+  auto self = sys::read_link_at(AT_FDCWD, "/proc/self/exe");
+  return self.ok() && !self->empty() ? *self : std::string("cordon");
 }
 
 void print_human(const Scorecard& card) {

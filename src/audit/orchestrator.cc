@@ -1,17 +1,9 @@
 #include "audit/orchestrator.h"
 
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
-#include <stddef.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <dirent.h>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -24,9 +16,10 @@
 
 #include "base/text.h"
 #include "base/unique_fd.h"
+#include "sys/fd.h"
 #include "sys/fs.h"
-
-extern char** environ;
+#include "sys/process.h"
+#include "sys/socket.h"
 
 namespace cordon::audit {
 namespace {
@@ -42,32 +35,15 @@ std::string token() {
 class Targets {
  public:
   Status open() {
-    char tmpl[] = "/tmp/cordon-audit-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) return sys_error("mkdtemp", tmpl);
-    dir_ = tmpl;
+    ASSIGN_OR_RETURN(dir_, sys::make_temp_dir("/tmp/cordon-audit-XXXXXX"));
     // World-readable on purpose: only the sandbox's view can keep it out of reach.
-    if (::chmod(dir_.c_str(), 0755) != 0) return sys_error("chmod", dir_);
+    TRY(sys::chmod_path(dir_, 0755));
     secret_ = dir_ + "/secret";
     TRY(write(secret_, "cordon-audit-host-secret-" + token() + "\n"));
-    tcp_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    struct sockaddr_in a = {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t alen = sizeof(a);
-    if (::bind(tcp_.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-        ::listen(tcp_.get(), 16) != 0 ||
-        ::getsockname(tcp_.get(), reinterpret_cast<sockaddr*>(&a), &alen) != 0)
-      return sys_error("listen", "127.0.0.1");
-    port_ = ntohs(a.sin_port);
+    ASSIGN_OR_RETURN(tcp_, sys::listen_tcp("127.0.0.1", 0));
+    ASSIGN_OR_RETURN(port_, sys::bound_port(tcp_.get()));
     abstract_ = "cordon-audit-" + token();
-    unix_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    struct sockaddr_un u = {};
-    u.sun_family = AF_UNIX;
-    std::memcpy(u.sun_path + 1, abstract_.data(), abstract_.size());
-    auto ulen = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + abstract_.size());
-    if (::bind(unix_.get(), reinterpret_cast<sockaddr*>(&u), ulen) != 0 ||
-        ::listen(unix_.get(), 16) != 0)
-      return sys_error("listen", "@" + abstract_);
+    ASSIGN_OR_RETURN(unix_, sys::listen_abstract(abstract_));
     victim_secret_ = "cordon-audit-victim-secret-" + token();
     TRY(write(dir_ + "/victim-secret", victim_secret_ + "\n"));
     return {};
@@ -85,7 +61,7 @@ class Targets {
   }
   // The facts file the battery reads (inside: /audit-facts/facts).
   Status facts(pid_t victim) {
-    std::string f = "host_pid=" + std::to_string(::getpid()) + "\nhost_secret_path=" + secret_ +
+    std::string f = "host_pid=" + std::to_string(sys::self_pid()) + "\nhost_secret_path=" + secret_ +
                     "\nhost_tcp_port=" + std::to_string(port_) +
                     "\nhost_abstract_socket=" + abstract_ + "\n";
     if (victim > 0)
@@ -108,28 +84,16 @@ struct Child {
 
 // Spawns argv with stdin from /dev/null, stdout captured (or to /dev/null), stderr dropped.
 Result<Child> spawn(const std::vector<std::string>& argv, bool capture) {
-  int p[2] = {-1, -1};
-  if (capture && ::pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe");
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  std::pair<UniqueFd, UniqueFd> pipe;
   if (capture) {
-    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-  } else {
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    ASSIGN_OR_RETURN(pipe, sys::make_pipe());
   }
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  std::vector<char*> av;
-  for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
-  av.push_back(nullptr);
+  auto pid = sys::spawn_quiet(argv, capture ? pipe.second.get() : -1);
+  pipe.second.reset();  // the child's copy is the only writer
+  if (!pid.ok()) return std::move(pid).error();
   Child c;
-  int rc = ::posix_spawn(&c.pid, av[0], &fa, nullptr, av.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (capture) {
-    ::close(p[1]);
-    c.out.reset(p[0]);
-  }
-  if (rc != 0) return errno_error(rc, "spawn", argv[0]);
+  c.pid = *pid;
+  c.out = std::move(pipe.first);
   return c;
 }
 
@@ -141,11 +105,14 @@ struct Finished {
 Finished finish(Child& c) {
   Finished f;
   char buf[65536];
-  ssize_t n;
-  while (c.out.valid() && (n = ::read(c.out.get(), buf, sizeof(buf))) > 0)
-    f.out.append(buf, static_cast<size_t>(n));
+  for (;;) {
+    if (!c.out.valid()) break;
+    auto n = sys::read_fd(c.out.get(), buf, sizeof(buf));
+    if (!n.ok() || *n == 0) break;
+    f.out.append(buf, *n);
+  }
   int ws = 0;
-  ::waitpid(c.pid, &ws, 0);
+  (void)sys::wait_child(c.pid, &ws, 0);
   f.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
   return f;
 }
@@ -188,7 +155,7 @@ class Victim {
   }
   ~Victim() {
     if (child_.pid <= 0) return;
-    ::kill(child_.pid, SIGTERM);
+    (void)sys::kill_pid(child_.pid, SIGTERM);
     (void)finish(child_);
   }
   pid_t pid() const { return pid_; }
@@ -331,18 +298,15 @@ void judge_resources(const Options& o, const Targets& t, Scorecard* card) {
   // A daemon left behind: after the sandbox ends, no such process may exist on the host.
   (void)in_sandbox(o, t, {"--time", "5s"}, {"--category", "resources-daemon"}, result);
   int left = 0;
-  DIR* proc = ::opendir("/proc");
-  while (proc != nullptr) {
-    struct dirent* e = ::readdir(proc);
-    if (e == nullptr) break;
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    auto cmd = sys::read_small_file(std::string("/proc/") + e->d_name + "/cmdline", 4096);
+  auto entries = sys::list_dir("/proc");
+  for (const std::string& name : entries.ok() ? *entries : std::vector<std::string>()) {
+    if (name[0] < '0' || name[0] > '9') continue;
+    auto cmd = sys::read_small_file("/proc/" + name + "/cmdline", 4096);
     if (cmd.ok() && cmd->find("cordon-audit-daemon") != std::string::npos) {
       ++left;
-      ::kill(std::atoi(e->d_name), SIGKILL);  // ours, and it must not stay
+      (void)sys::kill_pid(std::atoi(name.c_str()), SIGKILL);  // ours, and it must not stay
     }
   }
-  if (proc != nullptr) ::closedir(proc);
   card->rows.push_back({"resources-daemon", "daemon", "a double-forked daemon in its own session",
                         "none left after the end", left == 0 ? "stopped" : "escaped",
                         left == 0 ? "none left" : std::to_string(left) + " left (killed)"});
@@ -355,7 +319,7 @@ Result<std::string> find_battery(const std::string& cordon) {
   std::filesystem::path dir = std::filesystem::path(cordon).parent_path();
   for (const auto& p : {dir / "cordon-audit-battery",
                         std::filesystem::path("/usr/lib/cordon/cordon-audit-battery")}) {
-    if (::access(p.c_str(), X_OK) == 0) return std::filesystem::weakly_canonical(p).string();
+    if (sys::access_path(p, X_OK).ok()) return std::filesystem::weakly_canonical(p).string();
   }
   return logic_error("find the battery", "cordon-audit-battery",
                      "not next to cordon nor in /usr/lib/cordon; set CORDON_AUDIT_BATTERY");

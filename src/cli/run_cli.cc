@@ -18,6 +18,7 @@
 #include "engine/result_json.h"
 #include "engine/run.h"
 #include "launcher/client.h"
+#include "sys/fs.h"
 
 namespace cordon::cli {
 namespace {
@@ -312,8 +313,8 @@ plan::CallerEnv caller_env() {
 }  // namespace
 
 int run_main(const std::vector<std::string>& args) {
-  char cwd_buf[4096];
-  std::string cwd = ::getcwd(cwd_buf, sizeof(cwd_buf)) != nullptr ? cwd_buf : "/";
+  auto here = sys::current_dir();
+  std::string cwd = here.ok() ? *here : "/";
   auto opts = parse_run_args(args, caller_getenv, cwd);
   if (!opts.ok()) {
     log(LogLevel::kError, opts.error().to_string());

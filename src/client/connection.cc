@@ -1,4 +1,5 @@
 #include "client/connection.h"
+#include "sys/fs.h"
 
 #include <sys/stat.h>
 
@@ -58,9 +59,8 @@ Result<Target> resolve_target(const ParsedArgs& args, const Getenv& getenv) {
     t.token = env;
   } else if (const char* home = getenv("HOME"); home != nullptr && *home != '\0') {
     std::string path = std::string(home) + "/.config/cordon/token";
-    struct stat st;
     // Only when present: without one, root on the socket is the operator.
-    if (::stat(path.c_str(), &st) == 0) {
+    if (sys::path_status(path, true).ok()) {
       ASSIGN_OR_RETURN(t.token, read_token_file(path));
     }
   }

@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "base/parse.h"
+#include "sys/fs.h"
 
 namespace cordon::client {
 namespace {
@@ -53,9 +54,9 @@ Result<json> file_entry(const std::string& spec) {
     f["content"] = base64_encode(content);
     f["encoding"] = "base64";
   }
-  struct stat st;
   // A script given with its execute bit keeps it: `--file run.sh -- ./run.sh` works.
-  if (::stat(local.c_str(), &st) == 0) f["mode"] = (st.st_mode & 0111) != 0 ? 0755 : 0644;
+  if (auto st = sys::path_status(local, true); st.ok())
+    f["mode"] = (st->st_mode & 0111) != 0 ? 0755 : 0644;
   return f;
 }
 
@@ -88,11 +89,11 @@ const std::vector<OptionSpec> kSubmitOptions = {
 Result<std::string> read_local_file(const std::string& path, size_t max) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return sys_error("open", path);
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    return logic_error("read", path, "not a regular file");
-  if (::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) > max)
-    return logic_error("read", path, "larger than " + std::to_string(max) + " bytes");
+  if (auto st = sys::path_status(path, true); st.ok()) {
+    if (!S_ISREG(st->st_mode)) return logic_error("read", path, "not a regular file");
+    if (static_cast<uint64_t>(st->st_size) > max)
+      return logic_error("read", path, "larger than " + std::to_string(max) + " bytes");
+  }
   std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) return sys_error("read", path);
   return s;

@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "client/output.h"
+#include "sys/clock.h"
 
 namespace cordon::client {
 
@@ -28,7 +29,7 @@ bool wait_for_end(Connection& c, const std::string& id, json* job, int* exit_cod
       *job = r->json;
       return true;
     }
-    ::usleep(delay);
+    sys::sleep_ns(uint64_t{delay} * 1000);
     delay = std::min<useconds_t>(delay * 3 / 2, 1000000);
   }
 }
@@ -74,7 +75,7 @@ int follow_log(Connection& c, const std::string& id, const std::string& stream,
     if (failures >= 5) return unreachable(c, r.error());
     auto job = c.call("GET", "/v1/jobs/" + escape(id));
     if (job.ok() && !job->ok()) return refused(*job);
-    ::sleep(1);
+    sys::sleep_ns(1000000000);
   }
 }
 

@@ -7,6 +7,7 @@
 #include "client/job_body.h"
 #include "client/job_follow.h"
 #include "client/output.h"
+#include "sys/fs.h"
 
 namespace cordon::client {
 namespace {
@@ -22,12 +23,7 @@ bool to_stdout(std::string_view s) {
 }
 
 bool to_stderr(std::string_view s) {
-  while (!s.empty()) {
-    ssize_t n = ::write(STDERR_FILENO, s.data(), s.size());
-    if (n <= 0) return false;
-    s.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
+  return sys::write_all(STDERR_FILENO, s, "stderr").ok();
 }
 
 }  // namespace

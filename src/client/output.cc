@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "base/log.h"
+#include "sys/fs.h"
 
 namespace cordon::client {
 
@@ -60,13 +61,7 @@ void print_json(const nlohmann::json& j) {
 
 bool write_stdout(std::string_view bytes) {
   std::fflush(stdout);  // anything printf'd before comes first
-  while (!bytes.empty()) {
-    ssize_t n = ::write(STDOUT_FILENO, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
+  return sys::write_all(STDOUT_FILENO, bytes, "stdout").ok();
 }
 
 void Table::print() const {

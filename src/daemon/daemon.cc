@@ -12,20 +12,24 @@
 #include <cstdio>
 #include <memory>
 
+#include "api/api.h"
+#include "api/cursor.h"
 #include "base/exit_codes.h"
 #include "base/log.h"
 #include "base/parse.h"
 #include "daemon/config.h"
 #include "http/server.h"
 #include "http/tls.h"
-#include "api/api.h"
-#include "api/cursor.h"
 #include "jobs/service.h"
 #include "jobs/store.h"
 #include "jobs/tokens.h"
-#include "sys/daemon.h"
+#include "sys/clock.h"
+#include "sys/creds.h"
 #include "sys/fs.h"
 #include "sys/heap.h"
+#include "sys/process.h"
+#include "sys/random.h"
+#include "sys/signals.h"
 #include "sys/socket.h"
 
 namespace cordon::daemon {
@@ -112,7 +116,7 @@ Result<Config> load_config(const Flags& f) {
 class LauncherProcess {
  public:
   explicit LauncherProcess(const Config& c)
-      : socket_(c.run_dir + "/launcher-" + std::to_string(::getpid()) + ".sock"),
+      : socket_(c.run_dir + "/launcher-" + std::to_string(sys::self_pid()) + ".sock"),
         netns_pool_(c.netns_pool) {}
   ~LauncherProcess() { stop(); }
 
@@ -128,11 +132,11 @@ class LauncherProcess {
     for (int i = 0; i < 500; ++i) {  // up to 5 s for its socket
       if (sys::connect_unix(socket_).ok()) return {};
       int st;
-      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+      if (auto r = sys::wait_child(pid_, &st, WNOHANG); r.ok() && *r == pid_) {
         pid_ = 0;
         return logic_error("launcher", socket_, "exited at start (its error is above)");
       }
-      ::usleep(10000);
+      sys::sleep_ns(10000000);
     }
     return logic_error("launcher", socket_, "did not listen within 5 s");
   }
@@ -141,7 +145,7 @@ class LauncherProcess {
   void reap() {
     if (pid_ <= 0) return;
     int st;
-    if (::waitpid(pid_, &st, WNOHANG) != pid_) return;
+    if (auto r = sys::wait_child(pid_, &st, WNOHANG); !r.ok() || *r != pid_) return;
     log(LogLevel::kError, "the launcher exited (status " + std::to_string(st) + "): restarting it");
     pid_ = 0;
     if (auto s = start(); !s.ok()) log(LogLevel::kError, s.error().to_string());
@@ -149,9 +153,9 @@ class LauncherProcess {
 
   void stop() {
     if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
+    (void)sys::kill_pid(pid_, SIGTERM);
     int st;
-    ::waitpid(pid_, &st, 0);
+    (void)sys::wait_child(pid_, &st, 0);
     pid_ = 0;
   }
 
@@ -195,17 +199,16 @@ Result<std::string> cursor_key(const std::string& state_dir) {
 // Every connection is a file descriptor: the soft limit up to the hard one, so that the
 // connection caps, not the default 1024, bound them.
 void raise_fd_limit(uint32_t max_connections) {
-  struct rlimit rl;
-  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
-  if (rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0)
+  auto rl = sys::get_rlimit(RLIMIT_NOFILE);
+  if (!rl.ok()) return;
+  if (rl->soft < rl->hard) {
+    if (!sys::set_rlimit(RLIMIT_NOFILE, sys::Rlimit{rl->hard, rl->hard}).ok())
       log(LogLevel::kWarn, "could not raise RLIMIT_NOFILE to its hard limit");
-    ::getrlimit(RLIMIT_NOFILE, &rl);
+    if (auto now = sys::get_rlimit(RLIMIT_NOFILE); now.ok()) rl = now;
   }
   // The jobs, the store and the launcher need descriptors of their own besides.
-  if (rl.rlim_cur < static_cast<rlim_t>(max_connections) + 1024)
-    log(LogLevel::kWarn, "RLIMIT_NOFILE (" + std::to_string(rl.rlim_cur) +
+  if (rl->soft < static_cast<uint64_t>(max_connections) + 1024)
+    log(LogLevel::kWarn, "RLIMIT_NOFILE (" + std::to_string(rl->soft) +
                              ") is below max_connections + 1024: connections beyond it wait "
                              "in the listen queue");
 }
@@ -275,7 +278,7 @@ int run_daemon(const std::vector<std::string>& args) {
   // that what one reply needed is not kept apart, fragmented, in every worker's arena.
   sys::limit_heap_arenas(kHeapArenas);
   raise_fd_limit(c.max_connections);
-  if (::geteuid() != 0)
+  if (sys::effective_uid() != 0)
     return fail(logic_error("daemon", "", "must run as root (it starts sandboxes)"));
   auto op_hash = operator_hash(c);
   if (!op_hash.ok()) return fail(op_hash.error());
@@ -284,7 +287,7 @@ int run_daemon(const std::vector<std::string>& args) {
   sigset_t sigs;
   sigemptyset(&sigs);
   for (int s : {SIGTERM, SIGINT, SIGCHLD, SIGPIPE}) sigaddset(&sigs, s);
-  ::pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  (void)sys::block_in_thread(sigs);
 
   for (const auto& [dir, mode] : {std::pair{c.run_dir, 0755}, std::pair{c.state_dir, 0700}}) {
     if (auto st = sys::make_dirs(dir, static_cast<mode_t>(mode)); !st.ok()) return fail(st.error());
@@ -342,8 +345,7 @@ int run_daemon(const std::vector<std::string>& args) {
 
   uint64_t served = 0;
   for (;;) {
-    struct timespec tick = {1, 0};
-    int sig = ::sigtimedwait(&sigs, nullptr, &tick);
+    int sig = sys::wait_signal(sigs, 1000);
     if (sig == SIGTERM || sig == SIGINT) break;
     launcher.reap();
     // After requests, what their replies took and freed goes back to the kernel: the
@@ -361,7 +363,7 @@ int run_daemon(const std::vector<std::string>& args) {
   service.stop(static_cast<int64_t>(c.stop_grace_ns / 1000000));
   server.stop();
   launcher.stop();
-  ::unlink(c.socket.c_str());
+  (void)sys::unlink_path(c.socket);
   return 0;
 }
 

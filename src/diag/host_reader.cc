@@ -6,7 +6,7 @@
 #include "diag/cgroup_mounts.h"
 #include "plan/cgroup_plan.h"
 #include "sys/fs.h"
-#include "sys/host.h"
+#include "sys/landlock.h"
 #include "sys/ns.h"
 #include "sys/seccomp.h"
 

@@ -89,7 +89,7 @@ int Server::connections() const {
 Status Server::add_listener(UniqueFd listen_fd, bool unix_socket, std::shared_ptr<TlsContext> tls) {
   // The queue of connections not yet accepted: as long as the kernel allows, so that a
   // burst waits there rather than being refused (the caps decide who is served).
-  if (::listen(listen_fd.get(), SOMAXCONN) != 0) return sys_error("listen");
+  TRY(sys::listen_backlog(listen_fd.get(), SOMAXCONN));
   Impl* impl = impl_.get();
   boost::system::error_code ec;
   if (unix_socket) {
@@ -120,12 +120,9 @@ Status Server::add_listener(UniqueFd listen_fd, bool unix_socket, std::shared_pt
     SSL_CTX_up_ref(tls->native());
     ssl = std::make_shared<asio::ssl::context>(tls->native());
   }
-  sockaddr_storage addr = {};
-  socklen_t len = sizeof(addr);
-  if (::getsockname(listen_fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    return sys_error("getsockname");
+  ASSIGN_OR_RETURN(int family, sys::socket_family(listen_fd.get()));
   auto acc = std::make_unique<Tcp::acceptor>(impl->io);
-  acc->assign(addr.ss_family == AF_INET6 ? Tcp::v6() : Tcp::v4(), listen_fd.get(), ec);
+  acc->assign(family == AF_INET6 ? Tcp::v6() : Tcp::v4(), listen_fd.get(), ec);
   if (ec) return logic_error("listen", "", ec.message());
   listen_fd.release();
   auto* a = acc.get();

@@ -16,6 +16,7 @@
 
 #include "http/grammar.h"
 #include "http/server_impl.h"
+#include "sys/fd.h"
 
 namespace cordon::http {
 namespace {
@@ -173,7 +174,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // The peer hung up or shut down its side; does not wait.
   bool peer_gone() {
     struct pollfd p = {lowest().native_handle(), POLLRDHUP, 0};
-    if (::poll(&p, 1, 0) < 0) return false;
+    if (!sys::poll_fds(&p, 1, 0).ok()) return false;
     return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
   }
 

@@ -1,9 +1,7 @@
 #include "isolate/cgroup.h"
 
-#include <dirent.h>
 #include <linux/magic.h>
 #include <signal.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -17,11 +15,10 @@
 namespace cordon::isolate {
 
 Result<CgroupMode> detect_cgroup_mode(const std::string& root) {
-  struct statfs fs;
-  if (::statfs(root.c_str(), &fs) != 0) return sys_error("statfs", root);
-  if (fs.f_type == CGROUP2_SUPER_MAGIC) return CgroupMode::kV2;
-  std::string memory = root + "/memory";
-  if (::statfs(memory.c_str(), &fs) == 0 && fs.f_type == CGROUP_SUPER_MAGIC) return CgroupMode::kV1;
+  ASSIGN_OR_RETURN(long type, sys::fs_type(root));
+  if (type == CGROUP2_SUPER_MAGIC) return CgroupMode::kV2;
+  auto memory = sys::fs_type(root + "/memory");
+  if (memory.ok() && *memory == CGROUP_SUPER_MAGIC) return CgroupMode::kV1;
   return logic_error("detect cgroups", root,
                      "neither a cgroup2 mount nor v1 hierarchies (memory) found");
 }
@@ -87,11 +84,11 @@ Status sweep_stale_groups(const CgroupRequest& req, CgroupMode mode,
   ASSIGN_OR_RETURN(std::vector<std::string> dirs, parent_dirs(req, mode));
   // The names are listed in one hierarchy (the memory one on v1, which a group joins
   // first) and removed from all: one readdir per start, not one per hierarchy.
-  DIR* d = ::opendir(dirs[0].c_str());
-  if (d == nullptr) return {};  // a missing hierarchy is create_cgroup()'s error to report
+  auto names = sys::list_dir(dirs[0]);
+  if (!names.ok()) return {};  // a missing hierarchy is create_cgroup()'s error to report
   std::vector<std::string> stale;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string_view name = e->d_name;
+  for (const std::string& entry : *names) {
+    std::string_view name = entry;
     if (name.rfind("cordon-", 0) != 0 || name == req.name) continue;
     uint64_t base = 0;
     std::string_view digits = name.substr(7);
@@ -99,7 +96,6 @@ Status sweep_stale_groups(const CgroupRequest& req, CgroupMode mode,
     if (ec != std::errc() || p != digits.data() + digits.size()) continue;
     if (slot_is_free(base)) stale.emplace_back(name);
   }
-  ::closedir(d);
   for (const auto& name : stale) {
     for (const auto& parent : dirs) TRY(remove_if_empty(parent + "/" + name));
   }

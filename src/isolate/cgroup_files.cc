@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "isolate/id_slot.h"
+#include "sys/clock.h"
 #include "sys/fs.h"
 
 namespace cordon::isolate {
@@ -55,15 +56,12 @@ Status apply_writes(const std::vector<plan::CgroupWrite>& writes,
 }
 
 bool poll_until(int timeout_ms, const std::function<bool()>& cond) {
-  struct timespec start, now;
-  ::clock_gettime(CLOCK_MONOTONIC, &start);
+  uint64_t start = sys::monotonic_ns();
   for (int i = 0;; ++i) {
     if (cond()) return true;
-    ::clock_gettime(CLOCK_MONOTONIC, &now);
-    long elapsed_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    auto elapsed_ms = static_cast<long>((sys::monotonic_ns() - start) / 1000000);
     if (elapsed_ms >= timeout_ms) return false;
-    struct timespec pause = {0, i < 20 ? 1000000L : 10000000L};
-    ::nanosleep(&pause, nullptr);
+    sys::sleep_ns(i < 20 ? 1000000 : 10000000);
   }
 }
 

@@ -90,10 +90,10 @@ class CgroupV1 final : public Cgroup {
   // with one already done (cpu,cpuacct) shares its directory.
   Status create_in(const std::string& controller, const std::string& root,
                    const std::string& parent, const std::string& name) {
-    char real[PATH_MAX];
     std::string mount = root + "/" + controller;
-    if (::realpath(mount.c_str(), real) == nullptr) return sys_error("cgroup v1 controller", mount);
-    std::string d = std::string(real) + parent + "/" + name;
+    auto real = sys::real_path(mount);
+    if (!real.ok()) return errno_error(real.error().err, "cgroup v1 controller", mount);
+    std::string d = *real + parent + "/" + name;
     for (const auto& [c, existing] : dirs_) {
       if (existing == d) {
         dirs_[controller] = d;

@@ -6,7 +6,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/exit_codes.h"
@@ -17,10 +16,12 @@
 #include "isolate/rlimits.h"
 #include "isolate/sync.h"
 #include "sys/creds.h"
+#include "sys/fd.h"
 #include "sys/fs.h"
 #include "sys/net.h"
 #include "sys/ns.h"
 #include "sys/process.h"
+#include "sys/signals.h"
 
 namespace cordon::isolate {
 namespace {
@@ -31,7 +32,8 @@ namespace {
 Status rearm_parent_death(int sync_fd) {
   TRY(sys::set_parent_death_signal(SIGKILL));
   struct pollfd p = {sync_fd, POLLRDHUP, 0};
-  if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+  auto ready = sys::poll_fds(&p, 1, 0);
+  if (ready.ok() && *ready > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
     return logic_error("supervisor", "", "gone during setup");
   return {};
 }
@@ -48,8 +50,10 @@ Status setup(const ChildArgs& a) {
   // runs, and no memory is charged, outside the limits. The fds were opened by the
   // supervisor, whose credentials the kernel checks.
   for (int fd : *a.cgroup_join_fds) {
-    if (::write(fd, "0", 1) != 1) return sys_error("join cgroup", "tasks");
-    ::close(fd);
+    auto n = sys::write_fd(fd, "0", 1);
+    if (!n.ok()) return errno_error(n.error().err, "join cgroup", "tasks");
+    if (*n != 1) return sys_error("join cgroup", "tasks");
+    sys::close_fd(fd);
   }
   // If the supervisor dies from here on, so do we (and, as PID 1, the whole sandbox).
   TRY(sys::set_parent_death_signal(SIGKILL));
@@ -59,8 +63,8 @@ Status setup(const ChildArgs& a) {
   a.timeline->mark(Mark::kMapsReceived);
   if (go.phase != Phase::kMapsWritten) return logic_error("sync", "", "unexpected phase");
   // The command writes into the supervisor's pipes, which count against the output limit.
-  if (::dup2(a.stdout_fd, STDOUT_FILENO) < 0) return sys_error("dup2", "stdout");
-  if (::dup2(a.stderr_fd, STDERR_FILENO) < 0) return sys_error("dup2", "stderr");
+  TRY(sys::dup_onto(a.stdout_fd, STDOUT_FILENO, "stdout"));
+  TRY(sys::dup_onto(a.stderr_fd, STDERR_FILENO, "stderr"));
   // Nothing the caller left open may reach the sandbox (CVE-2024-21626: a leaked fd of a
   // host directory used as the cwd). The received trees are closed after mounting.
   std::vector<int> keep = {a.sync_fd, a.keep_fd};
@@ -79,7 +83,7 @@ Status setup(const ChildArgs& a) {
   // The cgroup namespace is made now that we sit in the sandbox's own cgroup.
   TRY(sys::unshare(CLONE_NEWCGROUP));
 
-  ::umask(0);
+  sys::set_umask(0);
   {
     ASSIGN_OR_RETURN(UniqueFd host_root, enter_staging());
     TRY(apply_mounts(p.mounts, host_root.get(), MountContext{&trees, p.uid, p.gid}));
@@ -87,14 +91,14 @@ Status setup(const ChildArgs& a) {
   }
   TRY(enter_new_root());
   a.timeline->mark(Mark::kMountsDone);
-  ::umask(022);
+  sys::set_umask(022);
 
   TRY(sys::set_hostname(p.hostname));
   // A prepared namespace came with loopback up, and we hold no capability over it.
   if (!p.netns_prepared) TRY(sys::loopback_up());
   // A new session: the caller's terminal is no longer our controlling terminal, so
   // TIOCSTI cannot push keystrokes into it.
-  if (::setsid() < 0) return sys_error("setsid");
+  TRY(sys::new_session());
   TRY(change_workdir(p.workdir));
   TRY(apply_rlimits(p.rlimits));
   TRY(drop_privileges(p.uid, p.gid, p.caps));
@@ -111,28 +115,29 @@ void child_main(const ChildArgs& a) noexcept {
   // the mask as it is), but for the signals PID 1 will forward: held until it can.
   block_forwarded_signals();
   for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+    if (sig != SIGKILL && sig != SIGSTOP) sys::set_default_action(sig);
   }
   auto st = setup(a);
   if (!st.ok()) {
     send_error(a.sync_fd, Phase::kSetupError, at("setup", std::move(st).error()));
-    ::_exit(kExitSetupFailed);
+    sys::exit_now(kExitSetupFailed);
   }
   // Prestarted: ready; the command, its environment and its stdin come with a caller.
   std::vector<std::string> argv = a.plan->argv, envp = a.plan->envp;
   if (a.plan->late_command) {
     auto cmd = recv_command(a.sync_fd);
-    if (!cmd.ok() || ::dup2(cmd->stdin_fd.get(), STDIN_FILENO) < 0) {
+    Status in = cmd.ok() ? sys::dup_onto(cmd->stdin_fd.get(), STDIN_FILENO, "stdin") : Status();
+    if (!cmd.ok() || !in.ok()) {
       send_error(a.sync_fd, Phase::kSetupError,
-                 at("receive command", cmd.ok() ? sys_error("dup2", "stdin") : cmd.error()));
-      ::_exit(kExitSetupFailed);
+                 at("receive command", cmd.ok() ? in.error() : cmd.error()));
+      sys::exit_now(kExitSetupFailed);
     }
     argv = std::move(cmd->argv);
     envp = std::move(cmd->envp);
   }
   a.timeline->mark(Mark::kCommandReceived);
   // PID 1 stays as a small reaper; the command runs as its child (see init.h).
-  ::_exit(run_init(*a.plan, argv, envp, a.sync_fd, *a.timeline));
+  sys::exit_now(run_init(*a.plan, argv, envp, a.sync_fd, *a.timeline));
 }
 
 }  // namespace cordon::isolate

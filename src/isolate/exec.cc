@@ -1,19 +1,17 @@
 #include "isolate/exec.h"
 
-#include <unistd.h>
-
 #include <cerrno>
 
 #include "sys/fs.h"
+#include "sys/process.h"
 
 namespace cordon::isolate {
 
 Status change_workdir(const std::string& dir) {
-  if (::chdir(dir.c_str()) == 0) return {};
-  if (errno != ENOENT) return sys_error("chdir", dir);
+  Status first = sys::change_dir(dir);
+  if (first.ok() || first.error().err != ENOENT) return first;
   TRY(sys::make_dirs(dir, 0755));
-  if (::chdir(dir.c_str()) != 0) return sys_error("chdir", dir);
-  return {};
+  return sys::change_dir(dir);
 }
 
 Error exec_command(const std::vector<std::string>& argv, const std::vector<std::string>& envp) {
@@ -32,8 +30,7 @@ Error exec_command(const std::vector<std::string>& argv, const std::vector<std::
 
   const std::string& file = argv[0];
   if (file.find('/') != std::string::npos) {
-    ::execve(file.c_str(), av.data(), ev.data());
-    return sys_error("execve", file);
+    return errno_error(sys::exec(file.c_str(), av.data(), ev.data()), "execve", file);
   }
   int best = ENOENT;
   size_t start = 0;
@@ -42,11 +39,11 @@ Error exec_command(const std::vector<std::string>& argv, const std::vector<std::
     if (end == std::string::npos) end = path.size();
     std::string dir = path.substr(start, end - start);
     std::string candidate = (dir.empty() ? "." : dir) + "/" + file;
-    ::execve(candidate.c_str(), av.data(), ev.data());
-    if (errno == EACCES || errno == ENOEXEC || errno == EPERM)
-      best = errno;
-    else if (errno != ENOENT && errno != ENOTDIR && best == ENOENT)
-      best = errno;
+    int err = sys::exec(candidate.c_str(), av.data(), ev.data());
+    if (err == EACCES || err == ENOEXEC || err == EPERM)
+      best = err;
+    else if (err != ENOENT && err != ENOTDIR && best == ENOENT)
+      best = err;
     start = end + 1;
   }
   return errno_error(best, "execve", file);

@@ -5,6 +5,7 @@
 
 #include "plan/id_range.h"
 #include "sys/fs.h"
+#include "sys/random.h"
 
 namespace cordon::isolate {
 namespace {
@@ -52,7 +53,7 @@ Result<IdSlot> take_slot(const SlotConfig& config, const std::set<uint64_t>& ski
   size_t n = config.slots.size();
   if (n == 0) return logic_error("take ID slot", "", "no host ID range configured");
   uint32_t r = 0;
-  if (::getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) r = 0;
+  if (!sys::random_fill_nonblocking(&r, sizeof(r))) r = 0;
   for (size_t i = 0; i < n; ++i) {
     uint64_t base = config.slots.base((r + i) % n);
     if (skip.count(base)) continue;

@@ -9,6 +9,7 @@
 #include "isolate/seccomp.h"
 #include "isolate/sync.h"
 #include "sys/process.h"
+#include "sys/signals.h"
 
 namespace cordon::isolate {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 volatile sig_atomic_t g_command_pid = 0;
 
 void forward(int sig) {
-  if (g_command_pid > 0) ::kill(g_command_pid, sig);
+  if (g_command_pid > 0) (void)sys::send_signal(g_command_pid, sig);
 }
 
 constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -37,11 +38,43 @@ Status load_seccomp(const plan::SeccompProgram& program, int sync_fd) {
   return {};
 }
 
+// What the command's process needs, in the frame of run_init (which vfork lends it).
+struct CommandArgs {
+  const plan::LaunchPlan* plan;
+  const std::vector<std::string>* argv;
+  const std::vector<std::string>* envp;
+  int sync_fd;
+  const Timeline* timeline;
+};
+
+// The command's process, between vfork and execve: it ends in one or the other.
+void command_child(void* p) noexcept {
+  const CommandArgs& a = *static_cast<const CommandArgs*>(p);
+  sigset_t none;
+  sigemptyset(&none);
+  a.timeline->mark(Mark::kCommandForked);
+  (void)sys::set_signal_mask(SIG_SETMASK, none);
+  // The filter is the last step before exec: nothing of cordon's own runs under it but
+  // the PATH search and, in report mode, the hand-off of its listener.
+  if (a.plan->seccomp) {
+    Status st = load_seccomp(*a.plan->seccomp, a.sync_fd);
+    if (!st.ok()) {
+      send_error(a.sync_fd, Phase::kSetupError, st.error());
+      sys::exit_now(kExitSetupFailed);
+    }
+  }
+  a.timeline->mark(Mark::kSeccompLoaded);
+  a.timeline->mark(Mark::kExec);
+  Error e = exec_command(*a.argv, *a.envp);
+  send_error(a.sync_fd, Phase::kExecError, e);
+  sys::exit_now(exec_failure_status(e.err));
+}
+
 }  // namespace
 
 void block_forwarded_signals() noexcept {
   sigset_t set = forwarded_set();
-  ::sigprocmask(SIG_SETMASK, &set, nullptr);
+  (void)sys::set_signal_mask(SIG_SETMASK, set);
 }
 
 int run_init(const plan::LaunchPlan& plan, const std::vector<std::string>& argv,
@@ -55,29 +88,13 @@ int run_init(const plan::LaunchPlan& plan, const std::vector<std::string>& argv,
   // our page tables (a fork costs 3-4x as much, on the critical path of every start). We
   // are suspended meanwhile, so the child's allocations cannot race ours; its signal
   // mask and seccomp filter are its own (per task), and it ends in execve or _exit.
-  pid_t pid = ::vfork();
-  if (pid < 0) {
-    send_error(sync_fd, Phase::kSetupError, sys_error("vfork", "command"));
+  CommandArgs args{&plan, &argv, &envp, sync_fd, &timeline};
+  auto forked = sys::vfork_run(command_child, &args);
+  if (!forked.ok()) {
+    send_error(sync_fd, Phase::kSetupError, errno_error(forked.error().err, "vfork", "command"));
     return kExitSetupFailed;
   }
-  if (pid == 0) {
-    timeline.mark(Mark::kCommandForked);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    // The filter is the last step before exec: nothing of cordon's own runs under it but
-    // the PATH search and, in report mode, the hand-off of its listener.
-    if (plan.seccomp) {
-      Status st = load_seccomp(*plan.seccomp, sync_fd);
-      if (!st.ok()) {
-        send_error(sync_fd, Phase::kSetupError, st.error());
-        ::_exit(kExitSetupFailed);
-      }
-    }
-    timeline.mark(Mark::kSeccompLoaded);
-    timeline.mark(Mark::kExec);
-    Error e = exec_command(argv, envp);
-    send_error(sync_fd, Phase::kExecError, e);
-    ::_exit(exec_failure_status(e.err));
-  }
+  pid_t pid = *forked;
 
   // Nobody inside may ptrace PID 1 or read its fds (it holds the sync socket and the slot lock).
   (void)sys::set_not_dumpable();
@@ -85,18 +102,18 @@ int run_init(const plan::LaunchPlan& plan, const std::vector<std::string>& argv,
   struct sigaction sa = {};
   sa.sa_handler = forward;
   sa.sa_flags = SA_RESTART;
-  for (int s : kForwarded) ::sigaction(s, &sa, nullptr);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);  // what came during setup is forwarded now
+  for (int s : kForwarded) (void)sys::set_signal_action(s, sa);
+  (void)sys::set_signal_mask(SIG_SETMASK, none);  // what came during setup is forwarded now
 
   for (;;) {
     int status = 0;
-    pid_t r = ::waitpid(-1, &status, 0);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      send_error(sync_fd, Phase::kSetupError, sys_error("waitpid", "command"));
+    auto r = sys::wait_child(-1, &status, 0);
+    if (!r.ok()) {
+      if (r.error().err == EINTR) continue;
+      send_error(sync_fd, Phase::kSetupError, errno_error(r.error().err, "waitpid", "command"));
       return kExitSetupFailed;
     }
-    if (r != pid) continue;  // an orphan, reaped
+    if (*r != pid) continue;  // an orphan, reaped
     timeline.mark(Mark::kCommandEnded);
     if (WIFSIGNALED(status)) {
       send_exit(sync_fd, true, WTERMSIG(status));

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "sys/fs.h"
 #include "sys/mount.h"
@@ -15,15 +14,14 @@ using plan::MountOp;
 using plan::MountStep;
 
 bool exists(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0;
+  return sys::path_status(path, /*follow=*/false).ok();
 }
 
 // Creates a directory or an empty file at target to mount onto, matching the source.
 Status make_mount_point(int source_fd, const std::string& target) {
-  struct stat st;
-  if (::fstat(source_fd, &st) != 0) return sys_error("stat", target);
-  if (S_ISDIR(st.st_mode)) return sys::make_dirs(target, 0755);
+  auto st = sys::fd_status(source_fd);
+  if (!st.ok()) return errno_error(st.error().err, "stat", target);
+  if (S_ISDIR(st->st_mode)) return sys::make_dirs(target, 0755);
   std::string parent = target.substr(0, target.rfind('/'));
   TRY(sys::make_dirs(parent, 0755));
   return sys::touch(target, 0644);
@@ -59,29 +57,29 @@ Status bind_host(const MountStep& s, int host_root) {
 // handle sees them as they are.
 Status mirror_host(const MountStep& s, int host_root) {
   std::string rel = s.source.substr(1);
-  char buf[4096];
-  ssize_t n = ::readlinkat(host_root, rel.c_str(), buf, sizeof(buf) - 1);
-  if (n >= 0) return sys::symlink(std::string(buf, static_cast<size_t>(n)), s.target);
-  if (errno == ENOENT && s.optional) return {};
-  if (errno != EINVAL) return sys_error("readlink", s.source);  // EINVAL: not a symlink
+  auto link = sys::read_link_at(host_root, rel);
+  if (link.ok()) return sys::symlink(*link, s.target);
+  int err = link.error().err;
+  if (err == ENOENT && s.optional) return {};
+  if (err != EINVAL) return errno_error(err, "readlink", s.source);  // EINVAL: not a symlink
   return bind_host(s, host_root);
 }
 
 // A staged entry: lstat, a mount point, one bind. The staged mount is read-only, nosuid
 // and nodev, and a plain bind keeps the flags of the mount it copies.
 Status bind_from_stage(const MountStep& s, int host_root) {
-  struct stat st;
-  if (::lstat(s.source.c_str(), &st) != 0) {
-    if (errno == ENOENT && s.optional) return {};
-    return sys_error("stat", s.host_path);
+  auto st = sys::path_status(s.source, /*follow=*/false);
+  if (!st.ok()) {
+    if (st.error().err == ENOENT && s.optional) return {};
+    return errno_error(st.error().err, "stat", s.host_path);
   }
-  if (S_ISLNK(st.st_mode)) {
+  if (S_ISLNK(st->st_mode)) {
     // resolv.conf and friends point elsewhere on the host: resolve them in the host's root.
     MountStep host = s;
     host.source = s.host_path;
     return bind_host(host, host_root);
   }
-  if (S_ISDIR(st.st_mode)) {
+  if (S_ISDIR(st->st_mode)) {
     TRY(sys::make_dirs(s.target, 0755));
   } else {
     TRY(sys::touch(s.target, 0644));
@@ -102,7 +100,7 @@ Status hosts_file(const MountStep& s) {
   if (!text.empty() && text.back() != '\n') text += '\n';
   text += "127.0.1.1\t" + s.data + "\n";
   if (!sys::write_new_file(s.source, text, 0644).ok()) {
-    (void)::unlink(s.source.c_str());
+    (void)sys::unlink_path(s.source);
     return {};
   }
   if (!host.ok()) TRY(sys::touch(s.target, 0644));
@@ -162,7 +160,7 @@ Status apply_step(const MountStep& s, int host_root, const MountContext& ctx, si
       return sys::symlink(s.source, s.target);
     case MountOp::kMkdir:
       TRY(sys::make_dirs(s.target, s.mode));
-      if (::chmod(s.target.c_str(), s.mode) != 0) return sys_error("chmod", s.target);
+      TRY(sys::chmod_path(s.target, s.mode));
       if (s.chown) return sys::chown_path(s.target, ctx.uid, ctx.gid);
       return {};
     case MountOp::kAttachTree: {

@@ -1,17 +1,16 @@
 #include "isolate/output.h"
 
 #include <fcntl.h>
-#include <termios.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <unistd.h>
 
 #include <algorithm>
 
+#include "sys/fd.h"
 #include "sys/fs.h"
+#include "sys/signals.h"
+#include "sys/socket.h"
 
 namespace cordon::isolate {
 namespace {
@@ -25,20 +24,22 @@ constexpr size_t kChunk = 65536;
 // with no reader left, a terminal we may not open), the caller's is used as it is.
 void open_destination(int fd, UniqueFd* own, int* dest, bool* socket) {
   *dest = fd;
-  struct stat st;
-  if (fd < 0 || ::fstat(fd, &st) != 0) return;
+  if (fd < 0) return;
+  auto status = sys::fd_status(fd);
+  if (!status.ok()) return;
+  const struct stat& st = *status;
   if (S_ISSOCK(st.st_mode)) {
     *socket = true;
     return;
   }
-  int flags = ::fcntl(fd, F_GETFL);
+  auto got = sys::fd_status_flags(fd);
+  int flags = got.ok() ? *got : -1;
   if (flags < 0 || (flags & O_NONBLOCK) != 0 || (flags & O_ACCMODE) == O_RDONLY ||
       (flags & O_PATH) != 0)
     return;  // already non-blocking, or not ours to write (its writes fail: dropped)
   // A pipe, or a terminal's own device. Not another character device: a new open of
   // /dev/ptmx would make a new terminal, one of /dev/tty the supervisor's own.
-  int ptn = 0;
-  bool terminal = S_ISCHR(st.st_mode) && ::isatty(fd) == 1 && ::ioctl(fd, TIOCGPTN, &ptn) != 0 &&
+  bool terminal = S_ISCHR(st.st_mode) && sys::is_terminal(fd) && !sys::is_pty_master(fd) &&
                   st.st_rdev != makedev(5, 0);
   if (!S_ISFIFO(st.st_mode) && !terminal) return;
   auto reopened =
@@ -56,19 +57,19 @@ OutputPump::OutputPump(UniqueFd out, UniqueFd err, int out_dest, int err_dest, u
   // supervisor and leave its sandbox to the parent-death signal, without a result.
   struct sigaction ignore = {};
   ignore.sa_handler = SIG_IGN;
-  ::sigaction(SIGPIPE, &ignore, &old_sigpipe_);
+  (void)sys::set_signal_action(SIGPIPE, ignore, &old_sigpipe_);
   ch_[kOut].src = std::move(out);
   ch_[kErr].src = std::move(err);
   int dests[2] = {out_dest, err_dest};
   for (int i : {kOut, kErr}) {
     Channel& c = ch_[i];
-    ::fcntl(c.src.get(), F_SETFL, ::fcntl(c.src.get(), F_GETFL) | O_NONBLOCK);
+    (void)sys::set_nonblocking(c.src.get());
     open_destination(dests[i], &c.own_dest, &c.dest, &c.dest_socket);
   }
 }
 
 OutputPump::~OutputPump() {
-  ::sigaction(SIGPIPE, &old_sigpipe_, nullptr);
+  (void)sys::set_signal_action(SIGPIPE, old_sigpipe_);
 }
 
 int OutputPump::poll_fd(Stream s) const {
@@ -116,19 +117,20 @@ Status OutputPump::on_ready(Stream s) {
 Status OutputPump::read_some(Channel& c) {
   char buf[kChunk];
   for (;;) {
-    ssize_t n = ::read(c.src.get(), buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) return {};
-      return sys_error("read", "sandbox output");
+    auto got = sys::read_fd(c.src.get(), buf, sizeof(buf));
+    if (!got.ok()) {
+      if (got.error().err == EINTR) continue;
+      if (got.error().err == EAGAIN) return {};
+      return errno_error(got.error().err, "read", "sandbox output");
     }
+    size_t n = *got;
     if (n == 0) {
       c.src.reset();
       return {};
     }
     // Past the limit the data is still drained (so writers are not stuck) but dropped.
-    uint64_t allowed = std::min<uint64_t>(static_cast<uint64_t>(n), limit_ - bytes_);
-    if (allowed < static_cast<uint64_t>(n)) over_ = true;
+    uint64_t allowed = std::min<uint64_t>(n, limit_ - bytes_);
+    if (allowed < n) over_ = true;
     bytes_ += allowed;
     c.held.assign(buf, allowed);
     c.held_off = 0;
@@ -140,19 +142,18 @@ void OutputPump::write_some(Channel& c) {
   while (c.held_off < c.held.size()) {
     const char* p = c.held.data() + c.held_off;
     size_t n = c.held.size() - c.held_off;
-    ssize_t w =
-        c.dest_socket ? ::send(c.dest, p, n, MSG_DONTWAIT | MSG_NOSIGNAL) : ::write(c.dest, p, n);
-    if (w == 0) return;  // took nothing: as EAGAIN, held until POLLOUT
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) return;  // held until the destination takes more
+    Result<size_t> w = c.dest_socket ? sys::send_nowait(c.dest, p, n) : sys::write_fd(c.dest, p, n);
+    if (w.ok() && *w == 0) return;  // took nothing: as EAGAIN, held until POLLOUT
+    if (!w.ok()) {
+      if (w.error().err == EINTR) continue;
+      if (w.error().err == EAGAIN) return;  // held until the destination takes more
       // Gone (EPIPE, a hung-up terminal, ...): drop the rest silently, and close the
       // source so that the sandbox learns it on its next write.
       c.src.reset();
       dropped_ += n;
       break;
     }
-    c.held_off += static_cast<size_t>(w);
+    c.held_off += *w;
   }
   c.held.clear();
   c.held_off = 0;

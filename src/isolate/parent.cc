@@ -12,6 +12,7 @@
 #include "isolate/sync.h"
 #include "plan/id_range.h"
 #include "sys/creds.h"
+#include "sys/fd.h"
 #include "sys/ns.h"
 #include "sys/process.h"
 #include "sys/socket.h"
@@ -24,21 +25,11 @@ Sandbox::~Sandbox() {
   (void)sys::wait_pidfd(pidfd_.get());
 }
 
-namespace {
-
-Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe");
-  return std::make_pair(UniqueFd(p[0]), UniqueFd(p[1]));
-}
-
-}  // namespace
-
 Result<Sandbox> launch(const plan::LaunchPlan& plan, const IdSlot& slot, Cgroup& cgroup,
                        const Timeline& timeline) {
   ASSIGN_OR_RETURN(auto sync, sys::seqpacket_pair());
-  ASSIGN_OR_RETURN(auto out, make_pipe());
-  ASSIGN_OR_RETURN(auto err, make_pipe());
+  ASSIGN_OR_RETURN(auto out, sys::make_pipe());
+  ASSIGN_OR_RETURN(auto err, sys::make_pipe());
 
   // On v2 the child is born inside its cgroup; on v1 its first act is to join its groups
   // (child.cc), so nothing of the sandbox ever runs outside its limits.

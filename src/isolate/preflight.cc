@@ -11,6 +11,7 @@
 
 #include "sys/fs.h"
 #include "sys/ns.h"
+#include "sys/process.h"
 
 namespace cordon::isolate {
 namespace {
@@ -26,17 +27,16 @@ Status check_host_path(const std::string& path, const char* what, int access_mod
     Error e = std::move(fd).error();
     e.step = what;
     if (e.err == ELOOP) {
-      char real[PATH_MAX];
       e.detail = "the path has a symlink in it, and cordon never follows one in a host path it "
                  "mounts";
-      if (::realpath(path.c_str(), real) != nullptr)
-        e.detail += " (it leads to " + std::string(real) + ": give that path if it is meant)";
+      if (auto real = sys::real_path(path); real.ok())
+        e.detail += " (it leads to " + *real + ": give that path if it is meant)";
     }
     return e;
   }
-  struct stat st;
-  if (::fstat(fd->get(), &st) != 0) return sys_error(what, path);
-  if (dir && !S_ISDIR(st.st_mode)) return errno_error(ENOTDIR, what, path);
+  auto st = sys::fd_status(fd->get());
+  if (!st.ok()) return errno_error(st.error().err, what, path);
+  if (dir && !S_ISDIR(st->st_mode)) return errno_error(ENOTDIR, what, path);
   return sys::access_fd(fd->get(), access_mode, path);
 }
 
@@ -73,8 +73,9 @@ Status resolve_host_paths(spec::SandboxSpec* spec) {
     ASSIGN_OR_RETURN(spec->seccomp.profile, spec::parse_oci_profile(*text));
   }
   for (auto& io : spec->limits.io) {
-    struct stat st;
-    if (::stat(io.device.c_str(), &st) != 0) return sys_error("io device", io.device);
+    auto got = sys::path_status(io.device, /*follow=*/true);
+    if (!got.ok()) return errno_error(got.error().err, "io device", io.device);
+    const struct stat& st = *got;
     if (!S_ISBLK(st.st_mode)) return errno_error(ENOTBLK, "io device", io.device);
     io.major = major(st.st_rdev);
     io.minor = minor(st.st_rdev);
@@ -83,9 +84,9 @@ Status resolve_host_paths(spec::SandboxSpec* spec) {
 }
 
 Status check_prepared_netns() {
-  ASSIGN_OR_RETURN(uint64_t ours, sys::ns_id(::getpid(), "net"));
+  ASSIGN_OR_RETURN(uint64_t ours, sys::ns_id(sys::self_pid(), "net"));
   // The one who prepared it (the launcher) is our parent and stays in its own.
-  ASSIGN_OR_RETURN(uint64_t parents, sys::ns_id(::getppid(), "net"));
+  ASSIGN_OR_RETURN(uint64_t parents, sys::ns_id(sys::parent_pid(), "net"));
   if (ours == parents)
     return logic_error("prepared network namespace", "/proc/self/ns/net",
                        "is the launcher's own");

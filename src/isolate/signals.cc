@@ -1,13 +1,11 @@
 #include "isolate/signals.h"
 
-#include <sys/signalfd.h>
-#include <unistd.h>
-
 #include <cstring>
 #include <string>
 
 #include "base/log.h"
 #include "sys/process.h"
+#include "sys/signals.h"
 
 namespace cordon::isolate {
 namespace {
@@ -18,18 +16,19 @@ SignalForwarder::SignalForwarder() {
   sigset_t set;
   sigemptyset(&set);
   for (int s : kForwardedSignals) sigaddset(&set, s);
-  ::sigprocmask(SIG_BLOCK, &set, &old_);
-  fd_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  (void)sys::set_signal_mask(SIG_BLOCK, set, &old_);
+  auto fd = sys::signal_fd(set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (fd.ok()) fd_ = std::move(fd).value();
 }
 
 SignalForwarder::~SignalForwarder() {
   fd_.reset();
-  ::sigprocmask(SIG_SETMASK, &old_, nullptr);
+  (void)sys::set_signal_mask(SIG_SETMASK, old_);
 }
 
 void SignalForwarder::forward_to(int pidfd) {
   struct signalfd_siginfo si;
-  while (::read(fd_.get(), &si, sizeof(si)) == sizeof(si)) {
+  while (sys::read_signal(fd_.get(), &si)) {
     // Said once per signal, with its sender: a sandbox that ends by a signal nobody
     // meant to send is otherwise a mystery.
     log(LogLevel::kWarn, std::string("forwarding ") + sigabbrev_np(static_cast<int>(si.ssi_signo)) +
@@ -40,8 +39,8 @@ void SignalForwarder::forward_to(int pidfd) {
 
 void SignalForwarder::forward_meant_or_drop(int pidfd) {
   struct signalfd_siginfo si;
-  while (::read(fd_.get(), &si, sizeof(si)) == sizeof(si)) {
-    bool meant = si.ssi_code > 0 || si.ssi_pid == static_cast<uint32_t>(::getppid());
+  while (sys::read_signal(fd_.get(), &si)) {
+    bool meant = si.ssi_code > 0 || si.ssi_pid == static_cast<uint32_t>(sys::parent_pid());
     if (meant) (void)sys::pidfd_kill(pidfd, static_cast<int>(si.ssi_signo));
   }
 }

@@ -11,14 +11,14 @@
 #include "isolate/output.h"
 #include "isolate/seccomp.h"
 #include "isolate/sync.h"
+#include "sys/clock.h"
+#include "sys/fd.h"
 #include "sys/process.h"
 
 namespace cordon::isolate {
 
 uint64_t monotonic_ns() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+  return sys::monotonic_ns();
 }
 
 namespace {
@@ -73,8 +73,9 @@ class Supervision {
           {pump_.poll_fd(OutputPump::kErr), pump_.poll_events(OutputPump::kErr), 0},
           {signals_.fd(), POLLIN, 0},
           {reporter_ ? reporter_->fd() : -1, POLLIN, 0}};
-      int n = ::poll(pfd, 5, timeout_ms());
-      if (n < 0 && errno != EINTR) return sys_error("poll");
+      auto polled = sys::poll_fds(pfd, 5, timeout_ms());
+      if (!polled.ok() && polled.error().err != EINTR) return std::move(polled).error();
+      int n = polled.ok() ? *polled : -1;
       if (n > 0) {
         if (pfd[3].revents & POLLIN) signals_.forward_to(sb_.pidfd());
         // A denied call waits for its answer: serve the listener first.

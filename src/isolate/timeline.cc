@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "sys/clock.h"
 #include "sys/shared_page.h"
 
 namespace cordon::isolate {
@@ -55,9 +56,7 @@ Result<Timeline> Timeline::create() {
 
 void Timeline::mark(Mark m) const noexcept {
   if (!page_) return;
-  timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  uint64_t ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+  uint64_t ns = sys::monotonic_ns();
   slots(page_)[static_cast<int>(m)].store(ns, std::memory_order_relaxed);
 }
 

@@ -1,6 +1,6 @@
 #include "jobs/model.h"
 
-#include <time.h>
+#include "sys/clock.h"
 
 namespace cordon::jobs {
 
@@ -25,9 +25,7 @@ std::optional<JobState> parse_state(std::string_view name) {
 }
 
 int64_t now_ms() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  return static_cast<int64_t>(sys::realtime_ns() / 1000000);
 }
 
 }  // namespace cordon::jobs

@@ -11,9 +11,9 @@
 #include "base/log.h"
 #include "jobs/tokens.h"
 #include "jobs/usage.h"
-#include "sys/daemon.h"
+#include "sys/clock.h"
 #include "sys/fs.h"
-#include "sys/host.h"
+#include "sys/mount.h"
 #include "sys/process.h"
 
 namespace cordon::jobs {
@@ -232,8 +232,7 @@ void Service::join_finished_locked() {
 }
 
 void Service::run_one(Job job) {
-  struct timespec t0;
-  ::clock_gettime(CLOCK_MONOTONIC, &t0);
+  const uint64_t t0 = sys::monotonic_ns();
   int64_t started_us = -1;
   uint64_t max_entries;
   {
@@ -244,9 +243,7 @@ void Service::run_one(Job job) {
   }
   auto outcome =
       run_job(job, files_of(job.id), config_.runner, max_entries, [&](pid_t pid, UniqueFd pidfd) {
-        struct timespec t1;
-        ::clock_gettime(CLOCK_MONOTONIC, &t1);
-        started_us = (t1.tv_sec - t0.tv_sec) * 1000000ll + (t1.tv_nsec - t0.tv_nsec) / 1000;
+        started_us = static_cast<int64_t>((sys::monotonic_ns() - t0) / 1000);
         on_started(job.id, pid, std::move(pidfd));
       });
   // Start latency: from leaving the queue to the command's exec (the launcher's handoff

@@ -2,7 +2,7 @@
 
 #include <openssl/evp.h>
 
-#include "sys/daemon.h"
+#include "sys/random.h"
 
 namespace cordon::jobs {
 namespace {

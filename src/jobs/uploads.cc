@@ -6,9 +6,7 @@
 
 #include "archive/tar.h"
 #include "jobs/tokens.h"
-#include "sys/daemon.h"
 #include "sys/fs.h"
-#include "sys/host.h"
 
 namespace cordon::jobs {
 

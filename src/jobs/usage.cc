@@ -3,8 +3,8 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "sys/daemon.h"
 #include "sys/fs.h"
+#include "sys/process.h"
 
 namespace cordon::jobs {
 namespace {

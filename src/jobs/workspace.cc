@@ -8,7 +8,6 @@
 
 #include "archive/extract.h"
 #include "archive/tar.h"
-#include "sys/daemon.h"
 #include "sys/fs.h"
 #include "sys/mount.h"
 

@@ -1,25 +1,25 @@
 #include "launcher/netns_pool.h"
 
 #include <sched.h>
-#include <unistd.h>
 
 #include "base/log.h"
 #include "sys/net.h"
 #include "sys/ns.h"
+#include "sys/process.h"
 
 namespace cordon::launcher {
 
 Result<NetnsPool> NetnsPool::create(size_t target) {
   NetnsPool p;
   p.target_ = target;
-  ASSIGN_OR_RETURN(p.home_, sys::open_ns(::getpid(), "net"));
+  ASSIGN_OR_RETURN(p.home_, sys::open_ns(sys::self_pid(), "net"));
   return p;
 }
 
 Status NetnsPool::fill_one() {
   Status made = sys::unshare(CLONE_NEWNET);
   if (made.ok()) {
-    auto fd = sys::open_ns(::getpid(), "net");
+    auto fd = sys::open_ns(sys::self_pid(), "net");
     Status up = fd.ok() ? sys::loopback_up() : Status(fd.error());
     TRY(sys::set_ns(home_.get(), CLONE_NEWNET));
     if (up.ok()) {

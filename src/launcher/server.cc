@@ -3,7 +3,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,9 +21,12 @@
 #include "engine/run.h"
 #include "launcher/netns_pool.h"
 #include "launcher/wire.h"
-#include "sys/daemon.h"
+#include "sys/creds.h"
+#include "sys/fd.h"
 #include "sys/fs.h"
 #include "sys/ns.h"
+#include "sys/process.h"
+#include "sys/signals.h"
 #include "sys/socket.h"
 
 namespace cordon::launcher {
@@ -69,16 +71,16 @@ plan::CallerEnv caller_env(const Request& req, bool netns_prepared) {
 // pooled network namespace for good (the sandbox's clone then leaves CLONE_NEWNET out).
 // Returns whether it is in one; a failure to enter is fatal.
 bool enter_supervisor(UniqueFd netns, const sigset_t& old_mask) {
-  ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
-  for (int s : {SIGTERM, SIGINT, SIGCHLD}) ::signal(s, SIG_DFL);
+  (void)sys::set_signal_mask(SIG_SETMASK, old_mask);
+  for (int s : {SIGTERM, SIGINT, SIGCHLD}) sys::set_default_action(s);
   // A process group of its own: what others send to the launcher's group (a terminal's
   // Ctrl-C, a tool signalling its group) reaches its sandbox only through the launcher.
-  (void)::setpgid(0, 0);
+  (void)sys::own_process_group();
   if (!netns.valid()) return false;
   Status entered = sys::set_ns(netns.get(), CLONE_NEWNET);
   if (!entered.ok()) {
     log(LogLevel::kError, "launcher: pooled network namespace: " + entered.error().to_string());
-    ::_exit(kExitSetupFailed);
+    sys::exit_now(kExitSetupFailed);
   }
   return true;
 }
@@ -88,16 +90,16 @@ bool enter_supervisor(UniqueFd netns, const sigset_t& old_mask) {
 template <typename Run>
 [[noreturn]] void serve_request(int conn, std::vector<UniqueFd>& fds, Run run) {
   for (int i = 0; i < 3; ++i) {
-    if (::dup2(fds[i].get(), i) < 0) ::_exit(kExitSetupFailed);
+    if (!sys::dup_onto(fds[i].get(), i, "stdio").ok()) sys::exit_now(kExitSetupFailed);
   }
   fds.clear();
-  (void)::chdir("/");
+  (void)sys::change_dir("/");
   Reply reply{kExitSetupFailed, ""};
   auto hung_up = sys::signal_on_hangup(conn, SIGHUP);
   // With a pidfd of this supervisor: the caller may signal it later without the risk
   // of a reused PID, even if it has exited by the time the message is read.
-  std::string started = encode_started(static_cast<int32_t>(::getpid()));
-  auto self = sys::pidfd_open(::getpid());
+  std::string started = encode_started(static_cast<int32_t>(sys::self_pid()));
+  auto self = sys::pidfd_open(sys::self_pid());
   std::vector<int> pidfd;
   if (self.ok()) pidfd.push_back(self->get());
   if (hung_up.ok() && !*hung_up &&
@@ -109,7 +111,7 @@ template <typename Run>
   std::fflush(stdout);
   std::fflush(stderr);
   send_reply(conn, reply);
-  ::_exit(0);
+  sys::exit_now(0);
 }
 
 // A warm supervisor: starts its sandbox, then waits for the one request the launcher
@@ -129,9 +131,9 @@ template <typename Run>
   if (!req.ok()) {
     // Unused: its sandbox ends like any other (killed, its cgroup removed, its slot
     // released) before this process does.
-    if (!started.ok()) ::_exit(kExitSetupFailed);
+    if (!started.ok()) sys::exit_now(kExitSetupFailed);
     std::move(started).value().reset();
-    ::_exit(0);
+    sys::exit_now(0);
   }
   UniqueFd conn = std::move(fds[0]);
   fds.erase(fds.begin());
@@ -154,9 +156,8 @@ class Launcher {
   Status run() {
     warm_target_ = o_.warm;
     sigset_t set = handled_signals();
-    if (::sigprocmask(SIG_BLOCK, &set, &old_mask_) != 0) return sys_error("sigprocmask");
-    signals_.reset(::signalfd(-1, &set, SFD_CLOEXEC));
-    if (!signals_.valid()) return sys_error("signalfd");
+    TRY(sys::set_signal_mask(SIG_BLOCK, set, &old_mask_));
+    ASSIGN_OR_RETURN(signals_, sys::signal_fd(set, SFD_CLOEXEC));
     size_t slash = o_.socket_path.rfind('/');
     if (slash != std::string::npos && slash > 0)
       TRY(sys::make_dirs(o_.socket_path.substr(0, slash), 0755));
@@ -164,10 +165,10 @@ class Launcher {
     ASSIGN_OR_RETURN(listener_, sys::listen_unix(o_.socket_path, o_.mode));
     if (o_.ready) o_.ready(o_.socket_path);
     Status st = loop();
-    ::unlink(o_.socket_path.c_str());
+    (void)sys::unlink_path(o_.socket_path);
     listener_.reset();
     stop_children();
-    ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+    (void)sys::set_signal_mask(SIG_SETMASK, old_mask_);
     return st;
   }
 
@@ -179,11 +180,12 @@ class Launcher {
       // supervisor is a fork here (its sandbox starts in parallel); a namespace first
       // when there is none to give it.
       bool warm_short = warm_.size() < warm_target_;
-      int n = ::poll(p, 2, warm_short || pool_.wants_more() ? 0 : -1);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return sys_error("poll");
+      auto polled = sys::poll_fds(p, 2, warm_short || pool_.wants_more() ? 0 : -1);
+      if (!polled.ok()) {
+        if (polled.error().err == EINTR) continue;
+        return std::move(polled).error();
       }
+      int n = *polled;
       if (n == 0) {
         if (warm_short && (pool_.ready() > 0 || o_.netns_pool == 0)) {
           spawn_warm();
@@ -195,11 +197,12 @@ class Launcher {
       }
       if (p[1].revents & POLLIN) {
         signalfd_siginfo si;
-        while (::read(signals_.get(), &si, sizeof(si)) == sizeof(si)) {
+        while (sys::read_signal(signals_.get(), &si)) {
           if (si.ssi_signo == SIGCHLD) reap();
           if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) return {};
           struct pollfd again = {signals_.get(), POLLIN, 0};
-          if (::poll(&again, 1, 0) <= 0) break;
+          auto more = sys::poll_fds(&again, 1, 0);
+          if (!more.ok() || *more <= 0) break;
         }
       }
       if (p[0].revents & POLLIN) accept_one();
@@ -215,7 +218,7 @@ class Launcher {
     // The socket's mode admits callers; only the launcher's own UID may start sandboxes
     // (they run with the launcher's privileges).
     auto uid = sys::peer_uid(conn->get());
-    if (!uid.ok() || *uid != ::geteuid()) {
+    if (!uid.ok() || *uid != sys::effective_uid()) {
       log(LogLevel::kWarn, "launcher: refused a caller of another UID");
       return;
     }
@@ -234,12 +237,14 @@ class Launcher {
     }
     if (hand_to_warm(*req, *bytes, conn->get(), fds)) return;
     UniqueFd netns = pool_.take();  // this sandbox's alone: the pool forgets it
-    pid_t pid = ::fork();
-    if (pid < 0) {
-      log(LogLevel::kError, std::string("launcher: fork: ") + std::strerror(errno));
-      refuse(conn->get(), kExitSetupFailed, sys_error("fork", "supervisor"));
+    auto forked = sys::fork_process();
+    if (!forked.ok()) {
+      int err = forked.error().err;
+      log(LogLevel::kError, std::string("launcher: fork: ") + std::strerror(err));
+      refuse(conn->get(), kExitSetupFailed, errno_error(err, "fork", "supervisor"));
       return;
     }
+    pid_t pid = *forked;
     if (pid == 0) {
       close_in_child();
       bool prepared = enter_supervisor(std::move(netns), old_mask_);
@@ -264,12 +269,14 @@ class Launcher {
       return;
     }
     UniqueFd netns = pool_.take();
-    pid_t pid = ::fork();
-    if (pid < 0) {
-      log(LogLevel::kWarn, std::string("launcher: warm pool: fork: ") + std::strerror(errno));
+    auto forked = sys::fork_process();
+    if (!forked.ok()) {
+      log(LogLevel::kWarn,
+          std::string("launcher: warm pool: fork: ") + std::strerror(forked.error().err));
       if (++warm_failures_ >= 3) warm_target_ = 0;
       return;
     }
+    pid_t pid = *forked;
     if (pid == 0) {
       close_in_child();
       pair->first.reset();
@@ -300,8 +307,9 @@ class Launcher {
 
   void reap() {
     for (;;) {
-      pid_t pid = ::waitpid(-1, nullptr, WNOHANG);
-      if (pid <= 0) return;
+      auto reaped = sys::wait_child(-1, nullptr, WNOHANG);
+      if (!reaped.ok() || *reaped <= 0) return;
+      pid_t pid = *reaped;
       children_.erase(pid);
       if (warm_served_.erase(pid) > 0) {
         warm_failures_ = 0;
@@ -330,15 +338,9 @@ class Launcher {
       unused.push_back(w.pid);
     }
     warm_.clear();
-    for (pid_t pid : unused) {
-      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-      }
-    }
-    for (pid_t pid : children_) ::kill(pid, SIGTERM);
-    for (pid_t pid : children_) {
-      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-      }
-    }
+    for (pid_t pid : unused) sys::reap(pid);
+    for (pid_t pid : children_) (void)sys::kill_pid(pid, SIGTERM);
+    for (pid_t pid : children_) sys::reap(pid);
     children_.clear();
   }
 

@@ -20,6 +20,8 @@
 
 #include "base/defer.h"
 #include "base/unique_fd.h"
+#include "sys/fd.h"
+#include "sys/fs.h"
 
 // The policies name x86_64's syscalls and the filters admit x86_64 alone.
 #ifndef __x86_64__
@@ -449,18 +451,20 @@ std::vector<sock_filter> newer_syscalls_prefix(uint32_t max_nr) {
 // libseccomp 2.5 exports a program only to an fd (2.6 adds seccomp_export_bpf_mem): an
 // anonymous memory file, read back at once. Nothing outside this process is touched.
 Result<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx) {
-  UniqueFd fd(::memfd_create("cordon-seccomp", MFD_CLOEXEC));
-  if (!fd.valid()) return sys_error("memfd_create", "seccomp program");
-  int rc = seccomp_export_bpf(ctx, fd.get());
+  auto fd = sys::memory_file("cordon-seccomp");
+  if (!fd.ok()) return errno_error(fd.error().err, "memfd_create", "seccomp program");
+  int rc = seccomp_export_bpf(ctx, fd->get());
   if (rc < 0) return errno_error(-rc, "seccomp_export_bpf");
-  off_t size = ::lseek(fd.get(), 0, SEEK_END);
-  if (size < 0) return sys_error("lseek", "seccomp program");
+  auto st = sys::stat_fd(fd->get());
+  if (!st.ok()) return errno_error(st.error().err, "fstat", "seccomp program");
+  uint64_t size = st->size;
   if (size == 0 || size % sizeof(sock_filter) != 0 ||
-      static_cast<size_t>(size) > 2 * BPF_MAXINSNS * sizeof(sock_filter))
+      size > 2 * BPF_MAXINSNS * sizeof(sock_filter))
     return compile_error("program", "libseccomp exported " + std::to_string(size) + " bytes");
-  std::vector<sock_filter> prog(static_cast<size_t>(size) / sizeof(sock_filter));
-  if (::pread(fd.get(), prog.data(), static_cast<size_t>(size), 0) != size)
-    return sys_error("pread", "seccomp program");
+  std::vector<sock_filter> prog(size / sizeof(sock_filter));
+  auto got = sys::read_at(fd->get(), reinterpret_cast<char*>(prog.data()), size, 0);
+  if (!got.ok()) return errno_error(got.error().err, "pread", "seccomp program");
+  if (*got != size) return errno_error(EIO, "pread", "seccomp program");
   return prog;
 }
 

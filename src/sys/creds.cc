@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 #include "sys/fs.h"
@@ -92,6 +93,31 @@ Status set_thread_uids(const ThreadUids& u) {
 Status write_id_map(pid_t pid, const char* which, const std::string& content) {
   std::string path = "/proc/" + std::to_string(pid) + "/" + which;
   return write_file(path, content);
+}
+
+uid_t effective_uid() noexcept {
+  return ::geteuid();
+}
+
+Result<gid_t> group_id(const std::string& name) {
+  ASSIGN_OR_RETURN(std::string text, read_small_file("/etc/group", 4 << 20));
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    // name:password:gid:members
+    size_t a = line.find(':');
+    size_t b = a == std::string::npos ? a : line.find(':', a + 1);
+    size_t c = b == std::string::npos ? b : line.find(':', b + 1);
+    if (c == std::string::npos || line.compare(0, a, name) != 0 || a != name.size()) continue;
+    char* stop = nullptr;
+    unsigned long gid = std::strtoul(line.c_str() + b + 1, &stop, 10);
+    if (stop != line.c_str() + c) continue;
+    return static_cast<gid_t>(gid);
+  }
+  return errno_error(ENOENT, "group", name);
 }
 
 }  // namespace cordon::sys

@@ -35,6 +35,11 @@ struct ThreadUids {
 ThreadUids thread_uids();
 Status set_thread_uids(const ThreadUids& uids);
 
+// geteuid(2).
+uid_t effective_uid() noexcept;
+// A group's ID from /etc/group (read directly: the static binary has no NSS modules).
+Result<gid_t> group_id(const std::string& name);
+
 // Write a uid_map or gid_map of another process (from the parent side).
 Status write_id_map(pid_t pid, const char* which, const std::string& content);
 

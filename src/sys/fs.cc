@@ -1,12 +1,16 @@
 #include "sys/fs.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 namespace cordon::sys {
@@ -156,6 +160,197 @@ Status write_new_file(const std::string& path, std::string_view data, mode_t mod
 
 Status set_mode(int fd, mode_t mode, const std::string& path) {
   if (::fchmod(fd, mode) != 0) return sys_error("chmod", path);
+  return {};
+}
+
+Result<DirEntry> stat_fd(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return sys_error("fstat");
+  return DirEntry{"", st.st_mode, static_cast<uint64_t>(st.st_size),
+                  static_cast<uint64_t>(st.st_blocks) * 512};
+}
+
+Result<size_t> read_at(int fd, char* buf, size_t len, uint64_t offset) {
+  for (;;) {
+    ssize_t n = ::pread(fd, buf, len, static_cast<off_t>(offset));
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno != EINTR) return sys_error("pread");
+  }
+}
+
+Status write_at(int fd, std::string_view data, uint64_t offset, const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n =
+        ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("pwrite", path);
+    if (n == 0) return errno_error(EIO, "pwrite", path);
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Result<std::optional<uint64_t>> next_data(int fd, uint64_t offset) {
+  off_t at = ::lseek(fd, static_cast<off_t>(offset), SEEK_DATA);
+  if (at < 0 && errno == ENXIO) return std::optional<uint64_t>();
+  if (at < 0) return sys_error("lseek SEEK_DATA");
+  return std::optional<uint64_t>(static_cast<uint64_t>(at));
+}
+
+Result<uint64_t> next_hole(int fd, uint64_t offset) {
+  off_t at = ::lseek(fd, static_cast<off_t>(offset), SEEK_HOLE);
+  if (at < 0) return sys_error("lseek SEEK_HOLE");
+  return static_cast<uint64_t>(at);
+}
+
+Status truncate_fd(int fd, uint64_t size, const std::string& path) {
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0) return sys_error("ftruncate", path);
+  return {};
+}
+
+Status unlink_at(int dir_fd, const std::string& name, bool is_dir) {
+  if (::unlinkat(dir_fd, name.c_str(), is_dir ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT)
+    return sys_error(is_dir ? "rmdir" : "unlink", name);
+  return {};
+}
+
+Status rename_path(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) return sys_error("rename", from);
+  return {};
+}
+
+Status unlink_path(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return sys_error("unlink", path);
+  return {};
+}
+
+Result<std::vector<DirEntry>> read_dir_fd(int dir_fd, size_t max_entries) {
+  int dup = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return sys_error("dup");
+  DIR* d = ::fdopendir(dup);
+  if (d == nullptr) {
+    int e = errno;
+    ::close(dup);
+    return errno_error(e, "fdopendir");
+  }
+  ::rewinddir(d);
+  std::vector<DirEntry> out;
+  errno = 0;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st;
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone
+    if (out.size() >= max_entries) {
+      ::closedir(d);
+      return errno_error(E2BIG, "readdir", "more than " + std::to_string(max_entries) + " entries");
+    }
+    out.push_back({name, st.st_mode, static_cast<uint64_t>(st.st_size),
+                   static_cast<uint64_t>(st.st_blocks) * 512});
+  }
+  int err = errno;
+  ::closedir(d);
+  if (err != 0) return errno_error(err, "readdir");
+  return out;
+}
+
+Result<UniqueFd> open_at(int dir_fd, const std::string& name, int flags, mode_t mode) {
+  if (name.empty() || name.find('/') != std::string::npos || name == "..")
+    return errno_error(EINVAL, "openat", name);
+  UniqueFd fd(::openat(dir_fd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd.valid()) return sys_error("openat", name);
+  return fd;
+}
+
+Status mkdir_at(int dir_fd, const std::string& name, mode_t mode) {
+  if (::mkdirat(dir_fd, name.c_str(), mode) != 0) return sys_error("mkdirat", name);
+  return {};
+}
+
+Result<long> fs_type(const std::string& path) {
+  struct statfs fs {};
+  if (::statfs(path.c_str(), &fs) != 0) return sys_error("statfs", path);
+  return static_cast<long>(fs.f_type);
+}
+
+Result<std::vector<std::string>> list_dir(const std::string& path) {
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return sys_error("opendir", path);
+  std::vector<std::string> names;
+  for (;;) {
+    errno = 0;
+    struct dirent* e = ::readdir(dir);
+    if (e == nullptr) break;
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    names.emplace_back(e->d_name);
+  }
+  int err = errno;  // readdir's, before closedir can change it
+  ::closedir(dir);
+  if (err != 0) return errno_error(err, "readdir", path);
+  return names;
+}
+
+Result<mode_t> file_mode(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return sys_error("lstat", path);
+  return st.st_mode;
+}
+
+Result<struct stat> path_status(const std::string& path, bool follow) {
+  struct stat st;
+  if ((follow ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0)
+    return sys_error(follow ? "stat" : "lstat", path);
+  return st;
+}
+
+Result<struct stat> fd_status(int fd) noexcept {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return sys_error("fstat");
+  return st;
+}
+
+Result<std::string> read_link_at(int dir_fd, const std::string& path) {
+  char buf[4096];
+  ssize_t n = ::readlinkat(dir_fd, path.c_str(), buf, sizeof(buf) - 1);
+  if (n < 0) return sys_error("readlink", path);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+Result<std::string> real_path(const std::string& path) {
+  char real[PATH_MAX];
+  if (::realpath(path.c_str(), real) == nullptr) return sys_error("realpath", path);
+  return std::string(real);
+}
+
+Status access_path(const std::string& path, int mode) {
+  if (::access(path.c_str(), mode) != 0) return sys_error("access", path);
+  return {};
+}
+
+Status chmod_path(const std::string& path, mode_t mode) {
+  if (::chmod(path.c_str(), mode) != 0) return sys_error("chmod", path);
+  return {};
+}
+
+Result<std::string> make_temp_dir(const std::string& tmpl) {
+  std::string dir = tmpl;
+  if (::mkdtemp(dir.data()) == nullptr) return sys_error("mkdtemp", tmpl);
+  return dir;
+}
+
+mode_t set_umask(mode_t mask) noexcept {
+  return ::umask(mask);
+}
+
+Result<std::string> current_dir() {
+  char buf[PATH_MAX];
+  if (::getcwd(buf, sizeof(buf)) == nullptr) return sys_error("getcwd");
+  return std::string(buf);
+}
+
+Status change_dir(const std::string& dir) noexcept {
+  if (::chdir(dir.c_str()) != 0) return sys_error("chdir", dir);
   return {};
 }
 

@@ -1,10 +1,15 @@
-// Small file operations used during setup.
+// Files, directories and paths: small file I/O, creating and removing entries, stat,
+// walking a directory, symlink-free opens (openat2), the umask and the cwd.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
@@ -59,5 +64,78 @@ Status write_new_file(const std::string& path, std::string_view data, mode_t mod
 // fchmod(2): the exact mode, whatever the umask was at creation. Precondition: fd is not an
 // O_PATH fd (fchmod refuses those with EBADF).
 Status set_mode(int fd, mode_t mode, const std::string& path);
+
+// --- Files by fd, and directories a sandbox wrote (the service's workspaces) ---
+
+struct DirEntry {
+  std::string name;
+  mode_t mode = 0;         // fstatat(AT_SYMLINK_NOFOLLOW): a symlink is S_IFLNK, never followed
+  uint64_t size = 0;       // st_size: the apparent size (a sparse file's holes count)
+  uint64_t allocated = 0;  // st_blocks * 512: what the entry holds on its filesystem
+};
+
+// fstat(2): the file's type, mode, size and allocated bytes.
+Result<DirEntry> stat_fd(int fd);
+// pread(2), retried on EINTR: up to len bytes at offset (0 at the end of the file).
+Result<size_t> read_at(int fd, char* buf, size_t len, uint64_t offset);
+// pwrite(2) until all of data is written at offset (short writes and EINTR retried).
+Status write_at(int fd, std::string_view data, uint64_t offset, const std::string& path);
+// lseek(2) SEEK_DATA: the start of the next data at or after offset, or nullopt when only
+// a hole is left (ENXIO). A filesystem without hole support reports the whole file as data.
+Result<std::optional<uint64_t>> next_data(int fd, uint64_t offset);
+// lseek(2) SEEK_HOLE: the start of the next hole at or after offset (the end of the file
+// counts as one).
+Result<uint64_t> next_hole(int fd, uint64_t offset);
+// ftruncate(2): the file's size becomes size (growing it leaves a hole).
+Status truncate_fd(int fd, uint64_t size, const std::string& path);
+// unlinkat(2) of one name in dir_fd (AT_REMOVEDIR for a folder); ENOENT is success.
+Status unlink_at(int dir_fd, const std::string& name, bool is_dir);
+// rename(2) and unlink(2) of paths cordon made itself; unlink_path: ENOENT is success.
+Status rename_path(const std::string& from, const std::string& to);
+Status unlink_path(const std::string& path);
+
+// The entries of an open directory ("." and ".." left out). More than max_entries:
+// E2BIG, without reading the rest (a folder a sandbox filled need not sit in memory).
+Result<std::vector<DirEntry>> read_dir_fd(int dir_fd, size_t max_entries = SIZE_MAX);
+
+// openat(dir_fd, name) of one component with O_NOFOLLOW (name must hold no '/').
+Result<UniqueFd> open_at(int dir_fd, const std::string& name, int flags, mode_t mode = 0);
+// mkdirat(dir_fd, name, mode).
+Status mkdir_at(int dir_fd, const std::string& name, mode_t mode);
+
+// --- Paths (read-only probes: `cordon doctor`, preflight, cgroups) ---
+
+// statfs(2)'s f_type of the file system holding path (CGROUP2_SUPER_MAGIC, ...).
+// Needs search permission on every directory of path; ENOENT when it is absent.
+Result<long> fs_type(const std::string& path);
+// The names in a directory, "." and ".." left out, in readdir order (not sorted).
+Result<std::vector<std::string>> list_dir(const std::string& path);
+// lstat(2)'s st_mode of path (a symlink is not followed); ENOENT when it is absent.
+Result<mode_t> file_mode(const std::string& path);
+// stat(2) (follow) or lstat(2) of path; the error names step and path.
+Result<struct stat> path_status(const std::string& path, bool follow);
+// fstat(2) of fd; the error is "fstat".
+Result<struct stat> fd_status(int fd) noexcept;
+// readlinkat(2) of path in dir_fd (AT_FDCWD: the cwd): the link's text, at most 4095
+// bytes. EINVAL: not a symlink.
+Result<std::string> read_link_at(int dir_fd, const std::string& path);
+// realpath(3): path with every symlink, "." and ".." resolved (it must exist).
+Result<std::string> real_path(const std::string& path);
+// access(2) of path with mode (R_OK, W_OK, X_OK), as the real UID.
+Status access_path(const std::string& path, int mode);
+
+// --- Changing the tree ---
+
+// chmod(2): the exact mode, whatever the umask was (a symlink is followed).
+Status chmod_path(const std::string& path, mode_t mode);
+// mkdtemp(3) of a template ending in XXXXXX: the directory made (mode 0700).
+Result<std::string> make_temp_dir(const std::string& tmpl);
+// umask(2): the previous mask. Async-signal-safe.
+mode_t set_umask(mode_t mask) noexcept;
+// getcwd(3): the working directory (ENAMETOOLONG past PATH_MAX; ENOENT when it was
+// removed).
+Result<std::string> current_dir();
+// chdir(2). Allocation-free on success.
+Status change_dir(const std::string& dir) noexcept;
 
 }  // namespace cordon::sys

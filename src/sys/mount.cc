@@ -78,4 +78,9 @@ Status pivot_into(const std::string& new_root) {
   return {};
 }
 
+Status unmount_detach(const std::string& path) {
+  if (::umount2(path.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0) return sys_error("umount2", path);
+  return {};
+}
+
 }  // namespace cordon::sys

@@ -37,6 +37,10 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& path);
 // move_mount of a detached tree (fd) onto target.
 Status move_mount_fd(int fd, const std::string& target);
 
+// umount2(MNT_DETACH | UMOUNT_NOFOLLOW): the mount leaves the tree now, and is freed once
+// unused.
+Status unmount_detach(const std::string& path);
+
 // pivot_root(".", ".") inside new_root, then detach the old root: afterwards "/" is new_root
 // and nothing of the old root is reachable. Precondition: new_root is a mount point.
 Status pivot_into(const std::string& new_root);

@@ -3,6 +3,8 @@
 #include <linux/close_range.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <spawn.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -15,6 +17,8 @@
 #include <cstring>
 
 #include "sys/fs.h"
+
+extern char** environ;
 
 namespace cordon::sys {
 
@@ -128,6 +132,136 @@ Status close_fds_except(std::vector<int> keep) {
     from = static_cast<unsigned>(fd) + 1;
   }
   if (::syscall(SYS_close_range, from, UINT_MAX, 0) != 0) return sys_error("close_range");
+  return {};
+}
+
+uint64_t process_start_time(pid_t pid) {
+  auto stat = read_small_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+  if (!stat.ok()) return 0;
+  // The command name (field 2) is in parentheses and may hold anything: count fields
+  // from the last ')'.
+  size_t close = stat->rfind(')');
+  if (close == std::string::npos) return 0;
+  size_t pos = close + 1;
+  for (int field = 3; field < 22; ++field) {
+    pos = stat->find(' ', pos + 1);
+    if (pos == std::string::npos) return 0;
+  }
+  return std::strtoull(stat->c_str() + pos + 1, nullptr, 10);
+}
+
+Result<UniqueFd> pidfd_open(pid_t pid) {
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!fd.valid()) return sys_error("pidfd_open", std::to_string(pid));
+  return fd;
+}
+
+Result<pid_t> spawn(const std::vector<std::string>& argv, int parent_death_signal) {
+  if (argv.empty()) return errno_error(EINVAL, "spawn");
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return sys_error("fork", argv[0]);
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::prctl(PR_SET_PDEATHSIG, parent_death_signal);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::vector<pid_t> child_pids(pid_t pid) {
+  std::string p = std::to_string(pid);
+  auto text = read_small_file("/proc/" + p + "/task/" + p + "/children", 1 << 16);
+  std::vector<pid_t> out;
+  if (!text.ok()) return out;
+  const char* s = text->c_str();
+  char* end = nullptr;
+  for (long v = std::strtol(s, &end, 10); end != s; v = std::strtol(s, &end, 10)) {
+    if (v > 0) out.push_back(static_cast<pid_t>(v));
+    s = end;
+  }
+  return out;
+}
+
+pid_t self_pid() noexcept {
+  return ::getpid();
+}
+
+pid_t parent_pid() noexcept {
+  return ::getppid();
+}
+
+Result<pid_t> fork_process() {
+  pid_t pid = ::fork();
+  if (pid < 0) return sys_error("fork");
+  return pid;
+}
+
+Result<pid_t> vfork_run(void (*child)(void*) noexcept, void* arg) noexcept {
+  pid_t pid = ::vfork();
+  if (pid < 0) return sys_error("vfork");
+  if (pid == 0) {
+    child(arg);
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int exec(const char* file, char* const argv[], char* const envp[]) noexcept {
+  ::execve(file, argv, envp);
+  return errno;
+}
+
+void exit_now(int status) noexcept {
+  ::_exit(status);
+}
+
+Result<pid_t> spawn_quiet(const std::vector<std::string>& argv, int stdout_fd) {
+  if (argv.empty()) return errno_error(EINVAL, "spawn");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (stdout_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&fa, stdout_fd, 1);
+  } else {
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  }
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> av;
+  for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
+  av.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, av[0], &fa, nullptr, av.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return errno_error(rc, "spawn", argv[0]);
+  return pid;
+}
+
+Result<pid_t> wait_child(pid_t pid, int* status, int options) noexcept {
+  pid_t r = ::waitpid(pid, status, options);
+  if (r < 0) return sys_error("waitpid");
+  return r;
+}
+
+void reap(pid_t pid) noexcept {
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+Status new_session() noexcept {
+  if (::setsid() < 0) return sys_error("setsid");
+  return {};
+}
+
+Status own_process_group() noexcept {
+  if (::setpgid(0, 0) != 0) return sys_error("setpgid");
   return {};
 }
 

@@ -1,9 +1,13 @@
-// Process syscalls: clone3 with a pidfd, waiting on pidfds, prctl, fd-range close.
+// Processes: clone3 with a pidfd, fork and vfork, exec and _exit, waiting, pidfds,
+// signalling, sessions, prctl, rlimits, fd-range close, helper processes. Where a call is
+// meant for a child between fork/clone and exec it says so, and allocates nothing on its
+// success path.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "base/result.h"
@@ -61,5 +65,61 @@ Result<bool> nproc_exceeded();
 
 // Close every fd >= 3 except those in keep (any order).
 Status close_fds_except(std::vector<int> keep);
+
+// --- Identity ---
+
+pid_t self_pid() noexcept;    // getpid(2)
+pid_t parent_pid() noexcept;  // getppid(2): 0 when the parent is outside our PID namespace
+
+// Field 22 of /proc/PID/stat: its start time in clock ticks since boot. With the PID it
+// names one process for good (a PID can be reused; the pair cannot). 0: no such process.
+uint64_t process_start_time(pid_t pid);
+// The children of a process (/proc/PID/task/PID/children): none when it is gone.
+std::vector<pid_t> child_pids(pid_t pid);
+
+// pidfd_open(2): a handle on process pid that signals only it, even after its PID is
+// reused (pidfd_kill). Take it while the process is known to be alive.
+Result<UniqueFd> pidfd_open(pid_t pid);
+
+// --- New processes ---
+
+// fork(2): 0 in the child, its PID in the parent. Precondition as clone3_fork's.
+Result<pid_t> fork_process();
+// vfork(2), and child(arg) in the child, which borrows the caller's memory and stack until
+// it execs or _exits (the caller is suspended meanwhile). child must end in exec or
+// exit_now; if it returns, the child _exits with 127. In the child only async-signal-safe,
+// allocation-free code: the caller's heap is shared. Returns the child's PID once it has
+// exec'd or exited.
+Result<pid_t> vfork_run(void (*child)(void*) noexcept, void* arg) noexcept;
+// execve(2) of file. Returns only on failure, with its errno. Async-signal-safe.
+int exec(const char* file, char* const argv[], char* const envp[]) noexcept;
+// _exit(2): ends the process now, no atexit handlers, no stdio flush. The way out of a
+// child after fork/clone/vfork.
+[[noreturn]] void exit_now(int status) noexcept;
+
+// fork + execv(argv[0], argv): a helper process (the daemon's launcher). In the child,
+// before the exec, only async-signal-safe calls: the caller may have threads. The child
+// gets parent_death_signal when the calling thread ends (so call it from a thread that
+// lives as long as the helper should), and the signal mask is emptied.
+Result<pid_t> spawn(const std::vector<std::string>& argv, int parent_death_signal);
+// posix_spawn(3) of argv[0] (a path, not searched) with the caller's environment: stdin
+// from /dev/null, stdout onto stdout_fd (or /dev/null when < 0), stderr to /dev/null.
+Result<pid_t> spawn_quiet(const std::vector<std::string>& argv, int stdout_fd);
+
+// --- Waiting and signalling ---
+
+// waitpid(2) once (pid -1: any child; options: WNOHANG, ...): the PID reaped, 0 with
+// WNOHANG when none is ready. EINTR comes back as an error. Allocation-free on success.
+Result<pid_t> wait_child(pid_t pid, int* status, int options) noexcept;
+// waitpid(pid) until it is reaped, retrying EINTR; the status is dropped. An error (the
+// PID is not our child) ends the wait too.
+void reap(pid_t pid) noexcept;
+
+// --- Sessions ---
+
+// setsid(2): a new session and process group, without a controlling terminal.
+Status new_session() noexcept;
+// setpgid(0, 0): a process group of the caller's own.
+Status own_process_group() noexcept;
 
 }  // namespace cordon::sys

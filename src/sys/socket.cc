@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstring>
 
 namespace cordon::sys {
@@ -111,7 +112,8 @@ Result<UniqueFd> listen_unix(const std::string& path, mode_t mode, int type) {
 }
 
 Result<UniqueFd> listen_tcp(const std::string& host, int port) {
-  if (port < 0 || port > 65535) return errno_error(EINVAL, "listen", "port " + std::to_string(port));
+  if (port < 0 || port > 65535)
+    return errno_error(EINVAL, "listen", "port " + std::to_string(port));
   sockaddr_storage ss;
   std::memset(&ss, 0, sizeof(ss));
   socklen_t len = 0;
@@ -141,10 +143,24 @@ Result<UniqueFd> listen_tcp(const std::string& host, int port) {
 Result<int> bound_port(int fd) {
   sockaddr_storage ss;
   socklen_t len = sizeof(ss);
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return sys_error("getsockname");
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+    return sys_error("getsockname");
   if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
   if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
   return errno_error(EAFNOSUPPORT, "getsockname", "not an IP socket");
+}
+
+Result<int> socket_family(int fd) {
+  sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+    return sys_error("getsockname");
+  return static_cast<int>(ss.ss_family);
+}
+
+Status listen_backlog(int fd, int backlog) {
+  if (::listen(fd, backlog) != 0) return sys_error("listen");
+  return {};
 }
 
 Status set_recv_timeout(int sock, int ms) {
@@ -214,8 +230,8 @@ Result<UniqueFd> connect_tcp(const std::string& host, int port, int timeout_ms) 
   if (rc != 0) return logic_error("resolve", host, ::gai_strerror(rc));
   Error last = errno_error(EADDRNOTAVAIL, "connect", what);
   for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
-    UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                         ai->ai_protocol));
+    UniqueFd fd(
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol));
     if (!fd.valid()) {
       last = sys_error("socket", what);
       continue;
@@ -243,10 +259,43 @@ Result<bool> signal_on_hangup(int sock, int sig) {
   if (::fcntl(sock, F_SETOWN, ::getpid()) != 0) return sys_error("fcntl", "F_SETOWN");
   if (::fcntl(sock, F_SETSIG, sig) != 0) return sys_error("fcntl", "F_SETSIG");
   int flags = ::fcntl(sock, F_GETFL);
-  if (flags < 0 || ::fcntl(sock, F_SETFL, flags | O_ASYNC) != 0) return sys_error("fcntl", "O_ASYNC");
+  if (flags < 0 || ::fcntl(sock, F_SETFL, flags | O_ASYNC) != 0)
+    return sys_error("fcntl", "O_ASYNC");
   struct pollfd p = {sock, POLLIN, 0};
   if (::poll(&p, 1, 0) < 0) return sys_error("poll");
   return (p.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+Result<UniqueFd> listen_abstract(const std::string& name) {
+  struct sockaddr_un u;
+  std::memset(&u, 0, sizeof(u));
+  if (name.size() + 1 > sizeof(u.sun_path)) return errno_error(ENAMETOOLONG, "listen", "@" + name);
+  u.sun_family = AF_UNIX;
+  std::memcpy(u.sun_path + 1, name.data(), name.size());
+  auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return sys_error("socket", "@" + name);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&u), len) != 0 || ::listen(fd.get(), 16) != 0)
+    return sys_error("listen", "@" + name);
+  return fd;
+}
+
+Result<size_t> send_some(int sock, const void* data, size_t len) noexcept {
+  ssize_t n = ::send(sock, data, len, MSG_NOSIGNAL);
+  if (n < 0) return sys_error("send");
+  return static_cast<size_t>(n);
+}
+
+Result<size_t> recv_some(int sock, void* buf, size_t len) noexcept {
+  ssize_t n = ::recv(sock, buf, len, 0);
+  if (n < 0) return sys_error("recv");
+  return static_cast<size_t>(n);
+}
+
+Result<size_t> send_nowait(int sock, const void* data, size_t len) noexcept {
+  ssize_t n = ::send(sock, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n < 0) return sys_error("send");
+  return static_cast<size_t>(n);
 }
 
 }  // namespace cordon::sys

@@ -1,0 +1,15 @@
+// The monotonic clock and sleeping on it.
+#pragma once
+
+#include <cstdint>
+
+namespace cordon::sys {
+
+// clock_gettime(CLOCK_MONOTONIC) in nanoseconds (the vDSO: no syscall, async-signal-safe).
+uint64_t monotonic_ns() noexcept;
+// clock_gettime(CLOCK_REALTIME): nanoseconds since the Unix epoch.
+uint64_t realtime_ns() noexcept;
+// nanosleep(2) for ns nanoseconds; a signal may end it early.
+void sleep_ns(uint64_t ns) noexcept;
+
+}  // namespace cordon::sys
