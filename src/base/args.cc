@@ -8,7 +8,9 @@ std::string options_text(const std::vector<OptionSpec>& options) {
   constexpr size_t kColumn = 24;
   std::string out;
   for (const auto& o : options) {
-    std::string left = "  " + std::string(o.name);
+    std::string left = "  ";
+    if (!o.alias.empty()) left += std::string(o.alias) + ", ";
+    left += std::string(o.name);
     if (!o.value.empty()) left += " " + std::string(o.value);
     std::string_view help = o.help;
     if (help.empty()) {
@@ -62,7 +64,7 @@ Result<ParsedArgs> parse_args(const std::vector<std::string>& args,
   ParsedArgs out;
   auto find = [&](std::string_view name) -> const OptionSpec* {
     for (const auto& s : specs)
-      if (s.name == name) return &s;
+      if (s.name == name || (!s.alias.empty() && s.alias == name)) return &s;
     return nullptr;
   };
   for (size_t i = 0; i < args.size(); ++i) {
@@ -91,13 +93,13 @@ Result<ParsedArgs> parse_args(const std::vector<std::string>& args,
     if (s == nullptr) return logic_error("usage", a, "unknown option (see --help)");
     if (!s->takes_value) {
       if (eq != std::string::npos) return logic_error("usage", a, "takes no value");
-      out.options.emplace_back(name, "");
+      out.options.emplace_back(s->name, "");
       continue;
     }
     if (eq != std::string::npos) {
-      out.options.emplace_back(name, a.substr(eq + 1));
+      out.options.emplace_back(s->name, a.substr(eq + 1));
     } else if (i + 1 < args.size()) {
-      out.options.emplace_back(name, args[++i]);
+      out.options.emplace_back(s->name, args[++i]);
     } else {
       return logic_error("usage", name, "needs a value");
     }

@@ -18,6 +18,7 @@ struct OptionSpec {
   bool takes_value = false;
   std::string_view value = {};  // its value in help: "SIZE"
   std::string_view help = {};   // one line, or more separated by '\n'
+  std::string_view alias = {};  // another name ("-v" of "--verbose"); parsed as name
 };
 
 // Options under a heading in help ("Options", "Limits (each has a default...)").

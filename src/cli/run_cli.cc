@@ -141,8 +141,7 @@ const std::vector<OptionGroup>& run_option_groups() {
          "after the command ends, print the result as one JSON object\n"
          "on stdout"},
         {"--result-file", true, "PATH", "write the JSON result to PATH"},
-        {"-v", false, "", "the same as --verbose"},
-        {"--verbose", false, "", "log each step on stderr"},
+        {"--verbose", false, "", "log each step on stderr", "-v"},
         kHelpOption}},
   };
   return groups;
@@ -169,7 +168,7 @@ Status apply_run_option(RunOptions& o, const std::string& name, const std::strin
                         const char* (*getenv_fn)(const char*), const std::string& cwd) {
   if (name == "--json") {
     o.json = true;
-  } else if (name == "-v" || name == "--verbose") {
+  } else if (name == "--verbose") {
     o.verbose = true;
   } else if (name == "--no-cgroup") {
     o.spec.no_cgroup = true;

@@ -25,7 +25,9 @@ const char* no_env(const char*) {
 void expect_listed(const std::string& help, const std::vector<OptionSpec>& table) {
   ASSERT_FALSE(table.empty());
   for (const auto& o : table) {
-    std::string line = "\n  " + std::string(o.name);
+    std::string line = "\n  ";
+    if (!o.alias.empty()) line += std::string(o.alias) + ", ";
+    line += std::string(o.name);
     if (!o.value.empty()) line += " " + std::string(o.value);
     EXPECT_NE(help.find(line), std::string::npos) << o.name << " missing from:\n" << help;
     EXPECT_FALSE(o.help.empty()) << o.name << " has no help";
@@ -156,6 +158,21 @@ TEST(CliArgs, AuditUnknownOptionIsAUsageErrorNamingIt) {
     ASSERT_FALSE(b.ok()) << bad;
     expect_usage_error(b.error(), bad);
   }
+}
+
+TEST(CliArgs, AnAliasIsParsedAsTheOptionsNameAndShownBesideIt) {
+  const std::vector<OptionSpec> t = {{"--verbose", false, "", "log", "-v"},
+                                     {"--output", true, "FILE", "to FILE", "-o"}};
+  auto r = parse_args({"-v", "-o", "a", "--output=b", "--verbose"}, t);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  using Options = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(r->options,
+            (Options{{"--verbose", ""}, {"--output", "a"}, {"--output", "b"}, {"--verbose", ""}}));
+  EXPECT_EQ(options_text(t), "  -v, --verbose         log\n  -o, --output FILE     to FILE\n");
+  auto bad = parse_args({"-v=1"}, t);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().path, "-v=1");
+  EXPECT_TRUE(cli::parse_run_args({"-v", "true"}, no_env)->verbose);
 }
 
 TEST(CliArgs, HelpTextGroupsEachUnderItsTitle) {
