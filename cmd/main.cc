@@ -4,12 +4,12 @@
 #include <string>
 #include <vector>
 
-#include "cli/doctor_cli.h"
-#include "cli/launcher_cli.h"
-#include "cli/run_cli.h"
 #include "audit/audit_cli.h"
 #include "base/exit_codes.h"
 #include "base/log.h"
+#include "cli/doctor_cli.h"
+#include "cli/launcher_cli.h"
+#include "cli/run_cli.h"
 #include "client_exec.h"
 #include "daemon/daemon.h"
 
@@ -49,7 +49,9 @@ int main(int argc, char** argv) {
   if (cmd == "launcher") return cordon::cli::launcher_main(args);
   if (cmd == "daemon") return cordon::daemon::run_daemon(args);
   if (cmd == "doctor") return cordon::cli::run_doctor(args);
-  if (cmd == "audit") return cordon::audit::run_audit_cli(args);
+  if (cmd == "audit")
+    return cordon::audit::run_audit_cli(args,
+                                        cordon::all_options(cordon::cli::run_option_groups()));
   if (cmd == "version" || cmd == "--version") {
     std::printf("cordon %s\n", CORDON_VERSION);
     return 0;

@@ -4,10 +4,30 @@
 #include <string>
 #include <vector>
 
+#include "base/args.h"
+#include "base/result.h"
+
 namespace cordon::audit {
+
+struct AuditArgs {
+  bool json = false;
+  bool resources = true;
+  bool help = false;
+  std::vector<std::string> run_options;  // "--name" [value]: for every cordon run
+};
+
+// The audit's own options: the table its help prints.
+const std::vector<OptionSpec>& audit_options();
+std::string audit_usage();
+
+// args: what follows "audit". run_options: cordon run's table (cli::run_option_groups(),
+// which this layer cannot include): RUN OPTIONS are parsed by the same parser, so an
+// unknown option is a usage error here, and a value's check is cordon run's.
+Result<AuditArgs> parse_audit_args(const std::vector<std::string>& args,
+                                   const std::vector<OptionSpec>& run_options);
 
 // Exit status: 0 when every attempt was stopped, 1 when one escaped, 64 on a usage
 // error, 125 when the audit itself could not run.
-int run_audit_cli(const std::vector<std::string>& args);
+int run_audit_cli(const std::vector<std::string>& args, const std::vector<OptionSpec>& run_options);
 
 }  // namespace cordon::audit

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/args.h"
 #include "base/log.h"
 #include "diag/host_reader.h"
 #include "diag/report.h"
@@ -59,44 +60,39 @@ std::string upper_status(diag::Status s) {
 
 }  // namespace
 
+const std::vector<OptionSpec>& doctor_options() {
+  static const std::vector<OptionSpec> options = {
+      {"--json", false, "", "print one JSON object: {\"host\", \"findings\", \"summary\"}"},
+      kHelpOption,
+  };
+  return options;
+}
+
 Result<DoctorOptions> parse_doctor_args(const std::vector<std::string>& args) {
+  ASSIGN_OR_RETURN(ParsedArgs p, parse_args(args, doctor_options()));
+  if (!p.operands.empty())
+    return logic_error("usage", p.operands[0], "unexpected argument (see cordon doctor --help)");
   DoctorOptions o;
-  for (const auto& a : args) {
-    if (a == "--json") {
-      o.json = true;
-    } else if (a == "-h" || a == "--help") {
-      o.help = true;
-    } else {
-      return logic_error("usage", a,
-                         a.rfind('-', 0) == 0 ? "unknown option (see cordon doctor --help)"
-                                              : "unexpected argument (see cordon doctor --help)");
-    }
-  }
+  o.help = p.help;
+  o.json = p.has("--json");
   return o;
 }
 
-const char* doctor_usage() {
-  return R"(Usage: cordon doctor [--json]
-
-Inspect this host for what weakens sandboxes of untrusted code, and say how to fix it:
-the kernel version against known container escapes, the features sandboxes need (user
-and time namespaces, idmapped mounts, tmpfs user xattrs), the cgroup layout, the host ID
-ranges of the slots (/etc/subuid, /etc/subgid), sysctls that widen the kernel's attack
-surface, cross-tenant side channels (SMT, CPU vulnerabilities, KSM), security modules,
-and /dev/kvm for the VM tier. Reads only; changes nothing.
-
-Each finding is ok, info, warn or fail, with what was seen, why it matters and the fix.
-
-Options:
-  --json      print one JSON object: {"host", "findings", "summary"}
-  -h, --help  print this help
-
-Exit status:
-  0   no finding is "fail"
-  1   at least one finding is "fail": sandboxes cannot start here, or a known escape
-      is open that cordon's defaults do not block
-  64  usage error
-)";
+std::string doctor_usage() {
+  return help_text(
+      "cordon doctor [--json]",
+      "Inspect this host for what weakens sandboxes of untrusted code, and say how to fix it:\n"
+      "the kernel version against known container escapes, the features sandboxes need (user\n"
+      "and time namespaces, idmapped mounts, tmpfs user xattrs), the cgroup layout, the host ID\n"
+      "ranges of the slots (/etc/subuid, /etc/subgid), sysctls that widen the kernel's attack\n"
+      "surface, cross-tenant side channels (SMT, CPU vulnerabilities, KSM), security modules,\n"
+      "and /dev/kvm for the VM tier. Reads only; changes nothing.\n"
+      "\n"
+      "Each finding is ok, info, warn or fail, with what was seen, why it matters and the fix.\n",
+      {{"Options", doctor_options()}},
+      "0 no finding is \"fail\"; 1 at least one finding is \"fail\": sandboxes cannot\n"
+      "start here, or a known escape is open that cordon's defaults do not block;\n"
+      "64 usage error.\n");
 }
 
 std::string doctor_json(const diag::Report& r) {
@@ -167,7 +163,7 @@ int run_doctor(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   if (opts->help) {
-    std::fputs(doctor_usage(), stdout);
+    std::fputs(doctor_usage().c_str(), stdout);
     return 0;
   }
   diag::Report report = diag::diagnose(diag::read_host_facts());

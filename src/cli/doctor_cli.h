@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/args.h"
 #include "base/result.h"
 
 namespace cordon::diag {
@@ -24,7 +25,9 @@ struct DoctorOptions {
 
 // args: what follows "doctor".
 Result<DoctorOptions> parse_doctor_args(const std::vector<std::string>& args);
-const char* doctor_usage();
+// doctor's options: the table parse_doctor_args reads and doctor_usage prints.
+const std::vector<OptionSpec>& doctor_options();
+std::string doctor_usage();
 
 // {"host": {...}, "findings": [{id, group, status, seen, why, fix}...], "summary": {...}};
 // one line, no trailing newline. Every finding has every field (why and fix may be "").

@@ -1,7 +1,6 @@
 #include "cli/run_cli.h"
 
 #include <algorithm>
-#include <optional>
 
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/args.h"
 #include "base/exit_codes.h"
 #include "base/log.h"
 #include "base/parse.h"
@@ -73,200 +73,194 @@ Status add_io_limit(std::vector<spec::IoLimit>* io, const std::string& v, bool w
 
 }  // namespace
 
-const char* run_usage() {
-  return R"(Usage: cordon run [OPTIONS] [--] COMMAND [ARG...]
-
-Run COMMAND in a new sandbox: its own user, mount, PID, IPC, UTS, network (loopback
-only), cgroup and time namespaces; a host UID/GID range of its own; root inside holds
-only capabilities over its own IDs and namespaces; no_new_privs. Exits with COMMAND's
-status (128+N if killed by signal N).
-
-Filesystem:
-  --rootfs DIR          run in the directory image DIR (read-only, idmapped) under a
-                        writable tmpfs layer; default: a read-only view of the host
-                        (/usr, /bin, /sbin, /lib*, a minimal /etc)
-  --disk SIZE           size cap of the writable layer, /tmp and home (default 512M)
-  --bind SRC[:DST][:ro|rw]
-                        bind host path SRC at DST inside (read-only unless rw)
-  --workdir DIR         working directory inside (default: home)
-
-Identity and environment:
-  --uid N, --gid N      identity inside (0-65535, default 0: root of the sandbox,
-                        an unprivileged ID on the host)
-  --caps default|none   default: root inside may chown, override permissions and set
-                        IDs among its own IDs, signal its own processes and bind low
-                        ports in its own network (docs/threat-model.md); none: no
-                        capability at all, even for root inside
-  --hostname NAME       hostname inside (default cordon)
-  --env K=V, --env K    set K inside (K alone copies it from the caller); the
-                        environment is otherwise only PATH, HOME, TERM and LANG
-
-Limits (each has a default, so that no sandbox can take the host down):
-  --memory SIZE         memory limit, tmpfs contents included (default 512M; at least 8M)
-  --memory-swap SIZE    memory plus swap (default: equal to --memory, so no swap)
-  --pids N              processes and threads at once (default 512)
-  --cpus N              CPU quota, e.g. 0.5 or 1.5 (default 1)
-  --cpu-weight N        CPU weight under contention, 1-10000 (default 100)
-  --io-read-bps DEV:RATE, --io-write-bps DEV:RATE
-                        bandwidth limit on block device DEV, e.g. /dev/vda:10M
-  --time DURATION       wall-clock limit, e.g. 30s, 5m, 1h30m (default 1h)
-  --cpu-time DURATION   CPU time limit of the whole sandbox (default: none)
-  --output-limit SIZE   stdout and stderr together (default 64M); past it the output
-                        is cut and the sandbox killed
-  --nofile N            open files per process (default 1024)
-  --fsize SIZE          largest file a process may write (default: no limit of its
-                        own; --disk bounds what it can write); core dumps off
-  --cgroup-parent PATH  make the sandbox's cgroup under PATH (default: the caller's)
-  --no-cgroup           no cgroup: no memory, pids or CPU limit (explicit opt-out,
-                        recorded in the result; --time and --output-limit still hold)
-
-Syscall filter (docs/seccomp.md):
-  --seccomp PROFILE     default (an allowlist), strict (pure computation), unconfined
-                        (no filter: an explicit opt-in, recorded in the result), or the
-                        path of an OCI seccomp JSON profile (as Docker and podman use)
-  --seccomp-report      count the syscalls the filter denied and print them on stderr
-                        (and in the JSON result)
-
-Start-up:
-  --launcher SOCKET     have a running `cordon launcher` (listening on SOCKET) start the
-                        sandbox: the same run without an exec of cordon per sandbox
-                        (cordon launcher --help)
-
-Output:
-  --json                after the command ends, print the result as one JSON object
-                        on stdout
-  --result-file PATH    write the JSON result to PATH
-  -v, --verbose         log each step on stderr
-  -h, --help            this help
-
-Exit status: the command's own; 128+N when killed by signal N; 64 usage error;
-66 rootfs, bind source or io device missing or unreadable; 125 the sandbox could not
-be set up; 126 the command is not executable; 127 the command was not found inside;
-124 wall-time limit; 123 cpu-time limit; 122 output limit; 121 out of memory.
-)";
+const std::vector<OptionGroup>& run_option_groups() {
+  static const std::vector<OptionGroup> groups = {
+      {"Filesystem",
+       {{"--rootfs", true, "DIR",
+         "run in the directory image DIR (read-only, idmapped) under a\n"
+         "writable tmpfs layer; default: a read-only view of the host\n"
+         "(/usr, /bin, /sbin, /lib*, a minimal /etc)"},
+        {"--disk", true, "SIZE", "size cap of the writable layer, /tmp and home (default 512M)"},
+        {"--bind", true, "SRC[:DST][:ro|rw]",
+         "bind host path SRC at DST inside (read-only unless rw); repeatable"},
+        {"--workdir", true, "DIR", "working directory inside (default: home)"}}},
+      {"Identity and environment",
+       {{"--uid", true, "N",
+         "user inside (0-65535, default 0: root of the sandbox,\n"
+         "an unprivileged ID on the host)"},
+        {"--gid", true, "N", "group inside (0-65535, default 0)"},
+        {"--caps", true, "default|none",
+         "default: root inside may chown, override permissions and set\n"
+         "IDs among its own IDs, signal its own processes and bind low\n"
+         "ports in its own network (docs/threat-model.md); none: no\n"
+         "capability at all, even for root inside"},
+        {"--hostname", true, "NAME", "hostname inside (default cordon)"},
+        {"--env", true, "K=V|K",
+         "set K inside (K alone copies it from the caller); repeatable;\n"
+         "the environment is otherwise only PATH, HOME, TERM and LANG"}}},
+      {"Limits (each has a default, so that no sandbox can take the host down)",
+       {{"--memory", true, "SIZE",
+         "memory limit, tmpfs contents included (default 512M; at least 8M)"},
+        {"--memory-swap", true, "SIZE",
+         "memory plus swap (default: equal to --memory, so no swap)"},
+        {"--pids", true, "N", "processes and threads at once (default 512)"},
+        {"--cpus", true, "N", "CPU quota, e.g. 0.5 or 1.5 (default 1)"},
+        {"--cpu-weight", true, "N", "CPU weight under contention, 1-10000 (default 100)"},
+        {"--io-read-bps", true, "DEV:RATE",
+         "read bandwidth limit on block device DEV, e.g. /dev/vda:10M"},
+        {"--io-write-bps", true, "DEV:RATE", "write bandwidth limit on block device DEV"},
+        {"--time", true, "DURATION", "wall-clock limit, e.g. 30s, 5m, 1h30m (default 1h)"},
+        {"--cpu-time", true, "DURATION", "CPU time limit of the whole sandbox (default: none)"},
+        {"--output-limit", true, "SIZE",
+         "stdout and stderr together (default 64M); past it the output\n"
+         "is cut and the sandbox killed"},
+        {"--nofile", true, "N", "open files per process (default 1024)"},
+        {"--fsize", true, "SIZE",
+         "largest file a process may write (default: no limit of its\n"
+         "own; --disk bounds what it can write); core dumps off"},
+        {"--cgroup-parent", true, "PATH",
+         "make the sandbox's cgroup under PATH (default: the caller's)"},
+        {"--no-cgroup", false, "",
+         "no cgroup: no memory, pids or CPU limit (explicit opt-out,\n"
+         "recorded in the result; --time and --output-limit still hold)"}}},
+      {"Syscall filter (docs/seccomp.md)",
+       {{"--seccomp", true, "PROFILE",
+         "default (an allowlist), strict (pure computation), unconfined\n"
+         "(no filter: an explicit opt-in, recorded in the result), or the\n"
+         "path of an OCI seccomp JSON profile (as Docker and podman use)"},
+        {"--seccomp-report", false, "",
+         "count the syscalls the filter denied and print them on stderr\n"
+         "(and in the JSON result)"}}},
+      {"Start-up",
+       {{"--launcher", true, "SOCKET",
+         "have a running `cordon launcher` (listening on SOCKET) start the\n"
+         "sandbox: the same run without an exec of cordon per sandbox\n"
+         "(cordon launcher --help)"}}},
+      {"Output",
+       {{"--json", false, "",
+         "after the command ends, print the result as one JSON object\n"
+         "on stdout"},
+        {"--result-file", true, "PATH", "write the JSON result to PATH"},
+        {"--verbose", false, "", "log each step on stderr", "-v"},
+        kHelpOption}},
+  };
+  return groups;
 }
+
+std::string run_usage() {
+  return help_text(
+      "cordon run [OPTIONS] [--] COMMAND [ARG...]",
+      "Run COMMAND in a new sandbox: its own user, mount, PID, IPC, UTS, network (loopback\n"
+      "only), cgroup and time namespaces; a host UID/GID range of its own; root inside holds\n"
+      "only capabilities over its own IDs and namespaces; no_new_privs. Exits with COMMAND's\n"
+      "status (128+N if killed by signal N). Options come before COMMAND.\n",
+      run_option_groups(),
+      "the command's own; 128+N when killed by signal N; 64 usage error;\n"
+      "66 rootfs, bind source or io device missing or unreadable; 125 the sandbox could not\n"
+      "be set up; 126 the command is not executable; 127 the command was not found inside;\n"
+      "124 wall-time limit; 123 cpu-time limit; 122 output limit; 121 out of memory.\n");
+}
+
+namespace {
+
+// One option of run's table, parsed by parse_args, into o.
+Status apply_run_option(RunOptions& o, const std::string& name, const std::string& v,
+                        const char* (*getenv_fn)(const char*), const std::string& cwd) {
+  if (name == "--json") {
+    o.json = true;
+  } else if (name == "--verbose") {
+    o.verbose = true;
+  } else if (name == "--no-cgroup") {
+    o.spec.no_cgroup = true;
+  } else if (name == "--seccomp-report") {
+    o.spec.seccomp_report = true;
+  } else if (name == "--seccomp") {
+    auto choice = spec::parse_seccomp_choice(v);
+    if (!choice.ok()) return usage(name, choice.error().to_string());
+    o.spec.seccomp = std::move(choice).value();
+    // A relative profile path is the caller's, like a --bind source.
+    if (o.spec.seccomp.kind == spec::SeccompChoice::Kind::kFile)
+      o.spec.seccomp.path = from_cwd(cwd, v);
+  } else if (name == "--caps") {
+    auto caps = spec::parse_caps_choice(v);
+    if (!caps.ok()) return usage(name, "'" + v + "': expected default or none");
+    o.spec.caps = *caps;
+  } else if (name == "--rootfs") {
+    o.spec.rootfs = v.empty() ? v : from_cwd(cwd, v);
+  } else if (name == "--disk") {
+    ASSIGN_OR_RETURN(o.spec.disk_bytes, parse_size(v));
+  } else if (name == "--bind") {
+    ASSIGN_OR_RETURN(spec::BindMount b, parse_bind(v));
+    b.source = from_cwd(cwd, b.source);
+    o.spec.binds.push_back(b);
+  } else if (name == "--workdir") {
+    o.spec.workdir = v;
+  } else if (name == "--hostname") {
+    o.spec.hostname = v;
+  } else if (name == "--uid" || name == "--gid") {
+    ASSIGN_OR_RETURN(uint64_t id, parse_uint(v, 0, spec::kIdsPerSandbox - 1));
+    (name == "--uid" ? o.spec.uid : o.spec.gid) = static_cast<uint32_t>(id);
+  } else if (name == "--env") {
+    size_t eq = v.find('=');
+    if (eq == std::string::npos) {
+      const char* from_caller = getenv_fn(v.c_str());
+      if (from_caller != nullptr) o.spec.env.emplace_back(v, from_caller);
+    } else {
+      o.spec.env.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+    }
+  } else if (name == "--memory" || name == "--memory-swap" || name == "--output-limit" ||
+             name == "--fsize") {
+    ASSIGN_OR_RETURN(uint64_t bytes, parse_size(v));
+    spec::Limits& l = o.spec.limits;
+    if (name == "--memory") l.memory_bytes = bytes;
+    if (name == "--memory-swap") l.memory_swap_bytes = bytes;
+    if (name == "--output-limit") l.output_bytes = bytes;
+    if (name == "--fsize") l.fsize_bytes = bytes;
+  } else if (name == "--time" || name == "--cpu-time") {
+    ASSIGN_OR_RETURN(uint64_t ns, parse_duration_ns(v));
+    (name == "--time" ? o.spec.limits.wall_ns : o.spec.limits.cpu_time_ns) = ns;
+  } else if (name == "--pids" || name == "--nofile") {
+    ASSIGN_OR_RETURN(uint64_t n, parse_uint(v, 1, UINT32_MAX));
+    (name == "--pids" ? o.spec.limits.pids : o.spec.limits.nofile) = n;
+  } else if (name == "--cpus") {
+    ASSIGN_OR_RETURN(uint64_t milli, parse_milli(v));
+    if (milli > UINT32_MAX) return usage(name, "too large");
+    o.spec.limits.cpu_millis = static_cast<uint32_t>(milli);
+  } else if (name == "--cpu-weight") {
+    ASSIGN_OR_RETURN(uint64_t w, parse_uint(v, 1, 10000));
+    o.spec.limits.cpu_weight = static_cast<uint32_t>(w);
+  } else if (name == "--io-read-bps" || name == "--io-write-bps") {
+    TRY(add_io_limit(&o.spec.limits.io, v, name == "--io-write-bps"));
+  } else if (name == "--cgroup-parent") {
+    o.spec.cgroup_parent = v;
+  } else if (name == "--launcher") {
+    o.launcher = v;
+    if (o.launcher.empty()) return usage(name, "needs a socket path");
+  } else if (name == "--result-file") {
+    o.result_file = v;
+  } else {
+    return usage(name, "in run's table but not handled");  // a bug: the table grew alone
+  }
+  return {};
+}
+
+}  // namespace
 
 Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
                                   const char* (*getenv_fn)(const char*), const std::string& cwd) {
+  static const std::vector<OptionSpec> specs = all_options(run_option_groups());
+  // Options come before the command: parsing stops at the first operand or "--".
+  ASSIGN_OR_RETURN(ParsedArgs p, parse_args(args, specs, /*command_mode=*/true));
   RunOptions o;
-  size_t i = 0;
-  // "--opt value" and "--opt=value" both work.
-  auto value = [&](const std::string& name,
-                   std::optional<std::string>* inline_value) -> Result<std::string> {
-    if (*inline_value) return **inline_value;
-    if (i + 1 >= args.size()) return usage(name, "needs a value");
-    return args[++i];
-  };
-  for (; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--") {
-      ++i;
-      break;
-    }
-    if (arg.empty() || arg[0] != '-') break;  // the command starts here
-    std::string name = arg;
-    std::optional<std::string> inline_value;
-    if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      inline_value = arg.substr(eq + 1);
-    }
-    if (name == "-h" || name == "--help") {
-      o.help = true;
-      return o;
-    }
-    bool is_switch = name == "--json" || name == "-v" || name == "--verbose" ||
-                     name == "--no-cgroup" || name == "--seccomp-report";
-    if (is_switch && inline_value) return usage(arg, "takes no value");
-    if (name == "--json") {
-      o.json = true;
-    } else if (name == "-v" || name == "--verbose") {
-      o.verbose = true;
-    } else if (name == "--no-cgroup") {
-      o.spec.no_cgroup = true;
-    } else if (name == "--seccomp-report") {
-      o.spec.seccomp_report = true;
-    } else if (name == "--seccomp") {
-      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
-      auto choice = spec::parse_seccomp_choice(v);
-      if (!choice.ok()) return usage(name, choice.error().to_string());
-      o.spec.seccomp = std::move(choice).value();
-      // A relative profile path is the caller's, like a --bind source.
-      if (o.spec.seccomp.kind == spec::SeccompChoice::Kind::kFile)
-        o.spec.seccomp.path = from_cwd(cwd, v);
-    } else if (name == "--caps") {
-      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
-      auto caps = spec::parse_caps_choice(v);
-      if (!caps.ok()) return usage(name, "'" + v + "': expected default or none");
-      o.spec.caps = *caps;
-    } else if (name == "--rootfs") {
-      ASSIGN_OR_RETURN(std::string dir, value(name, &inline_value));
-      o.spec.rootfs = dir.empty() ? dir : from_cwd(cwd, dir);
-    } else if (name == "--disk") {
-      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
-      ASSIGN_OR_RETURN(o.spec.disk_bytes, parse_size(v));
-    } else if (name == "--bind") {
-      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
-      ASSIGN_OR_RETURN(spec::BindMount b, parse_bind(v));
-      b.source = from_cwd(cwd, b.source);
-      o.spec.binds.push_back(b);
-    } else if (name == "--workdir") {
-      ASSIGN_OR_RETURN(o.spec.workdir, value(name, &inline_value));
-    } else if (name == "--hostname") {
-      ASSIGN_OR_RETURN(o.spec.hostname, value(name, &inline_value));
-    } else if (name == "--uid" || name == "--gid") {
-      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
-      ASSIGN_OR_RETURN(uint64_t id, parse_uint(v, 0, spec::kIdsPerSandbox - 1));
-      (name == "--uid" ? o.spec.uid : o.spec.gid) = static_cast<uint32_t>(id);
-    } else if (name == "--env") {
-      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
-      size_t eq = v.find('=');
-      if (eq == std::string::npos) {
-        const char* from_caller = getenv_fn(v.c_str());
-        if (from_caller != nullptr) o.spec.env.emplace_back(v, from_caller);
-      } else {
-        o.spec.env.emplace_back(v.substr(0, eq), v.substr(eq + 1));
-      }
-    } else if (name == "--memory" || name == "--memory-swap" || name == "--output-limit" ||
-               name == "--fsize") {
-      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
-      ASSIGN_OR_RETURN(uint64_t bytes, parse_size(v));
-      spec::Limits& l = o.spec.limits;
-      if (name == "--memory") l.memory_bytes = bytes;
-      if (name == "--memory-swap") l.memory_swap_bytes = bytes;
-      if (name == "--output-limit") l.output_bytes = bytes;
-      if (name == "--fsize") l.fsize_bytes = bytes;
-    } else if (name == "--time" || name == "--cpu-time") {
-      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
-      ASSIGN_OR_RETURN(uint64_t ns, parse_duration_ns(v));
-      (name == "--time" ? o.spec.limits.wall_ns : o.spec.limits.cpu_time_ns) = ns;
-    } else if (name == "--pids" || name == "--nofile") {
-      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
-      ASSIGN_OR_RETURN(uint64_t n, parse_uint(v, 1, UINT32_MAX));
-      (name == "--pids" ? o.spec.limits.pids : o.spec.limits.nofile) = n;
-    } else if (name == "--cpus") {
-      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
-      ASSIGN_OR_RETURN(uint64_t milli, parse_milli(v));
-      if (milli > UINT32_MAX) return usage(name, "too large");
-      o.spec.limits.cpu_millis = static_cast<uint32_t>(milli);
-    } else if (name == "--cpu-weight") {
-      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
-      ASSIGN_OR_RETURN(uint64_t w, parse_uint(v, 1, 10000));
-      o.spec.limits.cpu_weight = static_cast<uint32_t>(w);
-    } else if (name == "--io-read-bps" || name == "--io-write-bps") {
-      ASSIGN_OR_RETURN(std::string v, value(name, &inline_value));
-      TRY(add_io_limit(&o.spec.limits.io, v, name == "--io-write-bps"));
-    } else if (name == "--cgroup-parent") {
-      ASSIGN_OR_RETURN(o.spec.cgroup_parent, value(name, &inline_value));
-    } else if (name == "--launcher") {
-      ASSIGN_OR_RETURN(o.launcher, value(name, &inline_value));
-      if (o.launcher.empty()) return usage(name, "needs a socket path");
-    } else if (name == "--result-file") {
-      ASSIGN_OR_RETURN(o.result_file, value(name, &inline_value));
-    } else {
-      return usage(arg, "unknown option (see cordon run --help)");
-    }
+  if (p.help) {
+    o.help = true;
+    return o;
   }
-  o.spec.argv.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+  for (const auto& [name, value] : p.options) TRY(apply_run_option(o, name, value, getenv_fn, cwd));
+  o.spec.argv = std::move(p.command);
+  // "-" reads as an option, not a command's name (and so it was before parse_args).
+  if (!o.spec.argv.empty() && o.spec.argv[0] == "-")
+    return usage("-", "unknown option (see cordon run --help)");
   if (o.spec.argv.empty())
     return usage("command", "no command given (cordon run [OPTIONS] -- COMMAND)");
   return o;
@@ -326,7 +320,7 @@ int run_main(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   if (opts->help) {
-    std::fputs(run_usage(), stdout);
+    std::fputs(run_usage().c_str(), stdout);
     return 0;
   }
   if (opts->verbose) set_log_level(LogLevel::kDebug);

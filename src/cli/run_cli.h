@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "base/args.h"
 #include "base/result.h"
 #include "spec/spec.h"
 
@@ -24,7 +25,11 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
                                   const char* (*getenv_fn)(const char*),
                                   const std::string& cwd = "/");
 
-const char* run_usage();
+// run's options, grouped as its --help shows them: the table parse_run_args reads (and
+// cordon audit, which passes them on to cordon run).
+const std::vector<OptionGroup>& run_option_groups();
+// cordon run --help, made from run_option_groups().
+std::string run_usage();
 
 // `cordon run ARGS`: parses, runs the sandbox here (or through --launcher), reports, and
 // returns the exit status.

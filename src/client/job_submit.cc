@@ -29,16 +29,17 @@ bool to_stderr(std::string_view s) {
 }  // namespace
 
 std::string submit_help() {
-  return help_text("cordon job submit [OPTIONS] -- CMD [ARGS...]",
-                   "Submit a job to the daemon (POST /v1/jobs). Prints the job's id, or its JSON "
-                   "with --json.\n",
-                   kSubmitOptions,
-                   "0 done, 1 refused by the daemon, 64 usage, 69 daemon unreachable;\n"
-                   "--wait and --follow exit with the job's exit status.\n");
+  return client_help_text(
+      "cordon job submit [OPTIONS] -- CMD [ARGS...]",
+      "Submit a job to the daemon (POST /v1/jobs). Prints the job's id, or its JSON "
+      "with --json.\n",
+      kSubmitOptions,
+      "0 done, 1 refused by the daemon, 64 usage, 69 daemon unreachable;\n"
+      "--wait and --follow exit with the job's exit status.\n");
 }
 
 int job_submit(const std::vector<std::string>& argv, const Getenv& getenv) {
-  auto args = parse_args(argv, kSubmitOptions, /*command_mode=*/true);
+  auto args = parse_client_args(argv, kSubmitOptions, /*command_mode=*/true);
   if (!args.ok()) return usage_error(args.error());
   if (args->help) {
     std::fputs(submit_help().c_str(), stdout);

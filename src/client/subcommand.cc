@@ -14,14 +14,14 @@ size_t command_word(const std::vector<std::string>& args, size_t from) {
 }
 
 std::string command_help(const Command& cmd) {
-  return help_text(cmd.usage, cmd.about, cmd.options, kClientExitStatus);
+  return client_help_text(cmd.usage, cmd.about, cmd.options, kClientExitStatus);
 }
 
 int run_command(const std::vector<Command>& commands, const char* group, const std::string& name,
                 const std::vector<std::string>& rest, const Getenv& getenv) {
   for (const auto& cmd : commands) {
     if (name != cmd.name) continue;
-    auto parsed = parse_args(rest, cmd.options);
+    auto parsed = parse_client_args(rest, cmd.options);
     if (!parsed.ok()) return usage_error(parsed.error());
     if (parsed->help) {
       std::fputs(command_help(cmd).c_str(), stdout);

@@ -19,11 +19,11 @@ struct Command {
   int (*run)(Connection&, const ParsedArgs&);
 };
 
-// The exit status of a command that only talks to the daemon, for help_text.
+// The exit status of a command that only talks to the daemon, for client_help_text.
 inline constexpr const char* kClientExitStatus =
     "0 done, 1 refused by the daemon, 64 usage, 69 daemon unreachable.\n";
 
-// The command's --help (help_text of args.h).
+// The command's --help (client_help_text of client/args.h).
 std::string command_help(const Command& cmd);
 
 // Where the command word is, past any global options given before it.

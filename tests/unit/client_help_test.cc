@@ -12,8 +12,8 @@ namespace {
 
 TEST(ClientHelp, InCordonRunsStyleFromTheParsersOwnTable) {
   std::string h =
-      help_text("cordon job x ID [OPTIONS]", "Does x.\n",
-                {{"--state", true, "S", "one line\nand another"}, {"--all"}}, "0 done.\n");
+      client_help_text("cordon job x ID [OPTIONS]", "Does x.\n",
+                       {{"--state", true, "S", "one line\nand another"}, {"--all"}}, "0 done.\n");
   EXPECT_EQ(h,
             "Usage: cordon job x ID [OPTIONS]\n"
             "\n"
