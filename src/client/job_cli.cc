@@ -122,23 +122,14 @@ int job_files(Connection& c, const ParsedArgs& a) {
 int job_cancel(Connection& c, const ParsedArgs& a) {
   auto r = c.call("POST", job_path(a) + "/cancel");
   if (!r.ok() || !r->ok()) return failed(c, r);
-  if (a.has("--json")) {
-    print_json(r->json);
-  } else {
-    write_stdout(r->json.value("id", a.operands[0]) + " " + r->json.value("state", "") + "\n");
-  }
-  return kExitOk;
+  return print_done(r->json, a.has("--json"),
+                    r->json.value("id", a.operands[0]) + " " + r->json.value("state", ""));
 }
 
 int job_rm(Connection& c, const ParsedArgs& a) {
   auto r = c.call("DELETE", job_path(a));
   if (!r.ok() || !r->ok()) return failed(c, r);
-  if (a.has("--json")) {
-    print_json(r->json);
-  } else {
-    write_stdout(r->json.value("deleted", a.operands[0]) + "\n");
-  }
-  return kExitOk;
+  return print_done(r->json, a.has("--json"), r->json.value("deleted", a.operands[0]));
 }
 
 constexpr OptionSpec kJson = {"--json", false, "", "print the daemon's JSON"};

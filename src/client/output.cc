@@ -59,6 +59,15 @@ void print_json(const nlohmann::json& j) {
   write_stdout(s);
 }
 
+int print_done(const nlohmann::json& j, bool as_json, const std::string& line) {
+  if (as_json) {
+    print_json(j);
+  } else {
+    write_stdout(line + "\n");
+  }
+  return kExitOk;
+}
+
 bool write_stdout(std::string_view bytes) {
   std::fflush(stdout);  // anything printf'd before comes first
   return sys::write_all(STDOUT_FILENO, bytes, "stdout").ok();

@@ -29,6 +29,9 @@ int refused(const Reply& r);
 int failed(const Connection& c, const Result<Reply>& r);
 
 void print_json(const nlohmann::json& j);
+// What a command that changes something prints: the daemon's JSON with --json (as_json),
+// else one line of text; returns kExitOk.
+int print_done(const nlohmann::json& j, bool as_json, const std::string& line);
 // Bytes as they are (logs, files); false when stdout is gone.
 bool write_stdout(std::string_view bytes);
 

@@ -68,12 +68,8 @@ int tenant_create(Connection& c, const ParsedArgs& a) {
   }
   auto r = c.call("POST", "/v1/tenants", body.dump());
   if (!r.ok() || !r->ok()) return failed(c, r);
-  if (a.has("--json")) {
-    print_json(r->json);
-  } else {
-    write_stdout(r->json.value("name", "") + " " + r->json.value("id", "") + "\n");
-  }
-  return kExitOk;
+  return print_done(r->json, a.has("--json"),
+                    r->json.value("name", "") + " " + r->json.value("id", ""));
 }
 
 int tenant_ls(Connection& c, const ParsedArgs& a) {
@@ -114,12 +110,7 @@ int tenant_update(Connection& c, const ParsedArgs& a) {
 int tenant_rm(Connection& c, const ParsedArgs& a) {
   auto r = c.call("DELETE", tenant_path(a));
   if (!r.ok() || !r->ok()) return failed(c, r);
-  if (a.has("--json")) {
-    print_json(r->json);
-  } else {
-    write_stdout(a.operands[0] + "\n");
-  }
-  return kExitOk;
+  return print_done(r->json, a.has("--json"), a.operands[0]);
 }
 
 int token_issue(Connection& c, const ParsedArgs& a) {
@@ -153,12 +144,7 @@ int token_ls(Connection& c, const ParsedArgs& a) {
 int token_revoke(Connection& c, const ParsedArgs& a) {
   auto r = c.call("DELETE", tenant_path(a) + "/tokens/" + escape(a.operands[1]));
   if (!r.ok() || !r->ok()) return failed(c, r);
-  if (a.has("--json")) {
-    print_json(r->json);
-  } else {
-    write_stdout(a.operands[1] + "\n");
-  }
-  return kExitOk;
+  return print_done(r->json, a.has("--json"), a.operands[1]);
 }
 
 constexpr OptionSpec kJson = {"--json", false, "", "print the daemon's JSON"};
