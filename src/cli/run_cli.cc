@@ -175,6 +175,12 @@ Status apply_run_option(RunOptions& o, const std::string& name, const std::strin
   } else if (name == "--seccomp-report") {
     o.spec.seccomp_report = true;
   } else if (name == "--seccomp") {
+    // A bare word that is no keyword and no file here is a mistyped keyword, not a path.
+    if (v.find('/') == std::string::npos && v != "default" && v != "strict" && v != "unconfined" &&
+        !sys::path_status(from_cwd(cwd, v), true).ok())
+      return usage(name, "'" + v +
+                             "': expected default, strict, unconfined or a profile file's path "
+                             "(no such file here)");
     auto choice = spec::parse_seccomp_choice(v);
     if (!choice.ok()) return usage(name, choice.error().to_string());
     o.spec.seccomp = std::move(choice).value();
@@ -256,7 +262,14 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
     o.help = true;
     return o;
   }
-  for (const auto& [name, value] : p.options) TRY(apply_run_option(o, name, value, getenv_fn, cwd));
+  for (const auto& [name, value] : p.options) {
+    Status applied = apply_run_option(o, name, value, getenv_fn, cwd);
+    if (applied.ok()) continue;
+    // A value's parser names what it expected but not the flag: say both.
+    Error e = applied.error();
+    if (e.step == "usage") return e;
+    return usage(name, "'" + value + "': " + (e.detail.empty() ? e.to_string() : e.detail));
+  }
   o.spec.argv = std::move(p.command);
   // "-" reads as an option, not a command's name (and so it was before parse_args).
   if (!o.spec.argv.empty() && o.spec.argv[0] == "-")
@@ -282,9 +295,31 @@ bool write_text_file(const std::string& path, const std::string& text) {
 // The end of a run for its caller, from its result document (made here, or sent back by
 // a launcher): the error once on stderr, the denials with --seccomp-report, the result
 // as asked.
+// One line on stderr when a limit ended the run, naming the limit and its value: without
+// it, `cordon run --time 1s -- sleep 10` would exit 124 and say nothing. Empty for a run
+// that ended otherwise.
+std::string limit_line(std::string_view reason, const spec::Limits& l) {
+  if (reason == "wall-time")
+    return "killed at the wall-clock limit (--time " + format_duration_ns(l.wall_ns) + ")";
+  if (reason == "cpu-time")
+    return "killed at the CPU time limit (--cpu-time " + format_duration_ns(l.cpu_time_ns) + ")";
+  if (reason == "oom") return "killed out of memory (--memory " + format_size(l.memory_bytes) + ")";
+  if (reason == "output-limit")
+    return "stopped at the output limit (--output-limit " + format_size(l.output_bytes) +
+           " of stdout and stderr together)";
+  return "";
+}
+
+void say_limit(std::string_view reason, const spec::Limits& l) {
+  std::string line = limit_line(reason, l);
+  if (!line.empty()) log(LogLevel::kError, line);
+}
+
 int report(const RunOptions& opts, int status, const std::string& result) {
   auto j = nlohmann::json::parse(result, nullptr, /*allow_exceptions=*/false);
   if (j.is_object()) {
+    if (j.contains("reason") && j["reason"].is_string())
+      say_limit(j["reason"].get<std::string>(), opts.spec.limits);
     if (j.contains("error") && j["error"].is_string())
       log(LogLevel::kError, j["error"].get<std::string>());
     if (opts.spec.seccomp_report && j.contains("seccomp"))
@@ -340,6 +375,7 @@ int run_main(const std::vector<std::string>& args) {
   if (opts->json || !opts->result_file.empty() || opts->spec.seccomp_report)
     return report(*opts, r.exit_status(), engine::result_to_json(r));
   if (r.error) log(LogLevel::kError, r.error->to_string());
+  say_limit(engine::reason_name(r.reason), r.spec.limits);
   return r.exit_status();
 }
 

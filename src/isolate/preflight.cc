@@ -27,8 +27,9 @@ Status check_host_path(const std::string& path, const char* what, int access_mod
     Error e = std::move(fd).error();
     e.step = what;
     if (e.err == ELOOP) {
-      e.detail = "the path has a symlink in it, and cordon never follows one in a host path it "
-                 "mounts";
+      e.detail =
+          "the path has a symlink in it, and cordon never follows one in a host path it "
+          "mounts";
       if (auto real = sys::real_path(path); real.ok())
         e.detail += " (it leads to " + *real + ": give that path if it is meant)";
     }
@@ -70,7 +71,16 @@ Status resolve_host_paths(spec::SandboxSpec* spec) {
       if (e.err == 0) e.detail = "larger than 1 MiB";
       return e;
     }
-    ASSIGN_OR_RETURN(spec->seccomp.profile, spec::parse_oci_profile(*text));
+    auto profile = spec::parse_oci_profile(*text);
+    if (!profile.ok()) {
+      // Which file it was: "not valid JSON" alone does not say (--seccomp /etc/shadow).
+      Error e = std::move(profile).error();
+      e.detail = e.path.empty() ? e.detail : e.path + ": " + e.detail;
+      e.step = "seccomp profile";
+      e.path = spec->seccomp.path;
+      return e;
+    }
+    spec->seccomp.profile = std::move(profile).value();
   }
   for (auto& io : spec->limits.io) {
     auto got = sys::path_status(io.device, /*follow=*/true);
@@ -88,8 +98,7 @@ Status check_prepared_netns() {
   // The one who prepared it (the launcher) is our parent and stays in its own.
   ASSIGN_OR_RETURN(uint64_t parents, sys::ns_id(sys::parent_pid(), "net"));
   if (ours == parents)
-    return logic_error("prepared network namespace", "/proc/self/ns/net",
-                       "is the launcher's own");
+    return logic_error("prepared network namespace", "/proc/self/ns/net", "is the launcher's own");
   return {};
 }
 

@@ -78,9 +78,8 @@ Status validate(const SandboxSpec& spec) {
     bytes += k.size() + v.size() + 2;
   }
   if (bytes > kMaxArgBytes) return invalid("command", "arguments and environment exceed 1 MiB");
-  if (spec.rootfs &&
-      (spec.rootfs->empty() || (*spec.rootfs)[0] != '/' || spec.rootfs->size() > kMaxPath ||
-       has_nul(*spec.rootfs)))
+  if (spec.rootfs && (spec.rootfs->empty() || (*spec.rootfs)[0] != '/' ||
+                      spec.rootfs->size() > kMaxPath || has_nul(*spec.rootfs)))
     return invalid("rootfs", "must be an absolute host path");
   if (spec.binds.size() > kMaxBinds)
     return invalid("bind", "more than " + std::to_string(kMaxBinds) + " binds");
@@ -118,6 +117,9 @@ Status validate(const SandboxSpec& spec) {
 
 Status validate_limits(const Limits& l) {
   if (l.memory_bytes < kMinMemoryBytes) return invalid("memory", "must be at least 8M");
+  if (l.memory_bytes > kMaxMemoryBytes) return invalid("memory", "must be at most 64T");
+  if (l.memory_swap_bytes && *l.memory_swap_bytes > 2 * kMaxMemoryBytes)
+    return invalid("memory-swap", "must be at most 128T");
   if (l.memory_swap_bytes && *l.memory_swap_bytes < l.memory_bytes)
     return invalid("memory-swap", "is memory plus swap: it cannot be below --memory");
   if (l.pids < kMinPids) return invalid("pids", "must be at least 4");

@@ -62,6 +62,7 @@ inline constexpr uint64_t kDefaultNofile = 1024;
 inline constexpr uint64_t kDefaultFsizeBytes = 0;
 
 inline constexpr uint64_t kMinMemoryBytes = 8ull << 20;
+inline constexpr uint64_t kMaxMemoryBytes = 64ull << 40;  // 64T: a typo, not a machine
 inline constexpr uint64_t kMinPids = 4;
 inline constexpr uint32_t kMinCpuMillis = 10;
 inline constexpr uint64_t kMinTimeNs = 1000000;  // 1 ms

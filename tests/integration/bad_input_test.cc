@@ -47,6 +47,11 @@ TEST(BadInput, EachGetsOneLineAndADistinctStatus) {
   std::vector<Case> cases = {
       {{"run", "--no-such-option", "--", "true"}, 64, "--no-such-option"},
       {{"run", "--disk", "12X", "--", "true"}, 64, "'12X'"},
+      // A value error names the flag as well as the value.
+      {{"run", "--memory", "12Q", "--", "true"}, 64, "--memory: '12Q'"},
+      {{"run", "--memory", "99999T", "--", "true"}, 64, "at most 64T"},
+      {{"run", "--seccomp", "bogus", "--", "true"}, 64, "expected default, strict, unconfined"},
+      {{"run", "--seccomp", "/etc/passwd", "--", "true"}, 64, "/etc/passwd"},
       {{"run", "--uid", "70000", "--", "true"}, 64, "'70000'"},
       {{"run", "--hostname", "bad name", "--", "true"}, 64, "hostname"},
       {{"run", "--bind", "/etc:relative", "--", "true"}, 64, "relative"},
@@ -84,6 +89,19 @@ TEST(BadInput, JsonResultNamesTheFailure) {
   EXPECT_EQ(r.status, 127);
   EXPECT_EQ(r.result["reason"], "setup-failed");
   EXPECT_NE(r.result["error"].get<std::string>().find("No such file"), std::string::npos);
+}
+
+// A limit that ends the run says so on stderr, naming the limit and its value, also
+// without --json (the exit status alone, 124, said nothing to a person).
+TEST(BadInput, ALimitKillSaysWhichLimit) {
+  REQUIRE_ROOT();
+  RunOut r = run_cordon({"run", "--time", "300ms", "--", "sleep", "30"});
+  EXPECT_EQ(r.status, 124) << r.err;
+  EXPECT_EQ(line_count(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("wall-clock limit (--time 300ms)"), std::string::npos) << r.err;
+  RunOut ok = run_cordon({"run", "--", "true"});
+  EXPECT_EQ(ok.status, 0);
+  EXPECT_EQ(ok.err, "");  // a run that ended by itself says nothing
 }
 
 }  // namespace

@@ -154,6 +154,20 @@ TEST(RunCli, BadDiskIsAnError) {
   EXPECT_FALSE(parse_run_args({"--disk=", "true"}, fake_getenv).ok());
 }
 
+// A value's error names the flag and the value, not only what the parser expected.
+TEST(RunCli, ValueErrorsNameTheFlagAndTheValue) {
+  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--memory", "12Q"}, {"--time", "soon"}, {"--cpus", "x"}, {"--pids", "-3"}}) {
+    Error e = parse_err({flag, value, "true"});
+    EXPECT_EQ(e.path, flag) << e.to_string();
+    EXPECT_NE(e.detail.find("'" + value + "'"), std::string::npos) << e.to_string();
+  }
+  // A bare word that is no keyword and no file lists the keywords.
+  Error s = parse_err({"--seccomp", "defualt", "true"});
+  EXPECT_EQ(s.path, "--seccomp");
+  EXPECT_NE(s.detail.find("default, strict, unconfined"), std::string::npos) << s.to_string();
+}
+
 TEST(RunCli, IdRange) {
   EXPECT_FALSE(parse_run_args({"--uid", "70000", "true"}, fake_getenv).ok());
   EXPECT_FALSE(parse_run_args({"--gid=65536", "true"}, fake_getenv).ok());
