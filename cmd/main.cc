@@ -53,8 +53,23 @@ int main(int argc, char** argv) {
     return cordon::audit::run_audit_cli(args,
                                         cordon::all_options(cordon::cli::run_option_groups()));
   if (cmd == "version" || cmd == "--version") {
+    if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
+      std::fputs("Usage: cordon version\n\nPrint cordon's version.\n", stdout);
+      return 0;
+    }
+    if (!args.empty()) {
+      cordon::log(cordon::LogLevel::kError, "version takes no arguments (got '" + args[0] + "')");
+      return cordon::kExitUsage;
+    }
     std::printf("cordon %s\n", CORDON_VERSION);
     return 0;
+  }
+  // Options belong to a command: `cordon -v run` means `cordon run -v`, and is told so.
+  if (!cmd.empty() && cmd[0] == '-' && !args.empty()) {
+    cordon::log(cordon::LogLevel::kError,
+                "'" + cmd + "' is an option of a command: put it after the command (cordon " +
+                    args[0] + " " + cmd + " ...)");
+    return cordon::kExitUsage;
   }
   cordon::log(cordon::LogLevel::kError, "unknown command '" + cmd + "' (see cordon --help)");
   return cordon::kExitUsage;

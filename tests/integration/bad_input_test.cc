@@ -62,6 +62,8 @@ TEST(BadInput, EachGetsOneLineAndADistinctStatus) {
       {{"run", "--", "no-such-command-xyz"}, 127, "no-such-command-xyz"},
       {{"run", "--bind", d.path() + ":/d", "--", "/d/not-executable"}, 126, "not-executable"},
       {{"frobnicate"}, 64, "frobnicate"},
+      {{"-v", "run", "--", "true"}, 64, "cordon run -v"},  // an option before its command
+      {{"version", "extra"}, 64, "version takes no arguments"},
   };
   std::string mounts_before = host_mountinfo();
   auto tmp_before = tmp_entries();
@@ -99,6 +101,9 @@ TEST(BadInput, ALimitKillSaysWhichLimit) {
   EXPECT_EQ(r.status, 124) << r.err;
   EXPECT_EQ(line_count(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("wall-clock limit (--time 300ms)"), std::string::npos) << r.err;
+  RunOut help = run_cordon({"version", "--help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_EQ(help.out.rfind("Usage: cordon version", 0), 0u) << help.out;
   RunOut ok = run_cordon({"run", "--", "true"});
   EXPECT_EQ(ok.status, 0);
   EXPECT_EQ(ok.err, "");  // a run that ended by itself says nothing
