@@ -327,8 +327,12 @@ int report(const RunOptions& opts, int status, const std::string& result) {
   }
   if (opts.json || !opts.result_file.empty()) {
     if (opts.json) {
+      // On a line of its own, also after a command whose output ended mid-line
+      // (`cordon run --json -- printf 7`).
+      bool mid_line = j.is_object() && j.contains("accounting") &&
+                      j["accounting"].value("stdout_ends_mid_line", false);
       std::fflush(stdout);
-      std::printf("%s\n", result.c_str());
+      std::printf("%s%s\n", mid_line ? "\n" : "", result.c_str());
     }
     if (!opts.result_file.empty() && !write_text_file(opts.result_file, result + "\n")) {
       log(LogLevel::kError, "write result " + opts.result_file + ": " + std::strerror(errno));

@@ -130,7 +130,8 @@ std::string errno_name(int err) {
 
 std::string denial_summary(const nlohmann::json& seccomp) {
   std::string s = "seccomp denied:";
-  const json* denied = seccomp.is_object() && seccomp.contains("denied") ? &seccomp["denied"] : nullptr;
+  const json* denied =
+      seccomp.is_object() && seccomp.contains("denied") ? &seccomp["denied"] : nullptr;
   if (denied == nullptr || !denied->is_array() || denied->empty()) s += " nothing";
   for (size_t i = 0; denied != nullptr && denied->is_array() && i < denied->size(); ++i) {
     const json& d = (*denied)[i];
@@ -177,7 +178,8 @@ std::string result_to_json(const engine::RunResult& r) {
                      {"peak_memory_bytes", r.peak_memory_bytes},
                      {"oom_kills", r.oom_kills},
                      {"output_bytes", r.output_bytes},
-                     {"output_dropped_bytes", r.output_dropped_bytes}};
+                     {"output_dropped_bytes", r.output_dropped_bytes},
+                     {"stdout_ends_mid_line", r.stdout_mid_line}};
   j["limits"] = limits(r.spec.limits);
   // --no-cgroup: the memory, pids and CPU limits above were not applied.
   j["limits"]["cgroup_limits"] = !r.spec.no_cgroup;

@@ -40,6 +40,7 @@ struct RunResult {
   uint64_t oom_kills = 0;
   uint64_t output_bytes = 0;          // delivered
   uint64_t output_dropped_bytes = 0;  // taken from the sandbox, not delivered by the deadline
+  bool stdout_mid_line = false;       // the command's stdout ended without a newline
   // --seccomp-report: each (syscall, errno) the filter denied, most frequent first.
   struct Denial {
     std::string syscall;

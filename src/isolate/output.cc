@@ -153,6 +153,7 @@ void OutputPump::write_some(Channel& c) {
       dropped_ += n;
       break;
     }
+    if (*w > 0) c.last = p[*w - 1];
     c.held_off += *w;
   }
   c.held.clear();

@@ -45,6 +45,9 @@ class OutputPump {
   bool over_limit() const { return over_; }
   uint64_t bytes() const { return bytes_; }            // taken from the sandbox, at most limit
   uint64_t dropped_bytes() const { return dropped_; }  // of those, never delivered
+  // Whether what the destination took of s so far ends without a newline (so that what
+  // cordon prints after it, the --json result, starts a line of its own).
+  bool mid_line(Stream s) const { return ch_[s].last != '\n'; }
 
  private:
   // A destination that is gone (EPIPE and the like) closes its source too: the sandbox's
@@ -55,7 +58,8 @@ class OutputPump {
     int dest = -1;      // where writes go: the caller's fd, or own_dest
     UniqueFd own_dest;  // a non-blocking description of the caller's destination
     bool dest_socket = false;
-    std::string held;        // read from the sandbox, not yet taken by the destination
+    char last = '\n';  // the last byte the destination took ('\n' before any)
+    std::string held;  // read from the sandbox, not yet taken by the destination
     size_t held_off = 0;
   };
   Status read_some(Channel& c);

@@ -43,6 +43,20 @@ TEST(RunBasic, JsonResultDescribesTheRun) {
   EXPECT_EQ(r.result["isolation"]["no_new_privs"], true);
 }
 
+// The result is a line of its own, also after output that ends mid-line: a reader of the
+// last line always gets the JSON.
+TEST(RunBasic, JsonResultStartsALineOfItsOwn) {
+  REQUIRE_ROOT();
+  RunOut mid = run_cordon({"run", "--json", "--", "printf", "7"});
+  ASSERT_EQ(mid.status, 0) << mid.err;
+  EXPECT_EQ(mid.out.rfind("7\n{", 0), 0u) << mid.out.substr(0, 80);
+  ASSERT_TRUE(mid.result.is_object()) << mid.out;
+  EXPECT_EQ(mid.result["accounting"]["stdout_ends_mid_line"], true);
+  RunOut whole = run_cordon({"run", "--json", "--", "echo", "7"});
+  EXPECT_EQ(whole.out.rfind("7\n{", 0), 0u) << whole.out.substr(0, 80);  // no blank line
+  EXPECT_EQ(whole.result["accounting"]["stdout_ends_mid_line"], false);
+}
+
 // The breakdown is marked from three processes (supervisor, PID 1, the command's process
 // before execve) on one clock: every step is there, in order, and adds up.
 TEST(RunBasic, TimingsBreakDownTheStart) {
