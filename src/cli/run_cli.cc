@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +16,7 @@
 #include "base/exit_codes.h"
 #include "base/log.h"
 #include "base/parse.h"
+#include "base/unique_fd.h"
 #include "engine/result_json.h"
 #include "engine/run.h"
 #include "launcher/client.h"
@@ -156,7 +158,8 @@ std::string run_usage() {
       "status (128+N if killed by signal N). Options come before COMMAND.\n",
       run_option_groups(),
       "the command's own; 128+N when killed by signal N; 64 usage error;\n"
-      "66 rootfs, bind source or io device missing or unreadable; 125 the sandbox could not\n"
+      "66 rootfs, bind source or io device missing or unreadable; 73 --result-file cannot\n"
+      "be created (before the run); 125 the sandbox could not\n"
       "be set up; 126 the command is not executable; 127 the command was not found inside;\n"
       "124 wall-time limit; 123 cpu-time limit; 122 output limit; 121 out of memory.\n");
 }
@@ -285,16 +288,6 @@ const char* caller_getenv(const char* name) {
   return std::getenv(name);
 }
 
-bool write_text_file(const std::string& path, const std::string& text) {
-  FILE* f = std::fopen(path.c_str(), "we");
-  if (f == nullptr) return false;
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  return std::fclose(f) == 0 && ok;
-}
-
-// The end of a run for its caller, from its result document (made here, or sent back by
-// a launcher): the error once on stderr, the denials with --seccomp-report, the result
-// as asked.
 // One line on stderr when a limit ended the run, naming the limit and its value: without
 // it, `cordon run --time 1s -- sleep 10` would exit 124 and say nothing. Empty for a run
 // that ended otherwise.
@@ -315,7 +308,10 @@ void say_limit(std::string_view reason, const spec::Limits& l) {
   if (!line.empty()) log(LogLevel::kError, line);
 }
 
-int report(const RunOptions& opts, int status, const std::string& result) {
+// The end of a run for its caller, from its result document (made here, or sent back by
+// a launcher): the error once on stderr, the denials with --seccomp-report, the result
+// as asked.
+int report(const RunOptions& opts, int status, const std::string& result, int result_fd) {
   auto j = nlohmann::json::parse(result, nullptr, /*allow_exceptions=*/false);
   if (j.is_object()) {
     if (j.contains("reason") && j["reason"].is_string())
@@ -334,8 +330,9 @@ int report(const RunOptions& opts, int status, const std::string& result) {
       std::fflush(stdout);
       std::printf("%s%s\n", mid_line ? "\n" : "", result.c_str());
     }
-    if (!opts.result_file.empty() && !write_text_file(opts.result_file, result + "\n")) {
-      log(LogLevel::kError, "write result " + opts.result_file + ": " + std::strerror(errno));
+    if (result_fd >= 0) {
+      Status w = sys::write_all(result_fd, result + "\n", opts.result_file);
+      if (!w.ok()) log(LogLevel::kError, "--result-file: " + w.error().to_string());
     }
   }
   return status;
@@ -363,6 +360,17 @@ int run_main(const std::vector<std::string>& args) {
     return 0;
   }
   if (opts->verbose) set_log_level(LogLevel::kDebug);
+  // The result's file is made before the run: a path that cannot be written is known
+  // before the command has run, not after.
+  UniqueFd result_fd;
+  if (!opts->result_file.empty()) {
+    auto fd = sys::open_path(opts->result_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (!fd.ok()) {
+      log(LogLevel::kError, "--result-file: " + fd.error().to_string());
+      return kExitCantCreate;
+    }
+    result_fd = std::move(fd).value();
+  }
   plan::CallerEnv caller = caller_env();
   if (!opts->launcher.empty()) {
     // The launcher runs the spec for us, with our stdin, stdout and stderr.
@@ -372,12 +380,12 @@ int run_main(const std::vector<std::string>& args) {
       log(LogLevel::kError, reply.error().to_string());
       return kExitSetupFailed;
     }
-    return report(*opts, reply->status, reply->result_json);
+    return report(*opts, reply->status, reply->result_json, result_fd.get());
   }
   engine::RunResult r = engine::run(opts->spec, caller);
   // The document is made only when someone reads it; the error is logged either way.
   if (opts->json || !opts->result_file.empty() || opts->spec.seccomp_report)
-    return report(*opts, r.exit_status(), engine::result_to_json(r));
+    return report(*opts, r.exit_status(), engine::result_to_json(r), result_fd.get());
   if (r.error) log(LogLevel::kError, r.error->to_string());
   say_limit(engine::reason_name(r.reason), r.spec.limits);
   return r.exit_status();

@@ -62,6 +62,10 @@ TEST(BadInput, EachGetsOneLineAndADistinctStatus) {
       {{"run", "--", "no-such-command-xyz"}, 127, "no-such-command-xyz"},
       {{"run", "--bind", d.path() + ":/d", "--", "/d/not-executable"}, 126, "not-executable"},
       {{"frobnicate"}, 64, "frobnicate"},
+      // Found before the command runs (it would print "ran"; the case wants no stdout).
+      {{"run", "--result-file", "/nonexistent/dir/r.json", "--", "echo", "ran"},
+       73,
+       "/nonexistent/dir/r.json"},
       {{"-v", "run", "--", "true"}, 64, "cordon run -v"},  // an option before its command
       {{"version", "extra"}, 64, "version takes no arguments"},
   };
