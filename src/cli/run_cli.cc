@@ -159,9 +159,9 @@ std::string run_usage() {
       run_option_groups(),
       "the command's own; 128+N when killed by signal N; 64 usage error;\n"
       "66 rootfs, bind source or io device missing or unreadable; 73 --result-file cannot\n"
-      "be created (before the run); 125 the sandbox could not\n"
-      "be set up; 126 the command is not executable; 127 the command was not found inside;\n"
-      "124 wall-time limit; 123 cpu-time limit; 122 output limit; 121 out of memory.\n");
+      "be created (found before the run); 125 the sandbox could not be set up; 126 the\n"
+      "command is not executable; 127 the command was not found inside; 124 wall-time\n"
+      "limit; 123 cpu-time limit; 122 output limit; 121 out of memory.\n");
 }
 
 namespace {
