@@ -50,8 +50,8 @@ int main(int argc, char** argv) {
   if (cmd == "daemon") return cordon::daemon::run_daemon(args);
   if (cmd == "doctor") return cordon::cli::run_doctor(args);
   if (cmd == "audit")
-    return cordon::audit::run_audit_cli(args,
-                                        cordon::all_options(cordon::cli::run_option_groups()));
+    return cordon::audit::run_audit_cli(args, cordon::all_options(cordon::cli::run_option_groups()),
+                                        cordon::cli::check_run_options);
   if (cmd == "version" || cmd == "--version") {
     if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
       std::fputs("Usage: cordon version\n\nPrint cordon's version.\n", stdout);

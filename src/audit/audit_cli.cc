@@ -109,8 +109,8 @@ Result<AuditArgs> parse_audit_args(const std::vector<std::string>& args,
   return a;
 }
 
-int run_audit_cli(const std::vector<std::string>& args,
-                  const std::vector<OptionSpec>& run_options) {
+int run_audit_cli(const std::vector<std::string>& args, const std::vector<OptionSpec>& run_options,
+                  const RunOptionsCheck& check_run) {
   auto parsed = parse_audit_args(args, run_options);
   if (!parsed.ok()) {
     log(LogLevel::kError, parsed.error().to_string());
@@ -119,6 +119,13 @@ int run_audit_cli(const std::vector<std::string>& args,
   if (parsed->help) {
     std::fputs(audit_usage().c_str(), stdout);
     return 0;
+  }
+  // A bad value or a missing host path is told now, as cordon run would tell it, rather
+  // than as a victim sandbox that never appeared.
+  std::string why;
+  if (int status = check_run(parsed->run_options, &why); status != 0) {
+    log(LogLevel::kError, "the settings to audit: " + why);
+    return status;
   }
   Options o;
   o.resources = parsed->resources;

@@ -1,6 +1,7 @@
 // `cordon audit [--json] [--no-resources] [RUN OPTIONS]`: the scorecard on the command line.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ Result<AuditArgs> parse_audit_args(const std::vector<std::string>& args,
 
 // Exit status: 0 when every attempt was stopped, 1 when one escaped, 64 on a usage
 // error, 125 when the audit itself could not run.
-int run_audit_cli(const std::vector<std::string>& args, const std::vector<OptionSpec>& run_options);
+// check_run: whether run's options would start a sandbox (cli::check_run_options, which
+// this layer cannot include): run's exit status for a refusal, with its error, or 0.
+using RunOptionsCheck = std::function<int(const std::vector<std::string>&, std::string*)>;
+int run_audit_cli(const std::vector<std::string>& args, const std::vector<OptionSpec>& run_options,
+                  const RunOptionsCheck& check_run);
 
 }  // namespace cordon::audit

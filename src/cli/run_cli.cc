@@ -347,6 +347,20 @@ plan::CallerEnv caller_env() {
 
 }  // namespace
 
+int check_run_options(const std::vector<std::string>& options, std::string* error) {
+  std::vector<std::string> args = options;
+  args.insert(args.end(), {"--", "true"});
+  auto here = sys::current_dir();
+  auto opts = parse_run_args(args, caller_getenv, here.ok() ? *here : "/");
+  if (!opts.ok()) {
+    *error = opts.error().to_string();
+    return kExitUsage;
+  }
+  engine::RunResult r = engine::check(opts->spec, caller_env());
+  if (r.error) *error = r.error->to_string();
+  return r.exit_status();
+}
+
 int run_main(const std::vector<std::string>& args) {
   auto here = sys::current_dir();
   std::string cwd = here.ok() ? *here : "/";

@@ -31,6 +31,12 @@ const std::vector<OptionGroup>& run_option_groups();
 // cordon run --help, made from run_option_groups().
 std::string run_usage();
 
+// Whether `cordon run OPTIONS -- true` would start, checked without starting anything:
+// its options parse, its spec is valid, what it names on the host is there. Returns run's
+// exit status for what it refuses (64, 66) with the error in *error, or 0. For callers
+// that pass run's options on (cordon audit), so that a bad one is told at once.
+int check_run_options(const std::vector<std::string>& options, std::string* error);
+
 // `cordon run ARGS`: parses, runs the sandbox here (or through --launcher), reports, and
 // returns the exit status.
 int run_main(const std::vector<std::string>& args);

@@ -164,13 +164,17 @@ void end_with(RunResult& r, Result<backend::Execution> ex) {
 
 }  // namespace
 
-RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
-  RunResult r;
+namespace {
+
+// What a start refuses before it creates anything: an invalid spec, then what the
+// preparation finds (host paths, the seccomp profile). Null when r holds the refusal.
+std::optional<backend::Prepared> prepared_or_refused(spec::SandboxSpec spec,
+                                                     const plan::CallerEnv& caller, RunResult& r) {
   r.spec = spec;
   if (auto v = spec::validate(spec); !v.ok()) {
     r.failure = Failure::kInvalid;
     r.error = v.error();
-    return r;
+    return std::nullopt;
   }
   auto prepared = timed_prepare(std::move(spec), caller, &r.timings_ns);
   if (!prepared.ok()) {
@@ -178,8 +182,23 @@ RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
     // does not parse or compile is bad input of the usage kind.
     r.failure = prepared.error().err != 0 ? Failure::kInput : Failure::kInvalid;
     r.error = prepared.error();
-    return r;
+    return std::nullopt;
   }
+  return std::move(prepared).value();
+}
+
+}  // namespace
+
+RunResult check(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
+  RunResult r;
+  if (prepared_or_refused(std::move(spec), caller, r)) r.reason = Reason::kExited;
+  return r;
+}
+
+RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
+  RunResult r;
+  auto prepared = prepared_or_refused(std::move(spec), caller, r);
+  if (!prepared) return r;
   r.spec = prepared->spec;
   r.plan = prepared->plan;
   end_with(r, backend::run(*prepared));

@@ -60,6 +60,10 @@ struct RunResult {
 };
 
 RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller);
+// What run() would refuse before it creates anything (an invalid spec, a missing host
+// path, a profile that does not parse), with nothing started: error set and exit_status()
+// as run's (64, 66) when refused; no error and exit_status() 0 when a start would go on.
+RunResult check(spec::SandboxSpec spec, const plan::CallerEnv& caller);
 
 // A sandbox started ahead of its command (the launcher's warm pool): every step of a
 // start is done, PID 1 waits for the command. It serves one command at most; destroyed

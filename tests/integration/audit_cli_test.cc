@@ -51,6 +51,22 @@ TEST(AuditCli, HelpAndUsage) {
   EXPECT_EQ(h.status, 0);
   EXPECT_NE(h.out.find("Usage: cordon audit"), std::string::npos);
   EXPECT_EQ(run_cordon({"audit", "--"}).status, 64);
+  // Bad settings are told at once, as cordon run tells them, with run's status: not as a
+  // victim sandbox that never appeared (125).
+  struct Case {
+    std::vector<std::string> args;
+    int status;
+    std::string names;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"audit", "--bogus"}, 64, "--bogus"},
+           {{"audit", "--memory", "12Q"}, 64, "--memory: '12Q'"},
+           {{"audit", "--rootfs", "/nonexistent/rootfs"}, 66, "/nonexistent/rootfs"}}) {
+    RunOut r = run_cordon(c.args);
+    EXPECT_EQ(r.status, c.status) << c.args[1] << ": " << r.err;
+    EXPECT_NE(r.err.find(c.names), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("did not appear"), std::string::npos) << r.err;
+  }
 }
 
 }  // namespace
