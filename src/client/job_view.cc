@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/parse.h"
 #include "client/output.h"
 
 namespace cordon::client {
@@ -20,7 +21,7 @@ std::string limits_text(const json& l) {
     out += (out.empty() ? "" : " ") + k + "=" + v;
   };
   auto size = [&](const char* k) {
-    if (l.contains(k) && l[k].is_number_unsigned()) add(k, size_text(l[k].get<uint64_t>()));
+    if (l.contains(k) && l[k].is_number_unsigned()) add(k, format_size(l[k].get<uint64_t>()));
   };
   size("memory");
   if (l.contains("cpus")) add("cpus", scalar_text(l["cpus"]));

@@ -130,14 +130,4 @@ std::string scalar_text(const nlohmann::json& v) {
   return v.dump();
 }
 
-std::string size_text(uint64_t bytes) {
-  const char* units = "KMGT";
-  std::string suffix;
-  for (int i = 0; i < 4 && bytes >= 1024 && bytes % 1024 == 0; ++i) {
-    bytes /= 1024;
-    suffix = std::string(1, units[i]);
-  }
-  return std::to_string(bytes) + suffix;
-}
-
 }  // namespace cordon::client

@@ -52,7 +52,5 @@ std::string short_time(const nlohmann::json& ts);
 std::string command_text(const nlohmann::json& command, size_t max = 0);
 // A JSON scalar for display: strings bare, null as "-".
 std::string scalar_text(const nlohmann::json& v);
-// Bytes as "256M", "1G", "1536K" (exact multiples only), else the number.
-std::string size_text(uint64_t bytes);
 
 }  // namespace cordon::client

@@ -1,8 +1,10 @@
 #include "client/tenant_cli.h"
 
 #include <cstdio>
+#include <set>
 
 #include "base/log.h"
+#include "base/parse.h"
 #include "client/output.h"
 #include "client/subcommand.h"
 
@@ -53,7 +55,16 @@ int print_tenant(const Reply& r, const ParsedArgs& a) {
                     "created:  " + short_time(r.json.value("created_at", json())) + "\nquota:\n";
   Table t({"  KEY", "VALUE"});
   const json quota = r.json.value("quota", json::object());  // items() must not outlive it
-  for (const auto& [k, v] : quota.items()) t.add({"  " + k, scalar_text(v)});
+  // In the units `tenant ls` and the quota flags use: sizes as 1G, durations as 30s.
+  static const std::set<std::string> kSizes = {"max_memory", "job_memory", "job_disk", "job_output",
+                                               "log_bytes"};
+  for (const auto& [k, v] : quota.items()) {
+    std::string text = scalar_text(v);
+    if (kSizes.count(k) != 0 && v.is_number_unsigned()) text = format_size(v.get<uint64_t>());
+    if (k == "job_timeout" && v.is_number_unsigned())
+      text = format_duration_ns(v.get<uint64_t>() * 1000000000ull);
+    t.add({"  " + k, text});
+  }
   write_stdout(out);
   t.print();
   return kExitOk;
@@ -83,7 +94,7 @@ int tenant_ls(Connection& c, const ParsedArgs& a) {
   for (const auto& tn : r->json.value("tenants", json::array())) {
     json q = tn.value("quota", json::object());
     std::string mem = q.contains("job_memory") && q["job_memory"].is_number_unsigned()
-                          ? size_text(q["job_memory"].get<uint64_t>())
+                          ? format_size(q["job_memory"].get<uint64_t>())
                           : "-";
     t.add({tn.value("name", ""), tn.value("id", ""), short_time(tn.value("created_at", json())),
            scalar_text(q.value("max_running", json())), mem});

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,11 @@ TEST_F(ClientCli, TenantTokenWorksAndAnotherTenantCannotSeeTheJob) {
   json t = json::parse(get.out, nullptr, false);
   EXPECT_EQ(t["quota"].value("max_running", 0), 2) << get.out;
   EXPECT_EQ(t["quota"].value("job_memory", 0ull), 512ull << 20) << get.out;
+  // For a person, in the units `tenant ls` and --quota use.
+  auto human = cli({"tenant", "get", "cli-owner"});
+  ASSERT_EQ(human.status, 0) << human.err;
+  EXPECT_TRUE(std::regex_search(human.out, std::regex("job_memory +512M\\n"))) << human.out;
+  EXPECT_EQ(human.out.find(std::to_string(512ull << 20)), std::string::npos) << human.out;
 
   auto issued = cli({"tenant", "token", "issue", "cli-owner"});
   ASSERT_EQ(issued.status, 0) << issued.err;
