@@ -62,12 +62,14 @@ void print_job(const json& job) {
 }
 
 void print_job_table(const json& jobs) {
-  Table t({"ID", "STATE", "EXIT", "CREATED", "COMMAND"});
+  // TENANT too: the operator lists every tenant's jobs.
+  Table t({"ID", "TENANT", "STATE", "EXIT", "CREATED", "COMMAND"});
   if (jobs.is_array()) {
     for (const auto& j : jobs) {
       const json ts = j.value("timestamps", json::object());
-      t.add({scalar_text(j.value("id", json())), scalar_text(j.value("state", json())),
-             scalar_text(j.value("exit_status", json())), short_time(ts.value("queued", json())),
+      t.add({scalar_text(j.value("id", json())), scalar_text(j.value("tenant", json())),
+             scalar_text(j.value("state", json())), scalar_text(j.value("exit_status", json())),
+             short_time(ts.value("queued", json())),
              command_text(j.value("command", json::array()), kCommandWidth)});
     }
   }

@@ -105,6 +105,12 @@ TEST_F(ClientCli, JsonOutputParsesAndListsShowTheJob) {
   EXPECT_NE(first_line(ls.out).find("COMMAND"), std::string::npos) << ls.out;
   EXPECT_NE(ls.out.find(id), std::string::npos) << ls.out;
   EXPECT_NE(ls.out.find("succeeded"), std::string::npos) << ls.out;
+  // The operator's list (root on the socket) names each job's tenant.
+  auto all_jobs = cli({"job", "ls", "--tenant", "cli-json"});
+  ASSERT_EQ(all_jobs.status, 0) << all_jobs.err;
+  EXPECT_NE(first_line(all_jobs.out).find("TENANT"), std::string::npos) << all_jobs.out;
+  EXPECT_TRUE(std::regex_search(all_jobs.out, std::regex(id + " +cli-json +succeeded")))
+      << all_jobs.out;
 
   auto lsj = cli({"job", "ls", "--json", "--all", "--limit", "1"}, {"CORDON_TOKEN=" + token});
   ASSERT_EQ(lsj.status, 0) << lsj.err;
