@@ -32,7 +32,7 @@ std::string submit_help() {
   return client_help_text(
       "cordon job submit [OPTIONS] -- CMD [ARGS...]",
       "Submit a job to the daemon (POST /v1/jobs). Prints the job's id, or its JSON "
-      "with --json.\n",
+      "with --json; with --wait, how it ended follows on stderr.\n",
       kSubmitOptions,
       "0 done, 1 refused by the daemon, 64 usage, 69 daemon unreachable;\n"
       "--wait and --follow exit with the job's exit status.\n");
@@ -97,7 +97,17 @@ int job_submit(const std::vector<std::string>& argv, const Getenv& getenv) {
     auto err = conn.call("GET", "/v1/jobs/" + escape(id) + "/logs?stream=stderr");
     if (err.ok() && err->ok()) to_stderr(err->body);
   }
-  if (json_out) print_json(job);
+  if (json_out) {
+    print_json(job);
+  } else if (!follow) {
+    // How it ended, for a person; stdout keeps the id alone for scripts that capture it.
+    const json& status = job.contains("exit_status") ? job["exit_status"] : json();
+    std::string line = "job " + id + " " + job.value("state", std::string("ended"));
+    if (status.is_number_integer()) line += ", exit status " + std::to_string(status.get<int>());
+    if (job.value("reason", json()).is_string())
+      line += " (" + job["reason"].get<std::string>() + ")";
+    to_stderr(line + "\n");
+  }
   return job_exit_code(job);
 }
 

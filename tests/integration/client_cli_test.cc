@@ -69,6 +69,9 @@ TEST_F(ClientCli, SubmitWaitExitsWithTheJobsStatusAndLogsHaveItsOutput) {
   EXPECT_EQ(r.status, 3) << r.err;
   std::string id = first_line(r.out);
   ASSERT_EQ(id.rfind("j-", 0), 0u) << r.out;
+  EXPECT_EQ(r.out, id + "\n");  // stdout: the id alone, for scripts
+  // stderr: how it ended, for a person.
+  EXPECT_NE(r.err.find("job " + id + " failed, exit status 3"), std::string::npos) << r.err;
   auto job = d().call("GET", "/v1/jobs/" + id, "", token);
   EXPECT_EQ(job.json.value("state", ""), "failed") << job.body;
   EXPECT_EQ(job.json.value("exit_status", -1), 3);
