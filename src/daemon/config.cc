@@ -4,6 +4,7 @@
 #define TOML_HEADER_ONLY 1
 #include <toml++/toml.h>
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -44,8 +45,7 @@ const Key kKeys[] = {
     Key{"idle_timeout", Kind::kDuration, [](Config& c) -> void* { return &c.idle_timeout_ns; }},
     // The older name of idle_timeout, still read.
     Key{"read_timeout", Kind::kDuration, [](Config& c) -> void* { return &c.idle_timeout_ns; }},
-    Key{"header_timeout", Kind::kDuration,
-        [](Config& c) -> void* { return &c.header_timeout_ns; }},
+    Key{"header_timeout", Kind::kDuration, [](Config& c) -> void* { return &c.header_timeout_ns; }},
     Key{"request_timeout", Kind::kDuration,
         [](Config& c) -> void* { return &c.request_timeout_ns; }},
     Key{"write_timeout", Kind::kDuration, [](Config& c) -> void* { return &c.write_timeout_ns; }},
@@ -98,7 +98,7 @@ Status set_key(Config* c, const std::string& key, const std::string& value) {
       v = std::stoull(value);
     }
     auto r = jobs::parse_tenant_request(nlohmann::json{{"quota", {{field, v}}}}.dump(),
-                                           c->default_quota, false);
+                                        c->default_quota, false);
     if (!r.ok()) return bad(key, r.error.message);
     c->default_quota = r.value->quota;
     return {};
@@ -181,8 +181,8 @@ Status load_file(Config* c, const std::string& path, bool missing_ok) {
         else
           q[std::string(qk.str())] = toml_to_text(qv);
       }
-      auto r = jobs::parse_tenant_request(nlohmann::json{{"quota", q}}.dump(), c->default_quota,
-                                             false);
+      auto r =
+          jobs::parse_tenant_request(nlohmann::json{{"quota", q}}.dump(), c->default_quota, false);
       if (!r.ok())
         return bad(key + "." + r.error.field.substr(r.error.field.find('.') + 1), r.error.message);
       c->default_quota = r.value->quota;
@@ -200,38 +200,55 @@ std::vector<std::string> keys() {
 }
 
 std::string describe(const Config& c) {
-  nlohmann::json j = {
-      {"socket", c.socket},
-      {"socket_mode", c.socket_mode},
-      {"socket_group", c.socket_group},
-      {"listen", c.listen},
-      {"tls_cert", c.tls_cert},
-      {"tls_key", c.tls_key},
-      {"plain_tcp", c.plain_tcp},
-      {"state_dir", c.state_dir},
-      {"run_dir", c.run_dir},
-      {"images_dir", c.images_dir},
-      {"cgroup_parent", c.cgroup_parent},
-      {"operator_token_file", c.operator_token_file},
-      {"max_running", c.max_running},
-      {"workers", c.workers},
-      {"idle_timeout_ms", c.idle_timeout_ns / 1000000},
-      {"header_timeout_ms", c.header_timeout_ns / 1000000},
-      {"request_timeout_ms", c.request_timeout_ns / 1000000},
-      {"write_timeout_ms", c.write_timeout_ns / 1000000},
-      {"max_requests_per_connection", c.max_requests_per_connection},
-      {"max_connections", c.max_connections},
-      {"max_connections_per_peer", c.max_connections_per_peer},
-      {"max_followers", c.max_followers},
-      {"max_followers_per_tenant", c.max_followers_per_tenant},
-      {"max_upload", c.max_upload},
-      {"retention_s", c.retention_ns / 1000000000},
-      {"stop_grace_ms", c.stop_grace_ns / 1000000},
-      {"cancel_grace_ms", c.cancel_grace_ns / 1000000},
-      {"netns_pool", c.netns_pool},
-      {"default_quota", jobs::quota_to_json(c.default_quota)},
-  };
-  return j.dump(2);
+  // As the configuration file says it (same keys, same units), so that it can be fed
+  // back as one: sizes as "64M", durations as "30s", the mode as octal text.
+  Config copy = c;  // Key::field takes a mutable Config
+  toml::table out;
+  for (const auto& k : kKeys) {
+    std::string name = k.name;
+    if (name == "read_timeout") continue;  // an alias of idle_timeout
+    void* f = k.field(copy);
+    switch (k.kind) {
+      case Kind::kString:
+        out.insert(name, *static_cast<std::string*>(f));
+        break;
+      case Kind::kCount:
+        out.insert(name, static_cast<int64_t>(*static_cast<uint32_t*>(f)));
+        break;
+      case Kind::kSize:
+        out.insert(name, format_size(*static_cast<uint64_t*>(f)));
+        break;
+      case Kind::kDuration:
+        out.insert(name, format_duration_ns(*static_cast<uint64_t*>(f)));
+        break;
+      case Kind::kMode: {
+        char mode[8];
+        std::snprintf(mode, sizeof(mode), "0%03o", static_cast<unsigned>(*static_cast<mode_t*>(f)));
+        out.insert(name, std::string(mode));
+        break;
+      }
+      case Kind::kBool:
+        out.insert(name, *static_cast<bool*>(f));
+        break;
+    }
+  }
+  toml::table quota;
+  const nlohmann::json quota_json = jobs::quota_to_json(c.default_quota);  // outlives items()
+  for (const auto& [k, v] : quota_json.items()) {
+    if (v.is_boolean()) {
+      quota.insert(k, v.get<bool>());
+    } else if (v.is_number_integer()) {
+      quota.insert(k, v.get<int64_t>());
+    } else if (v.is_number()) {
+      quota.insert(k, v.get<double>());
+    } else {
+      quota.insert(k, v.get<std::string>());
+    }
+  }
+  out.insert("default_quota", std::move(quota));
+  std::ostringstream os;
+  os << out;
+  return os.str();
 }
 
 }  // namespace cordon::daemon

@@ -49,7 +49,7 @@ Options:
   --KEY VALUE       any configuration key, overriding the file (e.g. --max-running 16;
                     dashes or underscores); --default-quota.FIELD VALUE for a field of
                     the [default_quota] table
-  --print-config    print the effective configuration as JSON and exit
+  --print-config    print the effective configuration as a configuration file (TOML) and exit
   -h, --help        this help
 
 Keys: %s
