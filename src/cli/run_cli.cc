@@ -120,6 +120,9 @@ const std::vector<OptionGroup>& run_option_groups() {
         {"--fsize", true, "SIZE",
          "largest file a process may write (default: no limit of its\n"
          "own; --disk bounds what it can write); core dumps off"},
+        {"--stack", true, "SIZE",
+         "stack size of each process (RLIMIT_STACK; default: the\n"
+         "caller's), e.g. 64M for a judge's deep recursion"},
         {"--cgroup-parent", true, "PATH",
          "make the sandbox's cgroup under PATH (default: the caller's)"},
         {"--no-cgroup", false, "",
@@ -218,13 +221,14 @@ Status apply_run_option(RunOptions& o, const std::string& name, const std::strin
       o.spec.env.emplace_back(v.substr(0, eq), v.substr(eq + 1));
     }
   } else if (name == "--memory" || name == "--memory-swap" || name == "--output-limit" ||
-             name == "--fsize") {
+             name == "--fsize" || name == "--stack") {
     ASSIGN_OR_RETURN(uint64_t bytes, parse_size(v));
     spec::Limits& l = o.spec.limits;
     if (name == "--memory") l.memory_bytes = bytes;
     if (name == "--memory-swap") l.memory_swap_bytes = bytes;
     if (name == "--output-limit") l.output_bytes = bytes;
     if (name == "--fsize") l.fsize_bytes = bytes;
+    if (name == "--stack") l.stack_bytes = bytes;
   } else if (name == "--time" || name == "--cpu-time") {
     ASSIGN_OR_RETURN(uint64_t ns, parse_duration_ns(v));
     (name == "--time" ? o.spec.limits.wall_ns : o.spec.limits.cpu_time_ns) = ns;

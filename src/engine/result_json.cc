@@ -96,6 +96,7 @@ json limits(const spec::Limits& l) {
       {"output_bytes", l.output_bytes},
       {"nofile", l.nofile},
       {"fsize_bytes", l.fsize_bytes != 0 ? json(l.fsize_bytes) : json(nullptr)},
+      {"stack_bytes", l.stack_bytes != 0 ? json(l.stack_bytes) : json(nullptr)},
       {"core_dumps", false},
   };
 }

@@ -31,6 +31,7 @@ std::vector<std::string> build_env(const spec::SandboxSpec& spec, const CallerEn
 std::vector<RlimitSetting> plan_rlimits(const spec::Limits& limits) {
   std::vector<RlimitSetting> r = {{RLIMIT_NOFILE, limits.nofile}, {RLIMIT_CORE, 0}};
   if (limits.fsize_bytes != 0) r.push_back({RLIMIT_FSIZE, limits.fsize_bytes});
+  if (limits.stack_bytes != 0) r.push_back({RLIMIT_STACK, limits.stack_bytes});
   return r;
 }
 

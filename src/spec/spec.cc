@@ -139,6 +139,10 @@ Status validate_limits(const Limits& l) {
   if (l.output_bytes < 1) return invalid("output-limit", "must be at least 1 byte");
   if (l.nofile < kMinNofile) return invalid("nofile", "must be at least 16");
   if (l.fsize_bytes != 0 && l.fsize_bytes < 4096) return invalid("fsize", "must be at least 4K");
+  // Below 64K a process cannot start; a stack is memory, so no more than --memory.
+  if (l.stack_bytes != 0 && l.stack_bytes < (64u << 10))
+    return invalid("stack", "must be at least 64K");
+  if (l.stack_bytes > l.memory_bytes) return invalid("stack", "cannot be above --memory");
   return {};
 }
 

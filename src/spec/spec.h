@@ -82,6 +82,7 @@ struct Limits {
   uint64_t output_bytes = kDefaultOutputBytes;  // stdout and stderr together
   uint64_t nofile = kDefaultNofile;
   uint64_t fsize_bytes = kDefaultFsizeBytes;  // 0: no RLIMIT_FSIZE set
+  uint64_t stack_bytes = 0;                   // 0: RLIMIT_STACK as inherited (judges set it)
   bool operator==(const Limits&) const = default;
 };
 

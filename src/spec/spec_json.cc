@@ -104,7 +104,8 @@ json limits_json(const Limits& l) {
           {"cpu_time_ns", l.cpu_time_ns},
           {"output_bytes", l.output_bytes},
           {"nofile", l.nofile},
-          {"fsize_bytes", l.fsize_bytes}};
+          {"fsize_bytes", l.fsize_bytes},
+          {"stack_bytes", l.stack_bytes}};
 }
 
 Status limits_from(const json& j, Limits* l) {
@@ -139,6 +140,7 @@ Status limits_from(const json& j, Limits* l) {
   TRY(f.uint("output_bytes", &l->output_bytes));
   TRY(f.uint("nofile", &l->nofile));
   TRY(f.uint("fsize_bytes", &l->fsize_bytes));
+  TRY(f.uint("stack_bytes", &l->stack_bytes));
   return f.unknown();
 }
 

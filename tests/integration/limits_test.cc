@@ -320,11 +320,14 @@ TEST_F(Limits, DaemonDiesWithTheSandboxAndItsGroupsGo) {
 
 TEST_F(Limits, RlimitsApplyInside) {
   nlohmann::json j;
-  RunOut r = run({"--nofile", "64", "--fsize", "1M", "--", "sh", "-c",
-                  "ulimit -n; ulimit -c; dd if=/dev/zero of=/tmp/f bs=1M count=4 2>/dev/null; "
-                  "echo dd=$?; wc -c < /tmp/f"},
-                 &j);
-  EXPECT_EQ(r.out, "64\n0\ndd=153\n1048576\n") << r.err;  // 153 = 128 + SIGXFSZ
+  RunOut r =
+      run({"--nofile", "64", "--fsize", "1M", "--stack", "32M", "--", "sh", "-c",
+           "ulimit -n; ulimit -c; ulimit -s; ulimit -Hs; "
+           "dd if=/dev/zero of=/tmp/f bs=1M count=4 2>/dev/null; echo dd=$?; wc -c < /tmp/f"},
+          &j);
+  // 153 = 128 + SIGXFSZ; the stack in KiB, soft and hard.
+  EXPECT_EQ(r.out, "64\n0\n32768\n32768\ndd=153\n1048576\n") << r.err;
+  EXPECT_EQ(j["limits"]["stack_bytes"], 32u << 20);
 }
 
 // A SIGTERM at any moment of the start (here: after 0 to 9 ms) is held until the sandbox
@@ -381,6 +384,8 @@ TEST_F(Limits, BadLimitsAreRefusedBeforeAnythingIsCreated) {
       {{"--cpu-time", "0.5ns"}, 64},
       {{"--output-limit", "0"}, 64},
       {{"--nofile", "3"}, 64},
+      {{"--stack", "4K"}, 64},
+      {{"--memory", "64M", "--stack", "128M"}, 64},
       {{"--memory", "64M", "--memory-swap", "32M"}, 64},
       {{"--io-read-bps", "/etc/passwd:1M"}, 66},
       {{"--io-write-bps", "/dev/null"}, 64},
