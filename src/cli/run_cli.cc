@@ -18,10 +18,15 @@
 #include "engine/result_json.h"
 #include "engine/run.h"
 #include "launcher/client.h"
+#include "sys/creds.h"
 #include "sys/fs.h"
 
 namespace cordon::cli {
 namespace {
+
+constexpr const char* kNotRootMessage =
+    "cordon run must run as root: it maps each sandbox onto a host UID/GID range of its own "
+    "(writing the ID maps, holding the range's lock under /run/cordon) and sets up its cgroups";
 
 Error usage(std::string what, std::string detail) {
   return logic_error("usage", std::move(what), std::move(detail));
@@ -156,9 +161,10 @@ std::string run_usage() {
       "status (128+N if killed by signal N). Options come before COMMAND.\n",
       run_option_groups(),
       "the command's own; 128+N when killed by signal N; 64 usage error;\n"
-      "66 rootfs, bind source or io device missing or unreadable; 125 the sandbox could not\n"
-      "be set up; 126 the command is not executable; 127 the command was not found inside;\n"
-      "124 wall-time limit; 123 cpu-time limit; 122 output limit; 121 out of memory.\n");
+      "66 rootfs, bind source or io device missing or unreadable; 77 not run as root;\n"
+      "125 the sandbox could not be set up; 126 the command is not executable; 127 the\n"
+      "command was not found inside; 124 wall-time limit; 123 cpu-time limit; 122 output\n"
+      "limit; 121 out of memory.\n");
 }
 
 namespace {
@@ -334,6 +340,12 @@ int run_main(const std::vector<std::string>& args) {
       return kExitSetupFailed;
     }
     return report(*opts, reply->status, reply->result_json);
+  }
+  // Checked before anything is touched, so the caller reads why and not the first step
+  // that happens to fail (opening the slot's lock under /run/cordon).
+  if (sys::effective_uid() != 0) {
+    log(LogLevel::kError, kNotRootMessage);
+    return kExitNoPerm;
   }
   engine::RunResult r = engine::run(opts->spec, caller);
   // The document is made only when someone reads it; the error is logged either way.
