@@ -10,6 +10,8 @@ inline constexpr int kExitUsage = 64;           // bad option or value (EX_USAGE
 inline constexpr int kExitInput = 66;           // rootfs or bind source missing (EX_NOINPUT)
 inline constexpr int kExitCantCreate = 73;      // an output file (--result-file) cannot be
                                                 // made (EX_CANTCREAT): checked before a run
+inline constexpr int kExitNoPerm = 77;          // not run as root, which cordon run needs
+                                                // (EX_NOPERM)
 inline constexpr int kExitOom = 121;            // killed by the OOM killer at --memory
 inline constexpr int kExitOutputLimit = 122;    // --output-limit was passed
 inline constexpr int kExitCpuTime = 123;        // --cpu-time was reached

@@ -20,10 +20,15 @@
 #include "engine/result_json.h"
 #include "engine/run.h"
 #include "launcher/client.h"
+#include "sys/creds.h"
 #include "sys/fs.h"
 
 namespace cordon::cli {
 namespace {
+
+constexpr const char* kNotRootMessage =
+    "cordon run must run as root: it maps each sandbox onto a host UID/GID range of its own "
+    "(writing the ID maps, holding the range's lock under /run/cordon) and sets up its cgroups";
 
 Error usage(std::string what, std::string detail) {
   return logic_error("usage", std::move(what), std::move(detail));
@@ -162,9 +167,9 @@ std::string run_usage() {
       run_option_groups(),
       "the command's own; 128+N when killed by signal N; 64 usage error;\n"
       "66 rootfs, bind source or io device missing or unreadable; 73 --result-file cannot\n"
-      "be created (found before the run); 125 the sandbox could not be set up; 126 the\n"
-      "command is not executable; 127 the command was not found inside; 124 wall-time\n"
-      "limit; 123 cpu-time limit; 122 output limit; 121 out of memory.\n");
+      "be created (found before the run); 77 not run as root; 125 the sandbox could not be\n"
+      "set up; 126 the command is not executable; 127 the command was not found inside;\n"
+      "124 wall-time limit; 123 cpu-time limit; 122 output limit; 121 out of memory.\n");
 }
 
 namespace {
@@ -378,6 +383,13 @@ int run_main(const std::vector<std::string>& args) {
     return 0;
   }
   if (opts->verbose) set_log_level(LogLevel::kDebug);
+  // Checked before anything is touched (a launcher's caller needs no root: the launcher
+  // has it), so the caller reads why and not the first step that happens to fail
+  // (opening the slot's lock under /run/cordon).
+  if (opts->launcher.empty() && sys::effective_uid() != 0) {
+    log(LogLevel::kError, kNotRootMessage);
+    return kExitNoPerm;
+  }
   // The result's file is made before the run: a path that cannot be written is known
   // before the command has run, not after.
   UniqueFd result_fd;

@@ -26,7 +26,63 @@ std::string lock_path(const SlotConfig& config, uint64_t base) {
   return config.lock_dir + "/slot-" + std::to_string(base);
 }
 
+// Whether the locked fd is the file at path: still linked, the same inode. Not so when its
+// last holder unlinked it between our open and our lock.
+bool is_file_at(int fd, const std::string& path) {
+  auto held = sys::fd_status(fd);
+  auto named = sys::path_status(path, false);
+  return held.ok() && named.ok() && held->st_nlink > 0 && held->st_ino == named->st_ino &&
+         held->st_dev == named->st_dev;
+}
+
+// Unlinks the lock file at path when nobody holds it, with its lock held: a taker that
+// opened it meanwhile finds it unlinked once it gets the lock, and opens again. Held (by
+// the sandbox's PID 1 until it exits, or by a new taker): left, for its holder to remove.
+void remove_if_unheld(const std::string& path) {
+  auto fd = sys::open_path(path, O_RDONLY | O_NOFOLLOW);
+  if (!fd.ok()) return;
+  auto taken = sys::try_lock(fd->get());
+  if (!taken.ok() || !*taken) return;
+  if (is_file_at(fd->get(), path)) (void)sys::unlink_path(path);
+}
+
+// The lock of the slot whose file is path, checked to be the file at path; nullopt when
+// someone holds it. A file unlinked under us is opened again, a few times: a slot whose
+// file keeps going is as good as in use.
+Result<std::optional<UniqueFd>> lock_slot_file(const SlotConfig& config, const std::string& path) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    auto fd = sys::open_path(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+    if (!fd.ok() && fd.error().err == ENOENT) {
+      // The first start on this host (or after a reboot cleared /run).
+      TRY(sys::make_dirs(config.lock_dir, 0700));
+      fd = sys::open_path(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+    }
+    if (!fd.ok()) return std::move(fd).error();
+    ASSIGN_OR_RETURN(bool taken, sys::try_lock(fd->get()));
+    if (!taken) return std::optional<UniqueFd>();
+    if (is_file_at(fd->get(), path)) return std::optional<UniqueFd>(std::move(*fd));
+  }
+  return std::optional<UniqueFd>();
+}
+
 }  // namespace
+
+IdSlot& IdSlot::operator=(IdSlot&& o) noexcept {
+  if (this != &o) {
+    release();
+    base_ = o.base_;
+    lock_ = std::move(o.lock_);
+    lock_path_ = std::exchange(o.lock_path_, {});
+  }
+  return *this;
+}
+
+void IdSlot::release() noexcept {
+  if (!lock_.valid()) return;
+  lock_.reset();
+  if (!lock_path_.empty()) remove_if_unheld(lock_path_);
+  lock_path_.clear();
+}
 
 Result<SlotConfig> load_slot_config(const std::string& subuid_path,
                                     const std::string& subgid_path) {
@@ -44,7 +100,7 @@ Result<SlotConfig> load_slot_config(const std::string& subuid_path,
 
 bool slot_is_free(const SlotConfig& config, uint64_t base) {
   auto fd = sys::open_path(lock_path(config, base), O_RDONLY | O_NOFOLLOW);
-  if (!fd.ok()) return fd.error().err == ENOENT;  // never taken on this boot
+  if (!fd.ok()) return fd.error().err == ENOENT;  // removed at its release, or never taken
   auto taken = sys::try_lock(fd->get());
   return taken.ok() && *taken;  // the lock goes with the fd
 }
@@ -58,15 +114,8 @@ Result<IdSlot> take_slot(const SlotConfig& config, const std::set<uint64_t>& ski
     uint64_t base = config.slots.base((r + i) % n);
     if (skip.count(base)) continue;
     std::string path = lock_path(config, base);
-    auto fd = sys::open_path(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
-    if (!fd.ok() && fd.error().err == ENOENT) {
-      // The first start on this host (or after a reboot cleared /run).
-      TRY(sys::make_dirs(config.lock_dir, 0700));
-      fd = sys::open_path(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
-    }
-    if (!fd.ok()) return std::move(fd).error();
-    ASSIGN_OR_RETURN(bool taken, sys::try_lock(fd->get()));
-    if (taken) return IdSlot(base, std::move(*fd));
+    ASSIGN_OR_RETURN(std::optional<UniqueFd> fd, lock_slot_file(config, path));
+    if (fd) return IdSlot(base, std::move(*fd), std::move(path));
   }
   return logic_error("take ID slot", config.lock_dir,
                      "all " + std::to_string(n) + " slots are in use");

@@ -7,11 +7,20 @@
 //   (slot_owner.h): a cordon that sees another runtime directory (a private mount
 //   namespace, a cleaned /run) gets the lock of a slot in use, and is refused there.
 // Being one range for both, a slot's GIDs are held exactly when its UIDs are.
+//
+// A lock file lives while its slot is held: the last holder's release unlinks it, under
+// the lock, when no one else holds it. A taker may have opened the file just before the
+// unlink and get its lock just after; so every taker checks, lock in hand, that the file
+// it locked is still the one at the path (linked, same inode), and opens again if not.
+// Only a holder of a file's lock unlinks it, so a checked lock stays the slot's until
+// released. A crash between the release and the unlink leaves an unheld file, which
+// blocks nothing: the next taker of that slot locks it, and removes it on release.
 #pragma once
 
 #include <cstdint>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
@@ -42,19 +51,28 @@ struct SlotConfig {
 Result<SlotConfig> load_slot_config(const std::string& subuid_path = "/etc/subuid",
                                     const std::string& subgid_path = "/etc/subgid");
 
+// A held slot. Releasing it (release(), or the destructor) drops this hold and then
+// removes the lock file when nobody else holds it (the sandbox's PID 1 may, until it
+// exits): the directory holds a file per slot in use, not one per slot ever used.
 class IdSlot {
  public:
   IdSlot() = default;
-  IdSlot(uint64_t base, UniqueFd lock) : base_(base), lock_(std::move(lock)) {}
+  IdSlot(uint64_t base, UniqueFd lock, std::string lock_path)
+      : base_(base), lock_(std::move(lock)), lock_path_(std::move(lock_path)) {}
+  IdSlot(IdSlot&& o) noexcept
+      : base_(o.base_), lock_(std::move(o.lock_)), lock_path_(std::exchange(o.lock_path_, {})) {}
+  IdSlot& operator=(IdSlot&& o) noexcept;
+  ~IdSlot() { release(); }
   uint64_t uid_base() const { return base_; }
   uint64_t gid_base() const { return base_; }
   // The lock's fd: a child that must keep the slot held after the supervisor dies keeps it.
   int lock_fd() const { return lock_.get(); }
-  void release() { lock_.reset(); }
+  void release() noexcept;
 
  private:
   uint64_t base_ = 0;
   UniqueFd lock_;
+  std::string lock_path_;
 };
 
 // Whether nobody holds the lock of the slot of this base (a momentary lock, released at

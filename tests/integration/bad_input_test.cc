@@ -113,5 +113,26 @@ TEST(BadInput, ALimitKillSaysWhichLimit) {
   EXPECT_EQ(ok.err, "");  // a run that ended by itself says nothing
 }
 
+// A caller that is not root is told, in one line, that cordon run needs root and why,
+// before anything is touched (not "open /run/cordon/slots/...: Permission denied").
+TEST(BadInput, NonRootCallerIsToldToRunAsRoot) {
+  REQUIRE_ROOT();  // to become nobody
+  RunOut r = run_program({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                          cordon_binary(), "run", "--", "true"});
+  EXPECT_EQ(r.status, 77) << r.err;
+  EXPECT_EQ(line_count(r.err), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("cordon: cordon run must run as root: it maps each sandbox onto a host "
+                        "UID/GID range of its own",
+                        0),
+            0u)
+      << r.err;
+  EXPECT_NE(r.err.find("cgroups"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+  // --help needs no privilege.
+  RunOut help = run_program({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                             cordon_binary(), "run", "--help"});
+  EXPECT_EQ(help.status, 0) << help.err;
+}
+
 }  // namespace
 }  // namespace cordon::testing

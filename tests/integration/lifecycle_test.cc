@@ -3,7 +3,13 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "harness.h"
 
@@ -18,7 +24,7 @@ constexpr uint64_t kFallbackCount = 4096ull * 65536;
 bool slot_is_free(uint64_t base) {
   std::string path = std::string(kSlotDir) + "/slot-" + std::to_string(base);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+  if (fd < 0) return errno == ENOENT;  // removed at its release
   bool free = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
   ::close(fd);
   return free;
@@ -99,17 +105,25 @@ TEST(Lifecycle, NextSandboxInTheSameSlotInheritsNothing) {
   const uint64_t base = a.result["id_slot"]["uid_base"].get<uint64_t>();
   EXPECT_GT(a.result["accounting"]["peak_memory_bytes"].get<uint64_t>(), 40u << 20);
 
-  std::vector<int> held;
+  std::vector<std::pair<int, std::string>> held;
   for (uint64_t b = kFallbackStart; b < kFallbackStart + kFallbackCount; b += 65536) {
     if (b == base) continue;
     std::string path = std::string(kSlotDir) + "/slot-" + std::to_string(b);
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0) held.push_back(fd);
-    else if (fd >= 0) ::close(fd);
+    struct stat st;
+    // A lock on a file its last holder unlinked meanwhile holds nothing (id_slot.h).
+    if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &st) == 0 && st.st_nlink > 0)
+      held.emplace_back(fd, path);
+    else if (fd >= 0)
+      ::close(fd);
   }
   RunOut b = run_cordon({"run", "--json", "--", "sh", "-c",
                          "ls -A /tmp /dev/shm /root; ipcs -m -q | grep -c '^0x'; true"});
-  for (int fd : held) ::close(fd);
+  // Released as cordon releases a slot: unlinked under the lock, so no file is left.
+  for (const auto& [fd, path] : held) {
+    ::unlink(path.c_str());
+    ::close(fd);
+  }
   ASSERT_EQ(b.status, 0) << b.err;
   ASSERT_EQ(b.result["id_slot"]["uid_base"].get<uint64_t>(), base) << "another slot was taken";
   EXPECT_EQ(b.out.substr(0, b.out.rfind('\n', b.out.size() - 2) + 1),
