@@ -551,9 +551,11 @@ void Service::stop(int64_t grace_ms) {
                       [&] { return runners_ == 0; });
   killing_ = true;  // and supervisors that start from now on are killed at once
   for (auto& [id, r] : running_) {
-    r.cancel = true;
-    r.cancel_reason = "daemon-stop: ended as the daemon stopped";  // if it still reports
-    kill_running(r, kStopReason);
+    if (!r.cancel) {  // a tenant's cancel under way keeps its reason
+      r.cancel = true;
+      r.cancel_reason = "daemon-stop: ended as the daemon stopped";  // if it still reports
+    }
+    if (!r.killed) kill_running(r, kStopReason);
   }
   change_cv_.wait_for(lock, std::chrono::milliseconds(kStopKillWaitMs),
                       [&] { return runners_ == 0; });
