@@ -90,7 +90,9 @@ json job_json(const jobs::Job& j, const std::string& tenant_name, bool for_opera
       {"seccomp", j.spec.seccomp},
       {"timeout_ms", j.spec.timeout_ns / 1000000},
       {"limits", limits},
-      {"exit_status", jobs::is_terminal(j.state) ? json(j.exit_status) : json(nullptr)},
+      {"exit_status", jobs::is_terminal(j.state) && j.exit_status != jobs::kNoExitStatus
+                          ? json(j.exit_status)
+                          : json(nullptr)},
       {"reason", j.reason.empty() ? json(nullptr)
                  : for_operator   ? json(j.reason)
                                   : json(redacted(j.reason, redact))},

@@ -3,6 +3,8 @@
 // exits 128 + N; otherwise a sandbox's command's own exit code passes through.
 #pragma once
 
+#include <signal.h>
+
 namespace cordon {
 
 inline constexpr int kExitOk = 0;
@@ -20,5 +22,11 @@ inline constexpr int kExitSetupFailed = 125;    // an isolation step could not b
                                                 // or the command could not run at all
 inline constexpr int kExitNotExecutable = 126;  // the command exists but cannot be executed
 inline constexpr int kExitNotFound = 127;       // the command was not found inside
+inline constexpr int kExitSignalBase = 128;     // + N: the command was killed by signal N
+// A daemon's job whose sandbox the daemon killed (SIGKILL to its supervisor, which takes
+// the whole sandbox down) before it reported: after cancel_grace, or at the daemon's stop.
+// What a shell reports for a `cordon run` killed that way. (A job that ended without an
+// exit status of its own, never ran or was lost, has none: null in the API.)
+inline constexpr int kExitKilled = kExitSignalBase + SIGKILL;
 
 }  // namespace cordon

@@ -35,7 +35,9 @@ std::string submit_help() {
       "with --json; with --wait, how it ended follows on stderr.\n",
       kSubmitOptions,
       "0 done, 1 refused by the daemon, 64 usage, 69 daemon unreachable;\n"
-      "--wait and --follow exit with the job's exit status.\n");
+      "--wait and --follow exit with the job's exit status (137: the daemon killed it,\n"
+      "at a cancel past its grace or at its stop), or 1 when it has none (cancelled\n"
+      "before it ran, lost).\n");
 }
 
 int job_submit(const std::vector<std::string>& argv, const Getenv& getenv) {

@@ -79,6 +79,10 @@ struct JobSpec {
   uint64_t output = 0;
 };
 
+// A job's exit_status until it ended, and after an end without one: cancelled while
+// queued, lost, or its supervisor gone without a result. null in the API.
+inline constexpr int kNoExitStatus = -1;
+
 struct Job {
   std::string id;  // "j-" and 24 hex digits: unguessable, so ids reveal nothing
   std::string tenant_id;
@@ -86,8 +90,9 @@ struct Job {
   JobSpec spec;
   JobState state = JobState::kQueued;
   int64_t created_ms = 0, started_ms = 0, ended_ms = 0;
-  std::string reason;             // why it ended: the run's reason, "cancelled", "lost: ..."
-  int exit_status = -1;           // as `cordon run` exits; -1 until it ended
+  std::string reason;  // why it ended: the run's reason, "cancelled", "lost: ..."
+  // As `cordon run` exits (base/exit_codes.h); kNoExitStatus until it ended, or if none.
+  int exit_status = kNoExitStatus;
   std::string result_json;        // `cordon run --json`'s result, when the sandbox ran
   pid_t supervisor_pid = 0;       // while running
   uint64_t supervisor_start = 0;  // its start time (/proc/PID/stat), against PID reuse

@@ -5,13 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include "base/exit_codes.h"
-#include "launcher/client.h"
 #include "jobs/job_sandbox.h"
+#include "launcher/client.h"
 #include "sys/fs.h"
 
 namespace cordon::jobs {
 namespace {
-
 
 // The steps of the result's timings_us that come before the command runs.
 int64_t start_us(const nlohmann::json& result) {
@@ -60,11 +59,15 @@ RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
     out.reason = "setup-failed: launcher: " + reply.error().to_string();
     return out;
   }
-  if (!reply.ok()) {
-    out.supervisor_lost = reply.error().err == ECONNRESET;
+  if (!reply.ok() && reply.error().err == ECONNRESET) {
+    // Its supervisor died before it replied (killed; its sandbox went down with it): how
+    // the command ended is not known here, so there is no exit status (job_end() gives
+    // one when the daemon did the killing).
+    out.supervisor_lost = true;
+    out.reason = "killed";
+  } else if (!reply.ok()) {
     out.exit_status = kExitSetupFailed;
-    out.reason =
-        out.supervisor_lost ? "killed" : "setup-failed: launcher: " + reply.error().to_string();
+    out.reason = "setup-failed: launcher: " + reply.error().to_string();
   } else {
     out.exit_status = reply->status;
     auto j = nlohmann::json::parse(reply->result_json, nullptr, /*allow_exceptions=*/false);
@@ -76,7 +79,7 @@ RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
       out.reason = "setup-failed: launcher: " + j["error"].get<std::string>();
     }
   }
-  if (out.reason.empty()) out.reason = out.exit_status == 0 ? "exited" : "setup-failed";
+  if (out.reason.empty()) out.reason = out.exit_status == kExitOk ? "exited" : "setup-failed";
   if (auto st = ws->collect(files.files(), {job.spec.disk, max_entries}); !st.ok())
     out.collect_error = "workspace not collected: " + st.error().to_string();
   return out;

@@ -26,10 +26,10 @@ struct RunnerEnv {
 };
 
 struct RunOutcome {
-  int exit_status = -1;
+  int exit_status = kNoExitStatus;    // none when the sandbox never reported
   std::string reason;                 // the result's reason, or what went wrong around the run
   std::string result_json;            // empty when the sandbox never reported
-  bool supervisor_lost = false;       // it ended without a reply (killed)
+  bool supervisor_lost = false;       // it ended without a reply (killed): no exit status
   bool launcher_unreachable = false;  // nothing was started: the job may be tried again
   int64_t sandbox_start_us = -1;      // the sandbox's own start, from its result's timings
   std::string collect_error;          // why what the job left was not kept (in full); empty: kept

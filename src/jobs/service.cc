@@ -8,7 +8,9 @@
 #include <algorithm>
 
 #include "archive/tar.h"
+#include "base/exit_codes.h"
 #include "base/log.h"
+#include "jobs/ending.h"
 #include "jobs/tokens.h"
 #include "jobs/usage.h"
 #include "sys/clock.h"
@@ -23,6 +25,8 @@ namespace {
 constexpr int64_t kJanitorEveryMs = 30'000;
 constexpr int64_t kJanitorMinMs = 100;
 constexpr int64_t kStopKillWaitMs = 30'000;
+constexpr const char* kCancelKillReason = "cancelled: killed after cancel_grace";
+constexpr const char* kStopReason = "daemon-stop: killed after the grace period";
 
 // Whether images_dir holds the image (a directory, as a job's start will open it).
 bool image_in(const std::string& images_dir, const std::string& name) {
@@ -94,6 +98,7 @@ void Service::recover() {
     }
     (void)sys::unmount_detach(files_of(j.id).workspace());
     j.state = JobState::kLost;
+    j.exit_status = kNoExitStatus;  // how it ended was never reported
     j.ended_ms = now_ms();
     j.reason = "lost: the daemon stopped while the job ran; " + fate;
     j.supervisor_pid = 0;
@@ -173,6 +178,7 @@ void Service::dispatch_loop() {
     if (job->spec.command.empty()) {  // its stored request does not read: never run blind
       job->state = JobState::kFailed;
       job->reason = "setup-failed: its stored request could not be read";
+      job->exit_status = kExitSetupFailed;
       job->ended_ms = now_ms();
       (void)store_.update_job(*job);
       (void)sys::unlink_path(files_of(job->id).input_tar());
@@ -267,7 +273,7 @@ void Service::on_started(const std::string& id, pid_t pid, UniqueFd pidfd) {
   it->second.pidfd = std::move(pidfd);
   it->second.pid = pid;
   if (killing_) {  // the daemon's stop is past its grace: no SIGTERM round
-    (void)sys::pidfd_kill(it->second.pidfd.get(), SIGKILL);
+    kill_running(it->second, kStopReason);
   } else if (it->second.cancel) {  // cancelled before its supervisor was known
     (void)sys::pidfd_kill(it->second.pidfd.get(), SIGTERM);
     it->second.kill_at_ms = now_ms() + config_.cancel_grace_ms;
@@ -284,10 +290,12 @@ void Service::on_started(const std::string& id, pid_t pid, UniqueFd pidfd) {
 void Service::finish(Job job, const RunOutcome& o) {
   std::unique_lock lock(mu_);
   auto it = running_.find(job.id);
-  bool cancelled = it != running_.end() && it->second.cancel;
-  std::string cancel_reason = cancelled ? it->second.cancel_reason : "";
+  Interference by_daemon;
+  if (it != running_.end())
+    by_daemon = {it->second.cancel, it->second.cancel_reason, it->second.killed,
+                 it->second.kill_reason};
   if (it != running_.end()) running_.erase(it);
-  if (o.launcher_unreachable && !cancelled) {
+  if (o.launcher_unreachable && !by_daemon.cancelled) {
     // Nothing ran: the job waits for the launcher (restarted by the daemon) instead of
     // failing, and so does every other job for a moment. (Stopping: it stays queued in
     // the store for the next start.)
@@ -302,16 +310,12 @@ void Service::finish(Job job, const RunOutcome& o) {
   lock.unlock();
   // The store holds what the job's record says now (its supervisor's PID).
   if (auto stored = store_.job(job.id)) job = std::move(*stored);
-  if (cancelled) {
-    job.state = JobState::kCancelled;
-    job.reason = cancel_reason;
-  } else {
-    job.state = o.exit_status == 0 ? JobState::kSucceeded : JobState::kFailed;
-    job.reason = o.reason;
-  }
+  JobEnd end = job_end(o, by_daemon);
+  job.state = end.state;
+  job.reason = std::move(end.reason);
+  job.exit_status = end.exit_status;
   // Said on the job whatever its end: the tenant learns why its files are not there.
   if (!o.collect_error.empty()) job.reason += " (" + o.collect_error + ")";
-  job.exit_status = o.exit_status;
   job.result_json = o.result_json;
   job.ended_ms = now_ms();
   job.supervisor_pid = 0;
@@ -340,10 +344,16 @@ void Service::drop_inputs(Job& job) {
   if (any) (void)store_.update_spec(job.id, job.spec);
 }
 
+void Service::kill_running(Running& r, const char* reason) {
+  if (!r.pidfd.valid() || !sys::pidfd_kill(r.pidfd.get(), SIGKILL).ok()) return;
+  r.killed = true;
+  r.kill_reason = reason;
+}
+
 void Service::kill_due(int64_t now) {
   for (auto& [id, r] : running_) {
     if (r.kill_at_ms == 0 || now < r.kill_at_ms || !r.pidfd.valid()) continue;
-    (void)sys::pidfd_kill(r.pidfd.get(), SIGKILL);
+    kill_running(r, kCancelKillReason);
     r.kill_at_ms = 0;
   }
 }
@@ -541,9 +551,11 @@ void Service::stop(int64_t grace_ms) {
                       [&] { return runners_ == 0; });
   killing_ = true;  // and supervisors that start from now on are killed at once
   for (auto& [id, r] : running_) {
-    r.cancel = true;
-    r.cancel_reason = "daemon-stop: killed after the grace period";
-    if (r.pidfd.valid()) (void)sys::pidfd_kill(r.pidfd.get(), SIGKILL);
+    if (!r.cancel) {  // a tenant's cancel under way keeps its reason
+      r.cancel = true;
+      r.cancel_reason = "daemon-stop: ended as the daemon stopped";  // if it still reports
+    }
+    if (!r.killed) kill_running(r, kStopReason);
   }
   change_cv_.wait_for(lock, std::chrono::milliseconds(kStopKillWaitMs),
                       [&] { return runners_ == 0; });

@@ -46,7 +46,6 @@ struct ServiceConfig {
   Quota default_quota;  // of a tenant created without one
 };
 
-
 class Service {
  public:
   Service(ServiceConfig config, Store& store);
@@ -98,6 +97,8 @@ class Service {
     bool cancel = false;
     std::string cancel_reason;
     int64_t kill_at_ms = 0;  // SIGKILL due (after SIGTERM and the grace)
+    bool killed = false;     // SIGKILL sent to its supervisor
+    std::string kill_reason;
   };
 
   void recover();
@@ -109,6 +110,8 @@ class Service {
   void join_finished_locked();
   void finish(Job job, const RunOutcome& outcome);
   void kill_due(int64_t now_ms);
+  // SIGKILL to a running job's supervisor, remembered with the reason its record will say.
+  static void kill_running(Running& r, const char* reason);
   void enforce_storage_quota(const std::string& tenant_id);
   void drop_inputs(Job& job);
   void on_tenant_change(const Tenant& t);
@@ -125,12 +128,12 @@ class Service {
   mutable std::mutex mu_;
   std::condition_variable cv_;         // the dispatcher: work, a free slot, a deadline
   std::condition_variable change_cv_;  // any job changed state
-  std::map<std::string, std::deque<Queued>> queues_;    // by tenant, oldest first
-  std::map<std::string, Quota> quotas_;                 // by tenant
-  std::map<std::string, Running> running_;              // by job id
-  std::map<std::string, uint64_t> last_served_;         // by tenant
-  std::map<std::string, uint32_t> reserved_;            // by tenant: submissions under way
-  std::set<std::string> deleting_;                      // tenants being deleted
+  std::map<std::string, std::deque<Queued>> queues_;  // by tenant, oldest first
+  std::map<std::string, Quota> quotas_;               // by tenant
+  std::map<std::string, Running> running_;            // by job id
+  std::map<std::string, uint64_t> last_served_;       // by tenant
+  std::map<std::string, uint32_t> reserved_;          // by tenant: submissions under way
+  std::set<std::string> deleting_;                    // tenants being deleted
   uint64_t dispatches_ = 0;
   size_t runners_ = 0;                           // runner threads alive
   std::map<std::string, std::thread> threads_;   // runner threads, by job id

@@ -13,9 +13,9 @@
 #include <cstdio>
 #include <thread>
 
+#include "client/transport.h"
 #include "daemon_harness.h"
 #include "harness.h"
-#include "client/transport.h"
 
 namespace cordon::testing {
 namespace {
@@ -175,7 +175,10 @@ TEST(DaemonJobs, CancelKillsTheSandboxEvenIfItIgnoresSigterm) {
   json ended = d.wait_ended(tok, id, 15000);
   ASSERT_TRUE(ended.is_object());
   EXPECT_EQ(ended["state"], "cancelled");
-  EXPECT_EQ(ended["reason"], "cancelled");
+  // It ignored SIGTERM, so the daemon killed it: SIGKILL as a shell reports it, never
+  // 125 ("setup failed").
+  EXPECT_EQ(ended["reason"], "cancelled: killed after cancel_grace");
+  EXPECT_EQ(ended["exit_status"], 137) << ended;
   EXPECT_TRUE(ended["timestamps"]["cancelled"].is_string());
   // From the host: no process of the sandbox is left.
   EXPECT_TRUE(wait_until(5000, [&] { return pids_with("sleep " + marker).empty(); }));
@@ -183,6 +186,24 @@ TEST(DaemonJobs, CancelKillsTheSandboxEvenIfItIgnoresSigterm) {
             std::string::npos);
   // Cancelling again: it has ended.
   EXPECT_EQ(d.call("POST", "/v1/jobs/" + id + "/cancel", "", tok).status, 409);
+}
+
+TEST(DaemonJobs, CancelledJobThatEndsOnSigtermKeepsItsOwnStatus) {
+  REQUIRE_ROOT();
+  Daemon d({"--cancel-grace", "10s"});
+  ASSERT_TRUE(d.start()) << d.log();
+  std::string tok = d.tenant("alpha");
+  std::string marker = "1000." + std::to_string(::getpid()) + "5";
+  std::string id = d.submit(tok, sh_job("exec sleep " + marker));
+  ASSERT_TRUE(d.wait_state(tok, id, "running"));
+  ASSERT_TRUE(wait_until(10000, [&] { return !pids_with("sleep " + marker).empty(); }));
+  EXPECT_EQ(d.call("POST", "/v1/jobs/" + id + "/cancel", "", tok).status, 202);
+  json ended = d.wait_ended(tok, id, 8000);  // well within the grace: no SIGKILL
+  ASSERT_TRUE(ended.is_object());
+  EXPECT_EQ(ended["state"], "cancelled");
+  EXPECT_EQ(ended["reason"], "cancelled");
+  EXPECT_EQ(ended["exit_status"], 128 + SIGTERM) << ended;
+  EXPECT_EQ(ended["result"]["reason"], "signaled") << ended;
 }
 
 TEST(DaemonJobs, QueuedJobCancelledNeverRuns) {
@@ -197,6 +218,8 @@ TEST(DaemonJobs, QueuedJobCancelledNeverRuns) {
   EXPECT_EQ(d.wait_ended(tok, first)["state"], "succeeded");
   json j = d.call("GET", "/v1/jobs/" + second, "", tok).json;
   EXPECT_EQ(j["state"], "cancelled");
+  EXPECT_EQ(j["reason"], "cancelled");
+  EXPECT_TRUE(j["exit_status"].is_null()) << j;  // it never ran: no status of its own
   EXPECT_TRUE(j["timestamps"]["running"].is_null());
   EXPECT_EQ(d.call("GET", "/v1/jobs/" + second + "/files/ran", "", tok).status, 404);
 }
@@ -223,6 +246,7 @@ TEST(DaemonJobs, RestartAfterKill9LosesNothingWithoutARecord) {
   EXPECT_EQ(lost["state"], "lost");
   EXPECT_NE(lost["reason"].get<std::string>().find("daemon stopped"), std::string::npos)
       << lost["reason"];
+  EXPECT_TRUE(lost["exit_status"].is_null()) << lost;  // never reported: none, not -1
   EXPECT_TRUE(wait_until(5000, [&] { return pids_with("sleep " + marker).empty(); }));
   // The queued ones run after the restart.
   for (size_t i = 0; i < queued.size(); ++i) {
@@ -261,8 +285,10 @@ TEST(DaemonJobs, GracefulStopLetsJobsFinishThenKillsTheRest) {
   json q = d.call("GET", "/v1/jobs/" + quick, "", tok).json;
   EXPECT_EQ(q["state"], "succeeded");
   json s = d.call("GET", "/v1/jobs/" + stubborn, "", tok).json;
+  EXPECT_EQ(q["exit_status"], 0);
   EXPECT_EQ(s["state"], "cancelled");
-  EXPECT_NE(s["reason"].get<std::string>().find("daemon-stop"), std::string::npos) << s;
+  EXPECT_EQ(s["reason"], "daemon-stop: killed after the grace period") << s;
+  EXPECT_EQ(s["exit_status"], 137) << s;  // SIGKILL, not 125 ("setup failed")
 }
 
 TEST(DaemonJobs, StopIsNotHeldByLogFollowers) {
@@ -429,6 +455,8 @@ TEST(DaemonJobs, KilledSupervisorOrLauncherNeverTakesTheDaemonDown) {
   ASSERT_TRUE(ended.is_object());
   EXPECT_EQ(ended["state"], "failed");
   EXPECT_EQ(ended["reason"], "killed");
+  // Not by the daemon: how the sandbox ended was never reported, so no status.
+  EXPECT_TRUE(ended["exit_status"].is_null()) << ended;
   EXPECT_TRUE(wait_until(5000, [&] { return pids_with("sleep " + marker).empty(); }));
   EXPECT_TRUE(process_exists(d.pid()));
   // The launcher itself killed: a new one is started, and jobs run again.

@@ -692,7 +692,13 @@ TEST(ClientJobState, ExitCodeOfEachState) {
   EXPECT_EQ(job_exit_code({{"id", "j-1"}, {"state", "failed"}, {"exit_status", 255}}), 255);
   // A running job was cancelled: the sandbox's status.
   EXPECT_EQ(job_exit_code({{"id", "j-1"}, {"state", "cancelled"}, {"exit_status", 143}}), 143);
-  // Cancelled while queued, lost: no status of its own (-1 or null), exit 1.
+  // Killed by the daemon (past cancel_grace, at its stop): SIGKILL's 137, as it says.
+  EXPECT_EQ(job_exit_code({{"id", "j-1"},
+                           {"state", "cancelled"},
+                           {"exit_status", 137},
+                           {"reason", "cancelled: killed after cancel_grace"}}),
+            137);
+  // Cancelled while queued, lost: no status of its own (null; -1 from an older daemon), exit 1.
   EXPECT_EQ(
       job_exit_code(
           {{"id", "j-1"}, {"state", "cancelled"}, {"exit_status", -1}, {"reason", "cancelled"}}),
