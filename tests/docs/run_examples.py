@@ -18,8 +18,9 @@ The convention (tests/docs/README.md says it at length):
 Each runnable block runs in a fresh temporary folder (also its HOME), in a fresh bash,
 with a timeout. Shell variables a block sets are kept for the later blocks of the same
 file, as in a terminal that follows the page. The runner runs in a mount namespace of its
-own where /run/cordon is a private tmpfs (the host's /run/cordon/slots bound into it), so
-that each file gets a fresh `cordon daemon` at the default socket
+own where its temporary folder and /run/cordon are private tmpfs (the host's
+/run/cordon/slots bound into the latter), and a PID namespace of its own whose PID 1 it is, so that nothing it started
+outlives it. Each file gets a fresh `cordon daemon` at the default socket
 /run/cordon/cordon.sock, as an installed one would be, started before its first runnable
 block and stopped after its last.
 """
@@ -39,6 +40,21 @@ import time
 SHELL_LANGS = {"sh", "bash", "shell", "console"}
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*(.*?)\s*$")
 NS_MARK = "CORDON_DOCS_NAMESPACE"
+ROOT = None  # this run's folder: every folder the runner makes is inside it
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_runner(sig):
+    """A preexec_fn: the child gets sig when the runner dies (PR_SET_PDEATHSIG)."""
+    return lambda: LIBC.prctl(1, sig)
+
+
+class Stopped(Exception):
+    pass
+
+
+def on_signal(signum, _frame):
+    raise Stopped("stopped by signal %d" % signum)
 
 
 class Block:
@@ -185,15 +201,20 @@ def run_block(block, env, timeout, src):
     script, console = script_for(block)
     if console and console[1]:
         return "\n".join(console[1])
-    work = tempfile.mkdtemp(prefix="cordon-docs-")
+    work = tempfile.mkdtemp(prefix="block-", dir=ROOT)
     e = dict(env, HOME=work)
     try:
         p = subprocess.Popen(["bash", "-c", script, "docs-example"],
                              cwd=src if block.in_repo else work, env=e,
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, start_new_session=True)
+                             stderr=subprocess.STDOUT, start_new_session=True,
+                             preexec_fn=die_with_runner(signal.SIGKILL))
         try:
             out, _ = p.communicate(timeout=timeout)
+        except Stopped:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            raise
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             out, _ = p.communicate()
@@ -242,19 +263,14 @@ class Daemon:
     SOCKET = "/run/cordon/cordon.sock"
 
     def __init__(self, cordon, env):
-        self.dir = tempfile.mkdtemp(prefix="cordon-docs-daemon-")
+        self.dir = tempfile.mkdtemp(prefix="daemon-", dir=ROOT)
         self.log = os.path.join(self.dir, "daemon.log")
-        libc = ctypes.CDLL(None, use_errno=True)
-
-        def die_with_runner():
-            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: the runner's death ends it
-
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 [cordon, "daemon", "--config", "/dev/null", "--state-dir", self.dir + "/state",
                  "--images-dir", self.dir + "/images", "--netns-pool", "2"],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, env=env,
-                preexec_fn=die_with_runner)
+                preexec_fn=die_with_runner(signal.SIGTERM))
 
     def wait_ready(self, timeout=30):
         end = time.monotonic() + timeout
@@ -282,10 +298,12 @@ class Daemon:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def private_run_cordon():
-    """/run/cordon becomes a tmpfs of this mount namespace, with the host's slot locks in it."""
+def private_mounts():
+    """ROOT and /run/cordon become tmpfs of this mount namespace (the host's slot locks bound
+    into /run/cordon/slots): what the examples write goes with the namespace."""
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0700", "cordon-docs", ROOT], check=True)
     os.makedirs("/run/cordon/slots", exist_ok=True)
-    stage = tempfile.mkdtemp(prefix="cordon-docs-run-")
+    stage = tempfile.mkdtemp(prefix="run-", dir=ROOT)
     cmds = [["mount", "-t", "tmpfs", "-o", "mode=0755", "cordon-docs", stage],
             ["mkdir", stage + "/slots"],
             ["mount", "--bind", "/run/cordon/slots", stage + "/slots"],
@@ -306,10 +324,31 @@ def main():
 
     if os.environ.get(NS_MARK) != "1":
         os.environ[NS_MARK] = "1"
-        argv = ["unshare", "--mount", "--propagation", "private", sys.executable,
+        # A mount namespace for the private /run/cordon; a PID namespace whose PID 1 is
+        # this runner, so that when it dies, by any signal, every process it started
+        # (daemon, examples, their sandboxes) dies with it; --kill-child, so that it dies
+        # when unshare is killed (a CTest timeout).
+        argv = ["unshare", "--mount", "--propagation", "private", "--pid", "--fork",
+                "--mount-proc", "--kill-child=SIGKILL", sys.executable,
                 os.path.abspath(__file__)] + sys.argv[1:]
         os.execvp("unshare", argv)
-    private_run_cordon()
+    global ROOT
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        ROOT = tempfile.mkdtemp(prefix="cordon-docs-")
+        private_mounts()
+        return run_files(args)
+    except Stopped as e:
+        print("docs examples: %s" % e)
+        return 1
+    finally:
+        if ROOT:
+            subprocess.run(["umount", "--lazy", ROOT], stderr=subprocess.DEVNULL)
+            shutil.rmtree(ROOT, ignore_errors=True)
+
+
+def run_files(args):
 
     src = os.path.abspath(args.source_dir)
     bindir = os.path.abspath(args.bin_dir)
@@ -330,7 +369,7 @@ def main():
         if not runnable:
             continue
         daemon = Daemon(os.path.join(bindir, "cordon"), env)
-        state = tempfile.mkdtemp(prefix="cordon-docs-vars-")
+        state = tempfile.mkdtemp(prefix="vars-", dir=ROOT)
         try:
             if not daemon.wait_ready():
                 failures.append("%s: the daemon did not start; its log:\n%s" %
