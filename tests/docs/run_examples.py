@@ -383,6 +383,7 @@ def run_files(args):
                 took = time.monotonic() - t0
                 if b.mode == "xfail":
                     if err is None:
+                        print("FAIL %s (%.1fs): passes, but is tagged xfail" % (b.where(), took))
                         failures.append("%s: passes now: remove its `xfail` tag (%s)" %
                                         (b.where(), b.reason))
                     else:
