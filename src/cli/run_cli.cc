@@ -165,8 +165,9 @@ std::string run_usage() {
       "only capabilities over its own IDs and namespaces; no_new_privs. Exits with COMMAND's\n"
       "status (128+N if killed by signal N). Options come before COMMAND.\n",
       run_option_groups(),
-      "the command's own; 128+N when killed by signal N; 64 usage error;\n"
-      "66 rootfs, bind source or io device missing or unreadable; 73 --result-file cannot\n"
+      "the command's own; 128+N when killed by signal N; 64 usage error (also a\n"
+      "--bind target or --workdir the sandbox cannot have); 66 rootfs, bind source, io\n"
+      "device or --cgroup-parent missing or unreadable; 73 --result-file cannot\n"
       "be created (found before the run); 77 not run as root; 125 the sandbox could not be\n"
       "set up; 126 the command is not executable; 127 the command was not found inside;\n"
       "124 wall-time limit; 123 cpu-time limit; 122 output limit; 121 out of memory.\n");

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "engine/container/container_backend.h"
+#include "engine/inside_paths.h"
 #include "isolate/sync.h"
 
 namespace cordon::engine {
@@ -182,6 +183,14 @@ std::optional<backend::Prepared> prepared_or_refused(spec::SandboxSpec spec,
     // does not parse or compile is bad input of the usage kind.
     r.failure = prepared.error().err != 0 ? Failure::kInput : Failure::kInvalid;
     r.error = prepared.error();
+    return std::nullopt;
+  }
+  // Mistakes the start would find half-way (exit 125, naming cordon's staging paths).
+  auto problem = check_inside_paths(prepared->spec);
+  if (!problem) problem = check_cgroup_parent(prepared->spec);
+  if (problem) {
+    r.failure = problem->missing_input ? Failure::kInput : Failure::kInvalid;
+    r.error = std::move(problem->error);
     return std::nullopt;
   }
   return std::move(prepared).value();
