@@ -41,7 +41,10 @@ void record(const SyncMsg& m, Outcome* out) {
       out->code = exec_failure_status(m.err);
       break;
     case Phase::kExited:
+      // PID 1 reports the command's process's status also when that process failed
+      // before its exec (the seccomp filter could not be loaded): the error stands.
       if (out->kind == Outcome::Kind::kExecFailed) break;
+      if (out->kind == Outcome::Kind::kSetupFailed && !out->error.step.empty()) break;
       out->kind = m.signaled ? Outcome::Kind::kSignaled : Outcome::Kind::kExited;
       out->code = m.code;
       break;

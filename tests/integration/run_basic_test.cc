@@ -1,5 +1,6 @@
 // cordon run end to end: output, exit statuses, the JSON result, environment and identity.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -66,9 +67,9 @@ TEST(RunBasic, TimingsBreakDownTheStart) {
   const auto& t = r.result["timings_us"];
   ASSERT_TRUE(t.is_object()) << r.out;
   double sum = 0;
-  for (const char* step : {"slot", "cgroup_create", "clone", "id_maps", "mounts", "child_setup",
-                           "fork_command", "seccomp_load", "exec_and_run", "sandbox_exit",
-                           "teardown"}) {
+  for (const char* step :
+       {"slot", "cgroup_create", "clone", "id_maps", "mounts", "child_setup", "fork_command",
+        "seccomp_load", "exec_and_run", "sandbox_exit", "teardown"}) {
     ASSERT_TRUE(t.contains(step)) << step << " missing in " << t.dump();
     EXPECT_GE(t[step].get<double>(), 0.0) << step;
     sum += t[step].get<double>();
@@ -159,6 +160,43 @@ TEST(RunBasic, HelpAndVersion) {
   RunOut v = run_cordon({"version"});
   EXPECT_EQ(v.status, 0);
   EXPECT_EQ(v.out.rfind("cordon ", 0), 0u);
+}
+
+}  // namespace
+}  // namespace cordon::testing
+
+namespace cordon::testing {
+namespace {
+
+// A start that fails half-way claims in its result only the steps it got through: here
+// the sandbox's root is pivoted, then a limit above the caller's own hard limit cannot be
+// set (setrlimit, after the pivot and before privileges are dropped); the command never
+// runs. A refused start (nothing made) claims nothing.
+TEST(RunBasic, ASetupFailureClaimsOnlyWhatHappened) {
+  REQUIRE_ROOT();
+  struct rlimit rl = {};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &rl), 0);
+  if (rl.rlim_max >= UINT32_MAX) GTEST_SKIP() << "no hard limit on open files to go above";
+  RunOut r = run_cordon(
+      {"run", "--json", "--nofile", std::to_string(rl.rlim_max + 1), "--", "echo", "ran"});
+  EXPECT_EQ(r.status, 125) << r.err;
+  ASSERT_TRUE(r.result.is_object()) << r.out;
+  EXPECT_NE(r.out.rfind("ran\n", 0), 0u) << r.out;
+  EXPECT_EQ(r.result["reason"], "setup-failed");
+  EXPECT_NE(r.result["error"].get<std::string>().find("setrlimit"), std::string::npos)
+      << r.result["error"];
+  const auto& iso = r.result["isolation"];
+  EXPECT_EQ(iso["pivot_root"], true);
+  EXPECT_EQ(iso["old_root_detached"], true);
+  EXPECT_EQ(iso["no_new_privs"], false);
+  EXPECT_EQ(r.result["seccomp"]["loaded"], false);
+
+  RunOut refused = run_cordon({"run", "--json", "--workdir", "/workspace", "--", "true"});
+  EXPECT_EQ(refused.status, 64) << refused.err;
+  ASSERT_TRUE(refused.result.is_object()) << refused.out;
+  EXPECT_EQ(refused.result["isolation"]["pivot_root"], false);
+  EXPECT_EQ(refused.result["isolation"]["no_new_privs"], false);
+  EXPECT_EQ(refused.result["seccomp"]["loaded"], false);
 }
 
 }  // namespace

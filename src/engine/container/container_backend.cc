@@ -139,12 +139,28 @@ Status send_command(Started& s, const std::vector<std::string>& argv,
   return {};
 }
 
+namespace {
+
+Progress progress_of(const isolate::Timeline& t) {
+  using isolate::Mark;
+  Progress p;
+  p.mounts = t.at(Mark::kMountsDone) != 0;
+  p.privileges = t.at(Mark::kSetupDone) != 0;
+  p.seccomp = t.at(Mark::kSeccompLoaded) != 0;
+  p.exec_called = t.at(Mark::kExec) != 0;
+  p.exec_returned = t.at(Mark::kExecFailed) != 0;
+  p.exec_errno = p.exec_returned ? t.exec_errno() : 0;
+  return p;
+}
+
+}  // namespace
+
 Result<Execution> finish(StartedPtr s) {
   const plan::LaunchPlan& plan = s->prepared->plan;
   Execution& ex = s->ex;
-  ASSIGN_OR_RETURN(ex.outcome,
-                   isolate::supervise(*s->sandbox, *s->cgroup, plan.limits, *s->signals,
-                                      {1, 2, ex.start_ns, plan.seccomp ? &*plan.seccomp : nullptr}));
+  ASSIGN_OR_RETURN(
+      ex.outcome, isolate::supervise(*s->sandbox, *s->cgroup, plan.limits, *s->signals,
+                                     {1, 2, ex.start_ns, plan.seccomp ? &*plan.seccomp : nullptr}));
   s->sandbox.reset();
   s->timeline.mark(isolate::Mark::kExited);
   // Accounting is read before the group goes; then nothing of the sandbox is left.
@@ -155,6 +171,7 @@ Result<Execution> finish(StartedPtr s) {
   ex.end_ns = isolate::monotonic_ns();
   s->timeline.mark(isolate::Mark::kTornDown);
   ex.steps = s->timeline.steps();
+  ex.progress = progress_of(s->timeline);
   return std::move(ex);
 }
 
