@@ -111,6 +111,7 @@ class Supervision {
     out_.output_bytes = pump_.bytes() - pump_.dropped_bytes();
     out_.output_dropped_bytes = pump_.dropped_bytes();
     out_.stdout_mid_line = pump_.mid_line(OutputPump::kOut);
+    out_.stderr_mid_line = pump_.mid_line(OutputPump::kErr);
     out_.cpu_user_ns = pid1.user_ns;
     out_.cpu_system_ns = pid1.system_ns;
     return out_;
