@@ -134,7 +134,6 @@ TEST(BadInput, InsideMistakesAreFoundBeforeTheStart) {
       {{"--bind", d.path() + ":/data", "--workdir", "/data/missing"}, 64, "read-only bind"},
       {{"--cgroup-parent", "/cordon-no-such-parent"}, 66, "no such cgroup"},
   };
-  std::string mounts_before = host_mountinfo();
   for (const auto& c : cases) {
     std::vector<std::string> args = {"run", "--json"};
     args.insert(args.end(), c.args.begin(), c.args.end());
@@ -156,7 +155,6 @@ TEST(BadInput, InsideMistakesAreFoundBeforeTheStart) {
   struct stat st;
   EXPECT_NE(::stat("/sys/fs/cgroup/cordon-no-such-parent", &st), 0);
   EXPECT_NE(::stat("/sys/fs/cgroup/memory/cordon-no-such-parent", &st), 0);
-  EXPECT_EQ(host_mountinfo(), mounts_before);
   // What the advice points to does work: an existing path in a host tree, a new folder
   // at the top, a bound folder as the working directory.
   RunOut ok = run_cordon({"run", "--bind", file + ":/usr/bin/true", "--bind", d.path() + ":/data",

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "plan/cgroup_plan.h"
 #include "plan/id_range.h"
+#include "sys/fs.h"
 
 namespace cordon::backend {
 namespace {
@@ -210,7 +211,7 @@ void StartLog::flush(const isolate::Timeline& t, const StartFacts& f, Mark until
     // Never backwards: a mark of the sandbox taken while the supervisor was descheduled.
     last_ns_ = std::max(last_ns_, at);
     if (newline_first_) {
-      [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, "\n", 1);
+      (void)sys::write_all(STDERR_FILENO, "\n", "stderr");
       newline_first_ = false;
     }
     log(LogLevel::kInfo, since(start, last_ns_) + " " + line);
