@@ -117,7 +117,8 @@ std::optional<InsideProblem> check_bind(const spec::SandboxSpec& spec, size_t i)
 // The folders the host view's root tmpfs holds once the start is done: the mount points
 // the plan makes, and the folders above them.
 std::set<std::string> root_folders(const spec::SandboxSpec& spec) {
-  std::set<std::string> dirs = {"/", "/etc", "/dev", "/proc", "/tmp"};
+  std::set<std::string> dirs = {"/",        "/etc",        "/dev",  "/dev/pts",
+                                "/dev/shm", "/dev/mqueue", "/proc", "/tmp"};
   auto add_with_parents = [&](std::string p) {
     while (p.size() > 1) {
       dirs.insert(p);
@@ -138,12 +139,14 @@ std::optional<InsideProblem> check_workdir(const spec::SandboxSpec& spec) {
     case Place::kWritable:
       return std::nullopt;  // made when missing
     case Place::kRoot:
-      if (root_folders(spec).count(w)) return std::nullopt;
-      return usage_problem("--workdir", w,
-                           "no such folder inside the sandbox (the host view's / is read-only); "
-                           "bind one there with --bind SRC:" +
-                               w + " or use an existing folder (such as /tmp or " +
-                               spec::home_dir(spec) + ")");
+      // /proc is the kernel's: what is there is not known before the start.
+      if (root_folders(spec).count(w) || is_under(w, "/proc")) return std::nullopt;
+      return usage_problem(
+          "--workdir", w,
+          "no such folder inside the sandbox (the host view's / is read-only); " +
+              (is_under(w, "/dev") ? std::string()
+                                   : "bind one there with --bind SRC:" + w + " or ") +
+              "use an existing folder (such as /tmp or " + spec::home_dir(spec) + ")");
     case Place::kHostTree:
     case Place::kBind:
       break;
