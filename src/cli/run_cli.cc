@@ -151,7 +151,15 @@ const std::vector<OptionGroup>& run_option_groups() {
          "after the command ends, print the result as one JSON object\n"
          "on stdout"},
         {"--result-file", true, "PATH", "write the JSON result to PATH"},
-        {"--verbose", false, "", "log each step on stderr", "-v"},
+        {"--verbose", false, "",
+         "log each step of the start on stderr with its time since the\n"
+         "start (slot taken, cgroup ready, cloned, mounts done, ...);\n"
+         "the command's own output is not touched",
+         "-v"},
+        {"-vv", false, "",
+         "the steps and their details: ID maps, cgroup paths and the\n"
+         "limits written, the mount plan, the seccomp program and the\n"
+         "profile names it dropped (also -v -v)"},
         kHelpOption}},
   };
   return groups;
@@ -165,8 +173,9 @@ std::string run_usage() {
       "only capabilities over its own IDs and namespaces; no_new_privs. Exits with COMMAND's\n"
       "status (128+N if killed by signal N). Options come before COMMAND.\n",
       run_option_groups(),
-      "the command's own; 128+N when killed by signal N; 64 usage error;\n"
-      "66 rootfs, bind source or io device missing or unreadable; 73 --result-file cannot\n"
+      "the command's own; 128+N when killed by signal N; 64 usage error (also a\n"
+      "--bind target or --workdir the sandbox cannot have); 66 rootfs, bind source, io\n"
+      "device or --cgroup-parent missing or unreadable; 73 --result-file cannot\n"
       "be created (found before the run); 77 not run as root; 125 the sandbox could not be\n"
       "set up; 126 the command is not executable; 127 the command was not found inside;\n"
       "124 wall-time limit; 123 cpu-time limit; 122 output limit; 121 out of memory.\n");
@@ -179,8 +188,8 @@ Status apply_run_option(RunOptions& o, const std::string& name, const std::strin
                         const char* (*getenv_fn)(const char*), const std::string& cwd) {
   if (name == "--json") {
     o.json = true;
-  } else if (name == "--verbose") {
-    o.verbose = true;
+  } else if (name == "--verbose" || name == "-vv") {
+    o.verbose += name == "-vv" ? 2 : 1;
   } else if (name == "--no-cgroup") {
     o.spec.no_cgroup = true;
   } else if (name == "--seccomp-report") {
@@ -382,7 +391,7 @@ int run_main(const std::vector<std::string>& args) {
     std::fputs(run_usage().c_str(), stdout);
     return 0;
   }
-  if (opts->verbose) set_log_level(LogLevel::kDebug);
+  if (opts->verbose > 0) set_log_level(opts->verbose >= 2 ? LogLevel::kDebug : LogLevel::kInfo);
   // Checked before anything is touched (a launcher's caller needs no root: the launcher
   // has it), so the caller reads why and not the first step that happens to fail
   // (opening the slot's lock under /run/cordon).

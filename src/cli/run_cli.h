@@ -15,7 +15,7 @@ struct RunOptions {
   bool json = false;        // print the result object on stdout after the command's output
   std::string result_file;  // also write the result object to this file
   bool help = false;
-  bool verbose = false;
+  int verbose = 0;       // -v: 1 (each step of the start), -vv or -v -v: 2 (and the details)
   std::string launcher;  // --launcher: the socket of a running `cordon launcher`
 };
 

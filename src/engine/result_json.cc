@@ -48,8 +48,10 @@ json isolation(const engine::RunResult& r) {
                                 {"readonly", true},
                                 {"host_dirs", plan::host_view_dirs()},
                                 {"etc", plan::host_view_etc()}})},
-      {"pivot_root", true},
-      {"old_root_detached", true},
+      // What the start applied, not what it planned: a setup that failed half-way claims
+      // only the steps it got through.
+      {"pivot_root", r.applied.mounts},
+      {"old_root_detached", r.applied.mounts},
       {"disk_bytes", s.disk_bytes},
       {"binds", binds},
       {"proc",
@@ -64,8 +66,8 @@ json isolation(const engine::RunResult& r) {
       {"gid", s.gid},
       {"supplementary_groups", json::array()},
       {"capabilities", capabilities(r)},
-      {"no_new_privs", true},
-      {"setsid", true},
+      {"no_new_privs", r.applied.privileges},
+      {"setsid", r.applied.privileges},
       {"parent_death_signal", "SIGKILL"},
       {"inherited_fds", {0, 1, 2}},
       {"hostname", s.hostname},
@@ -105,7 +107,7 @@ json seccomp(const engine::RunResult& r) {
   const auto& c = r.spec.seccomp;
   json j = {{"profile", spec::to_string(c.kind)},
             {"file", c.kind == spec::SeccompChoice::Kind::kFile ? json(c.path) : json(nullptr)},
-            {"loaded", r.plan.seccomp.has_value()},
+            {"loaded", r.plan.seccomp.has_value() && r.applied.seccomp},
             {"report", r.spec.seccomp_report}};
   if (r.plan.seccomp) {
     j["skipped"] = r.plan.seccomp->skipped;

@@ -1,12 +1,19 @@
 #include "engine/run.h"
 
+#include <linux/audit.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
 
 #include "engine/container/container_backend.h"
+#include "engine/inside_paths.h"
+#include "isolate/exec.h"
 #include "isolate/sync.h"
+#include "plan/seccomp_policy.h"
 
 namespace cordon::engine {
 
@@ -61,6 +68,59 @@ int RunResult::exit_status() const {
 
 namespace {
 
+// Whether the filter kills (or traps: SIGSYS) an execve of x86_64.
+bool filter_kills_execve(const plan::LaunchPlan& plan) {
+  if (!plan.seccomp) return false;
+  struct seccomp_data call = {};
+  call.nr = __NR_execve;
+  call.arch = AUDIT_ARCH_X86_64;
+  uint32_t action = plan::run_filter(plan.seccomp->filter, call) & SECCOMP_RET_ACTION_FULL;
+  return action == SECCOMP_RET_KILL_PROCESS || action == SECCOMP_RET_KILL_THREAD ||
+         action == SECCOMP_RET_TRAP;
+}
+
+// A command whose process ended before its execve succeeded never ran: its end is a
+// failure to start it (reason setup-failed), not the command's own exit or signal. Its
+// process marks the timeline just before execve and again when execve returns; under the
+// filter nothing else of cordon's runs in between. Sets r and returns true for such an end.
+bool command_never_ran(RunResult& r, const isolate::Outcome& o, const backend::Progress& p) {
+  using Kind = isolate::Outcome::Kind;
+  if (o.kind != Kind::kExited && o.kind != Kind::kSignaled) return false;
+  const std::string command = r.plan.argv.empty() ? "command" : r.plan.argv[0];
+  if (p.exec_returned) {
+    // Every execve failed, and the report of it on the sync socket did not arrive (the
+    // filter denied it, or killed the process as it sent it).
+    r.failure = Failure::kExec;
+    r.exit_code = isolate::exec_failure_status(p.exec_errno);
+    r.error = errno_error(p.exec_errno, "execve", command);
+    if (o.kind == Kind::kSignaled) {
+      r.error->err = 0;
+      r.error->detail = std::string(strerror(p.exec_errno)) +
+                        " (then its process was killed by signal " + std::to_string(o.code) + ", " +
+                        strsignal(o.code) + ", as it reported that)";
+    }
+    return true;
+  }
+  if (o.kind != Kind::kSignaled) return false;
+  if (p.exec_called && o.code == SIGSYS && filter_kills_execve(r.plan)) {
+    // Killed at its execve: the kernel runs the filter before the call does anything.
+    r.failure = Failure::kExec;
+    r.exit_code = kExitNotExecutable;
+    r.error = logic_error("execve", command,
+                          "killed by the seccomp filter (SIGSYS): the profile does not allow "
+                          "execve, so the command never ran");
+    return true;
+  }
+  if (!p.exec_called) {
+    r.failure = Failure::kSetup;
+    r.error = logic_error("start command", command,
+                          "its process was killed by signal " + std::to_string(o.code) + " (" +
+                              strsignal(o.code) + ") before its execve");
+    return true;
+  }
+  return false;
+}
+
 // The end of a run, from what the backend saw.
 void fill_result(RunResult& r, const backend::Execution& ex) {
   r.wall_ns = ex.end_ns - ex.start_ns;
@@ -94,6 +154,11 @@ void fill_result(RunResult& r, const backend::Execution& ex) {
   if (!ex.outcome.seccomp_error.step.empty()) r.seccomp_report_error = ex.outcome.seccomp_error;
   using Kind = isolate::Outcome::Kind;
   const isolate::Outcome& o = ex.outcome;
+  const backend::Progress& p = ex.progress;
+  r.applied.mounts = p.mounts;
+  r.applied.privileges = p.privileges;
+  r.applied.seccomp = p.seccomp;
+  r.applied.exec = p.exec_called && !p.exec_returned;
   // A limit the supervisor enforced explains the end before anything else does.
   switch (o.limit) {
     case isolate::LimitHit::kWallTime:
@@ -115,6 +180,7 @@ void fill_result(RunResult& r, const backend::Execution& ex) {
     r.reason = Reason::kOom;
     return;
   }
+  if (command_never_ran(r, o, p)) return;
   switch (o.kind) {
     case Kind::kExited:
       r.reason = Reason::kExited;
@@ -182,6 +248,14 @@ std::optional<backend::Prepared> prepared_or_refused(spec::SandboxSpec spec,
     // does not parse or compile is bad input of the usage kind.
     r.failure = prepared.error().err != 0 ? Failure::kInput : Failure::kInvalid;
     r.error = prepared.error();
+    return std::nullopt;
+  }
+  // Mistakes the start would find half-way (exit 125, naming cordon's staging paths).
+  auto problem = check_inside_paths(prepared->spec);
+  if (!problem) problem = check_cgroup_parent(prepared->spec);
+  if (problem) {
+    r.failure = problem->missing_input ? Failure::kInput : Failure::kInvalid;
+    r.error = std::move(problem->error);
     return std::nullopt;
   }
   return std::move(prepared).value();

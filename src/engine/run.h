@@ -52,6 +52,15 @@ struct RunResult {
   spec::SandboxSpec spec;                     // as applied
   plan::LaunchPlan plan;                      // what was applied
   bool prestarted = false;  // run in a sandbox started ahead of the command (warm pool)
+  // What the start applied, as the sandbox's processes reported it (all false when it
+  // failed before, or was refused): the result claims only these.
+  struct Applied {
+    bool mounts = false;      // mount plan, pivot_root, old root detached
+    bool privileges = false;  // setsid, rlimits, IDs, capabilities, no_new_privs
+    bool seccomp = false;     // the filter loaded in the command's process
+    bool exec = false;        // the command's execve succeeded: the command ran
+  };
+  Applied applied;
   // Where the time went, step by step ("prepare" first, then isolate/timeline.h's steps).
   std::vector<std::pair<std::string, uint64_t>> timings_ns;
 

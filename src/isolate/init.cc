@@ -54,6 +54,9 @@ void command_child(void* p) noexcept {
   sigemptyset(&none);
   a.timeline->mark(Mark::kCommandForked);
   (void)sys::set_signal_mask(SIG_SETMASK, none);
+  // Built before the filter: under it, nothing of cordon's but the execve calls runs
+  // until one succeeds, so a process the filter kills died at its execve.
+  ExecCall call = prepare_exec(*a.argv, *a.envp);
   // The filter is the last step before exec: nothing of cordon's own runs under it but
   // the PATH search and, in report mode, the hand-off of its listener.
   if (a.plan->seccomp) {
@@ -65,9 +68,12 @@ void command_child(void* p) noexcept {
   }
   a.timeline->mark(Mark::kSeccompLoaded);
   a.timeline->mark(Mark::kExec);
-  Error e = exec_command(*a.argv, *a.envp);
-  send_error(a.sync_fd, Phase::kExecError, e);
-  sys::exit_now(exec_failure_status(e.err));
+  int err = run_exec(call);
+  // On the shared page first: the filter may deny the report on the socket below.
+  a.timeline->note_exec_errno(err);
+  a.timeline->mark(Mark::kExecFailed);
+  send_error(a.sync_fd, Phase::kExecError, errno_error(err, "execve", (*a.argv)[0]));
+  sys::exit_now(exec_failure_status(err));
 }
 
 }  // namespace

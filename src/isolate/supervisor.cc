@@ -41,7 +41,10 @@ void record(const SyncMsg& m, Outcome* out) {
       out->code = exec_failure_status(m.err);
       break;
     case Phase::kExited:
+      // PID 1 reports the command's process's status also when that process failed
+      // before its exec (the seccomp filter could not be loaded): the error stands.
       if (out->kind == Outcome::Kind::kExecFailed) break;
+      if (out->kind == Outcome::Kind::kSetupFailed && !out->error.step.empty()) break;
       out->kind = m.signaled ? Outcome::Kind::kSignaled : Outcome::Kind::kExited;
       out->code = m.code;
       break;
@@ -108,6 +111,7 @@ class Supervision {
     out_.output_bytes = pump_.bytes() - pump_.dropped_bytes();
     out_.output_dropped_bytes = pump_.dropped_bytes();
     out_.stdout_mid_line = pump_.mid_line(OutputPump::kOut);
+    out_.stderr_mid_line = pump_.mid_line(OutputPump::kErr);
     out_.cpu_user_ns = pid1.user_ns;
     out_.cpu_system_ns = pid1.system_ns;
     return out_;

@@ -32,6 +32,7 @@ struct Outcome {
   uint64_t output_bytes = 0;          // delivered to the destinations
   uint64_t output_dropped_bytes = 0;  // taken from the sandbox, not delivered by the deadline
   bool stdout_mid_line = false;       // what stdout took ends without a newline
+  bool stderr_mid_line = false;       // and stderr (cordon's own lines then start a new one)
   // PID 1's rusage: every process it reaped, but not those the end of the PID namespace
   // reaps (killed at a limit). Accounting without a cgroup only.
   uint64_t cpu_user_ns = 0;

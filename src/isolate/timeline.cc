@@ -14,6 +14,9 @@ std::atomic<uint64_t>* slots(const std::unique_ptr<sys::SharedPage>& page) {
   return page ? static_cast<std::atomic<uint64_t>*>(page->data()) : nullptr;
 }
 
+// After the marks: the errno of a failed execve.
+constexpr int kErrnoSlot = static_cast<int>(Mark::kCount);
+
 struct StepDef {
   const char* name;
   Mark from;
@@ -58,6 +61,15 @@ void Timeline::mark(Mark m) const noexcept {
   if (!page_) return;
   uint64_t ns = sys::monotonic_ns();
   slots(page_)[static_cast<int>(m)].store(ns, std::memory_order_relaxed);
+}
+
+void Timeline::note_exec_errno(int err) const noexcept {
+  if (page_) slots(page_)[kErrnoSlot].store(static_cast<uint64_t>(err), std::memory_order_relaxed);
+}
+
+int Timeline::exec_errno() const noexcept {
+  if (!page_) return 0;
+  return static_cast<int>(slots(page_)[kErrnoSlot].load(std::memory_order_relaxed));
 }
 
 uint64_t Timeline::at(Mark m) const noexcept {

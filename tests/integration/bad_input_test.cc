@@ -113,6 +113,56 @@ TEST(BadInput, ALimitKillSaysWhichLimit) {
   EXPECT_EQ(ok.err, "");  // a run that ended by itself says nothing
 }
 
+// Mistakes about the sandbox's filesystem and cgroups are found before the start: a usage
+// status (64, 66) and a line naming the flag and what to do, never cordon's staging paths
+// (/tmp/root) or the 125 of a start that failed half-way; nothing is created.
+TEST(BadInput, InsideMistakesAreFoundBeforeTheStart) {
+  REQUIRE_ROOT();
+  TempDir d;
+  std::string file = d.path() + "/f";
+  {
+    FILE* f = std::fopen(file.c_str(), "w");
+    std::fputs("x\n", f);
+    std::fclose(f);
+  }
+  ::chmod(d.path().c_str(), 0755);  // the sandbox's root may enter it
+  std::vector<Case> cases = {
+      {{"--bind", file + ":/usr/cordon-no-such-x"}, 64, "/usr is read-only inside the sandbox"},
+      {{"--workdir", "/workspace"}, 64, "--bind SRC:/workspace"},
+      {{"--workdir", "/usr/cordon-no-such-dir"}, 64, "no such folder inside the sandbox"},
+      {{"--bind", file + ":/usr/bin"}, 64, "is a folder inside the sandbox"},
+      {{"--bind", d.path() + ":/data", "--workdir", "/data/missing"}, 64, "read-only bind"},
+      {{"--cgroup-parent", "/cordon-no-such-parent"}, 66, "no such cgroup"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> args = {"run", "--json"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    args.insert(args.end(), {"--", "echo", "ran"});
+    RunOut r = run_cordon(args);
+    const std::string& flag = c.args[c.args.size() - 2];
+    EXPECT_EQ(r.status, c.status) << flag << ": " << r.err;
+    EXPECT_EQ(line_count(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find("cordon: " + flag + " "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(c.names), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("/tmp/root"), std::string::npos) << r.err;  // a staging path
+    // Refused before the start: the command never ran, no slot or cgroup was taken.
+    EXPECT_NE(r.out.rfind("ran\n", 0), 0u) << r.out;
+    ASSERT_TRUE(r.result.is_object()) << r.out;
+    EXPECT_EQ(r.result["reason"], "setup-failed");
+    EXPECT_TRUE(r.result["cgroup"].is_null()) << r.out;
+    EXPECT_TRUE(r.result["id_slot"].is_null()) << r.out;
+  }
+  struct stat st;
+  EXPECT_NE(::stat("/sys/fs/cgroup/cordon-no-such-parent", &st), 0);
+  EXPECT_NE(::stat("/sys/fs/cgroup/memory/cordon-no-such-parent", &st), 0);
+  // What the advice points to does work: an existing path in a host tree, a new folder
+  // at the top, a bound folder as the working directory.
+  RunOut ok = run_cordon({"run", "--bind", file + ":/usr/bin/true", "--bind", d.path() + ":/data",
+                          "--workdir", "/data", "--", "/bin/sh", "-c", "cat /usr/bin/true; pwd"});
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_EQ(ok.out, "x\n/data\n");
+}
+
 // A caller that is not root is told, in one line, that cordon run needs root and why,
 // before anything is touched (not "open /run/cordon/slots/...: Permission denied").
 TEST(BadInput, NonRootCallerIsToldToRunAsRoot) {

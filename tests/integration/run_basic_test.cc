@@ -1,5 +1,6 @@
 // cordon run end to end: output, exit statuses, the JSON result, environment and identity.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -66,9 +67,9 @@ TEST(RunBasic, TimingsBreakDownTheStart) {
   const auto& t = r.result["timings_us"];
   ASSERT_TRUE(t.is_object()) << r.out;
   double sum = 0;
-  for (const char* step : {"slot", "cgroup_create", "clone", "id_maps", "mounts", "child_setup",
-                           "fork_command", "seccomp_load", "exec_and_run", "sandbox_exit",
-                           "teardown"}) {
+  for (const char* step :
+       {"slot", "cgroup_create", "clone", "id_maps", "mounts", "child_setup", "fork_command",
+        "seccomp_load", "exec_and_run", "sandbox_exit", "teardown"}) {
     ASSERT_TRUE(t.contains(step)) << step << " missing in " << t.dump();
     EXPECT_GE(t[step].get<double>(), 0.0) << step;
     sum += t[step].get<double>();
@@ -159,6 +160,133 @@ TEST(RunBasic, HelpAndVersion) {
   RunOut v = run_cordon({"version"});
   EXPECT_EQ(v.status, 0);
   EXPECT_EQ(v.out.rfind("cordon ", 0), 0u);
+}
+
+}  // namespace
+}  // namespace cordon::testing
+
+namespace cordon::testing {
+namespace {
+
+// A start that fails half-way claims in its result only the steps it got through: here
+// the sandbox's root is pivoted, then a limit above the caller's own hard limit cannot be
+// set (setrlimit, after the pivot and before privileges are dropped); the command never
+// runs. A refused start (nothing made) claims nothing.
+TEST(RunBasic, ASetupFailureClaimsOnlyWhatHappened) {
+  REQUIRE_ROOT();
+  struct rlimit rl = {};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &rl), 0);
+  if (rl.rlim_max >= UINT32_MAX) GTEST_SKIP() << "no hard limit on open files to go above";
+  RunOut r = run_cordon(
+      {"run", "--json", "--nofile", std::to_string(rl.rlim_max + 1), "--", "echo", "ran"});
+  EXPECT_EQ(r.status, 125) << r.err;
+  ASSERT_TRUE(r.result.is_object()) << r.out;
+  EXPECT_NE(r.out.rfind("ran\n", 0), 0u) << r.out;
+  EXPECT_EQ(r.result["reason"], "setup-failed");
+  EXPECT_NE(r.result["error"].get<std::string>().find("setrlimit"), std::string::npos)
+      << r.result["error"];
+  const auto& iso = r.result["isolation"];
+  EXPECT_EQ(iso["pivot_root"], true);
+  EXPECT_EQ(iso["old_root_detached"], true);
+  EXPECT_EQ(iso["no_new_privs"], false);
+  EXPECT_EQ(r.result["seccomp"]["loaded"], false);
+
+  RunOut refused = run_cordon({"run", "--json", "--workdir", "/workspace", "--", "true"});
+  EXPECT_EQ(refused.status, 64) << refused.err;
+  ASSERT_TRUE(refused.result.is_object()) << refused.out;
+  EXPECT_EQ(refused.result["isolation"]["pivot_root"], false);
+  EXPECT_EQ(refused.result["isolation"]["no_new_privs"], false);
+  EXPECT_EQ(refused.result["seccomp"]["loaded"], false);
+}
+
+}  // namespace
+}  // namespace cordon::testing
+
+namespace cordon::testing {
+namespace {
+
+// The "+N.NNNms" of a -v line, or -1 for another line.
+double step_ms(const std::string& line) {
+  if (line.rfind("cordon: +", 0) != 0) return -1;
+  return std::stod(line.substr(9));
+}
+
+std::vector<std::string> lines_of(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t nl = s.find('\n', start);
+    if (nl == std::string::npos) nl = s.size();
+    out.push_back(s.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
+}
+
+// -v: one stderr line per step of the start, each with its time, in the order of a start
+// and of their times; the command's own stdout and stderr are as they were. -vv: the
+// details as well. Without -v, nothing.
+TEST(RunBasic, VerboseLogsEachStepWithItsTime) {
+  REQUIRE_ROOT();
+  const std::vector<std::string> cmd = {"--", "/bin/sh", "-c", "echo out; echo err >&2"};
+  std::vector<std::string> args = {"run", "-v"};
+  args.insert(args.end(), cmd.begin(), cmd.end());
+  RunOut r = run_cordon(args);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "out\n");
+  const std::vector<std::string> steps = {"slot ",
+                                          "cgroup v",
+                                          "cloned: ",
+                                          "ID maps written",
+                                          "mounts done",
+                                          "privileges dropped",
+                                          "command's process forked",
+                                          "seccomp filter loaded (default)",
+                                          "execve /bin/sh",
+                                          "command ended",
+                                          "sandbox ended",
+                                          "torn down"};
+  size_t next = 0;
+  double last = 0;
+  std::string own;
+  for (const std::string& line : lines_of(r.err)) {
+    double ms = step_ms(line);
+    if (ms < 0) {
+      own += line + "\n";
+      continue;
+    }
+    EXPECT_GE(ms, last) << r.err;
+    last = ms;
+    size_t text = line.find("ms ");
+    ASSERT_NE(text, std::string::npos) << line;
+    ASSERT_LT(next, steps.size()) << "more steps than expected:\n" << r.err;
+    EXPECT_EQ(line.substr(text + 3, steps[next].size()), steps[next]) << r.err;
+    ++next;
+  }
+  EXPECT_EQ(next, steps.size()) << r.err;
+  EXPECT_EQ(own, "err\n");  // the command's stderr, untouched
+  EXPECT_NE(r.err.find("(uids "), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("uid_map:"), std::string::npos) << r.err;  // a detail: -vv only
+
+  for (const char* vv : {"-vv", "-v -v"}) {
+    args = {"run"};
+    if (std::string(vv) == "-vv") {
+      args.push_back("-vv");
+    } else {
+      args.insert(args.end(), {"-v", "-v"});
+    }
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    RunOut d = run_cordon(args);
+    ASSERT_EQ(d.status, 0) << d.err;
+    EXPECT_EQ(d.out, "out\n");
+    for (const char* detail :
+         {"cordon:   uid_map: 0 ", "cordon:   gid_map: 0 ", "cordon:   mount: proc proc -> ",
+          "cordon:   seccomp: policy default", "cordon:   rlimit: RLIMIT_NOFILE = 1024"})
+      EXPECT_NE(d.err.find(detail), std::string::npos) << vv << ": " << detail << "\n" << d.err;
+    EXPECT_NE(d.err.find("\nerr\n"), std::string::npos) << d.err;
+  }
+  RunOut quiet = run_cordon({"run", "--", "/bin/sh", "-c", "echo err >&2"});
+  EXPECT_EQ(quiet.err, "err\n");
 }
 
 }  // namespace

@@ -174,3 +174,57 @@ TEST_F(Workloads, MakeOfASmallProject) {
 
 }  // namespace
 }  // namespace cordon::testing
+
+namespace cordon::testing {
+namespace {
+
+// A profile that does not let the command's execve through: the command never ran, and
+// the result says so (setup-failed, 126, an error naming execve), whether the filter
+// kills the call, fails it, or also keeps the failure from being reported on the socket.
+TEST_F(Seccomp, AProfileThatStopsTheExecIsASetupFailure) {
+  TempDir d;
+  struct Case {
+    std::string profile;
+    std::string error;
+  };
+  std::vector<Case> cases = {
+      {R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["execve"],)"
+       R"("action":"SCMP_ACT_KILL_PROCESS"}]})",
+       "execve true: killed by the seccomp filter (SIGSYS)"},
+      {R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["execve"],)"
+       R"("action":"SCMP_ACT_ERRNO"}]})",
+       "execve true: Operation not permitted"},
+      // The report of the failed execve is denied, then killed: the timeline tells.
+      {R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["execve"],)"
+       R"("action":"SCMP_ACT_ERRNO"},{"names":["sendmsg"],"action":"SCMP_ACT_ERRNO"}]})",
+       "execve true: Operation not permitted"},
+      {R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["execve"],)"
+       R"("action":"SCMP_ACT_ERRNO"},{"names":["sendmsg"],"action":"SCMP_ACT_KILL_PROCESS"}]})",
+       "execve true: Operation not permitted (then its process was killed by signal 31"},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    std::string path = d.path() + "/p" + std::to_string(i) + ".json";
+    std::ofstream(path) << cases[i].profile;
+    RunOut r = run_cordon({"run", "--json", "--seccomp", path, "--", "true"});
+    EXPECT_EQ(r.status, 126) << cases[i].profile << "\n" << r.err;
+    ASSERT_TRUE(r.result.is_object()) << r.out;
+    EXPECT_EQ(r.result["reason"], "setup-failed") << cases[i].profile;
+    EXPECT_EQ(r.result["exit_code"], 126);
+    EXPECT_TRUE(r.result["signal"].is_null());
+    ASSERT_TRUE(r.result["error"].is_string()) << cases[i].profile;
+    EXPECT_EQ(r.result["error"].get<std::string>().rfind(cases[i].error, 0), 0u)
+        << r.result["error"];
+    EXPECT_EQ(r.err, "cordon: " + r.result["error"].get<std::string>() + "\n");
+    // It got as far as the filter: those claims hold.
+    EXPECT_EQ(r.result["seccomp"]["loaded"], true);
+    EXPECT_EQ(r.result["isolation"]["no_new_privs"], true);
+  }
+  // A command that ran and then died of SIGSYS is the command's own end.
+  RunOut ran = run_cordon({"run", "--json", "--", "/bin/sh", "-c", "kill -SYS $$"});
+  EXPECT_EQ(ran.status, 159) << ran.err;
+  EXPECT_EQ(ran.result["reason"], "signaled");
+  EXPECT_TRUE(ran.result["error"].is_null());
+}
+
+}  // namespace
+}  // namespace cordon::testing

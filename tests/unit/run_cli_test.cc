@@ -123,6 +123,19 @@ TEST(RunCli, LongVerbose) {
   EXPECT_TRUE(parse_ok({"-v", "true"}).verbose);
 }
 
+// -v counts: the steps; -vv (or -v given twice) the details too.
+TEST(RunCli, VerboseIsRepeatable) {
+  EXPECT_EQ(parse_ok({"true"}).verbose, 0);
+  EXPECT_EQ(parse_ok({"-v", "true"}).verbose, 1);
+  EXPECT_EQ(parse_ok({"-vv", "true"}).verbose, 2);
+  EXPECT_EQ(parse_ok({"-v", "--verbose", "true"}).verbose, 2);
+  EXPECT_EQ(parse_ok({"-v", "-v", "--", "true", "-v"}).verbose, 2);
+  EXPECT_NE(parse_err({"-vvv", "true"}).to_string().find("-vvv"), std::string::npos);
+  std::string u = run_usage();
+  EXPECT_NE(u.find("-v, --verbose"), std::string::npos) << u;
+  EXPECT_NE(u.find("  -vv "), std::string::npos) << u;
+}
+
 TEST(RunCli, LaterOptionWins) {
   RunOptions o =
       parse_ok({"--hostname", "a", "--hostname=b", "--disk", "2M", "--disk", "3M", "true"});
@@ -288,8 +301,9 @@ TEST(RunCli, HelpAfterDoubleDashBelongsToTheCommand) {
 
 TEST(RunCli, UsageMentionsEveryOption) {
   std::string u = run_usage();
-  for (const char* opt : {"--rootfs", "--disk", "--bind", "--workdir", "--uid", "--gid",
-                          "--hostname", "--env", "--json", "--result-file", "--verbose", "--help"})
+  for (const char* opt :
+       {"--rootfs", "--disk", "--bind", "--workdir", "--uid", "--gid", "--hostname", "--env",
+        "--json", "--result-file", "--verbose", "-vv", "--help"})
     EXPECT_NE(u.find(opt), std::string::npos) << opt;
 }
 

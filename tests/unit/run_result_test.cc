@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "engine/result_json.h"
+
 namespace cordon::engine {
 namespace {
 
@@ -84,6 +88,36 @@ TEST(ReasonName, DistinctNonEmpty) {
   EXPECT_NE(a, b);
   EXPECT_NE(b, c);
   EXPECT_NE(a, c);
+}
+
+}  // namespace
+}  // namespace cordon::engine
+
+namespace cordon::engine {
+namespace {
+
+// The result claims the isolation steps the start applied, not those it planned.
+TEST(RunResultJson, ClaimsOnlyWhatWasApplied) {
+  RunResult r = result(Reason::kSetupFailed, Failure::kSetup);
+  r.plan.seccomp = plan::SeccompProgram{};
+  auto j = nlohmann::json::parse(result_to_json(r));
+  EXPECT_EQ(j["isolation"]["pivot_root"], false);
+  EXPECT_EQ(j["isolation"]["old_root_detached"], false);
+  EXPECT_EQ(j["isolation"]["no_new_privs"], false);
+  EXPECT_EQ(j["isolation"]["setsid"], false);
+  EXPECT_EQ(j["seccomp"]["loaded"], false);
+  r.applied.mounts = true;
+  j = nlohmann::json::parse(result_to_json(r));
+  EXPECT_EQ(j["isolation"]["pivot_root"], true);
+  EXPECT_EQ(j["isolation"]["no_new_privs"], false);
+  r.applied.privileges = true;
+  r.applied.seccomp = true;
+  j = nlohmann::json::parse(result_to_json(r));
+  EXPECT_EQ(j["isolation"]["no_new_privs"], true);
+  EXPECT_EQ(j["seccomp"]["loaded"], true);
+  r.plan.seccomp.reset();  // unconfined: nothing to load
+  j = nlohmann::json::parse(result_to_json(r));
+  EXPECT_EQ(j["seccomp"]["loaded"], false);
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "engine/container/container_backend.h"
 
+#include "base/log.h"
+#include "engine/container/start_log.h"
+
 #include <optional>
 #include <set>
 
@@ -63,6 +66,8 @@ class Started {
   std::optional<isolate::IdSlot> slot;
   std::unique_ptr<isolate::Cgroup> cgroup;
   std::optional<isolate::Sandbox> sandbox;
+  StartLog log;  // -v
+  StartFacts facts;
 };
 
 void StartedDeleter::operator()(Started* s) const {
@@ -70,6 +75,14 @@ void StartedDeleter::operator()(Started* s) const {
 }
 
 namespace {
+
+// The slot's number among the configured ones, for -v.
+int64_t slot_index(const isolate::SlotConfig& slots, uint64_t base) {
+  for (size_t i = 0; i < slots.slots.size(); ++i) {
+    if (slots.slots.base(i) == base) return static_cast<int64_t>(i);
+  }
+  return -1;
+}
 
 // One try at a slot: its lock, its cgroup (made after the stale ones of this parent are
 // swept), the clone. EBUSY: the slot is in use by a sandbox whose cordon does not share
@@ -82,6 +95,10 @@ Status start_in_a_slot(Started& s, const isolate::SlotConfig& slots,
   s.timeline.mark(isolate::Mark::kSlotTaken);
   ex.uid_base = s.slot->uid_base();
   ex.gid_base = s.slot->gid_base();
+  s.facts.uid_base = ex.uid_base;
+  s.facts.gid_base = ex.gid_base;
+  s.facts.slot_index = log_level() >= LogLevel::kInfo ? slot_index(slots, ex.uid_base) : -1;
+  s.log.flush(s.timeline, s.facts, isolate::Mark::kSlotTaken);
   s.cgroup = isolate::no_cgroup();
   if (!plan.no_cgroup) {
     ASSIGN_OR_RETURN(isolate::CgroupMode mode, isolate::detect_cgroup_mode("/sys/fs/cgroup"));
@@ -96,7 +113,11 @@ Status start_in_a_slot(Started& s, const isolate::SlotConfig& slots,
   ex.cgroup_mode = s.cgroup->mode();
   if (plan.netns_prepared) TRY(isolate::check_prepared_netns());
   ex.cgroup_paths = s.cgroup->paths();
+  s.facts.cgroup_mode = ex.cgroup_mode;
+  s.facts.cgroup_paths = ex.cgroup_paths;
+  s.log.flush(s.timeline, s.facts, isolate::Mark::kCgroupReady);
   ASSIGN_OR_RETURN(s.sandbox, isolate::launch(plan, *s.slot, *s.cgroup, s.timeline));
+  s.facts.pid1 = s.sandbox->pid();
   return {};
 }
 
@@ -115,9 +136,11 @@ Result<StartedPtr> start(const Prepared& prepared) {
   s->ex.uid_fallback = slots.uid_fallback;
   s->ex.gid_fallback = slots.gid_fallback;
   std::set<uint64_t> busy;
+  s->facts.plan = &prepared.plan;
   for (;;) {
     Status st = start_in_a_slot(*s, slots, busy);
     if (st.ok()) return s;
+    s->log.flush(s->timeline, s->facts);  // how far it got
     // A few slots in use elsewhere are skipped; more than that is not chance.
     if (!isolate::slot_in_use(st.error()) || !s->slot || busy.size() >= 8)
       return std::move(st).error();
@@ -139,12 +162,32 @@ Status send_command(Started& s, const std::vector<std::string>& argv,
   return {};
 }
 
+namespace {
+
+Progress progress_of(const isolate::Timeline& t) {
+  using isolate::Mark;
+  Progress p;
+  p.mounts = t.at(Mark::kMountsDone) != 0;
+  p.privileges = t.at(Mark::kSetupDone) != 0;
+  p.seccomp = t.at(Mark::kSeccompLoaded) != 0;
+  p.exec_called = t.at(Mark::kExec) != 0;
+  p.exec_returned = t.at(Mark::kExecFailed) != 0;
+  p.exec_errno = p.exec_returned ? t.exec_errno() : 0;
+  return p;
+}
+
+}  // namespace
+
 Result<Execution> finish(StartedPtr s) {
   const plan::LaunchPlan& plan = s->prepared->plan;
   Execution& ex = s->ex;
-  ASSIGN_OR_RETURN(ex.outcome,
-                   isolate::supervise(*s->sandbox, *s->cgroup, plan.limits, *s->signals,
-                                      {1, 2, ex.start_ns, plan.seccomp ? &*plan.seccomp : nullptr}));
+  auto outcome = isolate::supervise(*s->sandbox, *s->cgroup, plan.limits, *s->signals,
+                                    {1, 2, ex.start_ns, plan.seccomp ? &*plan.seccomp : nullptr});
+  if (!outcome.ok()) {
+    s->log.flush(s->timeline, s->facts);
+    return std::move(outcome).error();
+  }
+  ex.outcome = std::move(outcome).value();
   s->sandbox.reset();
   s->timeline.mark(isolate::Mark::kExited);
   // Accounting is read before the group goes; then nothing of the sandbox is left.
@@ -154,7 +197,11 @@ Result<Execution> finish(StartedPtr s) {
   s->slot->release();
   ex.end_ns = isolate::monotonic_ns();
   s->timeline.mark(isolate::Mark::kTornDown);
+  // The command's output is all out by now: the sandbox's steps follow it.
+  if (ex.outcome.stderr_mid_line) s->log.newline_first();
+  s->log.flush(s->timeline, s->facts);
   ex.steps = s->timeline.steps();
+  ex.progress = progress_of(s->timeline);
   return std::move(ex);
 }
 

@@ -22,6 +22,17 @@ struct Prepared {
   plan::LaunchPlan plan;
 };
 
+// How far a start got, as the sandbox's processes marked it (isolate/timeline.h): the
+// result claims only what happened.
+struct Progress {
+  bool mounts = false;         // the mount plan applied, pivoted into the new root
+  bool privileges = false;     // session, rlimits, IDs, capabilities, no_new_privs
+  bool seccomp = false;        // the command's process loaded the filter
+  bool exec_called = false;    // it called execve
+  bool exec_returned = false;  // every execve failed (exec_errno)
+  int exec_errno = 0;
+};
+
 struct Execution {
   isolate::Outcome outcome;
   isolate::CgroupUsage usage;
@@ -34,6 +45,7 @@ struct Execution {
   uint64_t start_ns = 0;  // CLOCK_MONOTONIC, just before the slot is taken
   uint64_t end_ns = 0;    // after PID 1 is reaped, the cgroup removed and the slot released
   std::vector<std::pair<std::string, uint64_t>> steps;  // the start's breakdown (timeline.h)
+  Progress progress;
 };
 
 Result<Prepared> prepare(spec::SandboxSpec spec, const plan::CallerEnv& caller);
