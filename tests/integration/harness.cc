@@ -189,6 +189,14 @@ std::string host_mountinfo() {
   return out;
 }
 
+std::string host_mountinfo_outside_tests() {
+  std::istringstream in(host_mountinfo());
+  std::string line, out;
+  while (std::getline(in, line))
+    if (line.rfind("/tmp/cordon-test-", 0) != 0) out += line + "\n";
+  return out;
+}
+
 bool have_root() {
   return ::geteuid() == 0 && ::access("/proc/self/ns/user", F_OK) == 0;
 }

@@ -52,6 +52,10 @@ bool process_exists(pid_t pid);  // and is not a zombie
 std::string read_file(const std::string& path);
 // Host's mount table (mountinfo), to check that nothing was mounted on the host.
 std::string host_mountinfo();
+// The same without the mounts of tests running beside this one (a daemon test mounts its
+// jobs' workspaces under its own /tmp/cordon-test-* folder): what a before/after
+// comparison of "nothing left behind" can rely on while the suite runs in parallel.
+std::string host_mountinfo_outside_tests();
 
 // Skips the test unless running as root with user namespaces available.
 bool have_root();

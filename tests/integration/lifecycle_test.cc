@@ -33,7 +33,7 @@ bool slot_is_free(uint64_t base) {
 // Invariants 1 and 5: SIGKILL of the supervisor leaves no process, mount or slot.
 TEST(Lifecycle, SupervisorKilledLeavesNothingBehind) {
   REQUIRE_ROOT();
-  std::string mounts_before = host_mountinfo();
+  std::string mounts_before = host_mountinfo_outside_tests();
   pid_t sup = spawn_cordon({"run", "--", "sh", "-c", "sleep 1000 & sleep 1000"});
   std::vector<pid_t> init, inside;
   // Both sleeps running: PID 1's descendants, whatever the shell made of the line.
@@ -58,7 +58,7 @@ TEST(Lifecycle, SupervisorKilledLeavesNothingBehind) {
     return !process_exists(init[0]);
   })) << "a sandbox process outlived its supervisor";
   EXPECT_TRUE(wait_until(60000, [&] { return slot_is_free(*base); })) << "slot leaked";
-  EXPECT_EQ(host_mountinfo(), mounts_before);
+  EXPECT_EQ(host_mountinfo_outside_tests(), mounts_before);
 }
 
 // A double-forked daemon does not outlive the command: PID 1's exit ends the namespace.
