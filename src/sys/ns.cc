@@ -51,10 +51,12 @@ class NsHolder {
 }  // namespace
 
 Result<UniqueFd> make_user_ns(const std::string& uid_map, const std::string& gid_map) {
-  // The child blocks on a pipe nobody writes to, until it is killed.
+  // The child blocks on a pipe nobody writes to, until it is killed, or until the pipe's
+  // only write end, ours, closes with us: it never outlives this process.
   ASSIGN_OR_RETURN(auto pipe, make_pipe());
   ASSIGN_OR_RETURN(CloneResult c, clone3_fork(CLONE_NEWUSER));
   if (c.pid == 0) {
+    pipe.second.reset();
     char byte;
     while (::read(pipe.first.get(), &byte, 1) < 0 && errno == EINTR) {
     }

@@ -3,9 +3,12 @@
 // and system trees stay plain; nothing set-ID can be made through such a bind. And the
 // daemon's workspace is the job's own to write. Checked from the host on real sandboxes.
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -149,6 +152,53 @@ TEST(BindOwner, RootOwnedSourceStaysPlainAndOwnerIsRefusedForIt) {
   EXPECT_EQ(owner.status, 64) << owner.err;
   EXPECT_NE(owner.err.find("owner-mapped bind"), std::string::npos) << owner.err;
   EXPECT_NE(owner.err.find("root"), std::string::npos) << owner.err;
+}
+
+// A ramfs mounted for a test, detached at the end whatever happened.
+class RamfsMount {
+ public:
+  explicit RamfsMount(const std::string& at) : at_(at) {
+    ok_ =
+        ::mkdir(at.c_str(), 0755) == 0 && ::mount("cordon-ramfs", at.c_str(), "ramfs", 0, "") == 0;
+  }
+  ~RamfsMount() {
+    if (ok_) ::umount2(at_.c_str(), MNT_DETACH);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  std::string at_;
+  bool ok_ = false;
+};
+
+TEST(BindOwner, AutomaticFallsBackToPlainVisiblyAndExplicitOwnerFails) {
+  REQUIRE_ROOT();
+  uint32_t id = unused_user_id();
+  ASSERT_NE(id, 0u);
+  TempDir d;
+  // ramfs takes no idmapped mount.
+  std::string ram = d.path() + "/ram";
+  RamfsMount mount(ram);
+  ASSERT_TRUE(mount.ok()) << std::strerror(errno);
+  ASSERT_EQ(::chown(ram.c_str(), id, id), 0);
+  RunOut r = run_cordon({"run", "--json", "--bind", ram + ":/out:rw", "--", "true"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json& bind = r.result["isolation"]["binds"][0];
+  EXPECT_EQ(bind["ids"], "plain");
+  EXPECT_NE(bind["plain_because"].get<std::string>().find("idmapped"), std::string::npos) << bind;
+  RunOut owner = run_cordon({"run", "--bind", ram + ":/out:rw,owner", "--", "true"});
+  EXPECT_EQ(owner.status, 64) << owner.err;
+  EXPECT_NE(owner.err.find("idmapped"), std::string::npos) << owner.err;
+
+  // Without a filter the set-ID rule cannot hold: a writable bind stays plain.
+  std::string tree = user_tree(d, id);
+  RunOut unconfined = run_cordon(
+      {"run", "--json", "--seccomp", "unconfined", "--bind", tree + ":/out:rw", "--", "true"});
+  ASSERT_EQ(unconfined.status, 0) << unconfined.err;
+  EXPECT_EQ(unconfined.result["isolation"]["binds"][0]["ids"], "plain");
+  EXPECT_NE(unconfined.result["isolation"]["binds"][0]["plain_because"].get<std::string>().find(
+                "unconfined"),
+            std::string::npos);
 }
 
 TEST(BindOwner, PlainModeKeepsTheHostsIds) {
