@@ -112,6 +112,13 @@ TEST(BindOwner, NoSetIdFileCanBeMadeThroughAnOwnerMappedBind) {
   std::string tree = user_tree(d, id);
   { std::ofstream(tree + "/tool") << "#!/bin/sh\n"; }
   ASSERT_EQ(::chown((tree + "/tool").c_str(), id, id), 0);
+  // Set-ID files the owner already had: a write from the sandbox clears their bits.
+  for (const char* f : {"/had-suid", "/had-sgid"}) {
+    { std::ofstream(tree + f) << "old\n"; }
+    ASSERT_EQ(::chown((tree + f).c_str(), id, id), 0);
+  }
+  ASSERT_EQ(::chmod((tree + "/had-suid").c_str(), 04755), 0);
+  ASSERT_EQ(::chmod((tree + "/had-sgid").c_str(), 02755), 0);
   // chmod, fchmod (install -m) and a mode given at creation all fail with EPERM; the
   // bind is nosuid.
   RunOut r = run_cordon(
@@ -121,12 +128,16 @@ TEST(BindOwner, NoSetIdFileCanBeMadeThroughAnOwnerMappedBind) {
        "install -m 4755 tool copy 2>/dev/null && echo install-set; "
        "chmod u+s tool 2>&1 | grep -q 'Operation not permitted' && echo eperm; "
        "chmod 755 tool && echo plain-chmod-ok; "
-       "grep ' /out ' /proc/self/mountinfo | grep -q nosuid && echo nosuid"});
+       "grep ' /out ' /proc/self/mountinfo | grep -q nosuid && echo nosuid; "
+       "echo new >> had-suid; echo new >> had-sgid"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(printed(r), "eperm\nplain-chmod-ok\nnosuid\n");
   EXPECT_EQ(r.result["isolation"]["binds"][0]["ids"], "owner");
   struct stat st = stat_of(tree + "/tool");
   EXPECT_EQ(st.st_mode & 07777, 0755u);
+  EXPECT_EQ(stat_of(tree + "/had-suid").st_mode & 07777, 0755u);
+  EXPECT_EQ(stat_of(tree + "/had-sgid").st_mode & 07777, 0755u);
+  EXPECT_EQ(read_file(tree + "/had-sgid"), "old\nnew\n");
   if (std::filesystem::exists(tree + "/copy")) {
     EXPECT_EQ(stat_of(tree + "/copy").st_mode & 06000, 0u);
   }
