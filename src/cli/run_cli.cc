@@ -101,12 +101,14 @@ const std::vector<OptionGroup>& run_option_groups() {
          "(/usr, /bin, /sbin, /lib*, a minimal /etc)"},
         {"--disk", true, "SIZE", "size cap of the writable layer, /tmp and home (default 512M)"},
         {"--bind", true, "SRC[:DST][:MODE]",
-         "bind host path SRC at DST inside; repeatable. MODE: ro (default) or rw,\n"
-         "optionally ,owner or ,plain: owner maps SRC's owner (a normal user) to the\n"
-         "sandbox's user, so what it writes is that user's on the host (refused for\n"
-         "root and system IDs); plain keeps the host's IDs (others' files show as\n"
-         "nobody, writes belong to the slot's IDs). Without either: owner where it\n"
-         "is allowed, else plain (the result's isolation.binds says which)"},
+         "bind host path SRC at DST inside; repeatable. MODE: ro\n"
+         "(default) or rw, optionally with ,owner or ,plain. owner:\n"
+         "SRC's owner (a normal user) is the sandbox's user, so what\n"
+         "it writes is that user's on the host (refused for root and\n"
+         "system IDs); plain: the host's IDs as they are (others'\n"
+         "files show as nobody, writes belong to the slot's IDs).\n"
+         "Neither: owner where allowed, else plain (the result's\n"
+         "isolation.binds says which)"},
         {"--workdir", true, "DIR", "working directory inside (default: home)"}}},
       {"Identity and environment",
        {{"--uid", true, "N",
