@@ -34,6 +34,19 @@ Error usage(std::string what, std::string detail) {
   return logic_error("usage", std::move(what), std::move(detail));
 }
 
+// MODE: ro or rw, optionally followed by ",owner" or ",plain" (spec::BindOwner).
+bool parse_bind_mode(const std::string& m, spec::BindMount* b) {
+  size_t comma = m.find(',');
+  std::string access = m.substr(0, comma);
+  if (access != "ro" && access != "rw") return false;
+  b->writable = access == "rw";
+  if (comma == std::string::npos) return true;
+  std::string owner = m.substr(comma + 1);
+  if (owner != "owner" && owner != "plain") return false;
+  b->owner = owner == "owner" ? spec::BindOwner::kOwner : spec::BindOwner::kPlain;
+  return true;
+}
+
 Result<spec::BindMount> parse_bind(const std::string& v) {
   spec::BindMount b;
   std::vector<std::string> parts;
@@ -45,16 +58,15 @@ Result<spec::BindMount> parse_bind(const std::string& v) {
     start = c + 1;
   }
   if (parts.size() > 3 || parts[0].empty())
-    return usage("--bind", "'" + v + "': expected SRC[:DST][:ro|rw]");
+    return usage("--bind", "'" + v + "': expected SRC[:DST][:MODE]");
   b.source = parts[0];
   b.target = parts.size() >= 2 && !parts[1].empty() ? parts[1] : parts[0];
-  if (parts.size() == 2 && (parts[1] == "ro" || parts[1] == "rw")) {
+  if (parts.size() == 2 && parse_bind_mode(parts[1], &b)) {
     b.target = parts[0];
-    b.writable = parts[1] == "rw";
-  } else if (parts.size() == 3) {
-    if (parts[2] != "ro" && parts[2] != "rw")
-      return usage("--bind", "'" + v + "': the mode must be ro or rw");
-    b.writable = parts[2] == "rw";
+  } else if (parts.size() == 3 && !parse_bind_mode(parts[2], &b)) {
+    return usage("--bind", "'" + v +
+                               "': the mode must be ro or rw, optionally followed by ,owner "
+                               "or ,plain (ro,owner, rw,plain, ...)");
   }
   return b;
 }
@@ -88,8 +100,15 @@ const std::vector<OptionGroup>& run_option_groups() {
          "writable tmpfs layer; default: a read-only view of the host\n"
          "(/usr, /bin, /sbin, /lib*, a minimal /etc)"},
         {"--disk", true, "SIZE", "size cap of the writable layer, /tmp and home (default 512M)"},
-        {"--bind", true, "SRC[:DST][:ro|rw]",
-         "bind host path SRC at DST inside (read-only unless rw); repeatable"},
+        {"--bind", true, "SRC[:DST][:MODE]",
+         "bind host path SRC at DST inside; repeatable. MODE: ro\n"
+         "(default) or rw, optionally with ,owner or ,plain. owner:\n"
+         "SRC's owner (a normal user) is the sandbox's user, so what\n"
+         "it writes is that user's on the host (refused for root and\n"
+         "system IDs); plain: the host's IDs as they are (others'\n"
+         "files show as nobody, writes belong to the slot's IDs).\n"
+         "Neither: owner where allowed, else plain (the result's\n"
+         "isolation.binds says which)"},
         {"--workdir", true, "DIR", "working directory inside (default: home)"}}},
       {"Identity and environment",
        {{"--uid", true, "N",

@@ -36,8 +36,24 @@ json capabilities(const engine::RunResult& r) {
 json isolation(const engine::RunResult& r) {
   const auto& s = r.spec;
   json binds = json::array();
-  for (const auto& b : s.binds)
-    binds.push_back({{"source", b.source}, {"target", b.target}, {"writable", b.writable}});
+  for (const auto& b : s.binds) {
+    // What each bind got: "owner" (idmapped, the source's owner is the sandbox's user),
+    // "plain", or "sandbox" (a tree handed to the sandbox's user); and why an automatic
+    // one stayed plain.
+    const char* ids = b.owned_by_sandbox ? "sandbox" : b.mapping.owner_mapped ? "owner" : "plain";
+    json owner = b.mapping.owner_mapped
+                     ? json({{"uid", b.mapping.owner_uid}, {"gid", b.mapping.owner_gid}})
+                     : json(nullptr);
+    binds.push_back({{"source", b.source},
+                     {"target", b.target},
+                     {"writable", b.writable},
+                     {"requested", spec::to_string(b.owner)},
+                     {"ids", ids},
+                     {"owner", owner},
+                     {"plain_because", b.mapping.why_plain.empty() || b.mapping.owner_mapped
+                                           ? json(nullptr)
+                                           : json(b.mapping.why_plain)}});
+  }
   return {
       {"root", s.rootfs ? json({{"mode", "image"},
                                 {"path", *s.rootfs},

@@ -56,7 +56,9 @@ Result<Sandbox> launch(const plan::LaunchPlan& plan, const IdSlot& slot, Cgroup&
   std::vector<UniqueFd> trees;
   if (plan.mounts.tree_count() > 0) {
     ASSIGN_OR_RETURN(UniqueFd userns, sys::open_ns(c.pid, "user"));
-    ASSIGN_OR_RETURN(trees, open_host_trees(plan.mounts, userns.get()));
+    ASSIGN_OR_RETURN(trees,
+                     open_host_trees(plan.mounts, userns.get(),
+                                     {slot.uid_base() + plan.uid, slot.gid_base() + plan.gid}));
   }
   std::vector<int> fds;
   for (const auto& t : trees) fds.push_back(t.get());

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "isolate/host_trees.h"
 #include "sys/fs.h"
 #include "sys/ns.h"
 #include "sys/process.h"
@@ -61,6 +62,7 @@ Status resolve_host_paths(spec::SandboxSpec* spec) {
   for (auto& b : spec->binds) {
     b.source = lexically_normal(b.source);
     TRY(check_host_path(b.source, "bind source", b.writable ? R_OK | W_OK : R_OK, false));
+    TRY(decide_bind_mapping(&b, spec->seccomp.kind != spec::SeccompChoice::Kind::kUnconfined));
   }
   if (spec->seccomp.kind == spec::SeccompChoice::Kind::kFile) {
     // Read once, here: the profile that is compiled is the one that was checked.

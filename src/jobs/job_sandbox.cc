@@ -8,7 +8,16 @@ spec::SandboxSpec job_sandbox(const JobSpec& j, const JobPaths& p,
   s.argv = j.command;
   s.env = j.env;
   if (!p.image.empty()) s.rootfs = p.image;
-  s.binds.push_back(spec::BindMount{p.workspace, kWorkspaceInside, /*writable=*/true});
+  // The workspace is a tmpfs the daemon made for this job alone: its tree (the input
+  // files, the upload) is handed to the sandbox's user at the start, so that the job can
+  // write in every folder it was given.
+  spec::BindMount workspace;
+  workspace.source = p.workspace;
+  workspace.target = kWorkspaceInside;
+  workspace.writable = true;
+  workspace.owner = spec::BindOwner::kPlain;
+  workspace.owned_by_sandbox = true;
+  s.binds.push_back(std::move(workspace));
   s.workdir = kWorkspaceInside;
   s.disk_bytes = j.disk;
   s.limits.memory_bytes = j.memory;
@@ -17,8 +26,8 @@ spec::SandboxSpec job_sandbox(const JobSpec& j, const JobPaths& p,
   s.limits.wall_ns = j.timeout_ns;
   s.limits.cpu_time_ns = j.cpu_time_ns;
   s.limits.output_bytes = j.output;
-  s.seccomp.kind =
-      j.seccomp == "strict" ? spec::SeccompChoice::Kind::kStrict : spec::SeccompChoice::Kind::kDefault;
+  s.seccomp.kind = j.seccomp == "strict" ? spec::SeccompChoice::Kind::kStrict
+                                         : spec::SeccompChoice::Kind::kDefault;
   s.cgroup_parent = cgroup_parent;
   return s;
 }

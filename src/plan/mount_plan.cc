@@ -1,5 +1,8 @@
 #include "plan/mount_plan.h"
 
+#include <algorithm>
+#include <charconv>
+
 namespace cordon::plan {
 namespace {
 
@@ -188,10 +191,66 @@ MountPlan plan_mounts(const spec::SandboxSpec& spec) {
   for (const auto& b : spec.binds) {
     MountStep s = step(MountOp::kAttachTree, b.source, in_new(b.target));
     s.writable = b.writable;
+    s.owner_map = b.mapping.owner_mapped;
+    s.owner_uid = b.mapping.owner_uid;
+    s.owner_gid = b.mapping.owner_gid;
+    s.owned_by_sandbox = b.owned_by_sandbox;
     p.steps.push_back(s);
   }
   if (!spec.rootfs) p.steps.push_back(step(MountOp::kSetReadOnly, {}, kStagingNew));
   return p;
+}
+
+NormalIds parse_login_defs(std::string_view text) {
+  NormalIds ids;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    size_t k = line.find_first_not_of(" \t");
+    if (k == std::string_view::npos || line[k] == '#') continue;
+    size_t ke = line.find_first_of(" \t", k);
+    if (ke == std::string_view::npos) continue;
+    std::string_view key = line.substr(k, ke - k);
+    size_t v = line.find_first_not_of(" \t", ke);
+    if (v == std::string_view::npos) continue;
+    size_t ve = line.find_first_of(" \t#", v);
+    std::string_view value = line.substr(v, ve == std::string_view::npos ? ve : ve - v);
+    uint32_t n = 0;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc() || ptr != value.data() + value.size()) continue;
+    if (key == "UID_MIN") ids.uid_min = n;
+    if (key == "UID_MAX") ids.uid_max = n;
+    if (key == "GID_MIN") ids.gid_min = n;
+    if (key == "GID_MAX") ids.gid_max = n;
+  }
+  return ids;
+}
+
+std::string owner_map_refusal(uint32_t uid, uint32_t gid, const NormalIds& ids,
+                              const std::vector<uint32_t>& service_uids,
+                              const std::vector<uint32_t>& service_gids) {
+  auto in = [](const std::vector<uint32_t>& v, uint32_t id) {
+    return std::find(v.begin(), v.end(), id) != v.end();
+  };
+  // Root is refused whatever login.defs says.
+  if (uid == 0 || gid == 0) return "owned by root";
+  if (in(service_uids, uid) || in(service_gids, gid))
+    return "owned by the IDs cordon runs as (" + std::to_string(uid) + ":" + std::to_string(gid) +
+           ")";
+  if (uid < ids.uid_min || uid > ids.uid_max)
+    return "owner " + std::to_string(uid) + " is not a normal user (UID_MIN " +
+           std::to_string(ids.uid_min) + " to UID_MAX " + std::to_string(ids.uid_max) + ")";
+  if (gid < ids.gid_min || gid > ids.gid_max)
+    return "group " + std::to_string(gid) + " is not a normal group (GID_MIN " +
+           std::to_string(ids.gid_min) + " to GID_MAX " + std::to_string(ids.gid_max) + ")";
+  return {};
+}
+
+std::string owner_map_line(uint32_t owner, uint64_t host_id) {
+  return std::to_string(owner) + " " + std::to_string(host_id) + " 1\n";
 }
 
 }  // namespace cordon::plan

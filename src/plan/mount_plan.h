@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "spec/spec.h"
@@ -66,6 +67,14 @@ struct MountStep {
   bool chown = false;          // kMkdir: owned by the sandbox's uid/gid
   bool idmap = false;          // kAttachTree: idmapped through the sandbox's user namespace
   std::string host_path = {};  // kBindFromStage: the host path of the entry, for a symlink
+  // kAttachTree of a bind: idmapped so that owner_uid/owner_gid (host IDs, the source's
+  // owner) are the sandbox's user, and nothing else is mapped (spec::BindOwner).
+  bool owner_map = false;
+  uint32_t owner_uid = 0;
+  uint32_t owner_gid = 0;
+  // kAttachTree of a bind: the source tree is chowned to the sandbox's user on the host
+  // before it is opened (spec::BindMount::owned_by_sandbox).
+  bool owned_by_sandbox = false;
 };
 
 struct MountPlan {
@@ -74,6 +83,29 @@ struct MountPlan {
 };
 
 MountPlan plan_mounts(const spec::SandboxSpec& spec);
+
+// The host's normal users and groups: UID_MIN..UID_MAX and GID_MIN..GID_MAX of
+// /etc/login.defs (login.defs(5)), 1000..60000 where it says nothing.
+struct NormalIds {
+  uint32_t uid_min = 1000;
+  uint32_t uid_max = 60000;
+  uint32_t gid_min = 1000;
+  uint32_t gid_max = 60000;
+};
+NormalIds parse_login_defs(std::string_view text);
+
+// Why a source owned by uid:gid must not be owner-mapped, or empty when it may be: both
+// IDs must be those of a normal user and group, and neither one of the service's own
+// (the IDs the starting process runs as, given). Root and the system IDs below
+// UID_MIN/GID_MIN are never mapped, nor anything above UID_MAX/GID_MAX (nobody, the
+// subordinate ranges, cordon's slots).
+std::string owner_map_refusal(uint32_t uid, uint32_t gid, const NormalIds& ids,
+                              const std::vector<uint32_t>& service_uids,
+                              const std::vector<uint32_t>& service_gids);
+
+// "OWNER HOST 1\n": the one line of an owner-mapped bind's maps (owner on disk, the
+// sandbox's user on the host).
+std::string owner_map_line(uint32_t owner, uint64_t host_id);
 
 // Host directories and /etc entries of the default host view.
 const std::vector<std::string>& host_view_dirs();

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -284,6 +285,85 @@ SeccompPolicy strict_policy() {
   return p;
 }
 
+namespace {
+
+// The calls that give a file its mode, and where their flags and mode are.
+struct ModeCall {
+  const char* name;
+  int flags_index;  // -1: the call always creates or changes a mode
+  uint32_t mode_index;
+};
+constexpr ModeCall kModeCalls[] = {
+    {"chmod", -1, 1},     {"fchmod", -1, 1}, {"fchmodat", -1, 2},
+    {"fchmodat2", -1, 2}, {"mknod", -1, 1},  {"mknodat", -1, 2},
+    {"creat", -1, 1},     {"open", 1, 2},    {"openat", 2, 3},
+};
+constexpr uint64_t kSetIdBits = 06000;                  // S_ISUID | S_ISGID
+constexpr uint64_t kTmpfileBit = 020000000;             // __O_TMPFILE (O_TMPFILE less O_DIRECTORY)
+constexpr uint64_t kModeFlags = O_CREAT | kTmpfileBit;  // the flags that make open use its mode
+constexpr const char* kSetIdReason =
+    "an owner-mapped writable bind: a set-user-ID or set-group-ID file made there would be "
+    "the owner's on the host";
+
+bool denies(const SeccompAction& a) {
+  return a.kind != SeccompActionKind::kAllow && a.kind != SeccompActionKind::kLog;
+}
+
+}  // namespace
+
+SeccompPolicy refuse_set_id_files(SeccompPolicy p) {
+  std::vector<SeccompPolicyRule> out;
+  for (auto& r : p.rules) {
+    if (r.name == "openat2") continue;  // replaced below
+    const ModeCall* m = nullptr;
+    for (const auto& c : kModeCalls) m = r.name == c.name ? &c : m;
+    if (m == nullptr || denies(r.action)) {
+      out.push_back(std::move(r));
+      continue;
+    }
+    // Allowed only where no set-ID bit is asked, or (open, openat) where nothing is
+    // created: two rules, either one admits.
+    auto constrained = [&](uint32_t index) {
+      return std::any_of(r.args.begin(), r.args.end(),
+                         [&](const SeccompArg& a) { return a.index == index; });
+    };
+    if (!constrained(m->mode_index)) {
+      SeccompPolicyRule c = r;
+      c.args.push_back(masked(m->mode_index, kSetIdBits, 0));
+      out.push_back(std::move(c));
+    }
+    if (m->flags_index >= 0 && !constrained(static_cast<uint32_t>(m->flags_index))) {
+      SeccompPolicyRule c = r;
+      c.args.push_back(masked(static_cast<uint32_t>(m->flags_index), kModeFlags, 0));
+      out.push_back(std::move(c));
+    }
+  }
+  // Under a default that admits, the refusals are rules of their own.
+  if (!denies(p.default_action)) {
+    for (const auto& m : kModeCalls) {
+      for (uint64_t bit : {uint64_t{S_ISUID}, uint64_t{S_ISGID}}) {
+        if (m.flags_index < 0) {
+          out.push_back({m.name, kEperm, {masked(m.mode_index, bit, bit)}, kSetIdReason});
+          continue;
+        }
+        for (uint64_t flag : {uint64_t{O_CREAT}, kTmpfileBit})
+          out.push_back({m.name,
+                         kEperm,
+                         {masked(static_cast<uint32_t>(m.flags_index), flag, flag),
+                          masked(m.mode_index, bit, bit)},
+                         kSetIdReason});
+      }
+    }
+  }
+  out.push_back({"openat2",
+                 kEnosys,
+                 {},
+                 "its mode sits in memory, where the set-ID rule cannot read it; ENOSYS makes "
+                 "libc use openat"});
+  p.rules = std::move(out);
+  return p;
+}
+
 Result<ProfileContext> profile_context_for_kernel(std::string_view release) {
   ProfileContext ctx;
   auto number = [&](size_t* pos, uint32_t* out) {
@@ -458,8 +538,7 @@ Result<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx) {
   auto st = sys::stat_fd(fd->get());
   if (!st.ok()) return errno_error(st.error().err, "fstat", "seccomp program");
   uint64_t size = st->size;
-  if (size == 0 || size % sizeof(sock_filter) != 0 ||
-      size > 2 * BPF_MAXINSNS * sizeof(sock_filter))
+  if (size == 0 || size % sizeof(sock_filter) != 0 || size > 2 * BPF_MAXINSNS * sizeof(sock_filter))
     return compile_error("program", "libseccomp exported " + std::to_string(size) + " bytes");
   std::vector<sock_filter> prog(size / sizeof(sock_filter));
   auto got = sys::read_at(fd->get(), reinterpret_cast<char*>(prog.data()), size, 0);

@@ -50,6 +50,16 @@ struct SeccompPolicy {
 SeccompPolicy default_policy();
 SeccompPolicy strict_policy();
 
+// The set-ID rule, for a sandbox with an owner-mapped writable bind (docs/threat-model.md):
+// what it creates there belongs on the host to a real user, so it must never make a
+// set-user-ID or set-group-ID file. The policy is changed so that chmod, fchmod,
+// fchmodat, fchmodat2, mknod and mknodat with S_ISUID or S_ISGID in their mode, and
+// creat, and open and openat with O_CREAT or O_TMPFILE and one of those bits, fail with
+// EPERM; openat2, whose mode sits in memory where a filter cannot read it, fails with
+// ENOSYS (libc then uses openat). The other calls of those names stay as the policy
+// had them; a rule that cannot take the extra condition is dropped (stricter).
+SeccompPolicy refuse_set_id_files(SeccompPolicy policy);
+
 // What Docker's includes/excludes are resolved against: the sandbox's capabilities
 // inside (none today) and the running kernel's version. The architecture is amd64.
 struct ProfileContext {

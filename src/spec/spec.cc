@@ -56,6 +56,26 @@ const char* to_string(CapsChoice caps) {
   return caps == CapsChoice::kNone ? "none" : "default";
 }
 
+const char* to_string(BindOwner o) {
+  switch (o) {
+    case BindOwner::kOwner:
+      return "owner";
+    case BindOwner::kPlain:
+      return "plain";
+    case BindOwner::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+Result<BindOwner> parse_bind_owner(std::string_view word) {
+  if (word == "auto") return BindOwner::kAuto;
+  if (word == "owner") return BindOwner::kOwner;
+  if (word == "plain") return BindOwner::kPlain;
+  return invalid("bind",
+                 "'" + std::string(word) + "': the owner mode must be auto, owner or plain");
+}
+
 std::string home_dir(const SandboxSpec& spec) {
   return spec.uid == 0 ? "/root" : "/home/user";
 }
@@ -92,6 +112,10 @@ Status validate(const SandboxSpec& spec) {
     if (b.target == "/" || b.target == "/proc" || b.target.rfind("/proc/", 0) == 0 ||
         b.target == "/dev" || b.target.rfind("/dev/", 0) == 0)
       return invalid("bind", "the target '" + b.target + "' is reserved by the sandbox");
+    if (b.owned_by_sandbox && !b.writable)
+      return invalid("bind", "'" + b.source + "': a tree owned by the sandbox must be writable");
+    if (b.owned_by_sandbox && b.owner == BindOwner::kOwner)
+      return invalid("bind", "'" + b.source + "': a tree owned by the sandbox is not owner-mapped");
   }
   if (!spec.workdir.empty() && !is_clean_absolute_path(spec.workdir))
     return invalid("workdir", "'" + spec.workdir + "' must be a clean absolute path");

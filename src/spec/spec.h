@@ -16,11 +16,44 @@
 
 namespace cordon::spec {
 
+// How a bind's files are owned inside (docs/spec.md, docs/threat-model.md):
+//   kAuto   owner-mapped when the source's owner is a normal user of the host and the
+//           mapping can be made; plain otherwise (the result says which, and why)
+//   kOwner  owner-mapped, or the start fails
+//   kPlain  no mapping: the host's IDs as they are (others' files show as nobody)
+// Owner-mapped: an idmapped mount on which the source's owner UID and GID are the
+// sandbox's user (root by default), both ways; no other ID is mapped.
+enum class BindOwner { kAuto, kOwner, kPlain };
+const char* to_string(BindOwner o);
+Result<BindOwner> parse_bind_owner(std::string_view word);
+
+// What the preflight (isolate/preflight.h) decided for a bind from the host: never read
+// from the caller, never on the wire.
+struct BindMapping {
+  bool owner_mapped = false;
+  uint32_t owner_uid = 0;  // the source's owner on the host, when owner_mapped
+  uint32_t owner_gid = 0;
+  std::string why_plain;  // kAuto that stayed plain: why
+};
+
 struct BindMount {
+  BindMount() = default;
+  BindMount(std::string src, std::string dst, bool rw)
+      : source(std::move(src)), target(std::move(dst)), writable(rw) {}
   std::string source;  // host path
   std::string target;  // absolute path inside
   bool writable = false;
-  bool operator==(const BindMount&) const = default;
+  BindOwner owner = BindOwner::kAuto;
+  // The daemon's job workspace: a tmpfs cordon made for this sandbox alone, whose tree is
+  // handed to the sandbox's user (chowned on the host to its slot IDs) before the command
+  // starts. Writable only; the source must be the root of a tmpfs (checked at the start).
+  bool owned_by_sandbox = false;
+  BindMapping mapping;  // filled in by the preflight
+  // What was asked: the mapping the preflight found is not part of it.
+  bool operator==(const BindMount& o) const {
+    return source == o.source && target == o.target && writable == o.writable && owner == o.owner &&
+           owned_by_sandbox == o.owned_by_sandbox;
+  }
 };
 
 // Field limits: a spec can come from an untrusted API caller.

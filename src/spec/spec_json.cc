@@ -113,7 +113,8 @@ Status limits_from(const json& j, Limits* l) {
   TRY(f.object());
   TRY(f.uint("memory_bytes", &l->memory_bytes));
   if (const json* v = f.get("memory_swap_bytes"); v != nullptr && !v->is_null()) {
-    if (!v->is_number_unsigned()) return refused("limits.memory_swap_bytes", "must be bytes or null");
+    if (!v->is_number_unsigned())
+      return refused("limits.memory_swap_bytes", "must be bytes or null");
     l->memory_swap_bytes = v->get<uint64_t>();
   }
   TRY(f.uint("pids", &l->pids));
@@ -175,7 +176,11 @@ json to_json(const SandboxSpec& s) {
   for (const auto& [k, v] : s.env) env.push_back({{"name", k}, {"value", v}});
   json binds = json::array();
   for (const auto& b : s.binds)
-    binds.push_back({{"source", b.source}, {"target", b.target}, {"writable", b.writable}});
+    binds.push_back({{"source", b.source},
+                     {"target", b.target},
+                     {"writable", b.writable},
+                     {"owner", to_string(b.owner)},
+                     {"owned_by_sandbox", b.owned_by_sandbox}});
   json seccomp = {{"kind", to_string(s.seccomp.kind)}};
   if (s.seccomp.kind == SeccompChoice::Kind::kFile) seccomp["path"] = s.seccomp.path;
   return {{"argv", s.argv},
@@ -227,6 +232,13 @@ Result<SandboxSpec> spec_from_json(const json& j) {
       TRY(g.str("source", &m.source));
       TRY(g.str("target", &m.target));
       TRY(g.boolean("writable", &m.writable));
+      if (const json* o = g.get("owner"); o != nullptr) {
+        if (!o->is_string()) return refused("binds[].owner", "must be auto, owner or plain");
+        auto owner = parse_bind_owner(o->get<std::string>());
+        if (!owner.ok()) return refused("binds[].owner", "must be auto, owner or plain");
+        m.owner = *owner;
+      }
+      TRY(g.boolean("owned_by_sandbox", &m.owned_by_sandbox));
       TRY(g.unknown());
       s.binds.push_back(std::move(m));
     }
@@ -260,8 +272,9 @@ Result<SandboxSpec> spec_from_json_text(std::string_view text) {
   // text disagree about what was asked.
   JsonError error;
   std::optional<json> j = parse_json_strict(text, kMaxSpecDepth, &error);
-  if (!j) return error.key.empty() ? refused("spec", "is " + error.message)
-                                   : refused(error.key, "is given twice");
+  if (!j)
+    return error.key.empty() ? refused("spec", "is " + error.message)
+                             : refused(error.key, "is given twice");
   return spec_from_json(*j);
 }
 

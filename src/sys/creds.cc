@@ -99,6 +99,18 @@ uid_t effective_uid() noexcept {
   return ::geteuid();
 }
 
+uid_t real_uid() noexcept {
+  return ::getuid();
+}
+
+gid_t real_gid() noexcept {
+  return ::getgid();
+}
+
+gid_t effective_gid() noexcept {
+  return ::getegid();
+}
+
 Result<gid_t> group_id(const std::string& name) {
   ASSIGN_OR_RETURN(std::string text, read_small_file("/etc/group", 4 << 20));
   size_t start = 0;

@@ -37,6 +37,10 @@ Status set_thread_uids(const ThreadUids& uids);
 
 // geteuid(2).
 uid_t effective_uid() noexcept;
+// getuid(2), getgid(2), getegid(2).
+uid_t real_uid() noexcept;
+gid_t real_gid() noexcept;
+gid_t effective_gid() noexcept;
 // A group's ID from /etc/group (read directly: the static binary has no NSS modules).
 Result<gid_t> group_id(const std::string& name);
 

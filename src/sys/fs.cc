@@ -279,6 +279,44 @@ Result<long> fs_type(const std::string& path) {
   return static_cast<long>(fs.f_type);
 }
 
+Result<long> fd_fs_type(int fd) {
+  struct statfs fs {};
+  if (::fstatfs(fd, &fs) != 0) return sys_error("fstatfs");
+  return static_cast<long>(fs.f_type);
+}
+
+Result<bool> is_mount_root(int fd) {
+  struct statx sx {};
+  if (::statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) != 0)
+    return sys_error("statx");
+  if ((sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) == 0) return errno_error(ENOTSUP, "statx");
+  return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+}
+
+namespace {
+
+Status chown_below(int dir_fd, uid_t uid, gid_t gid, int depth_left) {
+  if (depth_left < 0) return errno_error(ELOOP, "chown tree", "deeper than its limit");
+  ASSIGN_OR_RETURN(auto list, read_dir_fd(dir_fd));
+  for (const auto& e : list) {
+    if (::fchownat(dir_fd, e.name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+      return sys_error("fchownat", e.name);
+    if (!S_ISDIR(e.mode)) continue;
+    ASSIGN_OR_RETURN(UniqueFd sub, open_at(dir_fd, e.name, O_RDONLY | O_DIRECTORY));
+    TRY(chown_below(sub.get(), uid, gid, depth_left - 1));
+  }
+  return {};
+}
+
+}  // namespace
+
+Status chown_tree(int dir_fd, uid_t uid, gid_t gid, int max_depth) {
+  if (::fchownat(dir_fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+    return sys_error("fchownat");
+  ASSIGN_OR_RETURN(UniqueFd dir, open_at(dir_fd, ".", O_RDONLY | O_DIRECTORY));
+  return chown_below(dir.get(), uid, gid, max_depth);
+}
+
 Result<std::vector<std::string>> list_dir(const std::string& path) {
   DIR* dir = ::opendir(path.c_str());
   if (dir == nullptr) return sys_error("opendir", path);

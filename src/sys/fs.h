@@ -124,7 +124,19 @@ Result<std::string> real_path(const std::string& path);
 // access(2) of path with mode (R_OK, W_OK, X_OK), as the real UID.
 Status access_path(const std::string& path, int mode);
 
+// fstatfs(2)'s f_type of the file system an fd (O_PATH will do) is on.
+Result<long> fd_fs_type(int fd);
+// Whether the object an fd names is the root of a mount (statx STATX_ATTR_MOUNT_ROOT).
+Result<bool> is_mount_root(int fd);
+
 // --- Changing the tree ---
+
+// Every entry of the directory tree at dir_fd, and that directory itself, chowned to
+// uid:gid, following nothing: directories are opened one name at a time with O_NOFOLLOW
+// below dir_fd, and each entry is changed with fchownat(AT_SYMLINK_NOFOLLOW) (a symlink
+// is itself changed, never what it points to). A tree deeper than max_depth: ELOOP,
+// with what was above it changed already.
+Status chown_tree(int dir_fd, uid_t uid, gid_t gid, int max_depth);
 
 // chmod(2): the exact mode, whatever the umask was (a symlink is followed).
 Status chmod_path(const std::string& path, mode_t mode);

@@ -2,8 +2,13 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "sys/creds.h"
+#include "sys/fd.h"
+#include "sys/process.h"
 
 namespace cordon::sys {
 
@@ -22,6 +27,45 @@ Result<UniqueFd> open_ns(pid_t pid, const char* name) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return sys_error("open", path);
   return UniqueFd(fd);
+}
+
+namespace {
+
+// The holder of a user namespace while its maps are written: killed and reaped when this
+// goes, whatever happened meanwhile.
+class NsHolder {
+ public:
+  explicit NsHolder(CloneResult c) : c_(std::move(c)) {}
+  NsHolder(const NsHolder&) = delete;
+  NsHolder& operator=(const NsHolder&) = delete;
+  ~NsHolder() {
+    (void)pidfd_kill(c_.pidfd.get(), SIGKILL);
+    (void)wait_pidfd(c_.pidfd.get());
+  }
+  pid_t pid() const { return c_.pid; }
+
+ private:
+  CloneResult c_;
+};
+
+}  // namespace
+
+Result<UniqueFd> make_user_ns(const std::string& uid_map, const std::string& gid_map) {
+  // The child blocks on a pipe nobody writes to, until it is killed, or until the pipe's
+  // only write end, ours, closes with us: it never outlives this process.
+  ASSIGN_OR_RETURN(auto pipe, make_pipe());
+  ASSIGN_OR_RETURN(CloneResult c, clone3_fork(CLONE_NEWUSER));
+  if (c.pid == 0) {
+    pipe.second.reset();
+    char byte;
+    while (::read(pipe.first.get(), &byte, 1) < 0 && errno == EINTR) {
+    }
+    exit_now(0);
+  }
+  NsHolder holder(std::move(c));
+  TRY(write_id_map(holder.pid(), "uid_map", uid_map));
+  TRY(write_id_map(holder.pid(), "gid_map", gid_map));
+  return open_ns(holder.pid(), "user");
 }
 
 Status set_ns(int fd, int nstype) {

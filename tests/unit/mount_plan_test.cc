@@ -371,6 +371,69 @@ TEST(MountPlanBinds, NoBinds) {
   EXPECT_EQ(plan_mounts(rootfs_spec()).tree_count(), 1u);
 }
 
+TEST(MountPlanBinds, OwnerMappingTravelsToTheStep) {
+  SandboxSpec spec = host_spec();
+  spec::BindMount mapped("/home/me/src", "/src", true);
+  mapped.mapping.owner_mapped = true;
+  mapped.mapping.owner_uid = 1500;
+  mapped.mapping.owner_gid = 1600;
+  spec::BindMount handed("/state/jobs/1/workspace", "/workspace", true);
+  handed.owned_by_sandbox = true;
+  spec::BindMount plain("/srv/ro", "/ro", false);
+  spec.binds = {mapped, handed, plain};
+  check_binds(spec);
+  std::vector<MountStep> binds;
+  for (const auto& s : plan_mounts(spec).steps)
+    if (s.op == MountOp::kAttachTree) binds.push_back(s);
+  ASSERT_EQ(binds.size(), 3u);
+  EXPECT_TRUE(binds[0].owner_map);
+  EXPECT_EQ(binds[0].owner_uid, 1500u);
+  EXPECT_EQ(binds[0].owner_gid, 1600u);
+  EXPECT_FALSE(binds[0].owned_by_sandbox);
+  EXPECT_FALSE(binds[1].owner_map);
+  EXPECT_TRUE(binds[1].owned_by_sandbox);
+  EXPECT_FALSE(binds[2].owner_map);
+  EXPECT_FALSE(binds[2].owned_by_sandbox);
+  // Never the sandbox's own namespace: owner-mapped trees get one of their own.
+  for (const auto& b : binds) EXPECT_FALSE(b.idmap);
+}
+
+TEST(MountPlanOwner, LoginDefsRanges) {
+  NormalIds d = parse_login_defs("");
+  EXPECT_EQ(d.uid_min, 1000u);
+  EXPECT_EQ(d.uid_max, 60000u);
+  EXPECT_EQ(d.gid_min, 1000u);
+  EXPECT_EQ(d.gid_max, 60000u);
+  NormalIds ids = parse_login_defs(
+      "# UID_MIN 1\nUID_MIN\t\t 500\nUID_MAX 29999 # local\nGID_MIN 700\n"
+      "GID_MAX x\nUID_MINX 3\n  MAIL_DIR /var/mail\n");
+  EXPECT_EQ(ids.uid_min, 500u);
+  EXPECT_EQ(ids.uid_max, 29999u);
+  EXPECT_EQ(ids.gid_min, 700u);
+  EXPECT_EQ(ids.gid_max, 60000u);  // not a number: the default stays
+}
+
+TEST(MountPlanOwner, OnlyNormalUsersAreMapped) {
+  NormalIds ids;
+  std::vector<uint32_t> svc_u = {0}, svc_g = {0};
+  EXPECT_EQ(owner_map_refusal(1000, 1000, ids, svc_u, svc_g), "");
+  EXPECT_EQ(owner_map_refusal(60000, 60000, ids, svc_u, svc_g), "");
+  EXPECT_NE(owner_map_refusal(0, 1000, ids, svc_u, svc_g).find("root"), std::string::npos);
+  EXPECT_NE(owner_map_refusal(1000, 0, ids, svc_u, svc_g).find("root"), std::string::npos);
+  // Root stays refused even where login.defs would count it.
+  EXPECT_NE(owner_map_refusal(0, 0, NormalIds{0, 60000, 0, 60000}, {}, {}), "");
+  EXPECT_NE(owner_map_refusal(999, 1000, ids, svc_u, svc_g).find("UID_MIN"), std::string::npos);
+  EXPECT_NE(owner_map_refusal(1000, 999, ids, svc_u, svc_g).find("GID_MIN"), std::string::npos);
+  EXPECT_NE(owner_map_refusal(65534, 65534, ids, svc_u, svc_g).find("UID_MAX"), std::string::npos);
+  EXPECT_NE(owner_map_refusal(2147483648u, 1000, ids, svc_u, svc_g), "");
+  // The IDs the service runs as, even when they look like a normal user's.
+  EXPECT_NE(owner_map_refusal(1500, 1500, ids, {1500}, {}).find("cordon runs as"),
+            std::string::npos);
+  EXPECT_NE(owner_map_refusal(1500, 1600, ids, {}, {1600}).find("cordon runs as"),
+            std::string::npos);
+  EXPECT_EQ(owner_map_line(1500, 2147483648ull), "1500 2147483648 1\n");
+}
+
 // ---- the lists ----
 
 TEST(MountPlanLists, Contents) {

@@ -227,6 +227,36 @@ TEST(RunCliBind, SourceAndModeOnly) {
   expect_bind("/srv/a:rw", "/srv/a", "/srv/a", true);
 }
 
+TEST(RunCliBind, OwnerWords) {
+  EXPECT_EQ(one_bind("/srv/a:/d:rw").owner, spec::BindOwner::kAuto);
+  EXPECT_EQ(one_bind("/srv/a").owner, spec::BindOwner::kAuto);
+  spec::BindMount b = one_bind("/srv/a:/d:rw,owner");
+  EXPECT_TRUE(b.writable);
+  EXPECT_EQ(b.target, "/d");
+  EXPECT_EQ(b.owner, spec::BindOwner::kOwner);
+  b = one_bind("/srv/a:rw,plain");
+  EXPECT_TRUE(b.writable);
+  EXPECT_EQ(b.target, "/srv/a");
+  EXPECT_EQ(b.owner, spec::BindOwner::kPlain);
+  b = one_bind("/srv/a:/d:ro,owner");
+  EXPECT_FALSE(b.writable);
+  EXPECT_EQ(b.owner, spec::BindOwner::kOwner);
+  b = one_bind("/srv/a:ro,plain");
+  EXPECT_FALSE(b.writable);
+  EXPECT_EQ(b.owner, spec::BindOwner::kPlain);
+  // Never set from the command line: the daemon's workspace only.
+  EXPECT_FALSE(b.owned_by_sandbox);
+}
+
+TEST(RunCliBind, BadOwnerWordIsAnErrorThatListsTheWords) {
+  for (const char* v : {"/srv:/d:rw,", "/srv:/d:rw,U", "/srv:/d:owner", "/srv:/d:rw,owner,plain",
+                        "/srv:/d:,owner"}) {
+    Error e = parse_err({"--bind", v, "true"});
+    EXPECT_EQ(e.path, "--bind") << v;
+    EXPECT_NE(e.to_string().find("ro or rw"), std::string::npos) << v << ": " << e.to_string();
+  }
+}
+
 TEST(RunCliBind, BadModeIsAnError) {
   EXPECT_EQ(parse_err({"--bind", "/srv:/data:xx", "true"}).path, "--bind");
   EXPECT_EQ(parse_err({"--bind", "/srv:/data:RW", "true"}).path, "--bind");

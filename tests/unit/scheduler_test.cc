@@ -133,7 +133,12 @@ TEST(JobSandbox, EveryLimitAndTheWorkspaceAreInTheSpec) {
   EXPECT_EQ(s.limits.cpu_time_ns, 0u);
   EXPECT_EQ(s.seccomp.kind, spec::SeccompChoice::Kind::kStrict);
   ASSERT_EQ(s.binds.size(), 1u);
-  EXPECT_EQ(s.binds[0], (spec::BindMount{"/s/jobs/j-1/workspace", "/workspace", true}));
+  EXPECT_EQ(s.binds[0].source, "/s/jobs/j-1/workspace");
+  EXPECT_EQ(s.binds[0].target, "/workspace");
+  EXPECT_TRUE(s.binds[0].writable);
+  // The job's folders are its own: the tree is handed to the sandbox's user, not mapped.
+  EXPECT_TRUE(s.binds[0].owned_by_sandbox);
+  EXPECT_EQ(s.binds[0].owner, spec::BindOwner::kPlain);
   EXPECT_EQ(s.workdir, "/workspace");
   EXPECT_FALSE(s.rootfs.has_value());
   EXPECT_EQ(s.cgroup_parent, "");

@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <fcntl.h>
@@ -529,6 +530,82 @@ TEST(SeccompBuiltin, MatchesAFreshCompile) {
     }
   }
   EXPECT_FALSE(builtin_seccomp("file", false).has_value());
+}
+
+// ---- the set-ID rule (owner-mapped writable binds) ----
+
+SeccompProgram compiled(const SeccompPolicy& p) {
+  auto r = compile(p);
+  EXPECT_TRUE(r.ok()) << r.error().to_string();
+  return r.ok() ? r.value() : SeccompProgram{};
+}
+
+// What the set-ID rule must refuse and admit, on a program of any default.
+void check_set_id_rule(const SeccompProgram& prog, uint32_t allowed) {
+  auto run = [&](int nr, std::vector<uint64_t> args) {
+    return run_filter(prog.filter, call(nr, args));
+  };
+  constexpr uint64_t kTmpfile = 020000000;
+  for (uint64_t bits : {04755ull, 02755ull, 06000ull, 04000ull | (1ull << 32)}) {
+    SCOPED_TRACE(bits);
+    EXPECT_EQ(run(SYS_chmod, {0, bits}), kEperm);
+    EXPECT_EQ(run(SYS_fchmod, {3, bits}), kEperm);
+    EXPECT_EQ(run(SYS_fchmodat, {3, 0, bits}), kEperm);
+    EXPECT_EQ(run(452 /* fchmodat2 */, {3, 0, bits, 0}), kEperm);
+    EXPECT_EQ(run(SYS_mknod, {0, S_IFREG | bits, 0}), kEperm);
+    EXPECT_EQ(run(SYS_mknodat, {3, 0, S_IFREG | bits, 0}), kEperm);
+    EXPECT_EQ(run(SYS_creat, {0, bits}), kEperm);
+    EXPECT_EQ(run(SYS_open, {0, O_WRONLY | O_CREAT, bits}), kEperm);
+    EXPECT_EQ(run(SYS_openat, {3, 0, O_WRONLY | O_CREAT | O_EXCL, bits}), kEperm);
+    EXPECT_EQ(run(SYS_openat, {3, 0, O_RDWR | kTmpfile | O_DIRECTORY, bits}), kEperm);
+    // Without a creation flag the mode is not used: any value passes.
+    EXPECT_EQ(run(SYS_openat, {3, 0, O_RDONLY, bits}), allowed);
+    EXPECT_EQ(run(SYS_open, {0, O_WRONLY | O_TRUNC, bits}), allowed);
+  }
+  for (uint64_t mode : {0755ull, 0644ull, 01777ull, 0ull}) {
+    SCOPED_TRACE(mode);
+    EXPECT_EQ(run(SYS_chmod, {0, mode}), allowed);
+    EXPECT_EQ(run(SYS_fchmod, {3, mode}), allowed);
+    EXPECT_EQ(run(SYS_fchmodat, {3, 0, mode}), allowed);
+    EXPECT_EQ(run(SYS_creat, {0, mode}), allowed);
+    EXPECT_EQ(run(SYS_openat, {3, 0, O_WRONLY | O_CREAT, mode}), allowed);
+    EXPECT_EQ(run(SYS_mknodat, {3, 0, S_IFIFO | mode, 0}), allowed);
+  }
+  // openat2's mode is in memory: ENOSYS, so that libc uses openat.
+  EXPECT_EQ(run(SYS_openat2, {3, 0, 0, 24}), kEnosys);
+}
+
+TEST(SeccompSetId, DefaultPolicyRefusesSetIdModes) {
+  SeccompProgram prog = compiled(refuse_set_id_files(default_policy()));
+  check_set_id_rule(prog, kAllowRet);
+  // The rest of the policy is as it was.
+  EXPECT_EQ(run_filter(prog.filter, call(SYS_getpid)), kAllowRet);
+  EXPECT_EQ(run_filter(prog.filter, call(SYS_mount)), kEperm);
+  EXPECT_EQ(run_filter(prog.filter, call(SYS_io_uring_setup)), kEperm);
+  // Without the rule, the default policy admits them all.
+  EXPECT_EQ(run_default(SYS_chmod, {0, 04755}), kAllowRet);
+  EXPECT_EQ(run_default(SYS_openat2, {3, 0, 0, 24}), kAllowRet);
+}
+
+TEST(SeccompSetId, PermissiveProfileGetsRulesOfItsOwn) {
+  SeccompPolicy p;
+  p.name = "file";
+  p.default_action = {spec::SeccompActionKind::kAllow, 0};
+  p.rules.push_back({"chmod", {spec::SeccompActionKind::kAllow, 0}, {}, {}});
+  p.rules.push_back({"mount", {spec::SeccompActionKind::kErrno, EPERM}, {}, {}});
+  SeccompProgram prog = compiled(refuse_set_id_files(p));
+  check_set_id_rule(prog, kAllowRet);
+  EXPECT_EQ(run_filter(prog.filter, call(SYS_mount)), kEperm);
+}
+
+TEST(SeccompSetId, StrictPolicyStaysStrict) {
+  SeccompProgram prog = compiled(refuse_set_id_files(strict_policy()));
+  auto run = [&](int nr, std::vector<uint64_t> args) {
+    return run_filter(prog.filter, call(nr, args));
+  };
+  EXPECT_EQ(run(SYS_openat, {3, 0, O_RDONLY, 0}), kAllowRet);
+  EXPECT_EQ(run(SYS_openat, {3, 0, O_WRONLY | O_CREAT, 0644}), kEperm);
+  EXPECT_EQ(run(SYS_chmod, {0, 0644}), kEperm);
 }
 
 }  // namespace

@@ -13,7 +13,10 @@ SandboxSpec full() {
   s.argv = {"sh", "-c", "echo \"hi\" \xc3\xa9"};
   s.env = {{"A", "1"}, {"A", "2"}};
   s.rootfs = "/images/busybox";
-  s.binds = {{"/srv/in", "/in", false}, {"/srv/out", "/out", true}};
+  s.binds = {{"/srv/in", "/in", false}, {"/srv/out", "/out", true}, {"/srv/w", "/w", true}};
+  s.binds[0].owner = BindOwner::kOwner;
+  s.binds[1].owner = BindOwner::kPlain;
+  s.binds[2].owned_by_sandbox = true;
   s.workdir = "/in";
   s.hostname = "box";
   s.uid = 1000;
@@ -61,6 +64,25 @@ TEST(SpecJson, EveryFieldRoundTrips) {
   EXPECT_EQ(to_json(*back), to_json(s));
 }
 
+TEST(SpecJson, BindOwnerModesTravel) {
+  SandboxSpec s = full();
+  auto back = spec_from_json_text(to_json(s).dump());
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  ASSERT_EQ(back->binds.size(), 3u);
+  EXPECT_EQ(back->binds[0].owner, BindOwner::kOwner);
+  EXPECT_EQ(back->binds[1].owner, BindOwner::kPlain);
+  EXPECT_EQ(back->binds[2].owner, BindOwner::kAuto);
+  EXPECT_TRUE(back->binds[2].owned_by_sandbox);
+  EXPECT_FALSE(back->binds[1].owned_by_sandbox);
+  // Not given: auto, not owned by the sandbox.
+  auto d =
+      spec_from_json_text(R"({"argv": ["true"], "binds": [{"source": "/a", "target": "/b"}]})");
+  ASSERT_TRUE(d.ok()) << d.error().to_string();
+  EXPECT_EQ(d->binds[0].owner, BindOwner::kAuto);
+  EXPECT_FALSE(d->binds[0].owned_by_sandbox);
+  EXPECT_FALSE(d->binds[0].mapping.owner_mapped);
+}
+
 TEST(SpecJson, MissingFieldsAreTheDefaults) {
   auto s = spec_from_json_text(R"({"argv": ["true"]})");
   ASSERT_TRUE(s.ok()) << s.error().to_string();
@@ -69,7 +91,8 @@ TEST(SpecJson, MissingFieldsAreTheDefaults) {
   EXPECT_EQ(to_json(*s), to_json(d));
   // The command line's defaults are the same sandbox: the launcher's warm pool, made
   // from these defaults, serves `cordon run -- CMD`.
-  auto cli = cli::parse_run_args({"--", "true"}, [](const char*) -> const char* { return nullptr; });
+  auto cli =
+      cli::parse_run_args({"--", "true"}, [](const char*) -> const char* { return nullptr; });
   ASSERT_TRUE(cli.ok());
   EXPECT_TRUE(same_sandbox(cli->spec, d));
   EXPECT_EQ(to_json(cli->spec), to_json(d));
@@ -94,6 +117,23 @@ TEST(SpecJson, RefusesWhatIsNotASpec) {
            {R"({"argv": ["true"], "rootfs": "images/x"})", "rootfs"},
            {R"({"argv": ["true"], "binds": [{"source": "/a", "target": "/b", "ro": true}]})",
             "binds[].ro"},
+           {R"({"argv": ["true"], "binds": [{"source": "/a", "target": "/b", "owner": "U"}]})",
+            "binds[].owner"},
+           {R"({"argv": ["true"], "binds": [{"source": "/a", "target": "/b", "owner": true}]})",
+            "binds[].owner"},
+           {R"({"argv": ["true"], "binds": [{"source": "/a", "target": "/b",
+                "owned_by_sandbox": 1}]})",
+            "binds[].owned_by_sandbox"},
+           // A tree handed to the sandbox is writable, and is not owner-mapped as well.
+           {R"({"argv": ["true"], "binds": [{"source": "/a", "target": "/b",
+                "owned_by_sandbox": true}]})",
+            "bind"},
+           {R"({"argv": ["true"], "binds": [{"source": "/a", "target": "/b", "writable": true,
+                "owned_by_sandbox": true, "owner": "owner"}]})",
+            "bind"},
+           // What the preflight decides never comes from the caller.
+           {R"({"argv": ["true"], "binds": [{"source": "/a", "target": "/b", "mapping": {}}]})",
+            "binds[].mapping"},
            {R"({"argv": ["true"], "env": [{"name": "A"}, {"name": "1B", "value": ""}]})", "env"},
            {R"({"argv": ["true"], "caps": "all"})", "caps"},
            {R"({"argv": [1]})", "argv"},

@@ -23,11 +23,19 @@ namespace {
 Result<std::optional<plan::SeccompProgram>> compile_seccomp(const spec::SandboxSpec& spec) {
   using Kind = spec::SeccompChoice::Kind;
   plan::SeccompPolicy policy;
+  // An owner-mapped writable bind adds the set-ID rule (plan::refuse_set_id_files).
+  bool set_id_rule = false;
+  for (const auto& b : spec.binds) set_id_rule |= b.writable && b.mapping.owner_mapped;
   switch (spec.seccomp.kind) {
     case Kind::kUnconfined:
       return std::optional<plan::SeccompProgram>();
     case Kind::kDefault:
     case Kind::kStrict:
+      if (set_id_rule) {
+        policy =
+            spec.seccomp.kind == Kind::kDefault ? plan::default_policy() : plan::strict_policy();
+        break;
+      }
       // Compiled at build time (plan/seccomp_builtin.h).
       return plan::builtin_seccomp(spec::to_string(spec.seccomp.kind), spec.seccomp_report);
     case Kind::kFile: {
@@ -38,6 +46,7 @@ Result<std::optional<plan::SeccompProgram>> compile_seccomp(const spec::SandboxS
       break;
     }
   }
+  if (set_id_rule) policy = plan::refuse_set_id_files(std::move(policy));
   ASSIGN_OR_RETURN(plan::SeccompProgram program,
                    plan::compile(policy, plan::CompileOptions{spec.seccomp_report}));
   return std::optional<plan::SeccompProgram>(std::move(program));
