@@ -193,7 +193,7 @@ const std::vector<Command>& commands() {
        "(PATH, relative to the workspace).\n",
        {{"--tar", false, "", "all the files as one tar (GET /v1/jobs/ID/files.tar)"},
         {"-o", true, "OUT", "write the tar or the file to OUT (default: stdout)"},
-        kJson},
+        {"--json", false, "", "print the list as the daemon's JSON"}},
        1,
        job_files,
        2},

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "client/subcommand.h"
 #include "daemon_harness.h"
 #include "harness.h"
 
@@ -328,6 +329,17 @@ TEST_F(ClientCli, BadUsageExits64WithAMessage) {
   auto h = cli({"job", "ls", "--help"});
   EXPECT_EQ(h.status, 0);
   EXPECT_NE(h.out.find("Usage: cordon job ls"), std::string::npos) << h.out;
+  // The groups' help lists the options every command takes, from the parser's tables.
+  const std::string every =
+      client::every_command_options({{"--json", false, "", "print the daemon's JSON"}});
+  for (const char* group : {"job", "tenant"}) {
+    auto g = cli({group, "--help"});
+    EXPECT_EQ(g.status, 0);
+    EXPECT_NE(g.out.find(every), std::string::npos) << g.out;
+  }
+  auto f = cli({"job", "files", "j-0", "a", "b"});
+  EXPECT_EQ(f.status, 64);
+  EXPECT_NE(f.err.find("expected 1 to 2 argument(s), got 3"), std::string::npos) << f.err;
   auto q = cli({"tenant", "create", "x", "--quota", "novalue"});
   EXPECT_EQ(q.status, 64) << q.err;
 }
