@@ -40,15 +40,17 @@ Result<std::string> Uploads::store(const Tenant& tenant, const std::string& rece
   // bound, and never again.
   std::string unpacked;
   const bool gzipped = archive::is_gzip(received);
+  std::unique_lock<std::mutex> unpacking(unpack_mu_, std::defer_lock);
   if (gzipped) {
+    unpacking.lock();  // until it is parsed and written, and its memory freed
     const uint64_t bound = max_unpacked_upload(tenant.quota);
     auto plain = archive::gunzip(received, bound);
     if (!plain.ok()) {
       bool too_big = plain.error().err == E2BIG;
       *refusal = {too_big ? Refused::kTooLarge : Refused::kInvalid, "",
                   too_big ? "the gzip upload decompresses to more than " + std::to_string(bound) +
-                                " bytes (the tenant's job_disk and room for the tar's headers); "
-                                "refused"
+                                " bytes (the tenant's job_disk plus room for the tar's headers, "
+                                "at most 1 GiB); refused"
                           : "not an acceptable .tar.gz: " + plain.error().to_string()};
       return plain.error();
     }

@@ -57,6 +57,9 @@ class Uploads {
   const uint64_t max_bytes_;
   TenantRates& rates_;
   std::mutex mu_;
+  // One .tar.gz is decompressed and checked at a time: the daemon holds at most one
+  // decompressed upload (up to kMaxUnpackedUpload) beside the bodies it received.
+  std::mutex unpack_mu_;
   std::map<std::string, std::vector<Upload>> waiting_;  // by tenant
   std::set<std::string> closed_;                        // tenants being deleted
 };
