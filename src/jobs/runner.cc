@@ -67,10 +67,10 @@ RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
   };
   auto ws = Workspace::prepare(files, job.spec.disk, job.spec.files);
   if (!ws.ok()) return fail("workspace", ws.error());
-  auto null_in = open_stdin(job.spec, files);
+  auto stdin_fd = open_stdin(job.spec, files);
   auto out_log = sys::open_path(files.stdout_log(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
   auto err_log = sys::open_path(files.stderr_log(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
-  if (!null_in.ok()) return fail("stdin", null_in.error());
+  if (!stdin_fd.ok()) return fail("stdin", stdin_fd.error());
   if (!out_log.ok()) return fail("stdout log", out_log.error());
   if (!err_log.ok()) return fail("stderr log", err_log.error());
 
@@ -78,7 +78,7 @@ RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
                  job.spec.rootfs.empty() ? "" : env.images_dir + "/" + job.spec.rootfs};
   launcher::Request req{job_sandbox(job.spec, paths, env.settings.cgroup_parent), "", ""};
   launcher::CallOptions call;
-  call.stdio = {null_in->get(), out_log->get(), err_log->get()};
+  call.stdio = {stdin_fd->get(), out_log->get(), err_log->get()};
   call.on_started = on_started;
   auto reply = launcher::run_via(env.launcher_socket, req, call);
   if (!reply.ok() && reply.error().step == "connect") {
