@@ -10,6 +10,7 @@
 #include "client/job_view.h"
 #include "client/output.h"
 #include "client/subcommand.h"
+#include "sys/fs.h"
 
 namespace cordon::client {
 namespace {
@@ -115,6 +116,36 @@ int write_out(const ParsedArgs& a, const std::string& body) {
   return kExitOk;
 }
 
+// The tar streamed to OUT (or stdout) as it comes: it can be as large as the job's disk
+// limit. OUT is created at the first byte, so a refusal leaves it as it was; a stream cut
+// off removes it (a cut archive is never left looking whole).
+int fetch_tar(Connection& c, const ParsedArgs& a) {
+  const std::string out = a.get("-o");
+  const bool to_file = !out.empty() && out != "-";
+  std::ofstream f;
+  bool write_failed = false;
+  auto r = c.stream(job_path(a) + "/files.tar", [&](std::string_view piece) {
+    if (to_file) {
+      if (!f.is_open()) f.open(out, std::ios::binary | std::ios::trunc);
+      f.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+      write_failed = !f;
+    } else {
+      write_failed = !write_stdout(piece);
+    }
+    return !write_failed;
+  });
+  const bool created = f.is_open();
+  if (created) {
+    f.close();
+    write_failed = write_failed || !f;
+  }
+  const bool whole = r.ok() && r->ok() && !write_failed;
+  if (!whole && created) (void)sys::unlink_path(out);
+  if (write_failed) return to_file ? local_error(sys_error("write", out)) : kExitRefused;
+  if (!r.ok() || !r->ok()) return failed(c, r);
+  return kExitOk;
+}
+
 int job_files(Connection& c, const ParsedArgs& a) {
   if (a.operands.size() == 2) {
     if (a.has("--tar")) return usage_error("--tar: all the files, not with a PATH");
@@ -127,10 +158,7 @@ int job_files(Connection& c, const ParsedArgs& a) {
   }
   if (a.has("--tar")) {
     if (a.has("--json")) return usage_error("--tar: not with --json (the tar is the output)");
-    // Held whole, as one file is: at most what the job's disk limit let it leave.
-    auto r = c.call("GET", job_path(a) + "/files.tar", "", "", 2ull << 30);
-    if (!r.ok() || !r->ok()) return failed(c, r);
-    return write_out(a, r->body);
+    return fetch_tar(c, a);
   }
   if (a.has("-o")) return usage_error("-o: with --tar or a PATH");
   auto r = c.call("GET", job_path(a) + "/files");

@@ -301,6 +301,14 @@ TEST_F(ClientCli, StdinFilesListAndTar) {
   EXPECT_EQ(names.out, "d/\nd/got.txt\ntwo\n");
   auto got = run_program({"/bin/tar", "-xOf", tar, "d/got.txt"});
   EXPECT_EQ(got.out, "to stdin\n");
+  // Refused (not ended yet: 409): OUT is left as it was.
+  std::string running = d().submit(token, sh_job("sleep 30"));
+  ASSERT_TRUE(d().wait_state(token, running, "running"));
+  auto early = cli({"job", "files", running, "--tar", "-o", tar}, {"CORDON_TOKEN=" + token});
+  EXPECT_EQ(early.status, 1);
+  EXPECT_NE(early.err.find("cordon: 409"), std::string::npos) << early.err;
+  EXPECT_EQ(run_program({"/bin/tar", "-tf", tar}).out, "d/\nd/got.txt\ntwo\n");
+  d().call("POST", "/v1/jobs/" + running + "/cancel", "", token);
   // get shows what it used and where its stdin came from.
   auto g = cli({"job", "get", id}, {"CORDON_TOKEN=" + token});
   EXPECT_NE(g.out.find("stdin:     9 bytes inline"), std::string::npos) << g.out;

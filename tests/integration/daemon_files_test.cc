@@ -139,7 +139,7 @@ TEST_F(DaemonFiles, FilesAreListedAndFetchedAsOneTar) {
   const std::string long_name(120, 'n');  // over ustar's 100 bytes: a pax header
   json j = run(tok, sh_job("mkdir -p out/sub && printf 12345 > out/sub/a.txt && "
                            "printf abc > b.bin && chmod 600 b.bin && echo deep > out/" +
-                           long_name));
+                           long_name + " && head -c 300000 /dev/urandom > out/z.rnd"));
   ASSERT_EQ(j.value("state", ""), "succeeded") << j.dump();
   std::string id = j["id"];
   auto list = d().call("GET", "/v1/jobs/" + id + "/files", "", tok);
@@ -150,6 +150,7 @@ TEST_F(DaemonFiles, FilesAreListedAndFetchedAsOneTar) {
       {{"path", "out/" + long_name}, {"type", "file"}, {"size", 5}, {"mode", 0644}},
       {{"path", "out/sub"}, {"type", "dir"}, {"size", 0}, {"mode", 0755}},
       {{"path", "out/sub/a.txt"}, {"type", "file"}, {"size", 5}, {"mode", 0644}},
+      {{"path", "out/z.rnd"}, {"type", "file"}, {"size", 300000}, {"mode", 0644}},
   });
   EXPECT_EQ(list.json["files"], want) << list.body;
 
@@ -166,6 +167,10 @@ TEST_F(DaemonFiles, FilesAreListedAndFetchedAsOneTar) {
   EXPECT_EQ(read_file(into + "/out/sub/a.txt"), "12345");
   EXPECT_EQ(read_file(into + "/b.bin"), "abc");
   EXPECT_EQ(read_file(into + "/out/" + long_name), "deep\n");
+  // Larger than one piece of the stream: byte for byte the file served alone.
+  std::string rnd = read_file(into + "/out/z.rnd");
+  EXPECT_EQ(rnd.size(), 300000u);
+  EXPECT_EQ(rnd, d().call("GET", "/v1/jobs/" + id + "/files/out/z.rnd", "", tok).body);
   struct stat st;
   ASSERT_EQ(::stat((into + "/b.bin").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
