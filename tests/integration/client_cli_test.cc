@@ -227,6 +227,14 @@ TEST_F(ClientCli, UploadedTarIsUnpackedInTheWorkspace) {
                {"CORDON_TOKEN=" + token});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "from the tar\n");
+  // A .tar.gz as well, and a file of it as the job's stdin.
+  std::string tgz = home_.path() + "/in.tar.gz";
+  ASSERT_EQ(run_program({"/bin/tar", "-C", src, "-czf", tgz, "a.txt"}).status, 0);
+  auto z = cli({"job", "submit", "--follow", "--upload", tgz, "--stdin-path", "a.txt", "--",
+                "/usr/bin/tr", "a-z", "A-Z"},
+               {"CORDON_TOKEN=" + token});
+  EXPECT_EQ(z.status, 0) << z.err;
+  EXPECT_EQ(z.out, "FROM THE TAR\n");
 }
 
 TEST_F(ClientCli, CancelAndRemove) {
