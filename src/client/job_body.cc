@@ -76,7 +76,7 @@ const std::vector<OptionSpec> kSubmitOptions = {
      "a local file put in the workspace at PATH (default: its base\n"
      "name; repeatable; up to 1 MiB each, binary files go as base64)"},
     {"--upload", true, "TARFILE",
-     "a tar unpacked into the workspace (uploaded first: POST\n/v1/uploads)"},
+     "a tar or .tar.gz unpacked into the workspace (uploaded first:\nPOST /v1/uploads)"},
     {"--stdin", true, "LOCAL",
      "a local file as the command's stdin, sent inline (up to 1 MiB;\n"
      "binary goes as base64); default: /dev/null"},
