@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/args.h"
 #include "base/exit_codes.h"
 #include "base/log.h"
 #include "client/cli.h"
@@ -31,10 +32,7 @@ const char* getenv_wrapper(const char* name) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-    std::fputs(kUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? cordon::kExitUsage : 0;
-  }
+  if (auto status = cordon::program_help(args, kUsage)) return *status;
   if (args[0] == "version" || args[0] == "--version") {
     std::printf("cordon-client %s\n", CORDON_VERSION);
     return 0;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "audit/audit_cli.h"
+#include "base/args.h"
 #include "base/exit_codes.h"
 #include "base/log.h"
 #include "cli/doctor_cli.h"
@@ -36,10 +37,7 @@ Run 'cordon COMMAND --help' for a command's options.
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-    std::fputs(kUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? cordon::kExitUsage : 0;
-  }
+  if (auto status = cordon::program_help(args, kUsage)) return *status;
   // The daemon's client takes the whole line (global options may come first), in
   // cordon-client: it links libcurl, which cannot be linked into this static binary.
   if (cordon::cmd::is_client_command(args[0])) return cordon::cmd::exec_client(args);

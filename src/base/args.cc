@@ -1,6 +1,9 @@
 #include "base/args.h"
 
 #include <algorithm>
+#include <cstdio>
+
+#include "base/exit_codes.h"
 
 namespace cordon {
 
@@ -32,6 +35,27 @@ std::string help_text(std::string_view usage, std::string_view about,
   std::string out = "Usage: " + std::string(usage) + "\n\n" + std::string(about);
   for (const auto& g : groups) out += "\n" + std::string(g.title) + ":\n" + options_text(g.options);
   return out + "\nExit status: " + std::string(exit_status);
+}
+
+std::string usage_line(std::string_view command, const std::vector<OptionSpec>& options) {
+  std::string out(command);
+  for (const auto& o : options) {
+    if (o.name == kHelpOption.name) continue;
+    out += " [" + std::string(o.name);
+    if (!o.value.empty()) out += " " + std::string(o.value);
+    out += "]";
+  }
+  return out;
+}
+
+std::optional<int> program_help(const std::vector<std::string>& args, std::string_view usage) {
+  if (args.empty()) {
+    std::fwrite(usage.data(), 1, usage.size(), stderr);
+    return kExitUsage;
+  }
+  if (args[0] != "-h" && args[0] != "--help" && args[0] != "help") return std::nullopt;
+  std::fwrite(usage.data(), 1, usage.size(), stdout);
+  return 0;
 }
 
 std::vector<OptionSpec> all_options(const std::vector<OptionGroup>& groups) {

@@ -4,6 +4,7 @@
 // command's --help is made from the same tables (help_text), so the two cannot drift.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,6 +53,15 @@ std::string options_text(const std::vector<OptionSpec>& options);
 // newline.
 std::string help_text(std::string_view usage, std::string_view about,
                       const std::vector<OptionGroup>& groups, std::string_view exit_status);
+
+// A usage line made from the table, so it names every option: "cordon launcher [--socket
+// PATH] [--mode MODE]" (kHelpOption left out; --help lists it).
+std::string usage_line(std::string_view command, const std::vector<OptionSpec>& options);
+
+// A program's own help, before any command: no argument prints usage on stderr and gives
+// 64 (a usage error); "-h", "--help" or "help" print it on stdout and give 0; nullopt for
+// anything else (args[0] is a command).
+std::optional<int> program_help(const std::vector<std::string>& args, std::string_view usage);
 
 // Every option of the groups, in order: the table parse_args takes.
 std::vector<OptionSpec> all_options(const std::vector<OptionGroup>& groups);

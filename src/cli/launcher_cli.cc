@@ -36,7 +36,7 @@ const std::vector<OptionSpec>& launcher_options() {
 
 std::string launcher_usage() {
   return help_text(
-      "cordon launcher [--socket PATH] [--mode MODE] [--netns-pool N] [--warm N]",
+      usage_line("cordon launcher", launcher_options()),
       "Start sandboxes for local callers (`cordon run --launcher PATH ...`, or a service) without\n"
       "an exec of cordon per sandbox. Each request is served by a forked supervisor that runs\n"
       "the caller's sandbox spec with its stdin, stdout and stderr, as `cordon run` would, and\n"

@@ -14,6 +14,7 @@
 
 #include "daemon_harness.h"
 #include "harness.h"
+#include "test_certificate.h"
 
 namespace cordon::testing {
 namespace {
@@ -36,12 +37,10 @@ RunOut clean_run(const std::vector<std::string>& argv, const std::string& home,
 TEST(ClientTls, JobsOverHttpsWithTheDaemonsCaAndNotWithout) {
   REQUIRE_ROOT();
   TempDir certs;
-  std::string key = certs.path() + "/key.pem", cert = certs.path() + "/cert.pem";
-  auto gen =
-      run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
-                   "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days",
-                   "1", "-keyout", key, "-out", cert});
-  if (gen.status != 0) GTEST_SKIP() << "openssl missing: " << gen.err;
+  TestCertificate made = make_test_certificate(certs.path());
+  if (!made.ok()) GTEST_SKIP() << made.error;
+  const std::string& key = made.key;
+  const std::string& cert = made.cert;
   Daemon d({"--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key});
   ASSERT_TRUE(d.start()) << d.log();
   std::string token_file = certs.path() + "/token";

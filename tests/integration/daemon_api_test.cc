@@ -14,6 +14,7 @@
 #include "daemon_harness.h"
 #include "harness.h"
 #include "sys/socket.h"
+#include "test_certificate.h"
 
 namespace cordon::testing {
 namespace {
@@ -274,12 +275,10 @@ TEST(DaemonApi, MetricsInPrometheusText) {
 TEST(DaemonApi, TcpServesOnlyOverTlsWithATokenWhenConfigured) {
   REQUIRE_ROOT();
   TempDir certs;
-  std::string key = certs.path() + "/key.pem", cert = certs.path() + "/cert.pem";
-  auto gen =
-      run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
-                   "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days",
-                   "1", "-keyout", key, "-out", cert});
-  if (gen.status != 0) GTEST_SKIP() << "openssl missing: " << gen.err;
+  TestCertificate made = make_test_certificate(certs.path());
+  if (!made.ok()) GTEST_SKIP() << made.error;
+  const std::string& key = made.key;
+  const std::string& cert = made.cert;
   // Plain TCP is refused unless asked for by name.
   {
     Daemon plain({"--listen", "127.0.0.1:0"});

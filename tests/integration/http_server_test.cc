@@ -14,11 +14,12 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
-#include "harness.h"
 #include "client/transport.h"
+#include "harness.h"
 #include "http/server.h"
 #include "http/tls.h"
 #include "sys/socket.h"
+#include "test_certificate.h"
 
 namespace cordon::testing {
 namespace {
@@ -269,9 +270,10 @@ class HttpServerTls : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::access("/usr/bin/openssl", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/openssl";
-    cert_ = dir_.path() + "/cert.pem";
-    key_ = dir_.path() + "/key.pem";
-    ASSERT_NO_FATAL_FAILURE(make_certificate(cert_, key_));
+    TestCertificate made = make_test_certificate(dir_.path());
+    ASSERT_TRUE(made.ok()) << made.error;
+    cert_ = made.cert;
+    key_ = made.key;
     auto ctx = http::tls_server_context(cert_, key_);
     ASSERT_TRUE(ctx.ok()) << ctx.error().to_string();
     http::ServerOptions o;
@@ -298,15 +300,6 @@ class HttpServerTls : public ::testing::Test {
     ASSERT_TRUE(port.ok());
     port_ = *port;
     ASSERT_TRUE(server_->add_listener(std::move(t).value(), false, *ctx).ok());
-  }
-
-  static void make_certificate(const std::string& cert, const std::string& key,
-                               const std::string& name = "localhost",
-                               const std::string& alt = "DNS:localhost,IP:127.0.0.1") {
-    RunOut r = run_program({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                            "-subj", "/CN=" + name, "-addext", "subjectAltName=" + alt, "-days",
-                            "1", "-keyout", key, "-out", cert});
-    ASSERT_EQ(r.status, 0) << r.err;
   }
 
   client::Endpoint endpoint(const std::string& host) const {
@@ -365,8 +358,10 @@ TEST_F(HttpServerTls, ServesOverHttpsAndVerifiesTheServer) {
   EXPECT_EQ(nlohmann::json::parse(after->body)["path"], "/after");
 
   // A client that trusts another CA refuses the server.
-  std::string other_cert = dir_.path() + "/other.pem", other_key = dir_.path() + "/other-key.pem";
-  ASSERT_NO_FATAL_FAILURE(make_certificate(other_cert, other_key));
+  TestCertificate other =
+      make_test_certificate(dir_.path(), "localhost", "DNS:localhost,IP:127.0.0.1", "other-");
+  ASSERT_TRUE(other.ok()) << other.error;
+  const std::string& other_cert = other.cert;
   client::Endpoint wrong = endpoint("localhost");
   wrong.ca_file = other_cert;
   auto wrong_client = client::Transport::create(wrong, 5000);
@@ -376,8 +371,11 @@ TEST_F(HttpServerTls, ServesOverHttpsAndVerifiesTheServer) {
   EXPECT_NE(refused.error().to_string().find("certificate"), std::string::npos)
       << refused.error().to_string();
   // A listener whose certificate (trusted) is for another name: the name is checked.
-  std::string named_cert = dir_.path() + "/named.pem", named_key = dir_.path() + "/named-key.pem";
-  ASSERT_NO_FATAL_FAILURE(make_certificate(named_cert, named_key, "other", "DNS:other.example"));
+  TestCertificate named =
+      make_test_certificate(dir_.path(), "other", "DNS:other.example", "named-");
+  ASSERT_TRUE(named.ok()) << named.error;
+  const std::string& named_cert = named.cert;
+  const std::string& named_key = named.key;
   auto named_ctx = http::tls_server_context(named_cert, named_key);
   ASSERT_TRUE(named_ctx.ok()) << named_ctx.error().to_string();
   auto t = sys::listen_tcp("127.0.0.1", 0);

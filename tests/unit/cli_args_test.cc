@@ -81,6 +81,20 @@ TEST(CliArgs, LauncherHelpListsEveryOptionOfItsTable) {
   expect_listed(cli::launcher_usage(), cli::launcher_options());
 }
 
+// The usage line is made from the table too: it names every option but -h, --help.
+TEST(CliArgs, LauncherUsageLineNamesEveryOptionOfItsTable) {
+  std::string help = cli::launcher_usage();
+  std::string first = help.substr(0, help.find('\n'));
+  EXPECT_EQ(first,
+            "Usage: cordon launcher [--socket PATH] [--mode MODE] [--netns-pool N] [--warm N]");
+  for (const auto& o : cli::launcher_options()) {
+    if (o.name == kHelpOption.name) continue;
+    EXPECT_NE(first.find("[" + std::string(o.name)), std::string::npos) << o.name;
+  }
+  EXPECT_EQ(usage_line("cordon x", {{"--a", true, "N", "one"}, {"--b"}, kHelpOption}),
+            "cordon x [--a N] [--b]");
+}
+
 TEST(CliArgs, LauncherParsesItsOptions) {
   auto r = cli::parse_launcher_args(
       {"--socket", "/tmp/l.sock", "--mode=0660", "--netns-pool", "0", "--warm=5"});
