@@ -1,17 +1,32 @@
 // libFuzzer target for archive::parse_tar (see fuzz/README.md): any bytes are refused or
 // give entries that keep every promise of tar.h, which extract() relies on: relative,
 // normalized paths within the limits, permission bits only, data inside the input, each
-// path once. Small limits, so that the fuzzer reaches them.
+// path once. Small limits, so that the fuzzer reaches them. Input that starts with gzip's
+// magic takes an upload's path: archive::gunzip within a bound (never more output, any
+// error its own), then the tar parser on what it gave.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <set>
 #include <string_view>
 
+#include "archive/gzip.h"
 #include "archive/tar.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  std::string unpacked;
+  if (cordon::archive::is_gzip(bytes)) {
+    constexpr uint64_t kBound = 4 << 20;
+    auto plain = cordon::archive::gunzip(bytes, kBound);
+    if (!plain.ok()) {
+      if (plain.error().step != "gunzip") std::abort();
+      return 0;
+    }
+    if (plain->size() > kBound) std::abort();
+    unpacked = std::move(plain).value();
+    bytes = unpacked;
+  }
   cordon::archive::TarLimits limits;
   limits.max_entries = 64;
   limits.max_total_bytes = 1 << 20;

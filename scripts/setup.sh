@@ -15,6 +15,7 @@ PACKAGES=(
   openssl libssl-dev                     # TLS for the API; openssl makes the tests' certificates
   libboost1.81-dev                       # the API's HTTP server (Boost.Beast and Asio)
   libcurl4-openssl-dev                   # the HTTP client: cordon-client (cordon job|tenant), tests
+  zlib1g-dev                             # .tar.gz uploads (src/archive/gzip.cc), static
   busybox-static                         # test images
   bubblewrap                             # the benchmark's peer
   python3                                # bench/ scripts

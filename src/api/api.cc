@@ -5,6 +5,7 @@
 
 #include "api/cursor.h"
 #include "api/wire.h"
+#include "archive/tar_write.h"
 #include "base/parse.h"
 #include "jobs/outputs.h"
 #include "jobs/tokens.h"
@@ -88,6 +89,8 @@ static const std::vector<Entry>& table() {
       {{"GET", "/v1/jobs"}, Access::kAny, &Api::list_jobs},
       {{"GET", "/v1/jobs/{id}"}, Access::kAny, &Api::get_job},
       {{"GET", "/v1/jobs/{id}/logs"}, Access::kAny, &Api::job_logs},
+      {{"GET", "/v1/jobs/{id}/files"}, Access::kAny, &Api::job_files},
+      {{"GET", "/v1/jobs/{id}/files.tar"}, Access::kAny, &Api::job_files_tar},
       {{"GET", "/v1/jobs/{id}/files/{path*}"}, Access::kAny, &Api::job_file},
       {{"POST", "/v1/jobs/{id}/cancel"}, Access::kAny, &Api::cancel_job},
       {{"DELETE", "/v1/jobs/{id}"}, Access::kAny, &Api::delete_job},
@@ -493,13 +496,112 @@ http::Response Api::job_logs(const Call& c) {
   return r;
 }
 
-http::Response Api::job_file(const Call& c) {
+std::optional<Job> Api::ended_job_with_files(const Call& c, http::Response* refused) {
   auto job = visible_job(c);
-  if (!job) return http::error(404, "no such job");
-  if (!jobs::is_terminal(job->state))
-    return http::error(409, "the job has not ended: its files are collected when it ends");
-  if (job->files_expired)
-    return http::error(410, "the job's files were removed (retention or log quota)");
+  if (!job) {
+    *refused = http::error(404, "no such job");
+  } else if (!jobs::is_terminal(job->state)) {
+    *refused = http::error(409, "the job has not ended: its files are collected when it ends");
+  } else if (job->files_expired) {
+    *refused = http::error(410, "the job's files were removed (retention or log quota)");
+  } else {
+    return job;
+  }
+  return std::nullopt;
+}
+
+Result<std::vector<jobs::OutputEntry>> Api::output_entries(const Job& job) {
+  auto tenant = service_.tenants().find(job.tenant_id);
+  uint64_t most =
+      tenant ? std::max(tenant->quota.max_files, tenant->quota.job_files) : jobs::Quota{}.max_files;
+  return jobs::list_output_files(service_.files_of(job.id), most);
+}
+
+http::Response Api::job_files(const Call& c) {
+  http::Response no;
+  auto job = ended_job_with_files(c, &no);
+  if (!job) return no;
+  auto entries = output_entries(*job);
+  if (!entries.ok()) return http::error(500, "list files: " + entries.error().to_string());
+  http::Response r;
+  r.status = 200;
+  r.body = "{\"files\":[";
+  for (size_t i = 0; i < entries->size(); ++i) {
+    const auto& e = (*entries)[i];
+    json f = {
+        {"path", e.path}, {"type", e.is_dir ? "dir" : "file"}, {"size", e.size}, {"mode", e.mode}};
+    if (i > 0) r.body += ',';
+    r.body += f.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  r.body += "]}\n";
+  return r;
+}
+
+http::Response Api::job_files_tar(const Call& c) {
+  http::Response no;
+  auto job = ended_job_with_files(c, &no);
+  if (!job) return no;
+  auto entries = output_entries(*job);
+  if (!entries.ok()) return http::error(500, "list files: " + entries.error().to_string());
+  // Streamed: headers, each file's data read in pieces, padding, the end. Nothing is held
+  // whole; a file that shrank since it was listed cuts the stream off (the client sees a
+  // broken transfer, never a wrong archive).
+  struct TarState {
+    std::vector<jobs::OutputEntry> entries;
+    size_t next = 0;      // the next entry to start
+    UniqueFd fd;          // the file being sent
+    uint64_t size = 0;    // its size as listed
+    uint64_t offset = 0;  // what of it was sent
+  };
+  auto st = std::make_shared<TarState>();
+  st->entries = std::move(entries).value();
+  jobs::JobFiles files = service_.files_of(job->id);
+  const int64_t mtime = job->ended_ms / 1000;
+  http::Response r;
+  r.content_type = "application/x-tar";
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + job->id + ".tar\"");
+  r.pull = [st, files, mtime](std::string* out) {
+    out->clear();
+    while (out->size() < kPullBytes) {
+      if (st->fd.valid()) {
+        if (st->offset < st->size) {
+          size_t want = std::min<uint64_t>(kPullBytes, st->size - st->offset);
+          size_t at = out->size();
+          out->resize(at + want);
+          auto n = sys::read_at(st->fd.get(), out->data() + at, want, st->offset);
+          if (!n.ok() || *n == 0) return http::Pull::kCut;
+          out->resize(at + *n);
+          st->offset += *n;
+          continue;
+        }
+        *out += archive::tar_padding(st->size);
+        st->fd.reset();
+        continue;
+      }
+      if (st->next >= st->entries.size()) {
+        *out += archive::tar_end();
+        return http::Pull::kEnd;
+      }
+      const auto& e = st->entries[st->next++];
+      if (!e.is_dir) {
+        jobs::Refusal why;
+        auto opened = jobs::open_output_file(files, e.path, &why);
+        if (!opened || opened->size != e.size) return http::Pull::kCut;
+        st->fd = std::move(opened->fd);
+        st->size = e.size;
+        st->offset = 0;
+      }
+      *out += archive::tar_header({e.path, e.is_dir, e.mode, e.size, mtime});
+    }
+    return http::Pull::kMore;
+  };
+  return r;
+}
+
+http::Response Api::job_file(const Call& c) {
+  http::Response no;
+  auto job = ended_job_with_files(c, &no);
+  if (!job) return no;
   jobs::Refusal why;
   auto opened = jobs::open_output_file(service_.files_of(job->id), c.params.at("path"), &why);
   if (!opened) return refusal(why);

@@ -16,10 +16,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/router.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/server.h"
-#include "api/router.h"
+#include "jobs/outputs.h"
 #include "jobs/service.h"
 
 namespace cordon::api {
@@ -80,6 +81,8 @@ class Api {
   http::Response get_job(const Call& c);
   http::Response job_logs(const Call& c);
   http::Response job_file(const Call& c);
+  http::Response job_files(const Call& c);
+  http::Response job_files_tar(const Call& c);
   http::Response cancel_job(const Call& c);
   http::Response delete_job(const Call& c);
   http::Response metrics(const Call& c);
@@ -98,6 +101,11 @@ class Api {
   // A log follower's place for the tenant, or null when it holds its maximum.
   std::shared_ptr<void> follow_slot(const std::string& tenant_id);
   std::optional<jobs::Tenant> find_tenant(const std::string& id_or_name);
+  // The job whose files are asked for, or the refusal (404; 409 while it runs; 410 once
+  // they were removed).
+  std::optional<jobs::Job> ended_job_with_files(const Call& c, http::Response* refused);
+  // What the job left, listed (at most as many entries as its tenant may keep).
+  Result<std::vector<jobs::OutputEntry>> output_entries(const jobs::Job& job);
 
   jobs::Service& service_;
   ApiOptions options_;

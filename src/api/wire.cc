@@ -65,6 +65,33 @@ json tenant_result(const json& full, const Redactions& redact) {
   return out;
 }
 
+// What a judge reads, from the result's accounting (docs/result.md), at the top of the
+// job: null until the sandbox reported. cpu_time_ms is user and system together.
+json job_accounting(const json& result) {
+  if (!result.is_object() || !result.contains("accounting") || !result["accounting"].is_object())
+    return nullptr;
+  const json& a = result["accounting"];
+  auto num = [&](const char* k) {
+    return a.contains(k) && a[k].is_number() ? a[k] : json(nullptr);
+  };
+  json out = {{"wall_time_ms", num("wall_time_ms")},
+              {"cpu_user_ms", num("cpu_user_ms")},
+              {"cpu_system_ms", num("cpu_system_ms")},
+              {"peak_memory_bytes", num("peak_memory_bytes")},
+              {"oom_kills", num("oom_kills")}};
+  if (out["cpu_user_ms"].is_number() && out["cpu_system_ms"].is_number())
+    out["cpu_time_ms"] = out["cpu_user_ms"].get<double>() + out["cpu_system_ms"].get<double>();
+  else
+    out["cpu_time_ms"] = nullptr;
+  return out;
+}
+
+json stdin_json(const jobs::JobSpec& s) {
+  if (s.has_stdin_content) return {{"bytes", s.stdin_bytes}};
+  if (!s.stdin_file.empty()) return {{"file", s.stdin_file}};
+  return nullptr;
+}
+
 }  // namespace
 
 json job_json(const jobs::Job& j, const std::string& tenant_name, bool for_operator,
@@ -89,6 +116,7 @@ json job_json(const jobs::Job& j, const std::string& tenant_name, bool for_opera
       {"rootfs", j.spec.rootfs.empty() ? json(nullptr) : json(j.spec.rootfs)},
       {"seccomp", j.spec.seccomp},
       {"timeout_ms", j.spec.timeout_ns / 1000000},
+      {"stdin", stdin_json(j.spec)},
       {"limits", limits},
       {"exit_status", jobs::is_terminal(j.state) && j.exit_status != jobs::kNoExitStatus
                           ? json(j.exit_status)
@@ -100,6 +128,7 @@ json job_json(const jobs::Job& j, const std::string& tenant_name, bool for_opera
   };
   json result = j.result_json.empty() ? json(nullptr) : json::parse(j.result_json, nullptr, false);
   if (result.is_discarded()) result = nullptr;
+  out["accounting"] = job_accounting(result);
   if (!for_operator && result.is_object()) result = tenant_result(result, redact);
   out["result"] = result;
   return out;

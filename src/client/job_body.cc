@@ -76,13 +76,19 @@ const std::vector<OptionSpec> kSubmitOptions = {
      "a local file put in the workspace at PATH (default: its base\n"
      "name; repeatable; up to 1 MiB each, binary files go as base64)"},
     {"--upload", true, "TARFILE",
-     "a tar unpacked into the workspace (uploaded first: POST\n/v1/uploads)"},
+     "a tar or .tar.gz unpacked into the workspace (uploaded first:\nPOST /v1/uploads)"},
+    {"--stdin", true, "LOCAL",
+     "a local file as the command's stdin, sent inline (up to 1 MiB;\n"
+     "binary goes as base64); default: /dev/null"},
+    {"--stdin-path", true, "PATH",
+     "a file of the job's workspace as its stdin: a --file's PATH or\n"
+     "one of the --upload's (for input over 1 MiB)"},
     {"--rootfs", true, "IMAGE", "an image of the daemon's images folder as the root"},
     {"--seccomp", true, "PROFILE", "default or strict"},
     {"--wait", false, "", "wait for the job to end; exit with its exit status"},
     {"--follow", false, "",
-     "stream its stdout while it runs, then its stderr; exit with its\n"
-     "exit status (implies --wait; not with --json)"},
+     "stream its stdout and stderr as they are written, each to ours;\n"
+     "exit with its exit status (implies --wait; not with --json)"},
     {"--json", false, "", "print the job as JSON (with --wait: the ended job)"},
 };
 
@@ -126,6 +132,17 @@ Result<json> job_body(const ParsedArgs& args, const Getenv& getenv, const std::s
   }
   if (!files.empty()) body["files"] = files;
   if (!upload_id.empty()) body["upload"] = upload_id;
+  if (args.has("--stdin") && args.has("--stdin-path"))
+    return usage("--stdin-path", "either --stdin (a local file) or --stdin-path, not both");
+  if (args.has("--stdin")) {
+    ASSIGN_OR_RETURN(std::string content, read_local_file(args.get("--stdin"), kMaxInlineFile));
+    if (valid_utf8(content)) {
+      body["stdin"] = content;
+    } else {
+      body["stdin"] = {{"content", base64_encode(content)}, {"encoding", "base64"}};
+    }
+  }
+  if (args.has("--stdin-path")) body["stdin"] = {{"file", args.get("--stdin-path")}};
   if (args.has("--rootfs")) body["rootfs"] = args.get("--rootfs");
   if (args.has("--seccomp")) {
     std::string p = args.get("--seccomp");

@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "base/log.h"
 #include "client/output.h"
 #include "sys/clock.h"
+#include "sys/fs.h"
 
 namespace cordon::client {
 
@@ -77,6 +79,21 @@ int follow_log(Connection& c, const std::string& id, const std::string& stream,
     if (job.ok() && !job->ok()) return refused(*job);
     sys::sleep_ns(1000000000);
   }
+}
+
+bool to_stderr(std::string_view s) {
+  return sys::write_all(STDERR_FILENO, s, "stderr").ok();
+}
+
+int follow_both(const Connection& c, const std::string& id) {
+  // Each stream waits on its own socket: a quiet stdout never holds back what stderr says.
+  Connection err_conn(c.target());
+  int err_rc = kExitOk;
+  std::thread err_thread([&] { err_rc = follow_log(err_conn, id, "stderr", to_stderr); });
+  Connection out_conn(c.target());
+  int out_rc = follow_log(out_conn, id, "stdout", write_stdout);
+  err_thread.join();
+  return out_rc != kExitOk ? out_rc : err_rc;
 }
 
 int job_exit_code(const json& job) {

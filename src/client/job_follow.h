@@ -19,6 +19,14 @@ bool wait_for_end(Connection& c, const std::string& id, nlohmann::json* job, int
 int follow_log(Connection& c, const std::string& id, const std::string& stream,
                bool (*out)(std::string_view));
 
+// Streams both logs at once, each as it is written, until the job ends: its stdout to
+// ours and its stderr to our stderr, on a connection each (to c's daemon). The first
+// failure's exit code, or 0.
+int follow_both(const Connection& c, const std::string& id);
+
+// Bytes onto our stderr; false when it is gone.
+bool to_stderr(std::string_view s);
+
 // The job's exit status as this process's: `cordon run`'s status, or 1 (with a line on
 // stderr) for a job that ended without one (cancelled while queued, lost).
 int job_exit_code(const nlohmann::json& job);

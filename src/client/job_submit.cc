@@ -18,14 +18,6 @@ using nlohmann::json;
 // keeps a wrong file from being read into memory whole.
 constexpr size_t kMaxUpload = 1ull << 30;
 
-bool to_stdout(std::string_view s) {
-  return write_stdout(s);
-}
-
-bool to_stderr(std::string_view s) {
-  return sys::write_all(STDERR_FILENO, s, "stderr").ok();
-}
-
 }  // namespace
 
 std::string submit_help() {
@@ -86,19 +78,13 @@ int job_submit(const std::vector<std::string>& argv, const Getenv& getenv) {
     return kExitOk;
   }
   if (follow) {
-    if (int rc = follow_log(conn, id, "stdout", to_stdout); rc != kExitOk) return rc;
+    if (int rc = follow_both(conn, id); rc != kExitOk) return rc;
   } else if (!json_out) {
     write_stdout(id + "\n");  // known at once: a wait cut short still leaves the id
   }
   json job;
   int rc = kExitOk;
   if (!wait_for_end(conn, id, &job, &rc)) return rc;
-  if (follow) {
-    // Its stderr is not streamed alongside stdout (the API follows one stream at a time):
-    // it comes after, whole, on ours.
-    auto err = conn.call("GET", "/v1/jobs/" + escape(id) + "/logs?stream=stderr");
-    if (err.ok() && err->ok()) to_stderr(err->body);
-  }
   if (json_out) {
     print_json(job);
   } else if (!follow) {

@@ -1,5 +1,6 @@
 #include "client/job_view.h"
 
+#include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,7 +34,44 @@ std::string limits_text(const json& l) {
   return out;
 }
 
+std::string ms_text(const json& v) {
+  if (!v.is_number()) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1fms", v.get<double>());
+  return buf;
+}
+
+// What the job used, as a judge reads it (the job's accounting).
+std::string used_text(const json& a) {
+  if (!a.is_object()) return "-";
+  std::string mem = a.value("peak_memory_bytes", json()).is_number_unsigned()
+                        ? format_size(a["peak_memory_bytes"].get<uint64_t>())
+                        : "-";
+  return "peak_memory=" + mem + " cpu_time=" + ms_text(a.value("cpu_time_ms", json())) +
+         " wall_time=" + ms_text(a.value("wall_time_ms", json()));
+}
+
+std::string stdin_text(const json& s) {
+  if (s.is_object() && s.contains("file")) return "file " + scalar_text(s["file"]);
+  if (s.is_object() && s.contains("bytes")) return scalar_text(s["bytes"]) + " bytes inline";
+  return "-";
+}
+
 }  // namespace
+
+void print_file_table(const json& files) {
+  Table t({"MODE", "SIZE", "PATH"});
+  if (files.is_array()) {
+    for (const auto& f : files) {
+      char mode[8];
+      std::snprintf(mode, sizeof(mode), "%04o", f.value("mode", 0u) & 07777u);
+      bool dir = f.value("type", std::string()) == "dir";
+      t.add({mode, dir ? "-" : scalar_text(f.value("size", json())),
+             scalar_text(f.value("path", json())) + (dir ? "/" : "")});
+    }
+  }
+  t.print();
+}
 
 void print_job(const json& job) {
   std::vector<std::pair<std::string, std::string>> rows;
@@ -54,6 +92,8 @@ void print_job(const json& job) {
   rows.emplace_back("timeout", timeout_ms % 1000 == 0 ? std::to_string(timeout_ms / 1000) + "s"
                                                       : std::to_string(timeout_ms) + "ms");
   rows.emplace_back("limits", limits_text(job.value("limits", json())));
+  rows.emplace_back("stdin", stdin_text(job.value("stdin", json())));
+  rows.emplace_back("used", used_text(job.value("accounting", json())));
   if (job.value("files_expired", false))
     rows.emplace_back("files", "expired (removed by retention or the log quota)");
   std::string out;

@@ -13,6 +13,13 @@ size_t command_word(const std::vector<std::string>& args, size_t from) {
   return i;
 }
 
+std::string every_command_options(const std::vector<OptionSpec>& shared) {
+  std::vector<OptionSpec> all = shared;
+  all.insert(all.end(), kGlobalOptions.begin(), kGlobalOptions.end());
+  all.push_back(kHelpOption);
+  return "Options of every command:\n" + options_text(all);
+}
+
 std::string command_help(const Command& cmd) {
   return client_help_text(cmd.usage, cmd.about, cmd.options, kClientExitStatus);
 }
@@ -27,11 +34,14 @@ int run_command(const std::vector<Command>& commands, const char* group, const s
       std::fputs(command_help(cmd).c_str(), stdout);
       return kExitOk;
     }
-    if (parsed->operands.size() != cmd.operands) {
+    const size_t most = cmd.max_operands == 0 ? cmd.operands : cmd.max_operands;
+    const size_t got = parsed->operands.size();
+    if (got < cmd.operands || got > most) {
       std::fprintf(stderr, "Usage: %s\n", cmd.usage);
-      return usage_error(std::string(group) + " " + name + ": expected " +
-                         std::to_string(cmd.operands) + " argument(s), got " +
-                         std::to_string(parsed->operands.size()));
+      std::string expected = std::to_string(cmd.operands);
+      if (most != cmd.operands) expected += " to " + std::to_string(most);
+      return usage_error(std::string(group) + " " + name + ": expected " + expected +
+                         " argument(s), got " + std::to_string(got));
     }
     auto target = resolve_target(*parsed, getenv);
     if (!target.ok()) return usage_error(target.error());

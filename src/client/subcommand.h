@@ -15,8 +15,9 @@ struct Command {
   const char* usage;  // "cordon job get ID [OPTIONS]"
   const char* about;  // what it does, ending with a newline
   std::vector<OptionSpec> options;
-  size_t operands;  // exactly as many
+  size_t operands;  // at least as many
   int (*run)(Connection&, const ParsedArgs&);
+  size_t max_operands = 0;  // at most as many; 0: exactly `operands`
 };
 
 // The exit status of a command that only talks to the daemon, for client_help_text.
@@ -25,6 +26,11 @@ inline constexpr const char* kClientExitStatus =
 
 // The command's --help (client_help_text of client/args.h).
 std::string command_help(const Command& cmd);
+
+// The "Options of every command" block of a group's usage (`cordon job --help`): the
+// options each of its commands takes (e.g. --json), the global ones and -h, --help, made
+// from the parser's own tables.
+std::string every_command_options(const std::vector<OptionSpec>& shared);
 
 // Where the command word is, past any global options given before it.
 size_t command_word(const std::vector<std::string>& args, size_t from);

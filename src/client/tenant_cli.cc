@@ -13,7 +13,10 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kTenantUsage = R"(Usage: cordon tenant COMMAND [OPTIONS]
+constexpr OptionSpec kJson = {"--json", false, "", "print the daemon's JSON"};
+
+std::string tenant_usage() {
+  return R"(Usage: cordon tenant COMMAND [OPTIONS]
 
 Tenants of the cordon daemon and their tokens (the operator's).
 
@@ -28,18 +31,11 @@ Commands:
   token ls NAME                        its tokens' ids
   token revoke NAME TOKEN_ID           revoke one
 
-Options of every command:
-  --json                print the daemon's JSON
-  --url URL             unix:/PATH, http://HOST:PORT or https://HOST:PORT (env CORDON_URL;
-                        default unix:/run/cordon/cordon.sock)
-  --socket PATH         the daemon's Unix socket
-  --ca FILE             CAs to trust for https (env CORDON_CA; default: the system's)
-  --token-file FILE     the tenant's token (else env CORDON_TOKEN, else
-                        ~/.config/cordon/token; none: root on the socket is the operator)
-  -h, --help            help
-
+)" + every_command_options({kJson}) +
+         R"(
 Exit status: 0 done, 1 refused by the daemon, 64 usage, 69 daemon unreachable.
 )";
+}
 
 std::string tenant_path(const ParsedArgs& a) {
   return "/v1/tenants/" + escape(a.operands[0]);
@@ -158,8 +154,6 @@ int token_revoke(Connection& c, const ParsedArgs& a) {
   return print_done(r->json, a.has("--json"), a.operands[1]);
 }
 
-constexpr OptionSpec kJson = {"--json", false, "", "print the daemon's JSON"};
-
 const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"create",
@@ -238,7 +232,7 @@ Result<json> quota_object(const std::vector<std::string>& pairs) {
 int run_tenant_cli(const std::vector<std::string>& args, const Getenv& getenv) {
   size_t i = command_word(args, 0);
   if (i >= args.size() || args[i] == "-h" || args[i] == "--help" || args[i] == "help") {
-    std::fputs(kTenantUsage, i >= args.size() ? stderr : stdout);
+    std::fputs(tenant_usage().c_str(), i >= args.size() ? stderr : stdout);
     return i >= args.size() ? kExitUsage : kExitOk;
   }
   std::string name = args[i];
@@ -246,7 +240,7 @@ int run_tenant_cli(const std::vector<std::string>& args, const Getenv& getenv) {
   if (name == "token") {
     size_t j = command_word(args, i + 1);
     if (j >= args.size() || args[j] == "-h" || args[j] == "--help") {
-      std::fputs(kTenantUsage, j >= args.size() ? stderr : stdout);
+      std::fputs(tenant_usage().c_str(), j >= args.size() ? stderr : stdout);
       return j >= args.size() ? kExitUsage : kExitOk;
     }
     name += " " + args[j];

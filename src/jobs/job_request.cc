@@ -245,10 +245,52 @@ std::optional<Refusal> parse_files(const json& files, JobSpec* s) {
   return std::nullopt;
 }
 
+// "stdin": a string (the bytes, UTF-8), or {"content": S, "encoding": "utf-8"|"base64"},
+// or {"file": PATH} (a file of the workspace: an input file or one of the upload's).
+std::optional<Refusal> parse_stdin(const json& v, JobSpec* s) {
+  if (v.is_string()) {
+    s->stdin_content = v.get<std::string>();
+    s->has_stdin_content = true;
+  } else if (v.is_object()) {
+    if (auto e = only_known(v, {"content", "encoding", "file"}, "stdin.")) return e;
+    if (v.contains("file") == v.contains("content"))
+      return bad("stdin", "either content (the bytes) or file (a path in the workspace)");
+    if (v.contains("file")) {
+      if (v.contains("encoding")) return bad("stdin.encoding", "only with content");
+      if (!v["file"].is_string() || !valid_relative_path(v["file"].get<std::string>()))
+        return bad("stdin.file", "a relative path in the workspace without '..' is required");
+      s->stdin_file = v["file"].get<std::string>();
+      return std::nullopt;
+    }
+    if (!v["content"].is_string()) return bad("stdin.content", "a string is required");
+    if (v.contains("encoding") && !v["encoding"].is_string())
+      return bad("stdin.encoding", "utf-8 or base64");
+    std::string enc = v.value("encoding", std::string("utf-8"));
+    if (enc == "base64") {
+      auto d = base64_decode(v["content"].get<std::string>());
+      if (!d) return bad("stdin.content", "not valid base64");
+      s->stdin_content = std::move(*d);
+    } else if (enc == "utf-8") {
+      s->stdin_content = v["content"].get<std::string>();
+    } else {
+      return bad("stdin.encoding", "utf-8 or base64");
+    }
+    s->has_stdin_content = true;
+  } else {
+    return bad("stdin", "a string, {\"content\": ...} or {\"file\": PATH}");
+  }
+  if (s->stdin_content.size() > kMaxInlineStdin)
+    return bad("stdin", "more than " + std::to_string(kMaxInlineStdin) +
+                            " bytes inline: put it in an upload and give {\"file\": PATH}");
+  s->stdin_bytes = s->stdin_content.size();
+  return std::nullopt;
+}
+
 std::optional<Refusal> parse_job(const json& body, const Quota& quota, JobSpec* s) {
   if (!body.is_object()) return bad("", "the body is not a JSON object");
   if (auto e = only_known(
-          body, {"command", "env", "files", "upload", "rootfs", "seccomp", "limits", "timeout"},
+          body,
+          {"command", "env", "files", "upload", "stdin", "rootfs", "seccomp", "limits", "timeout"},
           ""))
     return e;
   if (!body.contains("command") || !body["command"].is_array() || body["command"].empty())
@@ -283,6 +325,9 @@ std::optional<Refusal> parse_job(const json& body, const Quota& quota, JobSpec* 
     if (!body["upload"].is_string() || !valid_name(body["upload"].get<std::string>()))
       return bad("upload", "an upload id is required");
     s->upload = body["upload"].get<std::string>();
+  }
+  if (body.contains("stdin")) {
+    if (auto e = parse_stdin(body["stdin"], s)) return e;
   }
   if (body.contains("rootfs")) {
     if (!body["rootfs"].is_string() || !valid_name(body["rootfs"].get<std::string>()))

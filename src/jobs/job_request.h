@@ -29,6 +29,9 @@ inline constexpr size_t kMaxJobBody = 1 << 20;  // JSON; larger inputs come as a
 inline constexpr size_t kMaxInlineFiles = 1000;
 inline constexpr size_t kMaxFilePath = 1024;
 inline constexpr size_t kMaxFileDepth = 32;
+// Inline stdin is bounded by the body (kMaxJobBody) already; larger input comes as a file
+// of an upload ({"stdin": {"file": PATH}}).
+inline constexpr size_t kMaxInlineStdin = kMaxJobBody;
 
 // A job submission within quota's per-job maxima; absent limits get the defaults
 // (cordon run's, lowered to the tenant's maximum).

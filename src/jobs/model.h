@@ -77,6 +77,12 @@ struct JobSpec {
   uint64_t timeout_ns = 0;
   uint64_t cpu_time_ns = 0;  // 0: none
   uint64_t output = 0;
+  // The command's stdin: the bytes given inline, or a file of the workspace (an input
+  // file or one of the upload's), or neither (/dev/null).
+  std::string stdin_content;
+  bool has_stdin_content = false;
+  uint64_t stdin_bytes = 0;  // of the inline stdin, kept after its content is dropped
+  std::string stdin_file;    // a relative path in the workspace; empty: none
 };
 
 // A job's exit_status until it ended, and after an end without one: cancelled while

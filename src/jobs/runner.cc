@@ -1,6 +1,7 @@
 #include "jobs/runner.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +26,35 @@ int64_t start_us(const nlohmann::json& result) {
   return sum;
 }
 
+// The command's stdin: /dev/null, the inline bytes (written to a file of the job's folder,
+// outside the workspace, opened read-only and unlinked at once), or a regular file of the
+// workspace, opened beneath it without following a symlink.
+Result<UniqueFd> open_stdin(const JobSpec& spec, const JobFiles& files) {
+  if (spec.has_stdin_content) {
+    const std::string path = files.dir + "/stdin";
+    {
+      ASSIGN_OR_RETURN(UniqueFd w,
+                       sys::open_path(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600));
+      TRY(sys::write_all(w.get(), spec.stdin_content, path));
+    }
+    auto fd = sys::open_path(path, O_RDONLY | O_NOFOLLOW);
+    (void)sys::unlink_path(path);
+    return fd;
+  }
+  if (!spec.stdin_file.empty()) {
+    ASSIGN_OR_RETURN(UniqueFd dir, sys::open_path(files.workspace(), O_RDONLY | O_DIRECTORY));
+    auto fd = sys::open_beneath(dir.get(), spec.stdin_file, O_RDONLY | O_NONBLOCK);
+    if (!fd.ok())
+      return errno_error(
+          fd.error().err, "stdin file",
+          spec.stdin_file + " (not in the workspace: an input file or the upload's)");
+    ASSIGN_OR_RETURN(sys::DirEntry st, sys::stat_fd(fd->get()));
+    if (!S_ISREG(st.mode)) return logic_error("stdin file", spec.stdin_file, "not a regular file");
+    return fd;
+  }
+  return sys::open_path("/dev/null", O_RDONLY);
+}
+
 }  // namespace
 
 RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
@@ -37,10 +67,10 @@ RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
   };
   auto ws = Workspace::prepare(files, job.spec.disk, job.spec.files);
   if (!ws.ok()) return fail("workspace", ws.error());
-  auto null_in = sys::open_path("/dev/null", O_RDONLY);
+  auto stdin_fd = open_stdin(job.spec, files);
   auto out_log = sys::open_path(files.stdout_log(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
   auto err_log = sys::open_path(files.stderr_log(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
-  if (!null_in.ok()) return fail("stdin", null_in.error());
+  if (!stdin_fd.ok()) return fail("stdin", stdin_fd.error());
   if (!out_log.ok()) return fail("stdout log", out_log.error());
   if (!err_log.ok()) return fail("stderr log", err_log.error());
 
@@ -48,7 +78,7 @@ RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
                  job.spec.rootfs.empty() ? "" : env.images_dir + "/" + job.spec.rootfs};
   launcher::Request req{job_sandbox(job.spec, paths, env.settings.cgroup_parent), "", ""};
   launcher::CallOptions call;
-  call.stdio = {null_in->get(), out_log->get(), err_log->get()};
+  call.stdio = {stdin_fd->get(), out_log->get(), err_log->get()};
   call.on_started = on_started;
   auto reply = launcher::run_via(env.launcher_socket, req, call);
   if (!reply.ok() && reply.error().step == "connect") {

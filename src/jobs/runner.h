@@ -1,7 +1,7 @@
 // Runs one job to its end through the launcher (launcher/server.h): prepares its
-// workspace, sends its sandbox spec with its log files as stdout and stderr,
-// waits, and collects what it left. Runs on a thread of its own; the daemon itself never
-// clones a sandbox.
+// workspace, sends its sandbox spec with its log files as stdout and stderr and its
+// stdin (inline bytes, a workspace file, or /dev/null), waits, and collects what it left. Runs on a
+// thread of its own; the daemon itself never clones a sandbox.
 #pragma once
 
 #include <sys/types.h>

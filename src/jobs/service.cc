@@ -341,6 +341,10 @@ void Service::drop_inputs(Job& job) {
     any = any || !f.content.empty();
     f.content.clear();
   }
+  if (!job.spec.stdin_content.empty()) {
+    any = true;
+    job.spec.stdin_content.clear();  // its size stays (stdin_bytes)
+  }
   if (any) (void)store_.update_spec(job.id, job.spec);
 }
 

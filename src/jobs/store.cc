@@ -119,6 +119,11 @@ std::string encode_spec(const JobSpec& s) {
   j["timeout_ns"] = s.timeout_ns;
   j["cpu_time_ns"] = s.cpu_time_ns;
   j["output"] = s.output;
+  if (s.has_stdin_content) j["stdin_bytes"] = s.stdin_bytes;
+  if (s.has_stdin_content)
+    j["stdin_content"] =
+        json::binary(std::vector<uint8_t>(s.stdin_content.begin(), s.stdin_content.end()));
+  if (!s.stdin_file.empty()) j["stdin_file"] = s.stdin_file;
   // CBOR: input files are bytes, which JSON text could only hold escaped or encoded.
   std::vector<uint8_t> cbor = json::to_cbor(j);
   return std::string(cbor.begin(), cbor.end());
@@ -147,6 +152,14 @@ std::optional<JobSpec> decode_spec(const std::string& text) {
     s.timeout_ns = j.at("timeout_ns").get<uint64_t>();
     s.cpu_time_ns = j.at("cpu_time_ns").get<uint64_t>();
     s.output = j.at("output").get<uint64_t>();
+    // Absent from the records of versions before stdin was taken: none.
+    if (j.contains("stdin_content")) {
+      const auto& bin = j.at("stdin_content").get_binary();
+      s.stdin_content.assign(bin.begin(), bin.end());
+      s.has_stdin_content = true;
+      s.stdin_bytes = j.value("stdin_bytes", uint64_t{bin.size()});
+    }
+    if (j.contains("stdin_file")) s.stdin_file = j.at("stdin_file").get<std::string>();
     return s;
   } catch (const json::exception&) {
     return std::nullopt;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "archive/gzip.h"
 #include "archive/tar.h"
 #include "jobs/tokens.h"
 #include "sys/fs.h"
@@ -24,18 +25,46 @@ Status Uploads::load() {
   return {};
 }
 
-Result<std::string> Uploads::store(const Tenant& tenant, const std::string& bytes,
+uint64_t max_unpacked_upload(const Quota& quota) {
+  return std::min<uint64_t>(quota.job_disk + kTarOverheadBytes, kMaxUnpackedUpload);
+}
+
+Result<std::string> Uploads::store(const Tenant& tenant, const std::string& received,
                                    Refusal* refusal) {
-  if (bytes.size() > max_bytes_) {
-    *refusal = {Refused::kTooLarge, "", "the upload is over " + std::to_string(max_bytes_) + " bytes"};
+  if (received.size() > max_bytes_) {
+    *refusal = {Refused::kTooLarge, "",
+                "the upload is over " + std::to_string(max_bytes_) + " bytes"};
     return errno_error(E2BIG, "upload");
   }
+  // A .tar.gz is stored decompressed, as a plain tar: decompressed here once, within the
+  // bound, and never again.
+  std::string unpacked;
+  const bool gzipped = archive::is_gzip(received);
+  std::unique_lock<std::mutex> unpacking(unpack_mu_, std::defer_lock);
+  if (gzipped) {
+    unpacking.lock();  // until it is parsed and written, and its memory freed
+    const uint64_t bound = max_unpacked_upload(tenant.quota);
+    auto plain = archive::gunzip(received, bound);
+    if (!plain.ok()) {
+      bool too_big = plain.error().err == E2BIG;
+      *refusal = {too_big ? Refused::kTooLarge : Refused::kInvalid, "",
+                  too_big ? "the gzip upload decompresses to more than " + std::to_string(bound) +
+                                " bytes (the tenant's job_disk plus room for the tar's headers, "
+                                "at most 1 GiB); refused"
+                          : "not an acceptable .tar.gz: " + plain.error().to_string()};
+      return plain.error();
+    }
+    unpacked = std::move(plain).value();
+  }
+  const std::string& bytes = gzipped ? unpacked : received;
   archive::TarLimits limits;
   limits.max_total_bytes = tenant.quota.job_disk;
   limits.max_file_bytes = tenant.quota.job_disk;
   auto parsed = archive::parse_tar(bytes, limits);
   if (!parsed.ok()) {
-    *refusal = {Refused::kInvalid, "", "not an acceptable tar archive: " + parsed.error().to_string()};
+    *refusal = {Refused::kInvalid, "",
+                std::string("not an acceptable ") + (gzipped ? ".tar.gz" : "tar") +
+                    " archive: " + parsed.error().to_string()};
     return parsed.error();
   }
   std::string id;

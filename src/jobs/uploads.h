@@ -1,6 +1,7 @@
-// Tar uploads waiting for the job that will take them: checked when they arrive (they
-// must parse), a few per tenant at once, counted against the tenant's submission rate,
-// removed when a job takes them, when their tenant goes, or after an hour unused.
+// Tar uploads (plain, or gzip-compressed: stored decompressed) waiting for the job that will take
+// them: checked when they arrive (they must parse), a few per tenant at once, counted against the
+// tenant's submission rate, removed when a job takes them, when their tenant goes, or after an hour
+// unused.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,11 @@ namespace cordon::jobs {
 
 inline constexpr size_t kMaxPendingUploads = 8;
 inline constexpr int64_t kUploadTtlMs = 3600'000;
+// A gzip upload decompresses to at most the tenant's job_disk plus room for the tar's
+// headers and padding, and never more than kMaxUnpackedUpload (what a workspace reads).
+inline constexpr uint64_t kTarOverheadBytes = 32ull << 20;
+inline constexpr uint64_t kMaxUnpackedUpload = 1ull << 30;
+uint64_t max_unpacked_upload(const Quota& quota);
 
 class Uploads {
  public:
@@ -51,8 +57,11 @@ class Uploads {
   const uint64_t max_bytes_;
   TenantRates& rates_;
   std::mutex mu_;
+  // One .tar.gz is decompressed and checked at a time: the daemon holds at most one
+  // decompressed upload (up to kMaxUnpackedUpload) beside the bodies it received.
+  std::mutex unpack_mu_;
   std::map<std::string, std::vector<Upload>> waiting_;  // by tenant
-  std::set<std::string> closed_;                         // tenants being deleted
+  std::set<std::string> closed_;                        // tenants being deleted
 };
 
 }  // namespace cordon::jobs

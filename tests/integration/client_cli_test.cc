@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "client/subcommand.h"
 #include "daemon_harness.h"
 #include "harness.h"
 
@@ -40,6 +41,10 @@ class ClientCli : public ::testing::Test {
   // or ~/.config/cordon/token of whoever runs the tests must not leak in.
   RunOut cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
              bool with_socket = true) {
+    return run_program(argv_for(args, env, with_socket));
+  }
+  std::vector<std::string> argv_for(const std::vector<std::string>& args,
+                                    const std::vector<std::string>& env, bool with_socket = true) {
     std::vector<std::string> argv = {"/usr/bin/env", "-u", "CORDON_URL", "-u",
                                      "CORDON_TOKEN", "-u", "CORDON_CA",  "HOME=" + home_.path()};
     argv.insert(argv.end(), env.begin(), env.end());
@@ -49,7 +54,7 @@ class ClientCli : public ::testing::Test {
     // Not at the end: after `submit ... CMD` it would be the command's.
     if (with_socket)
       argv.insert(argv.begin() + static_cast<std::ptrdiff_t>(at), {"--socket", d().socket()});
-    return run_program(argv);
+    return argv;
   }
 
   static std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
@@ -222,6 +227,14 @@ TEST_F(ClientCli, UploadedTarIsUnpackedInTheWorkspace) {
                {"CORDON_TOKEN=" + token});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "from the tar\n");
+  // A .tar.gz as well, and a file of it as the job's stdin.
+  std::string tgz = home_.path() + "/in.tar.gz";
+  ASSERT_EQ(run_program({"/bin/tar", "-C", src, "-czf", tgz, "a.txt"}).status, 0);
+  auto z = cli({"job", "submit", "--follow", "--upload", tgz, "--stdin-path", "a.txt", "--",
+                "/usr/bin/tr", "a-z", "A-Z"},
+               {"CORDON_TOKEN=" + token});
+  EXPECT_EQ(z.status, 0) << z.err;
+  EXPECT_EQ(z.out, "FROM THE TAR\n");
 }
 
 TEST_F(ClientCli, CancelAndRemove) {
@@ -239,6 +252,86 @@ TEST_F(ClientCli, CancelAndRemove) {
   EXPECT_EQ(d().call("GET", "/v1/jobs/" + id, "", token).status, 404);
 }
 
+TEST_F(ClientCli, FollowShowsStdoutAndStderrWhileTheJobRuns) {
+  REQUIRE_ROOT();
+  std::string token = d().tenant("cli-follow-live");
+  // The job writes a line to each stream, then waits for a file this test makes.
+  std::string id = d().submit(
+      token, sh_job("echo out-early; echo err-early >&2; "
+                    "while [ ! -e release ]; do sleep 0.05; done; echo out-late; echo err-late >&2",
+                    "120s"));
+  ASSERT_TRUE(d().wait_state(token, id, "running"));
+  std::string out = home_.path() + "/follow.out", err = home_.path() + "/follow.err";
+  int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ASSERT_GE(out_fd, 0);
+  ASSERT_GE(err_fd, 0);
+  pid_t pid = spawn_program(argv_for({"job", "logs", id, "--follow"}, {"CORDON_TOKEN=" + token}),
+                            -1, out_fd, err_fd);
+  ::close(out_fd);
+  ::close(err_fd);
+  ASSERT_GT(pid, 0);
+  // Both lines arrive while the job still waits for its release.
+  EXPECT_TRUE(wait_until(60000,
+                         [&] {
+                           return read_file(err).find("err-early\n") != std::string::npos &&
+                                  read_file(out).find("out-early\n") != std::string::npos;
+                         }))
+      << "stdout: " << read_file(out) << "stderr: " << read_file(err);
+  EXPECT_EQ(d().call("GET", "/v1/jobs/" + id, "", token).json.value("state", ""), "running");
+  std::ofstream(d().state_dir() + "/jobs/" + id + "/workspace/release") << "";
+  EXPECT_EQ(wait_exit(pid), 0);
+  EXPECT_EQ(read_file(out), "out-early\nout-late\n");
+  EXPECT_EQ(read_file(err), "err-early\nerr-late\n");
+}
+
+TEST_F(ClientCli, StdinFilesListAndTar) {
+  REQUIRE_ROOT();
+  std::string token = d().tenant("cli-stdin-files");
+  std::string in = home_.path() + "/stdin.txt";
+  std::ofstream(in) << "to stdin\n";
+  auto r = cli({"job", "submit", "--wait", "--stdin", in, "--", "/bin/sh", "-c",
+                "mkdir -p d && cat > d/got.txt && printf xy > two"},
+               {"CORDON_TOKEN=" + token});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string id = first_line(r.out);
+  auto list = cli({"job", "files", id}, {"CORDON_TOKEN=" + token});
+  ASSERT_EQ(list.status, 0) << list.err;
+  EXPECT_EQ(list.out,
+            "MODE  SIZE  PATH\n"
+            "0755  -     d/\n"
+            "0644  9     d/got.txt\n"
+            "0644  2     two\n");
+  std::string tar = home_.path() + "/all.tar";
+  auto t = cli({"job", "files", id, "--tar", "-o", tar}, {"CORDON_TOKEN=" + token});
+  ASSERT_EQ(t.status, 0) << t.err;
+  auto names = run_program({"/bin/tar", "-tf", tar});
+  EXPECT_EQ(names.out, "d/\nd/got.txt\ntwo\n");
+  auto got = run_program({"/bin/tar", "-xOf", tar, "d/got.txt"});
+  EXPECT_EQ(got.out, "to stdin\n");
+  // Refused (not ended yet: 409): OUT is left as it was.
+  std::string running = d().submit(token, sh_job("sleep 30"));
+  ASSERT_TRUE(d().wait_state(token, running, "running"));
+  auto early = cli({"job", "files", running, "--tar", "-o", tar}, {"CORDON_TOKEN=" + token});
+  EXPECT_EQ(early.status, 1);
+  EXPECT_NE(early.err.find("cordon: 409"), std::string::npos) << early.err;
+  EXPECT_EQ(run_program({"/bin/tar", "-tf", tar}).out, "d/\nd/got.txt\ntwo\n");
+  d().call("POST", "/v1/jobs/" + running + "/cancel", "", token);
+  // get shows what it used and where its stdin came from.
+  auto g = cli({"job", "get", id}, {"CORDON_TOKEN=" + token});
+  EXPECT_NE(g.out.find("stdin:     9 bytes inline"), std::string::npos) << g.out;
+  EXPECT_NE(g.out.find("used:      peak_memory="), std::string::npos) << g.out;
+  // --stdin-path: a file of the workspace.
+  auto p = cli({"job", "submit", "--follow", "--file", in + ":data/in.txt", "--stdin-path",
+                "data/in.txt", "--", "/usr/bin/wc", "-c"},
+               {"CORDON_TOKEN=" + token});
+  EXPECT_EQ(p.status, 0) << p.err;
+  EXPECT_EQ(p.out, "9\n");
+  auto both = cli({"job", "submit", "--stdin", in, "--stdin-path", "x", "--", "/bin/true"},
+                  {"CORDON_TOKEN=" + token});
+  EXPECT_EQ(both.status, 64) << both.err;
+}
+
 TEST_F(ClientCli, BadUsageExits64WithAMessage) {
   REQUIRE_ROOT();
   auto r = cli({"job", "submit", "--bogus", "--", "/bin/true"});
@@ -252,6 +345,17 @@ TEST_F(ClientCli, BadUsageExits64WithAMessage) {
   auto h = cli({"job", "ls", "--help"});
   EXPECT_EQ(h.status, 0);
   EXPECT_NE(h.out.find("Usage: cordon job ls"), std::string::npos) << h.out;
+  // The groups' help lists the options every command takes, from the parser's tables.
+  const std::string every =
+      client::every_command_options({{"--json", false, "", "print the daemon's JSON"}});
+  for (const char* group : {"job", "tenant"}) {
+    auto g = cli({group, "--help"});
+    EXPECT_EQ(g.status, 0);
+    EXPECT_NE(g.out.find(every), std::string::npos) << g.out;
+  }
+  auto f = cli({"job", "files", "j-0", "a", "b"});
+  EXPECT_EQ(f.status, 64);
+  EXPECT_NE(f.err.find("expected 1 to 2 argument(s), got 3"), std::string::npos) << f.err;
   auto q = cli({"tenant", "create", "x", "--quota", "novalue"});
   EXPECT_EQ(q.status, 64) << q.err;
 }

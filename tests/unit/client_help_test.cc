@@ -6,6 +6,7 @@
 
 #include "client/args.h"
 #include "client/job_body.h"
+#include "client/subcommand.h"
 
 namespace cordon::client {
 namespace {
@@ -32,6 +33,17 @@ TEST(ClientHelp, InCordonRunsStyleFromTheParsersOwnTable) {
   // Every global option the parser takes is in it, with its value.
   for (const char* o : {"  --url URL ", "  --socket PATH ", "  --ca FILE ", "  --token-file FILE "})
     EXPECT_NE(h.find(o), std::string::npos) << o;
+}
+
+TEST(ClientHelp, EveryCommandsOptionsComeFromTheParsersTables) {
+  OptionSpec json_option = {"--json", false, "", "print the daemon's JSON"};
+  std::string block = every_command_options({json_option});
+  std::vector<OptionSpec> all = {json_option};
+  all.insert(all.end(), kGlobalOptions.begin(), kGlobalOptions.end());
+  all.push_back(kHelpOption);
+  EXPECT_EQ(block, "Options of every command:\n" + options_text(all));
+  EXPECT_NE(block.find("  --token-file FILE "), std::string::npos) << block;
+  EXPECT_NE(block.find("  -h, --help "), std::string::npos) << block;
 }
 
 TEST(ClientHelp, ALongOptionGetsItsHelpOnTheNextLine) {

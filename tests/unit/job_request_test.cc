@@ -401,6 +401,52 @@ TEST(JobRequest, FilePathsMustBeRelativeUniqueAndShallow) {
   EXPECT_TRUE(job(with({{"files", {file(std::string(kMaxFilePath, 'a'), "")}}})).ok());
 }
 
+TEST(JobRequest, StdinInlineAsTextOrBase64OrFromAWorkspaceFile) {
+  auto none = job(with({}));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none.value->has_stdin_content);
+  EXPECT_TRUE(none.value->stdin_file.empty());
+
+  auto text = job(with({{"stdin", "3 4\n"}}));
+  ASSERT_TRUE(text.ok()) << text.error.message;
+  EXPECT_TRUE(text.value->has_stdin_content);
+  EXPECT_EQ(text.value->stdin_content, "3 4\n");
+  EXPECT_EQ(text.value->stdin_bytes, 4u);
+
+  auto empty = job(with({{"stdin", ""}}));  // an empty stdin given is still given
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty.value->has_stdin_content);
+
+  auto b64 = job(with({{"stdin", {{"content", "/wAB"}, {"encoding", "base64"}}}}));
+  ASSERT_TRUE(b64.ok()) << b64.error.message;
+  EXPECT_EQ(b64.value->stdin_content, std::string("\xff\x00\x01", 3));
+
+  auto file = job(with({{"stdin", {{"file", "tests/1.in"}}}}));
+  ASSERT_TRUE(file.ok()) << file.error.message;
+  EXPECT_EQ(file.value->stdin_file, "tests/1.in");
+  EXPECT_FALSE(file.value->has_stdin_content);
+}
+
+TEST(JobRequest, StdinRefusalsNameTheirField) {
+  expect_refused(job(with({{"stdin", 5}})), Refused::kInvalid, "stdin");
+  expect_refused(job(with({{"stdin", json::array()}})), Refused::kInvalid, "stdin");
+  expect_refused(job(with({{"stdin", json::object()}})), Refused::kInvalid, "stdin");
+  expect_refused(job(with({{"stdin", {{"file", "a"}, {"content", "b"}}}})), Refused::kInvalid,
+                 "stdin");
+  expect_refused(job(with({{"stdin", {{"bogus", 1}}}})), Refused::kInvalid, "stdin.bogus");
+  expect_refused(job(with({{"stdin", {{"file", "../x"}}}})), Refused::kInvalid, "stdin.file");
+  expect_refused(job(with({{"stdin", {{"file", "/etc/passwd"}}}})), Refused::kInvalid,
+                 "stdin.file");
+  expect_refused(job(with({{"stdin", {{"file", 3}}}})), Refused::kInvalid, "stdin.file");
+  expect_refused(job(with({{"stdin", {{"file", "a"}, {"encoding", "base64"}}}})), Refused::kInvalid,
+                 "stdin.encoding");
+  expect_refused(job(with({{"stdin", {{"content", "@@"}, {"encoding", "base64"}}}})),
+                 Refused::kInvalid, "stdin.content");
+  expect_refused(job(with({{"stdin", {{"content", "x"}, {"encoding", "latin1"}}}})),
+                 Refused::kInvalid, "stdin.encoding");
+  expect_refused(job(with({{"stdin", {{"content", 1}}}})), Refused::kInvalid, "stdin.content");
+}
+
 TEST(JobRequest, AtMostMaxInlineFiles) {
   json files = json::array();
   for (size_t i = 0; i <= kMaxInlineFiles; ++i) files.push_back(file("f" + std::to_string(i), ""));
