@@ -122,12 +122,13 @@ Result<Workspace> Workspace::prepare(const JobFiles& files, uint64_t size,
   for (const auto& f : inputs)
     entries.push_back({f.path, archive::TarEntry::Type::kFile, f.mode, f.content});
   TRY(archive::extract(dir.get(), entries));
-  auto tar = sys::read_small_file(files.input_tar(), 1ull << 30);
+  // Mapped, not read: an upload may unpack to 1 GiB, and jobs start side by side.
+  auto tar = sys::MappedFile::open(files.input_tar(), 1ull << 30);
   if (tar.ok()) {
     archive::TarLimits limits;
     limits.max_total_bytes = size;  // as at upload time (the tenant's job_disk), at most
     limits.max_file_bytes = size;
-    ASSIGN_OR_RETURN(auto from_tar, archive::parse_tar(*tar, limits));
+    ASSIGN_OR_RETURN(auto from_tar, archive::parse_tar(tar->bytes(), limits));
     TRY(archive::extract(dir.get(), from_tar));  // the tar stays until the job has ended
   }
   return ws;

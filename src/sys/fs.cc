@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -12,6 +13,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 namespace cordon::sys {
 
@@ -32,6 +34,40 @@ Result<std::string> read_small_file(const std::string& path, size_t max) {
     out.append(buf, static_cast<size_t>(n));
   }
   return out;
+}
+
+MappedFile::MappedFile(MappedFile&& o) noexcept
+    : addr_(std::exchange(o.addr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+
+MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
+  if (this != &o) {
+    this->~MappedFile();
+    addr_ = std::exchange(o.addr_, nullptr);
+    size_ = std::exchange(o.size_, 0);
+  }
+  return *this;
+}
+
+MappedFile::~MappedFile() {
+  if (addr_ != nullptr) ::munmap(addr_, size_);
+}
+
+Result<MappedFile> MappedFile::open(const std::string& path, uint64_t max) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) return sys_error("open", path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return sys_error("fstat", path);
+  if (!S_ISREG(st.st_mode)) return errno_error(EINVAL, "map", path);
+  if (static_cast<uint64_t>(st.st_size) > max)
+    return logic_error("map", path, "file larger than " + std::to_string(max) + " bytes");
+  MappedFile m;
+  if (st.st_size == 0) return m;  // mmap refuses a length of 0: an empty view
+  // Preconditions: a regular file opened read-only; the mapping outlives the fd.
+  void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (p == MAP_FAILED) return sys_error("mmap", path);
+  m.addr_ = p;
+  m.size_ = static_cast<size_t>(st.st_size);
+  return m;
 }
 
 Status write_file(const std::string& path, const std::string& content) {

@@ -18,6 +18,24 @@ namespace cordon::sys {
 
 // Read a file of at most max bytes (procfs and sysfs files, config files).
 Result<std::string> read_small_file(const std::string& path, size_t max = 1 << 20);
+// A regular file of at most max bytes mapped read-only (MAP_PRIVATE), unmapped when the
+// object goes: a large file's bytes without holding a copy on the heap. The caller
+// must own the file: truncating it while it is mapped makes a read SIGBUS.
+class MappedFile {
+ public:
+  MappedFile() = default;
+  MappedFile(MappedFile&& o) noexcept;
+  MappedFile& operator=(MappedFile&& o) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+  static Result<MappedFile> open(const std::string& path, uint64_t max);
+  std::string_view bytes() const { return {static_cast<const char*>(addr_), size_}; }
+
+ private:
+  void* addr_ = nullptr;
+  size_t size_ = 0;
+};
 // open(O_WRONLY) + one write; for procfs/cgroupfs control files.
 Status write_file(const std::string& path, const std::string& content);
 // mkdir -p: the leaf gets mode, missing parents 0755 (subject to the umask).
