@@ -13,6 +13,7 @@
 #include "cli/run_cli.h"
 #include "client_exec.h"
 #include "daemon/daemon.h"
+#include "image_exec.h"
 
 namespace {
 
@@ -25,6 +26,7 @@ Commands:
   daemon    the multi-tenant job service with a REST API (cordon daemon --help)
   job       submit jobs to the daemon, list them, read their logs (cordon job --help)
   tenant    the daemon's tenants and their tokens (cordon tenant --help)
+  image     import, list, inspect, tag and remove images (cordon image --help)
   launcher  start sandboxes for local callers without an exec per sandbox (cordon launcher --help)
   audit     try to escape sandboxes made with your settings; a scorecard (cordon audit --help)
   doctor    inspect this host for what weakens sandboxes (cordon doctor --help)
@@ -41,6 +43,8 @@ int main(int argc, char** argv) {
   // The daemon's client takes the whole line (global options may come first), in
   // cordon-client: it links libcurl, which cannot be linked into this static binary.
   if (cordon::cmd::is_client_command(args[0])) return cordon::cmd::exec_client(args);
+  // The image store's commands, in cordon-image: import links libarchive.
+  if (args[0] == "image") return cordon::cmd::exec_image(args);
   std::string cmd = args[0];
   args.erase(args.begin());
   if (cmd == "run") return cordon::cli::run_main(args);

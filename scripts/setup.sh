@@ -16,6 +16,7 @@ PACKAGES=(
   libboost1.81-dev                       # the API's HTTP server (Boost.Beast and Asio)
   libcurl4-openssl-dev                   # the HTTP client: cordon-client (cordon job|tenant), tests
   zlib1g-dev                             # .tar.gz uploads (src/archive/gzip.cc), static
+  libarchive-dev                         # image layers (src/image_io/): cordon-image only
   busybox-static                         # test images
   bubblewrap                             # the benchmark's peer
   python3                                # bench/ scripts
