@@ -14,6 +14,7 @@
 #include "image/ref.h"
 #include "sys/fs.h"
 #include "sys/fs_at.h"
+#include "sys/process.h"
 #include "sys/random.h"
 
 namespace cordon::image {
@@ -114,7 +115,7 @@ Result<std::string> Store::tmp_name(const std::string& prefix) const {
     s += kHex[c >> 4];
     s += kHex[c & 15];
   }
-  return tmp_dir() + "/" + prefix + "-" + std::to_string(::getpid()) + "-" + s;
+  return tmp_dir() + "/" + prefix + "-" + std::to_string(sys::self_pid()) + "-" + s;
 }
 
 Status Store::write_atomic(const std::string& path, std::string_view data) const {

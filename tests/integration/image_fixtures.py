@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Builds the archives tests/integration/image_test.cc imports, into OUTDIR: a busybox rootfs
+as plain tarballs, an OCI image layout (directory and tar) of two layers whose upper one
+holds a whiteout and an opaque directory, a docker save archive sharing the lower layer,
+a corrupt OCI layout (a blob that does not match its digest), a truncated tarball, and
+hostile layers. Everything is written here by hand (tarfile, json, hashlib), no docker.
+
+Usage: image_fixtures.py OUTDIR BUSYBOX
+"""
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+
+APPLETS = ["sh", "ls", "cat", "echo"]
+
+
+def info(name, type_=tarfile.REGTYPE, mode=0o644, uid=0, gid=0, size=0, **kw):
+    t = tarfile.TarInfo(name)
+    t.type, t.mode, t.uid, t.gid, t.size, t.mtime = type_, mode, uid, gid, size, 1700000000
+    for k, v in kw.items():
+        setattr(t, k, v)
+    return t
+
+
+def tar_bytes(entries, fmt=tarfile.PAX_FORMAT):
+    """entries: (TarInfo, bytes or None)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tf:
+        for ti, data in entries:
+            if data is not None:
+                ti.size = len(data)
+                tf.addfile(ti, io.BytesIO(data))
+            else:
+                tf.addfile(ti)
+    return buf.getvalue()
+
+
+def base_layer(busybox):
+    bb = open(busybox, "rb").read()
+    e = [(info("./", tarfile.DIRTYPE, 0o755), None),
+         (info("bin/", tarfile.DIRTYPE, 0o755), None),
+         (info("bin/busybox", mode=0o755), bb)]
+    for a in APPLETS:
+        e.append((info("bin/" + a, tarfile.SYMTYPE, 0o777, linkname="busybox"), None))
+    e += [(info("bin/hardbox", tarfile.LNKTYPE, 0o755, linkname="bin/busybox"), None),
+          (info("etc/", tarfile.DIRTYPE, 0o755), None),
+          (info("etc/motd", mode=0o640, uid=1000, gid=1001), b"hello from the image\n"),
+          (info("etc/gone"), b"removed by the upper layer\n"),
+          (info("opaq/", tarfile.DIRTYPE, 0o755), None),
+          (info("opaq/old"), b"hidden by the opaque marker\n")]
+    return tar_bytes(e)
+
+
+def upper_layer():
+    return tar_bytes([(info("etc/", tarfile.DIRTYPE, 0o755), None),
+                      (info("etc/.wh.gone"), b""),
+                      (info("opaq/", tarfile.DIRTYPE, 0o755), None),
+                      (info("opaq/.wh..wh..opq"), b""),
+                      (info("opaq/new"), b"new\n"),
+                      (info("fifo", tarfile.FIFOTYPE, 0o600), None)])
+
+
+def sha(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+def config(diff_ids):
+    return json.dumps({"architecture": "amd64", "os": "linux",
+                       "config": {"Env": ["PATH=/bin"], "Cmd": ["/bin/sh"], "WorkingDir": "/"},
+                       "rootfs": {"type": "layers", "diff_ids": ["sha256:" + d for d in diff_ids]}}).encode()
+
+
+def oci_layout(out, layers, name, corrupt=False):
+    """layers: (uncompressed tar, gzip it?)."""
+    os.makedirs(out + "/blobs/sha256")
+    blobs, descs = {}, []
+    for tar, gz in layers:
+        blob = gzip.compress(tar, mtime=0) if gz else tar
+        descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar" + ("+gzip" if gz else ""),
+                      "digest": "sha256:" + sha(blob), "size": len(blob)})
+        blobs[sha(blob)] = blob
+    cfg = config([sha(t) for t, _ in layers])
+    blobs[sha(cfg)] = cfg
+    man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                      "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                 "digest": "sha256:" + sha(cfg), "size": len(cfg)},
+                      "layers": descs}).encode()
+    blobs[sha(man)] = man
+    for h, b in blobs.items():
+        if corrupt and h == descs[-1]["digest"][7:]:
+            b = b[:-1] + bytes([b[-1] ^ 1])
+        open(f"{out}/blobs/sha256/{h}", "wb").write(b)
+    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+             "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                            "digest": "sha256:" + sha(man), "size": len(man),
+                            "platform": {"os": "linux", "architecture": "amd64"},
+                            "annotations": {"io.containerd.image.name": name}}]}
+    open(out + "/index.json", "w").write(json.dumps(index))
+    open(out + "/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+
+
+def dir_tar(src, dst):
+    with tarfile.open(dst, "w") as tf:
+        for name in sorted(os.listdir(src)):
+            tf.add(os.path.join(src, name), arcname=name)
+
+
+def docker_save(dst, layers, tags):
+    cfg = config([sha(t) for t in layers])
+    entries = [(info(sha(cfg) + ".json"), cfg)]
+    names = []
+    for i, t in enumerate(layers):
+        entries.append((info(f"l{i}/", tarfile.DIRTYPE, 0o755), None))
+        entries.append((info(f"l{i}/layer.tar"), t))
+        names.append(f"l{i}/layer.tar")
+    man = json.dumps([{"Config": sha(cfg) + ".json", "RepoTags": tags, "Layers": names}]).encode()
+    entries.append((info("manifest.json"), man))
+    open(dst, "wb").write(tar_bytes(entries))
+
+
+def hostile(out):
+    h = {}
+    h["dotdot"] = tar_bytes([(info("../x"), b"x")])
+    h["abs"] = tar_bytes([(info("/abs"), b"x")])
+    h["symlink"] = tar_bytes([(info("l", tarfile.SYMTYPE, 0o777, linkname="/"), None),
+                              (info("l/etc/pwned"), b"x")])
+    h["device"] = tar_bytes([(info("null", tarfile.CHRTYPE, 0o666, devmajor=1, devminor=3), None)])
+    h["many"] = tar_bytes([(info(f"f{i}"), b"") for i in range(200)])
+    h["bigid"] = tar_bytes([(info("f", uid=70000), b"x")])
+    for k, v in h.items():
+        open(f"{out}/hostile-{k}.tar", "wb").write(v)
+    # A 10 GB sparse file: GNU tar stores only its (empty) data map.
+    sp = out + "/sparse-src"
+    os.makedirs(sp)
+    with open(sp + "/big", "wb") as f:
+        f.truncate(10 * 1000 * 1000 * 1000)
+    subprocess.run(["tar", "--sparse", "-C", sp, "-cf", out + "/hostile-sparse.tar", "big"], check=True)
+    shutil.rmtree(sp)
+
+
+def main():
+    out, busybox = sys.argv[1], sys.argv[2]
+    base, upper = base_layer(busybox), upper_layer()
+    open(out + "/rootfs.tar.gz", "wb").write(gzip.compress(base, mtime=0))
+    import lzma
+    open(out + "/rootfs.tar.xz", "wb").write(lzma.compress(base))
+    if shutil.which("zstd"):
+        open(out + "/rootfs.tar", "wb").write(base)
+        subprocess.run(["zstd", "-q", "-f", out + "/rootfs.tar", "-o", out + "/rootfs.tar.zst"], check=True)
+    oci_layout(out + "/oci", [(base, True), (upper, False)], "example.com/test/oci:1")
+    dir_tar(out + "/oci", out + "/oci.tar")
+    oci_layout(out + "/corrupt", [(base, True), (upper, False)], "example.com/test/bad:1", corrupt=True)
+    other = tar_bytes([(info("other"), b"only in the docker image\n")])
+    docker_save(out + "/docker.tar", [base, other], ["test/docker:1"])
+    full = gzip.compress(base, mtime=0)
+    open(out + "/truncated.tar.gz", "wb").write(full[: len(full) // 2])
+    hostile(out)
+
+
+if __name__ == "__main__":
+    main()
