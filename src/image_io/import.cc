@@ -408,7 +408,6 @@ enum class Format { kOci, kDocker, kRootfs };
 Result<Format> tar_format(const std::string& path) {
   ASSIGN_OR_RETURN(ArchivePtr a, open_tar(path));
   bool oci = false, docker = false;
-  uint64_t n = 0;
   for (;;) {
     archive_entry* e = nullptr;
     int r = archive_read_next_header(a.get(), &e);
@@ -421,8 +420,14 @@ Result<Format> tar_format(const std::string& path) {
     while (name.rfind("./", 0) == 0) name = name.substr(2);
     if (name == "oci-layout") oci = true;
     if (name == "manifest.json") docker = true;
-    // Only the first entries can tell: a rootfs has no such names at its top.
-    if (++n > 64 && !oci && !docker) return Format::kRootfs;
+    // A name that neither an OCI layout nor a docker save archive has at its top makes it
+    // a rootfs: decided at once, without reading the rest.
+    std::string top = name.substr(0, name.find('/'));
+    bool hexdir = top.size() >= 64 && image::is_sha256_hex(top.substr(0, 64)) &&
+                  (top.size() == 64 || top.substr(64) == ".json");
+    if (!oci && !docker && !top.empty() && !hexdir && top != "blobs" && top != "index.json" &&
+        top != "oci-layout" && top != "manifest.json" && top != "repositories")
+      return Format::kRootfs;
   }
   return oci ? Format::kOci : docker ? Format::kDocker : Format::kRootfs;
 }

@@ -115,10 +115,12 @@ def docker_save(dst, layers, tags):
     cfg = config([sha(t) for t in layers])
     entries = [(info(sha(cfg) + ".json"), cfg)]
     names = []
-    for i, t in enumerate(layers):
-        entries.append((info(f"l{i}/", tarfile.DIRTYPE, 0o755), None))
-        entries.append((info(f"l{i}/layer.tar"), t))
-        names.append(f"l{i}/layer.tar")
+    # As docker save (before 25) writes it: a directory named by a 64-hex ID per layer.
+    for t in layers:
+        d = sha(b"dir" + t)
+        entries.append((info(f"{d}/", tarfile.DIRTYPE, 0o755), None))
+        entries.append((info(f"{d}/layer.tar"), t))
+        names.append(f"{d}/layer.tar")
     man = json.dumps([{"Config": sha(cfg) + ".json", "RepoTags": tags, "Layers": names}]).encode()
     entries.append((info("manifest.json"), man))
     open(dst, "wb").write(tar_bytes(entries))
