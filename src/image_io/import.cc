@@ -249,6 +249,10 @@ Status import_layers(Import& im, const Source& src, const std::string& manifest_
   return {};
 }
 
+std::string source_of(const ImportOptions& opts, const std::string& path) {
+  return opts.source.empty() ? "import " + path : opts.source;
+}
+
 bool platform_ok(const image::Descriptor& d) {
   return !d.platform || (d.platform->os == "linux" && d.platform->architecture == kArch);
 }
@@ -269,7 +273,7 @@ Status oci_manifest(Import& im, const Source& src, const image::Descriptor& desc
     ASSIGN_OR_RETURN(image::Index idx, image::parse_index(text, desc.digest));
     for (const auto& d : idx.manifests)
       if (platform_ok(d) && !image::is_index_type(d.media_type))
-        return oci_manifest(im, src, d, depth + 1, name.empty() ? d.ref_name : name, source, refs);
+        return oci_manifest(im, src, d, depth + 1, name, source, refs);
     return logic_error("import", src.label,
                        "index " + desc.digest + " has no manifest for linux/" + kArch);
   }
@@ -320,7 +324,7 @@ Status import_oci(Import& im, const Source& src, const ImportOptions& opts,
         if (n.ok()) name = *n;
       }
     }
-    TRY(oci_manifest(im, src, *d, 0, name, "import " + src.label, refs));
+    TRY(oci_manifest(im, src, *d, 0, name, source_of(opts, src.label), refs));
   }
   return {};
 }
@@ -354,7 +358,7 @@ Status import_docker(Import& im, const Source& src, const ImportOptions& opts,
                           "sha256:" + lhex, static_cast<int64_t>(st.st_size), std::nullopt, ""});
     }
     ASSIGN_OR_RETURN(std::string mhex, im.put_json(image::manifest_json(m)));
-    TRY(import_layers(im, src, mhex, m, cfg, "import " + src.label));
+    TRY(import_layers(im, src, mhex, m, cfg, source_of(opts, src.label)));
     std::vector<std::string> names;
     if (!opts.name.empty())
       names.push_back(opts.name);
@@ -396,7 +400,7 @@ Status import_rootfs(Import& im, const std::string& path, const ImportOptions& o
   ASSIGN_OR_RETURN(auto st, sys::path_status(im.blob_path(bhex), false));
   m.layers.push_back({type, "sha256:" + bhex, static_cast<int64_t>(st.st_size), std::nullopt, ""});
   ASSIGN_OR_RETURN(std::string mhex, im.put_json(image::manifest_json(m)));
-  TRY(import_layers(im, src, mhex, m, cfg, "import " + path));
+  TRY(import_layers(im, src, mhex, m, cfg, source_of(opts, path)));
   if (!opts.name.empty()) refs->push_back({opts.name, "sha256:" + mhex});
   return {};
 }

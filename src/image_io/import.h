@@ -27,6 +27,9 @@ struct ImportOptions {
   LayerLimits limits;
   uint64_t max_archive_bytes = 64ull << 30;  // an OCI or docker-save tar, staged
   std::function<void(const ImportProgress&)> progress;
+  // The record's "source"; empty: "import PATH". `pull` (a registry fetch into an OCI
+  // layout directory, then this import) passes "pull REF".
+  std::string source;
 };
 
 struct ImportedImage {
