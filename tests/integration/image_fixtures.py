@@ -126,6 +126,20 @@ def docker_save(dst, layers, tags):
     open(dst, "wb").write(tar_bytes(entries))
 
 
+def xattr_layer():
+    """A file with xattrs as libarchive's pax keys carry them (base64 values): a user one
+    (kept), a trusted one and user.overlay.opaque (dropped), and a revision 2 file
+    capability, cap_net_raw permitted and effective (kept in its namespaced form)."""
+    import base64
+    import struct
+    cap_v2 = struct.pack("<IIIII", 0x02000001, 1 << 13, 0, 0, 0)
+    x = {"user.note": b"kept", "trusted.evil": b"dropped", "user.overlay.opaque": b"y",
+         "security.capability": cap_v2}
+    t = info("ping", mode=0o755)
+    t.pax_headers = {"LIBARCHIVE.xattr." + k: base64.b64encode(v).decode() for k, v in x.items()}
+    return tar_bytes([(t, b"#!/bin/sh\n")])
+
+
 def hostile(out):
     h = {}
     h["dotdot"] = tar_bytes([(info("../x"), b"x")])
@@ -162,6 +176,7 @@ def main():
     docker_save(out + "/docker.tar", [base, other], ["test/docker:1"])
     full = gzip.compress(base, mtime=0)
     open(out + "/truncated.tar.gz", "wb").write(full[: len(full) // 2])
+    open(out + "/xattrs.tar", "wb").write(xattr_layer())
     hostile(out)
 
 
