@@ -148,6 +148,9 @@ def hostile(out):
                               (info("l/etc/pwned"), b"x")])
     h["device"] = tar_bytes([(info("null", tarfile.CHRTYPE, 0o666, devmajor=1, devminor=3), None)])
     h["many"] = tar_bytes([(info(f"f{i}"), b"") for i in range(200)])
+    h["hardlink"] = tar_bytes([(info("l", tarfile.SYMTYPE, 0o777, linkname="/etc"), None),
+                               (info("h", tarfile.LNKTYPE, 0o644, linkname="l/passwd"), None)])
+    h["hardabs"] = tar_bytes([(info("h", tarfile.LNKTYPE, 0o644, linkname="/etc/passwd"), None)])
     h["bigid"] = tar_bytes([(info("f", uid=70000), b"x")])
     for k, v in h.items():
         open(f"{out}/hostile-{k}.tar", "wb").write(v)

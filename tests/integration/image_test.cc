@@ -209,6 +209,8 @@ TEST_F(Image, HostileLayersAreRefusedWithAClearErrorAndNothingKept) {
       {"hostile-device.tar", "'null': is a device node"},
       {"hostile-many.tar", "more than 100 entries"},
       {"hostile-sparse.tar", "'big': its 10000000000 bytes take the layer over"},
+      {"hostile-hardlink.tar", "hard link target 'l/passwd' is not an earlier file"},
+      {"hostile-hardabs.tar", "its hard link target is absolute"},
       {"hostile-bigid.tar", "owner 70000:0 is outside 0..65535"},
   };
   for (const auto& c : cases) {
