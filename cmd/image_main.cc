@@ -142,7 +142,13 @@ int cmd_import(const image::Store& store, const ParsedArgs& a, bool as_json) {
   }
   bool tty = sys::is_terminal(2) && !as_json;
   if (tty)
-    opts.progress = [](const image_io::ImportProgress& p) {
+    // At most one line per stage and MB read: a layer of many small entries reports often.
+    opts.progress = [last_stage = std::string(),
+                     last_mb = uint64_t{0}](const image_io::ImportProgress& p) mutable {
+      uint64_t mb = p.bytes >> 20;
+      if (p.stage == last_stage && mb == last_mb) return;
+      last_stage = p.stage;
+      last_mb = mb;
       std::fprintf(stderr, "\r\033[K%s: %.1f MB read", p.stage.c_str(), p.bytes / 1e6);
     };
   auto r = image_io::import_path(store, a.operands[0], opts);

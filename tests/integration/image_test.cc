@@ -2,10 +2,13 @@
 // store in a temp dir, on archives tests/integration/image_fixtures.py writes (a busybox
 // rootfs, an OCI layout of two layers with a whiteout and an opaque dir, a docker save
 // archive sharing the lower layer, a corrupt blob, a truncated tarball, hostile layers).
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -185,6 +188,25 @@ TEST_F(Image, XattrsKeepUserOnesAndFileCapabilitiesDropTheRest) {
   ASSERT_TRUE(n == 20 || n == 24) << n;
   EXPECT_EQ(cap[5], 1 << (13 - 8));  // permitted, low word, byte 1
   EXPECT_EQ(cap[0] & 1, 1);          // effective
+}
+
+TEST_F(Image, PruneIsRefusedWhileTheLayersAreInUse) {
+  auto oci = image_json({"import", fx("oci")});
+  std::string upper = image_json({"inspect", "example.com/test/oci:1"})["layer_dirs"][1];
+  ASSERT_EQ(image({"rm", "example.com/test/oci:1"}).status, 0);
+  // A running sandbox holds gc.lock shared for its life, as this test does now.
+  int fd = ::open((store_ + "/gc.lock").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_SH), 0);
+  auto p = image({"prune"});
+  EXPECT_EQ(p.status, 125);
+  EXPECT_NE(p.err.find("in use"), std::string::npos) << p.err;
+  EXPECT_TRUE(fs::exists(upper));
+  ::close(fd);
+  EXPECT_EQ(image({"prune"}).status, 0);
+  EXPECT_FALSE(fs::exists(upper));
+  EXPECT_EQ(count("layers/sha256"), 0u);
+  EXPECT_EQ(count("blobs/sha256"), 0u);
 }
 
 TEST_F(Image, CorruptBlobAndTruncatedArchiveAreRefusedWithNothingKept) {
