@@ -11,8 +11,8 @@ What it does, in order:
                 with a symlink per applet, then /etc/image-file;
        multi    an image index with a linux/amd64 and a linux/arm64 manifest, each with a
                 layer of its own (/etc/arch says which);
-       corrupt  a linux/amd64 image whose one layer (random bytes, shared with no other
-                image) the tests damage in the registry's storage;
+       corrupt, truncated  linux/amd64 images whose one layer each (random bytes, shared
+                with no other image) the tests damage in the registry's storage;
   4. starts the anonymous registry (storage in the temp dir) and pushes the three images
      with `skopeo copy` (--all for the index);
   5. with --token: starts a token server (HTTPS, python http.server) that checks Basic
@@ -168,14 +168,15 @@ def build_images(root, busybox):
     lay.tag(index, "latest")
     images["multi"] = {"layout": lay.path, "repo": "test/multi", "tag": "latest",
                        "index": index["digest"], **{a: v for a, v in per_arch.items()}}
-    # corrupt: one layer of random bytes no other image shares.
-    lay = Layout(os.path.join(root, "corrupt"))
-    layer = lay.layer([("data", "file", os.urandom(64 * 1024))])
-    m, c = lay.image("amd64", [layer])
-    lay.tag(m, "latest")
-    images["corrupt"] = {"layout": lay.path, "repo": "test/corrupt", "tag": "latest",
-                         "manifest": m["digest"], "config": c["digest"],
-                         "layers": [layer[0]["digest"]]}
+    # corrupt, truncated: one layer of random bytes no other image shares, each.
+    for name in ("corrupt", "truncated"):
+        lay = Layout(os.path.join(root, name))
+        layer = lay.layer([("data", "file", os.urandom(64 * 1024))])
+        m, c = lay.image("amd64", [layer])
+        lay.tag(m, "latest")
+        images[name] = {"layout": lay.path, "repo": "test/" + name, "tag": "latest",
+                        "manifest": m["digest"], "config": c["digest"],
+                        "layers": [layer[0]["digest"]]}
     return images
 
 
@@ -371,7 +372,7 @@ def main():
         shutil.copy(cert, os.path.join(cert_dir, "ca.crt"))
         images = build_images(os.path.join(root, "layouts"), args.busybox)
         anon = start_registry(run, "anon", cert, key)
-        for name in ("busybox", "multi", "corrupt"):
+        for name in ("busybox", "multi", "corrupt", "truncated"):
             im = images[name]
             push(im["layout"], im["tag"], f"{anon['host']}/{im['repo']}:{im['tag']}", cert_dir,
                  all_images=(name == "multi"))

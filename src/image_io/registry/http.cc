@@ -181,6 +181,7 @@ Result<HttpClient> HttpClient::create(std::string ca_file, int timeout_ms) {
   set(CURLOPT_LOW_SPEED_LIMIT, 1L);
   set(CURLOPT_LOW_SPEED_TIME, timeout_s);
   set(CURLOPT_TCP_KEEPALIVE, 1L);
+  set(CURLOPT_USERAGENT, "cordon-registry-client");
   set(CURLOPT_WRITEFUNCTION, on_write);
   set(CURLOPT_HEADERFUNCTION, on_header);
   set(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
