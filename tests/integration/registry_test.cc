@@ -36,10 +36,12 @@ std::string script_path() {
 // One local registry (and, with token, a token-auth one) for this process.
 class LocalRegistry {
  public:
-  static LocalRegistry* get(bool token) {
-    static std::map<bool, std::unique_ptr<LocalRegistry>> all;
-    auto& r = all[token];
-    if (!r) r.reset(new LocalRegistry(token));
+  // flags: extra options of the script ("--token", "--basic", "--proxy"), one registry
+  // set per distinct list.
+  static LocalRegistry* get(const std::vector<std::string>& flags = {}) {
+    static std::map<std::vector<std::string>, std::unique_ptr<LocalRegistry>> all;
+    auto& r = all[flags];
+    if (!r) r.reset(new LocalRegistry(flags));
     return r.get();
   }
   ~LocalRegistry() {
@@ -50,14 +52,14 @@ class LocalRegistry {
   const std::string& error() const { return error_; }
 
  private:
-  explicit LocalRegistry(bool token) {
+  explicit LocalRegistry(const std::vector<std::string>& flags) {
     int in[2], out[2];
     if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
       error_ = "pipe2 failed";
       return;
     }
     std::vector<std::string> argv{"/usr/bin/python3", script_path(), "--busybox", find_busybox()};
-    if (token) argv.push_back("--token");
+    argv.insert(argv.end(), flags.begin(), flags.end());
     pid_ = spawn_program(argv, in[0], out[1], 2);
     ::close(in[0]);
     ::close(out[1]);
@@ -85,9 +87,9 @@ bool have_tools() {
          !find_busybox().empty();
 }
 
-#define NEED_REGISTRY(reg, token)                                                         \
+#define NEED_REGISTRY(reg, ...)                                                           \
   if (!have_tools()) GTEST_SKIP() << "docker-registry, skopeo or busybox-static missing"; \
-  const LocalRegistry* reg = LocalRegistry::get(token);                                   \
+  const LocalRegistry* reg = LocalRegistry::get(__VA_ARGS__);                             \
   ASSERT_EQ(reg->error(), "")
 
 std::string sha256_of_file(const std::string& path) {
@@ -124,7 +126,7 @@ FetchOptions options(const LocalRegistry* reg) {
 }
 
 TEST(RegistryPull, AnonymousPullWritesAVerifiedLayout) {
-  NEED_REGISTRY(reg, false);
+  NEED_REGISTRY(reg, {});
   const json& im = reg->info()["images"]["busybox"];
   TempDir tmp;
   std::string layout = tmp.path() + "/layout";
@@ -173,7 +175,7 @@ TEST(RegistryPull, AnonymousPullWritesAVerifiedLayout) {
 }
 
 TEST(RegistryPull, ByDigestChecksTheManifest) {
-  NEED_REGISTRY(reg, false);
+  NEED_REGISTRY(reg, {});
   const json& im = reg->info()["images"]["busybox"];
   TempDir tmp;
   auto r =
@@ -192,7 +194,7 @@ TEST(RegistryPull, ByDigestChecksTheManifest) {
 }
 
 TEST(RegistryPull, IndexIsResolvedToThePlatform) {
-  NEED_REGISTRY(reg, false);
+  NEED_REGISTRY(reg, {});
   const json& im = reg->info()["images"]["multi"];
   std::string host = reg->info()["anon"]["host"];
   TempDir tmp;
@@ -238,7 +240,7 @@ TEST(RegistryPull, IndexIsResolvedToThePlatform) {
 }
 
 TEST(RegistryPull, TokenAuthWithTheRightPasswordOnly) {
-  NEED_REGISTRY(reg, true);
+  NEED_REGISTRY(reg, {"--token"});
   const json& t = reg->info()["token"];
   const json& im = reg->info()["images"]["busybox"];
   TempDir tmp;
@@ -295,7 +297,7 @@ void damage_in_storage(const std::string& storage, const std::string& digest, bo
 }
 
 TEST(RegistryPull, CorruptBlobIsRefusedAndNotKept) {
-  NEED_REGISTRY(reg, false);
+  NEED_REGISTRY(reg, {});
   const json& im = reg->info()["images"]["corrupt"];
   std::string layer = im["layers"][0];
   damage_in_storage(reg->info()["anon"]["storage"], layer, false);
@@ -314,7 +316,7 @@ TEST(RegistryPull, CorruptBlobIsRefusedAndNotKept) {
 }
 
 TEST(RegistryPull, TruncatedBlobIsRefused) {
-  NEED_REGISTRY(reg, false);
+  NEED_REGISTRY(reg, {});
   const json& im = reg->info()["images"]["truncated"];
   std::string layer = im["layers"][0];
   damage_in_storage(reg->info()["anon"]["storage"], layer, true);
@@ -329,7 +331,7 @@ TEST(RegistryPull, TruncatedBlobIsRefused) {
 }
 
 TEST(RegistryPull, InterruptedBlobIsResumedWithRange) {
-  NEED_REGISTRY(reg, false);
+  NEED_REGISTRY(reg, {});
   const json& im = reg->info()["images"]["busybox"];
   std::string layer = im["layers"][0];
   uint64_t size = im["layer_sizes"][0];
@@ -377,7 +379,7 @@ TEST(RegistryPull, InterruptedBlobIsResumedWithRange) {
 }
 
 TEST(RegistryPull, DamagedPartialIsNotTrusted) {
-  NEED_REGISTRY(reg, false);
+  NEED_REGISTRY(reg, {});
   const json& im = reg->info()["images"]["busybox"];
   std::string layer = im["layers"][0];
   TempDir tmp;
@@ -399,7 +401,7 @@ TEST(RegistryPull, DamagedPartialIsNotTrusted) {
 }
 
 TEST(RegistryPull, RefusesWhatItMustNotTrust) {
-  NEED_REGISTRY(reg, false);
+  NEED_REGISTRY(reg, {});
   const json& im = reg->info()["images"]["busybox"];
   std::string host = reg->info()["anon"]["host"];
   TempDir tmp;
@@ -428,6 +430,96 @@ TEST(RegistryPull, RefusesWhatItMustNotTrust) {
   ASSERT_FALSE(bad_tag.ok());
   EXPECT_NE(bad_tag.error().to_string().find("reference 'la test'"), std::string::npos)
       << bad_tag.error().to_string();
+}
+
+}  // namespace
+}  // namespace cordon::testing
+
+namespace cordon::testing {
+namespace {
+
+TEST(RegistryPull, BasicAuthWithTheRightPasswordOnly) {
+  NEED_REGISTRY(reg, {"--basic"});
+  const json& b = reg->info()["basic"];
+  TempDir tmp;
+  RegistryRef ref = ref_of(b["host"], b["repo"], "latest");
+  auto anon = registry::fetch_to_layout(ref, tmp.path() + "/anon", options(reg), nullptr);
+  ASSERT_FALSE(anon.ok());
+  EXPECT_NE(anon.error().to_string().find("wants credentials (Basic)"), std::string::npos)
+      << anon.error().to_string();
+  FetchOptions wrong = options(reg);
+  wrong.credentials = registry::Credentials{b["user"], "not-the-password"};
+  auto bad = registry::fetch_to_layout(ref, tmp.path() + "/wrong", wrong, nullptr);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().to_string().find("refused the credentials"), std::string::npos)
+      << bad.error().to_string();
+  EXPECT_FALSE(fs::exists(tmp.path() + "/anon"));
+  EXPECT_FALSE(fs::exists(tmp.path() + "/wrong"));
+  FetchOptions right = options(reg);
+  right.credentials = registry::Credentials{b["user"], b["password"]};
+  auto r = registry::fetch_to_layout(ref, tmp.path() + "/right", right, nullptr);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->manifest_digest, reg->info()["images"]["busybox"]["manifest"]);
+  expect_verified_layout(tmp.path() + "/right");
+}
+
+// The proxy's log lines for blob requests of one digest.
+std::vector<std::string> proxy_lines(const LocalRegistry* reg, const std::string& digest) {
+  std::vector<std::string> out;
+  std::string log = read_file(reg->info()["proxy"]["log"]);
+  for (size_t at = 0, nl; at < log.size(); at = nl + 1) {
+    nl = log.find('\n', at);
+    if (nl == std::string::npos) nl = log.size();
+    std::string line = log.substr(at, nl - at);
+    if (line.find("/blobs/" + digest + " ") != std::string::npos) out.push_back(line);
+  }
+  return out;
+}
+
+TEST(RegistryPull, ServerIgnoringRangeSendsTheWholeBlob) {
+  NEED_REGISTRY(reg, {"--proxy"});
+  const json& im = reg->info()["images"]["busybox"];
+  std::string layer = im["layers"][0];
+  uint64_t size = im["layer_sizes"][0];
+  std::string whole = read_file(blob_path(im["layout"], layer));
+  uint64_t half = size / 2;
+  TempDir tmp;
+  std::string layout = tmp.path() + "/layout";
+  fs::create_directories(layout + "/blobs/sha256");
+  std::ofstream(blob_path(layout, layer) + ".partial", std::ios::binary) << whole.substr(0, half);
+  auto r = registry::fetch_to_layout(ref_of(reg->info()["proxy"]["host"], im["repo"], "latest"),
+                                     layout, options(reg), nullptr);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  const registry::BlobFetch* b = nullptr;
+  for (const auto& f : r->blobs)
+    if (f.digest == layer) b = &f;
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->resumed_from, 0u);
+  EXPECT_EQ(b->fetched, size);
+  EXPECT_EQ(sha256_of_file(blob_path(layout, layer)), layer);
+  expect_verified_layout(layout);
+  // The Range was asked for, and answered with the whole blob.
+  std::vector<std::string> lines = proxy_lines(reg, layer);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("range=bytes=" + std::to_string(half) + "- -> 200"), std::string::npos)
+      << lines[0];
+}
+
+TEST(RegistryPull, RedirectedBlobsAreFollowed) {
+  NEED_REGISTRY(reg, {"--proxy"});
+  const json& im = reg->info()["images"]["multi"];
+  TempDir tmp;
+  std::string layout = tmp.path() + "/layout";
+  auto r = registry::fetch_to_layout(ref_of(reg->info()["proxy"]["host"], im["repo"], "latest"),
+                                     layout, options(reg), nullptr);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->manifest_digest, im["amd64"]["manifest"]);
+  expect_verified_layout(layout);
+  std::string layer = im["amd64"]["layers"][0];
+  std::vector<std::string> lines = proxy_lines(reg, layer);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("-> 307"), std::string::npos) << lines[0];
+  EXPECT_TRUE(fs::exists(blob_path(layout, layer)));
 }
 
 }  // namespace

@@ -19,21 +19,28 @@ What it does, in order:
      credentials and answers a JWT signed RS256 with the certificate's key, and a second
      registry with `auth: token:` trusting that certificate, and pushes busybox to it as
      private/busybox;
-  6. prints one JSON line describing all of it (ports, CA, storage, credentials, digests,
+  6. with --basic: a third registry with `auth: htpasswd:` (bcrypt, from python's crypt),
+     answering Basic challenges, with busybox pushed as private/busybox;
+     with --proxy: an HTTPS proxy in front of the anonymous registry that ignores Range
+     (it always fetches and sends the whole blob, 200) and answers blob requests of
+     test/multi with a 307 to the registry itself; it logs one line per request
+     ("GET PATH range=RANGE -> STATUS") to proxy.log;
+  7. prints one JSON line describing all of it (ports, CA, storage, credentials, digests,
      layouts) and waits until its stdin closes (or SIGTERM/SIGINT);
-  7. stops every process it started, by PID (SIGTERM, then SIGKILL after 10 s), and removes
-     the temp dir. Steps 1-6 failing also end here, with the reason on stderr and exit 1.
+  8. stops every process it started, by PID (SIGTERM, then SIGKILL after 10 s), and removes
+     the temp dir. Steps 1-7 failing also end here, with the reason on stderr and exit 1.
 
 Children get PR_SET_PDEATHSIG: if this script is killed outright they die with it.
 Only 127.0.0.1 is used; nothing goes to the internet.
 
-Usage: test_registry.py [--token] [--busybox PATH]
+Usage: test_registry.py [--token] [--basic] [--proxy] [--busybox PATH]
 """
 import argparse
 import base64
 import ctypes
 import gzip
 import hashlib
+import http.client
 import http.server
 import io
 import json
@@ -50,6 +57,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import warnings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import crypt  # bcrypt for htpasswd; deprecated in 3.11, still there
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -215,7 +227,7 @@ class Runner:
                 p.wait()
 
 
-def start_registry(run, name, cert, key, auth=None):
+def start_registry(run, name, cert, key, auth=None, auth_kind="token"):
     port = free_port()
     storage = os.path.join(run.root, name + "-storage")
     os.makedirs(storage)
@@ -237,7 +249,7 @@ def start_registry(run, name, cert, key, auth=None):
         f"    key: {key}",
     ]
     if auth:
-        lines += ["auth:", "  token:"] + [f"    {k}: {v}" for k, v in auth.items()]
+        lines += ["auth:", f"  {auth_kind}:"] + [f"    {k}: {v}" for k, v in auth.items()]
     with open(config, "w") as f:
         f.write("\n".join(lines) + "\n")
     log = os.path.join(run.root, name + ".log")
@@ -350,9 +362,60 @@ def start_token_server(run, cert, key, password):
     return f"https://127.0.0.1:{server.server_address[1]}/token"
 
 
+def start_proxy(run, cert, key, upstream):
+    """HTTPS in front of upstream: Range ignored, test/multi's blobs redirected."""
+    ctx_up = ssl.create_default_context(cafile=cert)
+    log_path = os.path.join(run.root, "proxy.log")
+    lock = threading.Lock()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *args):
+            pass
+
+        def note(self, status):
+            with lock, open(log_path, "a") as f:
+                f.write(f"GET {self.path} range={self.headers.get('Range', '-')} -> {status}\n")
+
+        def do_GET(self):
+            if self.path.startswith("/v2/test/multi/blobs/"):
+                self.note(307)
+                self.send_response(307)
+                self.send_header("Location", f"https://{upstream}{self.path}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            conn = http.client.HTTPSConnection(upstream, context=ctx_up, timeout=60)
+            headers = {k: v for k, v in self.headers.items()
+                       if k.lower() in ("accept", "authorization")}  # never Range
+            conn.request("GET", self.path, headers=headers)
+            r = conn.getresponse()
+            body = r.read()
+            conn.close()
+            self.note(r.status)
+            self.send_response(r.status)
+            for k in ("Content-Type", "Docker-Content-Digest", "WWW-Authenticate"):
+                if r.getheader(k):
+                    self.send_header(k, r.getheader(k))
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    run.servers.append(server)
+    return {"host": f"127.0.0.1:{server.server_address[1]}", "log": log_path}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--token", action="store_true", help="also a registry with token auth")
+    ap.add_argument("--basic", action="store_true", help="also a registry with htpasswd auth")
+    ap.add_argument("--proxy", action="store_true", help="also a Range-ignoring proxy")
     ap.add_argument("--busybox", default="/bin/busybox", help="a static busybox")
     args = ap.parse_args()
     root = tempfile.mkdtemp(prefix="cordon-registry-")
@@ -388,6 +451,19 @@ def main():
                  creds=f"{TOKEN_USER}:{password}")
             info["token"] = dict(tok, realm=realm, user=TOKEN_USER, password=password,
                                  repo="private/busybox")
+        if args.basic:
+            password = base64.b16encode(os.urandom(12)).decode()
+            htpasswd = os.path.join(root, "htpasswd")
+            with open(htpasswd, "w") as f:
+                f.write(f"{TOKEN_USER}:{crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))}\n")
+            bas = start_registry(run, "basic", cert, key,
+                                 {"realm": "cordon-test", "path": htpasswd}, "htpasswd")
+            im = images["busybox"]
+            push(im["layout"], im["tag"], f"{bas['host']}/private/busybox:{im['tag']}", cert_dir,
+                 creds=f"{TOKEN_USER}:{password}")
+            info["basic"] = dict(bas, user=TOKEN_USER, password=password, repo="private/busybox")
+        if args.proxy:
+            info["proxy"] = start_proxy(run, cert, key, anon["host"])
         print(json.dumps(info), flush=True)
         # Until stdin closes (the test ended, however) or a signal.
         threading.Thread(target=lambda: (sys.stdin.buffer.read(), stop.set()),
