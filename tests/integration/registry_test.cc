@@ -419,6 +419,24 @@ TEST(RegistryPull, RefusesWhatItMustNotTrust) {
   ASSERT_FALSE(remote.ok());
   EXPECT_NE(remote.error().to_string().find("only for a loopback registry"), std::string::npos)
       << remote.error().to_string();
+  // Limits: a manifest over its cap is not read on; a descriptor over the blob cap is
+  // refused before anything is fetched or written.
+  FetchOptions small_manifest = options(reg);
+  small_manifest.max_manifest_bytes = 100;
+  auto big = registry::fetch_to_layout(ref_of(host, im["repo"], "latest"), tmp.path() + "/e",
+                                       small_manifest, nullptr);
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.error().to_string().find("larger than 100 bytes"), std::string::npos)
+      << big.error().to_string();
+  EXPECT_FALSE(fs::exists(tmp.path() + "/e"));
+  FetchOptions small_blob = options(reg);
+  small_blob.max_blob_bytes = 1000;
+  auto over = registry::fetch_to_layout(ref_of(host, im["repo"], "latest"), tmp.path() + "/f",
+                                        small_blob, nullptr);
+  ASSERT_FALSE(over.ok());
+  EXPECT_NE(over.error().to_string().find("over the limit of 1000"), std::string::npos)
+      << over.error().to_string();
+  EXPECT_FALSE(fs::exists(tmp.path() + "/f"));
   // Bad references name the part.
   auto bad_repo = registry::fetch_to_layout(ref_of(host, "../etc", "latest"), tmp.path() + "/c",
                                             options(reg), nullptr);
