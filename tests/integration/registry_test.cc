@@ -542,3 +542,90 @@ TEST(RegistryPull, RedirectedBlobsAreFollowed) {
 
 }  // namespace
 }  // namespace cordon::testing
+
+// The parsers on their own: what a hostile or broken registry could send.
+namespace cordon::testing {
+namespace {
+
+const std::string kDigest = "sha256:" + std::string(64, 'a');
+
+std::string manifest_with(const std::string& config_digest, const std::string& size) {
+  return R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+         R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
+         config_digest + R"(","size":)" + size + R"(},"layers":[]})";
+}
+
+TEST(RegistryParse, ManifestsAreReadStrictly) {
+  auto ok = registry::parse_manifest(manifest_with(kDigest, "10"), "", 1000, "m");
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ(ok->config.digest, kDigest);
+  EXPECT_EQ(ok->config.size, 10u);
+  struct Case {
+    std::string body;
+    std::string says;
+  } cases[] = {
+      {manifest_with("sha256:ABC", "10"), "is not sha256:<64 lowercase hex>"},
+      {manifest_with("sha512:" + std::string(128, 'a'), "10"), "is not sha256"},
+      {manifest_with(kDigest, "-1"), "not a non-negative integer"},
+      {manifest_with(kDigest, "1.5"), "not a non-negative integer"},
+      {manifest_with(kDigest, "1001"), "over the limit of 1000"},
+      {R"({"schemaVersion":1,"name":"x","fsLayers":[]})", "schemaVersion is not 2"},
+      {R"({"schemaVersion":2,"schemaVersion":2,"layers":[]})", "duplicate"},
+      {R"({"schemaVersion":2,"mediaType":"text/plain"})", "media type 'text/plain'"},
+      {R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"})",
+       "without \"config\""},
+      {"[1,2]", "not a JSON object"},
+      {"{", "not valid JSON"},
+  };
+  for (const auto& c : cases) {
+    auto r = registry::parse_manifest(c.body, "", 1000, "m");
+    ASSERT_FALSE(r.ok()) << c.body;
+    EXPECT_NE(r.error().to_string().find(c.says), std::string::npos)
+        << c.body << " -> " << r.error().to_string();
+  }
+}
+
+TEST(RegistryParse, PlatformIsChosenByOsAndArchitecture) {
+  std::string index =
+      std::string(R"({"schemaVersion":2,"manifests":[)") +
+      R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+      "sha256:" + std::string(64, '1') +
+      R"(","size":1,"platform":{"os":"linux","architecture":"arm","variant":"v7"}},)" +
+      R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+      "sha256:" + std::string(64, '2') +
+      R"(","size":1,"platform":{"os":"unknown","architecture":"unknown"}},)" +
+      R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+      "sha256:" + std::string(64, '3') +
+      R"(","size":1,"platform":{"os":"linux","architecture":"amd64"}}]})";
+  auto m = registry::parse_manifest(index, "application/vnd.oci.image.index.v1+json", 1000, "i");
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  ASSERT_TRUE(m->is_index);
+  auto amd = registry::select_platform(*m, {"linux", "amd64", ""}, "i");
+  ASSERT_TRUE(amd.ok());
+  EXPECT_EQ(amd->digest, "sha256:" + std::string(64, '3'));
+  auto arm = registry::select_platform(*m, {"linux", "arm", "v7"}, "i");
+  ASSERT_TRUE(arm.ok());
+  EXPECT_EQ(arm->digest, "sha256:" + std::string(64, '1'));
+  auto none = registry::select_platform(*m, {"linux", "arm", "v6"}, "i");
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().to_string().find("linux/arm/v7, unknown/unknown, linux/amd64"),
+            std::string::npos)
+      << none.error().to_string();
+}
+
+TEST(RegistryParse, ChallengesAreParsedAsRegistriesSendThem) {
+  auto cs = registry::parse_challenges(
+      R"(Bearer realm="https://auth.example/token",service="registry.example",)"
+      R"(scope="repository:library/busybox:pull", Basic realm="x")");
+  ASSERT_EQ(cs.size(), 2u);
+  EXPECT_EQ(cs[0].scheme, "bearer");
+  EXPECT_EQ(cs[0].params["realm"], "https://auth.example/token");
+  EXPECT_EQ(cs[0].params["service"], "registry.example");
+  EXPECT_EQ(cs[0].params["scope"], "repository:library/busybox:pull");
+  EXPECT_EQ(cs[1].scheme, "basic");
+  EXPECT_EQ(cs[1].params["realm"], "x");
+  EXPECT_EQ(registry::basic_authorization({"user", "p:w"}), "Basic dXNlcjpwOnc=");
+}
+
+}  // namespace
+}  // namespace cordon::testing
