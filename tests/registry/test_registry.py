@@ -13,6 +13,7 @@ What it does, in order:
                 layer of its own (/etc/arch says which);
        corrupt, truncated  linux/amd64 images whose one layer each (random bytes, shared
                 with no other image) the tests damage in the registry's storage;
+       big      with --big MIB: one layer of MIB MiB of random bytes (throughput);
   4. starts the anonymous registry (storage in the temp dir) and pushes the three images
      with `skopeo copy` (--all for the index);
   5. with --token: starts a token server (HTTPS, python http.server) that checks Basic
@@ -33,7 +34,7 @@ What it does, in order:
 Children get PR_SET_PDEATHSIG: if this script is killed outright they die with it.
 Only 127.0.0.1 is used; nothing goes to the internet.
 
-Usage: test_registry.py [--token] [--basic] [--proxy] [--busybox PATH]
+Usage: test_registry.py [--token] [--basic] [--proxy] [--big MIB] [--busybox PATH]
 """
 import argparse
 import base64
@@ -113,7 +114,7 @@ class Layout:
                     info.size, info.mode = len(payload), 0o755
                     tar.addfile(info, io.BytesIO(payload))
         tar_bytes = raw.getvalue()
-        desc = self.blob(gzip.compress(tar_bytes, mtime=0), OCI_LAYER_GZIP)
+        desc = self.blob(gzip.compress(tar_bytes, compresslevel=1, mtime=0), OCI_LAYER_GZIP)
         return desc, sha256(tar_bytes)
 
     def image(self, arch, layers):
@@ -153,7 +154,7 @@ def busybox_layer(layout, busybox):
     return layout.layer(entries)
 
 
-def build_images(root, busybox):
+def build_images(root, busybox, big_mib):
     images = {}
     # busybox: two layers.
     lay = Layout(os.path.join(root, "busybox"))
@@ -189,6 +190,15 @@ def build_images(root, busybox):
         images[name] = {"layout": lay.path, "repo": "test/" + name, "tag": "latest",
                         "manifest": m["digest"], "config": c["digest"],
                         "layers": [layer[0]["digest"]]}
+    if big_mib:
+        # big: one layer of random (incompressible) bytes, for throughput.
+        lay = Layout(os.path.join(root, "big"))
+        layer = lay.layer([("data", "file", os.urandom(big_mib << 20))])
+        m, c = lay.image("amd64", [layer])
+        lay.tag(m, "latest")
+        images["big"] = {"layout": lay.path, "repo": "test/big", "tag": "latest",
+                         "manifest": m["digest"], "config": c["digest"],
+                         "layers": [layer[0]["digest"]], "layer_sizes": [layer[0]["size"]]}
     return images
 
 
@@ -416,6 +426,8 @@ def main():
     ap.add_argument("--token", action="store_true", help="also a registry with token auth")
     ap.add_argument("--basic", action="store_true", help="also a registry with htpasswd auth")
     ap.add_argument("--proxy", action="store_true", help="also a Range-ignoring proxy")
+    ap.add_argument("--big", type=int, default=0, metavar="MIB",
+                    help="also an image with one random layer of MIB MiB")
     ap.add_argument("--busybox", default="/bin/busybox", help="a static busybox")
     args = ap.parse_args()
     root = tempfile.mkdtemp(prefix="cordon-registry-")
@@ -433,9 +445,9 @@ def main():
         cert_dir = os.path.join(root, "certs.d")
         os.makedirs(cert_dir)
         shutil.copy(cert, os.path.join(cert_dir, "ca.crt"))
-        images = build_images(os.path.join(root, "layouts"), args.busybox)
+        images = build_images(os.path.join(root, "layouts"), args.busybox, args.big)
         anon = start_registry(run, "anon", cert, key)
-        for name in ("busybox", "multi", "corrupt", "truncated"):
+        for name in [n for n in ("busybox", "multi", "corrupt", "truncated", "big") if n in images]:
             im = images[name]
             push(im["layout"], im["tag"], f"{anon['host']}/{im['repo']}:{im['tag']}", cert_dir,
                  all_images=(name == "multi"))
