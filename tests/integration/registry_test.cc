@@ -439,6 +439,14 @@ TEST(RegistryPull, RefusesWhatItMustNotTrust) {
   EXPECT_NE(over.error().to_string().find("over the limit of 1000"), std::string::npos)
       << over.error().to_string();
   EXPECT_FALSE(fs::exists(tmp.path() + "/f"));
+  FetchOptions small_image = options(reg);
+  small_image.max_image_bytes = 1000;
+  auto whole = registry::fetch_to_layout(ref_of(host, im["repo"], "latest"), tmp.path() + "/g",
+                                         small_image, nullptr);
+  ASSERT_FALSE(whole.ok());
+  EXPECT_NE(whole.error().to_string().find("config and layers declare"), std::string::npos)
+      << whole.error().to_string();
+  EXPECT_FALSE(fs::exists(tmp.path() + "/g"));
   // Bad references name the part.
   auto bad_repo = registry::fetch_to_layout(ref_of(host, "../etc", "latest"), tmp.path() + "/c",
                                             options(reg), nullptr);

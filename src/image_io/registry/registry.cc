@@ -454,6 +454,13 @@ Result<PullResult> fetch_to_layout(const RegistryRef& ref, const std::string& la
   }
   const Manifest& m = image.manifest;
 
+  uint64_t total = m.config.size;
+  for (const auto& l : m.layers) total += l.size;  // no overflow: 500 sizes under the cap each
+  if (total > opts.max_image_bytes)
+    return logic_error("check image size", image.digest,
+                       "config and layers declare " + std::to_string(total) +
+                           " bytes, over the limit of " + std::to_string(opts.max_image_bytes));
+
   // Only now, with a manifest in hand, does the layout get anything.
   std::string blobs = layout_dir + "/blobs/sha256";
   TRY(sys::make_dirs(blobs, 0755));
@@ -462,11 +469,7 @@ Result<PullResult> fetch_to_layout(const RegistryRef& ref, const std::string& la
   TRY(store_bytes(blobs, image.digest, image.body));
 
   std::vector<BlobJob> jobs{{&m.config, "config", 0}};
-  uint64_t total = m.config.size;
-  for (size_t i = 0; i < m.layers.size(); ++i) {
-    jobs.push_back({&m.layers[i], "layer", i});
-    total += m.layers[i].size;
-  }
+  for (size_t i = 0; i < m.layers.size(); ++i) jobs.push_back({&m.layers[i], "layer", i});
   BlobFetcher fetcher(s, blobs, progress, m.layers.size(), total);
   for (const auto& job : jobs) {
     ASSIGN_OR_RETURN(BlobFetch f, fetcher.fetch(job));

@@ -42,6 +42,7 @@ struct FetchOptions {
   Platform platform{"linux", "amd64", ""};
   uint64_t max_manifest_bytes = 4u << 20;  // an index or manifest
   uint64_t max_blob_bytes = 8ull << 30;    // a config or layer (compressed, as fetched)
+  uint64_t max_image_bytes = 32ull << 30;  // the config and all layers together
   int timeout_ms = 30000;                  // connect, and any silence of a server
 };
 
