@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -378,6 +379,47 @@ TEST(RegistryPull, InterruptedBlobIsResumedWithRange) {
       resumed = true;
   }
   EXPECT_TRUE(resumed) << log;
+}
+
+// A real interruption: the pull is cancelled in the middle of the busybox layer (as a
+// Ctrl-C handler would), then run again into the same layout.
+TEST(RegistryPull, CancelledPullResumesWhereItStopped) {
+  NEED_REGISTRY(reg, {});
+  const json& im = reg->info()["images"]["busybox"];
+  std::string layer = im["layers"][0];
+  uint64_t size = im["layer_sizes"][0];
+  TempDir tmp;
+  std::string layout = tmp.path() + "/layout";
+  RegistryRef ref = ref_of(reg->info()["anon"]["host"], im["repo"], "latest");
+  std::atomic<bool> cancel{false};
+  uint64_t done_when_cancelled = 0;
+  FetchOptions o = options(reg);
+  o.cancel = &cancel;
+  auto first = registry::fetch_to_layout(ref, layout, o, [&](const registry::Progress& p) {
+    if (p.digest == layer && p.done > size / 3 && !cancel) {
+      cancel = true;
+      done_when_cancelled = p.done;
+    }
+  });
+  ASSERT_FALSE(first.ok());
+  EXPECT_NE(first.error().to_string().find("cancelled"), std::string::npos)
+      << first.error().to_string();
+  ASSERT_GT(done_when_cancelled, 0u);
+  ASSERT_LT(done_when_cancelled, size);
+  EXPECT_EQ(fs::file_size(blob_path(layout, layer) + ".partial"), done_when_cancelled);
+  EXPECT_FALSE(fs::exists(blob_path(layout, layer)));
+  EXPECT_FALSE(fs::exists(layout + "/index.json"));
+
+  auto second = registry::fetch_to_layout(ref, layout, options(reg), nullptr);
+  ASSERT_TRUE(second.ok()) << second.error().to_string();
+  const registry::BlobFetch* b = nullptr;
+  for (const auto& f : second->blobs)
+    if (f.digest == layer) b = &f;
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->resumed_from, done_when_cancelled);
+  EXPECT_EQ(b->fetched, size - done_when_cancelled);
+  EXPECT_TRUE(second->blobs[0].present);  // the config came whole the first time
+  expect_verified_layout(layout);
 }
 
 TEST(RegistryPull, DamagedPartialIsNotTrusted) {

@@ -232,12 +232,13 @@ struct BlobJob {
 class BlobFetcher {
  public:
   BlobFetcher(Session& s, std::string blobs, const ProgressFn& progress, size_t layers,
-              uint64_t all_total)
+              uint64_t all_total, const std::atomic<bool>* cancel)
       : s_(s),
         blobs_(std::move(blobs)),
         progress_(progress),
         layers_(layers),
-        all_total_(all_total) {}
+        all_total_(all_total),
+        cancel_(cancel) {}
 
   uint64_t all_done() const { return all_done_; }
 
@@ -274,7 +275,8 @@ class BlobFetcher {
     }
     uint64_t written = have;
     uint64_t base_done = all_done_;
-    std::string failure;  // why the sink stopped the transfer
+    std::string failure;     // why the sink stopped the transfer (bad content)
+    bool cancelled = false;  // the caller asked to stop
 
     BodySink sink;
     bool range_sent = false;
@@ -307,6 +309,10 @@ class BlobFetcher {
       return true;
     };
     sink.on_chunk = [&](std::string_view data) {
+      if (cancel_ != nullptr && cancel_->load()) {
+        cancelled = true;
+        return false;
+      }
       if (data.size() > d.size - written) {
         failure = "more bytes than the descriptor's " + std::to_string(d.size);
         return false;
@@ -331,6 +337,10 @@ class BlobFetcher {
       }
       auto r = s_.get("/blobs/" + d.digest, headers, 1 << 16, &sink);
       if (!r.ok()) {
+        if (cancelled)
+          return logic_error("fetch blob", d.digest,
+                             "cancelled after " + std::to_string(written) + " of " +
+                                 std::to_string(d.size) + " bytes (kept for the next pull)");
         if (!failure.empty()) {
           // The content was wrong, not the connection: nothing of it is kept.
           (void)sys::unlink_path(partial);
@@ -382,6 +392,7 @@ class BlobFetcher {
   size_t layers_;
   uint64_t all_total_;
   uint64_t all_done_ = 0;
+  const std::atomic<bool>* cancel_;
 };
 
 }  // namespace
@@ -470,8 +481,10 @@ Result<PullResult> fetch_to_layout(const RegistryRef& ref, const std::string& la
 
   std::vector<BlobJob> jobs{{&m.config, "config", 0}};
   for (size_t i = 0; i < m.layers.size(); ++i) jobs.push_back({&m.layers[i], "layer", i});
-  BlobFetcher fetcher(s, blobs, progress, m.layers.size(), total);
+  BlobFetcher fetcher(s, blobs, progress, m.layers.size(), total, opts.cancel);
   for (const auto& job : jobs) {
+    if (opts.cancel != nullptr && opts.cancel->load())
+      return logic_error("fetch image", ref.registry + "/" + ref.repository, "cancelled");
     ASSIGN_OR_RETURN(BlobFetch f, fetcher.fetch(job));
     result.bytes_fetched += f.fetched;
     result.blobs.push_back(std::move(f));

@@ -17,6 +17,7 @@
 // written last, so a layout with one is complete.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -44,6 +45,10 @@ struct FetchOptions {
   uint64_t max_blob_bytes = 8ull << 30;    // a config or layer (compressed, as fetched)
   uint64_t max_image_bytes = 32ull << 30;  // the config and all layers together
   int timeout_ms = 30000;                  // connect, and any silence of a server
+  // Set (by a signal handler, say) to stop the pull: checked before each blob and as each
+  // piece of one arrives. The pull then fails with "cancelled" and keeps the partial
+  // download, which the next pull into the same layout resumes.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Credentials from a file whose first line is "user:password" (the password may contain
