@@ -19,10 +19,10 @@ LAYERS = [
     ["sys"],
     ["spec"],
     ["plan"],
-    ["isolate", "archive", "http"],
+    ["isolate", "archive", "http", "registry"],
     ["engine", "diag"],
     ["launcher", "audit"],
-    ["jobs", "client"],
+    ["jobs", "client", "image_io"],
     ["api", "cli"],
     ["daemon"],
 ]
