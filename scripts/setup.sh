@@ -18,6 +18,8 @@ PACKAGES=(
   zlib1g-dev                             # .tar.gz uploads (src/archive/gzip.cc), static
   libarchive-dev                         # image layers (src/image_io/): cordon-image only
   busybox-static                         # test images
+  docker-registry                        # tests/registry: the local OCI registry image pulls are tested against
+  skopeo                                 # tests/registry: pushes the test images into it
   bubblewrap                             # the benchmark's peer
   python3                                # bench/ scripts
   libpython3.11-testsuite                # tests/compat: CPython's own tests, host vs sandbox

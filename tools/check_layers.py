@@ -19,7 +19,7 @@ LAYERS = [
     ["sys"],
     ["spec"],
     ["plan"],
-    ["isolate", "archive", "http", "image"],
+    ["isolate", "archive", "http", "image", "registry"],
     ["engine", "diag"],
     ["launcher", "audit"],
     ["jobs", "client", "image_io"],

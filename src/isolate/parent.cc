@@ -62,8 +62,10 @@ Result<Sandbox> launch(const plan::LaunchPlan& plan, const IdSlot& slot, Cgroup&
   }
   std::vector<int> fds;
   for (const auto& t : trees) fds.push_back(t.get());
-  TRY(send_phase(sb.sync_fd(), Phase::kMapsWritten, fds));
+  // Marked before the go is sent: once it is, the child's mounts step begins, and a
+  // supervisor descheduled between the send and the mark would count that time twice.
   timeline.mark(Mark::kMapsWritten);
+  TRY(send_phase(sb.sync_fd(), Phase::kMapsWritten, fds));
   return sb;
 }
 
