@@ -18,7 +18,7 @@ namespace {
 // Deeper than any workspace an upload or input files can make (archive/tar_path.h).
 constexpr int kMaxOwnedDepth = 256;
 // Entries the preflight walks in a writable owner-mapped source (privileged_file_refusal):
-// about 0.1 s on a warm cache for 10,000 (docs/threat-model.md).
+// about 65 ms for 10,000 on a warm cache, 0.15 s cold (docs/threat-model.md).
 constexpr size_t kMaxCheckedEntries = 100000;
 
 Error at_source(Error e, const std::string& source) {
