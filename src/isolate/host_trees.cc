@@ -94,7 +94,17 @@ Result<std::vector<UniqueFd>> open_host_trees(const plan::MountPlan& plan, int u
     // mounted is what the path names. An image is one mount (submounts of the image
     // directory are not part of it); a bind takes its submounts along, as bind mounts do
     // with MS_REC.
-    ASSIGN_OR_RETURN(UniqueFd src, sys::open_no_symlinks(s.source, O_PATH));
+    auto opened = sys::open_no_symlinks(s.source, O_PATH);
+    if (!opened.ok()) {
+      // Named as the step it is: the preflight opened the same path the same way, so a
+      // failure here is the path changing in between (a symlink swapped in: ELOOP).
+      Error e = at_source(std::move(opened).error(), s.source);
+      e.step = std::string(s.idmap ? "rootfs" : "bind source") + " at the start: " + e.step;
+      if (e.err == ELOOP)
+        e.detail = "a symlink took its place after the preflight, and cordon never follows one";
+      return e;
+    }
+    UniqueFd src = std::move(opened).value();
     if (s.owned_by_sandbox) {
       if (auto st = hand_over(src.get(), s.source, ids); !st.ok())
         return at_source(std::move(st).error(), s.source);
@@ -159,6 +169,13 @@ Status decide_bind_mapping(spec::BindMount* b, bool seccomp_confined) {
     refusal =
         plan::owner_map_refusal(uid, gid, ids, unique({sys::real_uid(), sys::effective_uid()}),
                                 unique({sys::real_gid(), sys::effective_gid()}));
+  }
+  if (refusal.empty()) {
+    // Excluded by UID_MAX/GID_MAX on most hosts already; checked by name all the same.
+    auto subuid = sys::read_small_file("/etc/subuid", kMaxAccountFile);
+    auto subgid = sys::read_small_file("/etc/subgid", kMaxAccountFile);
+    refusal = plan::subordinate_refusal(uid, gid, subuid.ok() ? *subuid : std::string(),
+                                        subgid.ok() ? *subgid : std::string());
   }
   if (refusal.empty()) {
     auto passwd = sys::read_small_file("/etc/passwd", kMaxAccountFile);

@@ -1,5 +1,7 @@
 #include "plan/mount_plan.h"
 
+#include "plan/id_range.h"
+
 #include <algorithm>
 #include <charconv>
 
@@ -279,6 +281,28 @@ bool parse_id(std::string_view s, uint32_t* out) {
 }
 
 }  // namespace
+
+std::string subordinate_refusal(uint32_t uid, uint32_t gid, std::string_view subuid,
+                                std::string_view subgid) {
+  auto in_ranges = [](std::string_view text, uint64_t id) {
+    std::vector<std::string> names;
+    for_each_entry(text, [&](const std::vector<std::string_view>& f) {
+      if (!f[0].empty()) names.emplace_back(f[0]);
+      return false;
+    });
+    std::vector<IdRange> ranges = parse_subid(text, names);
+    ranges.push_back({kFallbackStart, kFallbackCount});
+    return std::any_of(ranges.begin(), ranges.end(),
+                       [&](const IdRange& r) { return id >= r.start && id - r.start < r.count; });
+  };
+  if (in_ranges(subuid, uid))
+    return "owner " + std::to_string(uid) +
+           " is a subordinate UID (/etc/subuid or cordon's slots), not a user";
+  if (in_ranges(subgid, gid))
+    return "group " + std::to_string(gid) +
+           " is a subordinate GID (/etc/subgid or cordon's slots), not a group";
+  return {};
+}
 
 std::string owner_group_refusal(uint32_t uid, uint32_t gid, std::string_view passwd,
                                 std::string_view group) {

@@ -466,6 +466,25 @@ TEST(MountPlanOwner, TheGroupMustBeOneOfTheOwners) {
   EXPECT_NE(owner_group_refusal(1500, 1500, "", group), "");
 }
 
+TEST(MountPlanOwner, SubordinateIdsAreNeverMapped) {
+  const std::string subuid = "alice:100000:65536\n# x\ncordon:3000:10\nbad:1:x\n";
+  const std::string subgid = "alice:200000:65536\n";
+  EXPECT_EQ(subordinate_refusal(1500, 1500, subuid, subgid), "");
+  // Whoever's range it is, its first and last IDs, and not one past.
+  EXPECT_NE(subordinate_refusal(100000, 1500, subuid, subgid).find("subordinate UID"),
+            std::string::npos);
+  EXPECT_NE(subordinate_refusal(165535, 1500, subuid, subgid), "");
+  EXPECT_EQ(subordinate_refusal(165536, 1500, subuid, subgid), "");
+  EXPECT_NE(subordinate_refusal(3005, 1500, subuid, subgid), "");
+  EXPECT_NE(subordinate_refusal(1500, 200000, subuid, subgid).find("subordinate GID"),
+            std::string::npos);
+  // UID ranges do not count as GID ranges.
+  EXPECT_EQ(subordinate_refusal(1500, 100000, subuid, subgid), "");
+  // cordon's fallback slots, with no file at all.
+  EXPECT_NE(subordinate_refusal(2147483648u, 1500, "", ""), "");
+  EXPECT_NE(subordinate_refusal(1500, 2147483648u + 5, "", ""), "");
+}
+
 // ---- the lists ----
 
 TEST(MountPlanLists, Contents) {
