@@ -39,20 +39,26 @@ json isolation(const engine::RunResult& r) {
   for (const auto& b : s.binds) {
     // What each bind got: "owner" (idmapped, the source's owner is the sandbox's user),
     // "plain", or "sandbox" (a tree handed to the sandbox's user); and why an automatic
-    // one stayed plain.
-    const char* ids = b.owned_by_sandbox ? "sandbox" : b.mapping.owner_mapped ? "owner" : "plain";
-    json owner = b.mapping.owner_mapped
+    // one stayed plain. Only once the mount plan was applied: a start refused or failed
+    // before that made no bind at all, whatever the preflight had decided.
+    const bool made = r.applied.mounts;
+    json ids = !made                    ? json(nullptr)
+               : b.owned_by_sandbox     ? json("sandbox")
+               : b.mapping.owner_mapped ? json("owner")
+                                        : json("plain");
+    json owner = made && b.mapping.owner_mapped
                      ? json({{"uid", b.mapping.owner_uid}, {"gid", b.mapping.owner_gid}})
                      : json(nullptr);
-    binds.push_back({{"source", b.source},
-                     {"target", b.target},
-                     {"writable", b.writable},
-                     {"requested", spec::to_string(b.owner)},
-                     {"ids", ids},
-                     {"owner", owner},
-                     {"plain_because", b.mapping.why_plain.empty() || b.mapping.owner_mapped
-                                           ? json(nullptr)
-                                           : json(b.mapping.why_plain)}});
+    binds.push_back(
+        {{"source", b.source},
+         {"target", b.target},
+         {"writable", b.writable},
+         {"requested", spec::to_string(b.owner)},
+         {"ids", ids},
+         {"owner", owner},
+         {"plain_because", !made || b.mapping.why_plain.empty() || b.mapping.owner_mapped
+                               ? json(nullptr)
+                               : json(b.mapping.why_plain)}});
   }
   return {
       {"root", s.rootfs ? json({{"mode", "image"},

@@ -34,8 +34,11 @@ Result<std::vector<UniqueFd>> open_host_trees(const plan::MountPlan& plan, int u
 // The preflight's decision for one bind (its source checked already): fills b->mapping.
 // seccomp_confined: the sandbox has a syscall filter (the set-ID rule needs one). kOwner
 // that cannot be made fails with the reason; kAuto then stays plain, with the reason in
-// b->mapping.why_plain. Whether the source's filesystem takes an idmapped mount is tried
-// here, on a detached copy that is dropped at once.
+// b->mapping.why_plain. The owner must be a normal user with an account (not a
+// subordinate ID), the group his primary group or one listing him; a writable source is
+// walked for set-ID and capability files (docs/threat-model.md). Whether the source's
+// filesystem takes an idmapped mount is tried here, on a detached copy that is dropped
+// at once.
 Status decide_bind_mapping(spec::BindMount* b, bool seccomp_confined);
 
 }  // namespace cordon::isolate

@@ -1,5 +1,7 @@
 #include "plan/mount_plan.h"
 
+#include "plan/id_range.h"
+
 #include <algorithm>
 #include <charconv>
 
@@ -236,7 +238,8 @@ std::string owner_map_refusal(uint32_t uid, uint32_t gid, const NormalIds& ids,
     return std::find(v.begin(), v.end(), id) != v.end();
   };
   // Root is refused whatever login.defs says.
-  if (uid == 0 || gid == 0) return "owned by root";
+  if (uid == 0) return "owned by root";
+  if (gid == 0) return "of group 0 (root's)";
   if (in(service_uids, uid) || in(service_gids, gid))
     return "owned by the IDs cordon runs as (" + std::to_string(uid) + ":" + std::to_string(gid) +
            ")";
@@ -247,6 +250,92 @@ std::string owner_map_refusal(uint32_t uid, uint32_t gid, const NormalIds& ids,
     return "group " + std::to_string(gid) + " is not a normal group (GID_MIN " +
            std::to_string(ids.gid_min) + " to GID_MAX " + std::to_string(ids.gid_max) + ")";
   return {};
+}
+
+namespace {
+
+// The fields of each line of a colon-separated account file (passwd(5), group(5)).
+template <typename F>
+void for_each_entry(std::string_view text, F&& f) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    std::vector<std::string_view> fields;
+    size_t start = 0;
+    for (;;) {
+      size_t c = line.find(':', start);
+      fields.push_back(line.substr(start, c == std::string_view::npos ? c : c - start));
+      if (c == std::string_view::npos) break;
+      start = c + 1;
+    }
+    if (f(fields)) return;
+  }
+}
+
+bool parse_id(std::string_view s, uint32_t* out) {
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return !s.empty() && ec == std::errc() && ptr == s.data() + s.size();
+}
+
+}  // namespace
+
+std::string subordinate_refusal(uint32_t uid, uint32_t gid, std::string_view subuid,
+                                std::string_view subgid) {
+  auto in_ranges = [](std::string_view text, uint64_t id) {
+    std::vector<std::string> names;
+    for_each_entry(text, [&](const std::vector<std::string_view>& f) {
+      if (!f[0].empty()) names.emplace_back(f[0]);
+      return false;
+    });
+    std::vector<IdRange> ranges = parse_subid(text, names);
+    ranges.push_back({kFallbackStart, kFallbackCount});
+    return std::any_of(ranges.begin(), ranges.end(),
+                       [&](const IdRange& r) { return id >= r.start && id - r.start < r.count; });
+  };
+  if (in_ranges(subuid, uid))
+    return "owner " + std::to_string(uid) +
+           " is a subordinate UID (/etc/subuid or cordon's slots), not a user";
+  if (in_ranges(subgid, gid))
+    return "group " + std::to_string(gid) +
+           " is a subordinate GID (/etc/subgid or cordon's slots), not a group";
+  return {};
+}
+
+std::string owner_group_refusal(uint32_t uid, uint32_t gid, std::string_view passwd,
+                                std::string_view group) {
+  std::string name;
+  uint32_t primary = 0;
+  bool found = false;
+  for_each_entry(passwd, [&](const std::vector<std::string_view>& f) {
+    uint32_t id = 0;
+    if (f.size() < 4 || f[0].empty() || !parse_id(f[2], &id) || id != uid) return false;
+    found = parse_id(f[3], &primary);
+    name = std::string(f[0]);
+    return found;
+  });
+  if (!found) return "owner " + std::to_string(uid) + " has no account in /etc/passwd";
+  if (primary == gid) return {};
+  bool member = false;
+  for_each_entry(group, [&](const std::vector<std::string_view>& f) {
+    uint32_t id = 0;
+    if (f.size() < 4 || !parse_id(f[2], &id) || id != gid) return false;
+    std::string_view users = f[3];
+    size_t start = 0;
+    for (;;) {
+      size_t c = users.find(',', start);
+      std::string_view u = users.substr(start, c == std::string_view::npos ? c : c - start);
+      if (u == name) member = true;
+      if (c == std::string_view::npos || member) break;
+      start = c + 1;
+    }
+    return member;
+  });
+  if (member) return {};
+  return "group " + std::to_string(gid) + " is neither the primary group of its owner " + name +
+         " (" + std::to_string(uid) + ") nor a group in /etc/group listing " + name;
 }
 
 std::string owner_map_line(uint32_t owner, uint64_t host_id) {

@@ -103,6 +103,20 @@ std::string owner_map_refusal(uint32_t uid, uint32_t gid, const NormalIds& ids,
                               const std::vector<uint32_t>& service_uids,
                               const std::vector<uint32_t>& service_gids);
 
+// Why uid:gid must not be mapped because one of them is a subordinate ID, or empty: in a
+// range of the subuid (for uid) or subgid (for gid) text given, whoever's it is, or in
+// the range cordon's slots take when those files name none for it (id_range.h). Such
+// IDs belong to user namespaces (cordon's sandboxes among them), never to a user.
+std::string subordinate_refusal(uint32_t uid, uint32_t gid, std::string_view subuid,
+                                std::string_view subgid);
+
+// Why the group gid must not be mapped with the owner uid, or empty when it may: the owner
+// needs an account in the passwd file (text given), and gid must be that account's
+// primary group or a group of the group file listing the account by name. Otherwise
+// the sandbox would act as a group the owner is not in (and reach others' files of it).
+std::string owner_group_refusal(uint32_t uid, uint32_t gid, std::string_view passwd,
+                                std::string_view group);
+
 // "OWNER HOST 1\n": the one line of an owner-mapped bind's maps (owner on disk, the
 // sandbox's user on the host).
 std::string owner_map_line(uint32_t owner, uint64_t host_id);

@@ -309,6 +309,36 @@ bool denies(const SeccompAction& a) {
   return a.kind != SeccompActionKind::kAllow && a.kind != SeccompActionKind::kLog;
 }
 
+// Narrows an allowing rule to calls whose argument index has none of mask's bits: a new
+// condition, or (libseccomp takes one comparison per argument) the rule's own condition
+// on that argument merged with it. False: no call the rule admits is left, or the merge
+// cannot be expressed (the rule is then dropped, which is stricter).
+bool add_clear_bits(SeccompPolicyRule* r, uint32_t index, uint64_t mask) {
+  auto it = std::find_if(r->args.begin(), r->args.end(),
+                         [&](const SeccompArg& a) { return a.index == index; });
+  if (it == r->args.end()) {
+    r->args.push_back(masked(index, mask, 0));
+    return true;
+  }
+  const uint64_t lowest = mask & (~mask + 1);  // below it, no value has a bit of mask
+  switch (it->op) {
+    case SeccompCmpOp::kMaskedEq:  // (arg & value) == value_two
+      if ((it->value_two & it->value & mask) != 0 || (it->value_two & ~it->value) != 0)
+        return false;
+      it->value |= mask;
+      it->value_two &= ~mask;
+      return true;
+    case SeccompCmpOp::kEq:
+      return (it->value & mask) == 0;
+    case SeccompCmpOp::kLt:
+      return it->value <= lowest;
+    case SeccompCmpOp::kLe:
+      return it->value < lowest;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 SeccompPolicy refuse_set_id_files(SeccompPolicy p) {
@@ -322,20 +352,14 @@ SeccompPolicy refuse_set_id_files(SeccompPolicy p) {
       continue;
     }
     // Allowed only where no set-ID bit is asked, or (open, openat) where nothing is
-    // created: two rules, either one admits.
-    auto constrained = [&](uint32_t index) {
-      return std::any_of(r.args.begin(), r.args.end(),
-                         [&](const SeccompArg& a) { return a.index == index; });
-    };
-    if (!constrained(m->mode_index)) {
-      SeccompPolicyRule c = r;
-      c.args.push_back(masked(m->mode_index, kSetIdBits, 0));
-      out.push_back(std::move(c));
-    }
-    if (m->flags_index >= 0 && !constrained(static_cast<uint32_t>(m->flags_index))) {
-      SeccompPolicyRule c = r;
-      c.args.push_back(masked(static_cast<uint32_t>(m->flags_index), kModeFlags, 0));
-      out.push_back(std::move(c));
+    // created: two rules, either one admits. A condition the profile already puts on the
+    // same argument is kept, merged with the new one.
+    SeccompPolicyRule c = r;
+    if (add_clear_bits(&c, m->mode_index, kSetIdBits)) out.push_back(std::move(c));
+    if (m->flags_index >= 0) {
+      SeccompPolicyRule f = r;
+      if (add_clear_bits(&f, static_cast<uint32_t>(m->flags_index), kModeFlags))
+        out.push_back(std::move(f));
     }
   }
   // Under a default that admits, the refusals are rules of their own.

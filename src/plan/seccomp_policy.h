@@ -57,7 +57,10 @@ SeccompPolicy strict_policy();
 // creat, and open and openat with O_CREAT or O_TMPFILE and one of those bits, fail with
 // EPERM; openat2, whose mode sits in memory where a filter cannot read it, fails with
 // ENOSYS (libc then uses openat). The other calls of those names stay as the policy
-// had them; a rule that cannot take the extra condition is dropped (stricter).
+// had them. A rule that already compares the mode (or the flags) keeps its comparison,
+// merged with the new one: a masked or equal comparison and a "less than" below the
+// set-ID bits are kept; another comparison on that argument cannot take the extra
+// condition, and the rule is dropped (stricter).
 SeccompPolicy refuse_set_id_files(SeccompPolicy policy);
 
 // What Docker's includes/excludes are resolved against: the sandbox's capabilities

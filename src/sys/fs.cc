@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -351,6 +352,105 @@ Status chown_tree(int dir_fd, uid_t uid, gid_t gid, int max_depth) {
     return sys_error("fchownat");
   ASSIGN_OR_RETURN(UniqueFd dir, open_at(dir_fd, ".", O_RDONLY | O_DIRECTORY));
   return chown_below(dir.get(), uid, gid, max_depth);
+}
+
+namespace {
+
+struct PrivilegeWalk {
+  uid_t uid;
+  gid_t gid;
+  size_t max_entries;
+  size_t seen = 0;
+};
+
+// Whether the entry name of dir_fd (a regular file, not followed) has file capabilities.
+Result<bool> has_file_caps(int dir_fd, const std::string& name) {
+  std::string at = "/proc/self/fd/" + std::to_string(dir_fd) + "/" + name;
+  if (::lgetxattr(at.c_str(), "security.capability", nullptr, 0) >= 0) return true;
+  if (errno == ENODATA || errno == ENOTSUP || errno == ENOENT) return false;
+  return sys_error("lgetxattr security.capability", name);
+}
+
+Result<std::optional<std::string>> privileged_below(int dir_fd, PrivilegeWalk& w, int depth_left) {
+  if (depth_left < 0) return errno_error(ELOOP, "set-ID check", "deeper than its limit");
+  int dup = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return sys_error("dup");
+  DIR* d = ::fdopendir(dup);
+  if (d == nullptr) {
+    int e = errno;
+    ::close(dup);
+    return errno_error(e, "fdopendir");
+  }
+  std::vector<std::string> subdirs;
+  std::optional<std::string> found;
+  int err = 0;
+  errno = 0;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (++w.seen > w.max_entries) {
+      err = E2BIG;
+      break;
+    }
+    struct stat st;
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone
+    if (S_ISDIR(st.st_mode)) {
+      subdirs.push_back(std::move(name));
+    } else if (S_ISREG(st.st_mode) && (st.st_uid == w.uid || st.st_gid == w.gid)) {
+      bool privileged = (st.st_mode & (S_ISUID | S_ISGID)) != 0;
+      if (!privileged) {
+        auto caps = has_file_caps(dir_fd, name);
+        if (!caps.ok()) {
+          ::closedir(d);
+          return std::move(caps).error();
+        }
+        privileged = *caps;
+      }
+      if (privileged) {
+        found = std::move(name);
+        break;
+      }
+    }
+    errno = 0;
+  }
+  if (err == 0 && !found) err = errno;
+  ::closedir(d);
+  if (err == E2BIG)
+    return errno_error(E2BIG, "set-ID check",
+                       "more than " + std::to_string(w.max_entries) + " entries");
+  if (err != 0) return errno_error(err, "readdir");
+  if (found) return found;
+  for (const auto& name : subdirs) {
+    UniqueFd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub.valid()) {
+      if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) continue;  // gone or swapped
+      return sys_error("openat", name);
+    }
+    ASSIGN_OR_RETURN(auto below, privileged_below(sub.get(), w, depth_left - 1));
+    if (below) return std::optional<std::string>(name + "/" + *below);
+  }
+  return std::optional<std::string>();
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> find_privileged_file(int dir_fd, uid_t uid, gid_t gid,
+                                                        size_t max_entries, int max_depth) {
+  PrivilegeWalk w{uid, gid, max_entries};
+  ASSIGN_OR_RETURN(struct stat st, fd_status(dir_fd));
+  if (S_ISDIR(st.st_mode)) {
+    // An O_PATH fd cannot be read: the directory opened again, through the fd.
+    ASSIGN_OR_RETURN(UniqueFd dir, open_at(dir_fd, ".", O_RDONLY | O_DIRECTORY));
+    return privileged_below(dir.get(), w, max_depth);
+  }
+  if (!S_ISREG(st.st_mode) || (st.st_uid != uid && st.st_gid != gid))
+    return std::optional<std::string>();
+  if ((st.st_mode & (S_ISUID | S_ISGID)) != 0) return std::optional<std::string>("");
+  std::string at = "/proc/self/fd/" + std::to_string(dir_fd);
+  if (::getxattr(at.c_str(), "security.capability", nullptr, 0) >= 0)
+    return std::optional<std::string>("");
+  if (errno == ENODATA || errno == ENOTSUP) return std::optional<std::string>();
+  return sys_error("getxattr security.capability");
 }
 
 Result<std::vector<std::string>> list_dir(const std::string& path) {

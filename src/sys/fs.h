@@ -156,6 +156,17 @@ Result<bool> is_mount_root(int fd);
 // with what was above it changed already.
 Status chown_tree(int dir_fd, uid_t uid, gid_t gid, int max_depth);
 
+// The first regular file below dir_fd (submounts included, nothing followed: directories
+// are opened one name at a time with O_NOFOLLOW) that could lend privilege to whoever
+// writes it: owned by uid or of group gid, and set-UID, set-GID (with or without group
+// exec) or carrying a security.capability xattr. Its path relative to dir_fd, or nullopt
+// when there is none. More than max_entries entries in all: E2BIG; deeper than
+// max_depth: ELOOP (the walk stops there, without a verdict). Entries that vanish during
+// the walk are skipped. dir_fd may be O_PATH; a regular file there is checked itself (its
+// path then is "").
+Result<std::optional<std::string>> find_privileged_file(int dir_fd, uid_t uid, gid_t gid,
+                                                        size_t max_entries, int max_depth);
+
 // chmod(2): the exact mode, whatever the umask was (a symlink is followed).
 Status chmod_path(const std::string& path, mode_t mode);
 // mkdtemp(3) of a template ending in XXXXXX: the directory made (mode 0700).

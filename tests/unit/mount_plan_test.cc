@@ -419,7 +419,8 @@ TEST(MountPlanOwner, OnlyNormalUsersAreMapped) {
   EXPECT_EQ(owner_map_refusal(1000, 1000, ids, svc_u, svc_g), "");
   EXPECT_EQ(owner_map_refusal(60000, 60000, ids, svc_u, svc_g), "");
   EXPECT_NE(owner_map_refusal(0, 1000, ids, svc_u, svc_g).find("root"), std::string::npos);
-  EXPECT_NE(owner_map_refusal(1000, 0, ids, svc_u, svc_g).find("root"), std::string::npos);
+  EXPECT_NE(owner_map_refusal(1000, 0, ids, svc_u, svc_g).find("group 0"), std::string::npos);
+  EXPECT_EQ(owner_map_refusal(1000, 0, ids, svc_u, svc_g).find("owned by root"), std::string::npos);
   // Root stays refused even where login.defs would count it.
   EXPECT_NE(owner_map_refusal(0, 0, NormalIds{0, 60000, 0, 60000}, {}, {}), "");
   EXPECT_NE(owner_map_refusal(999, 1000, ids, svc_u, svc_g).find("UID_MIN"), std::string::npos);
@@ -432,6 +433,56 @@ TEST(MountPlanOwner, OnlyNormalUsersAreMapped) {
   EXPECT_NE(owner_map_refusal(1500, 1600, ids, {}, {1600}).find("cordon runs as"),
             std::string::npos);
   EXPECT_EQ(owner_map_line(1500, 2147483648ull), "1500 2147483648 1\n");
+}
+
+TEST(MountPlanOwner, TheGroupMustBeOneOfTheOwners) {
+  const std::string passwd =
+      "root:x:0:0:root:/root:/bin/bash\n"
+      "alice:x:1500:1500::/home/alice:/bin/sh\n"
+      "# a comment\n"
+      "bob:x:1600:1600::/home/bob:/bin/sh\n"
+      "broken:x:1700\n";
+  const std::string group =
+      "root:x:0:\n"
+      "alice:x:1500:\n"
+      "staff:x:1800:bob,alice\n"
+      "devs:x:1900:bob,alicex\n"
+      "other:x:1950:\n";
+  // Her primary group, and a group listing her by name.
+  EXPECT_EQ(owner_group_refusal(1500, 1500, passwd, group), "");
+  EXPECT_EQ(owner_group_refusal(1500, 1800, passwd, group), "");
+  // Bob's group, a group listing a longer name, one listing nobody: refused, saying why.
+  std::string why = owner_group_refusal(1500, 1600, passwd, group);
+  EXPECT_NE(why.find("group 1600"), std::string::npos) << why;
+  EXPECT_NE(why.find("alice"), std::string::npos) << why;
+  EXPECT_NE(owner_group_refusal(1500, 1900, passwd, group), "");
+  EXPECT_NE(owner_group_refusal(1500, 1950, passwd, group), "");
+  // A group the group file does not have at all.
+  EXPECT_NE(owner_group_refusal(1500, 4242, passwd, group), "");
+  // An owner with no account (or a line too short to be one).
+  why = owner_group_refusal(4711, 4711, passwd, group);
+  EXPECT_NE(why.find("no account"), std::string::npos) << why;
+  EXPECT_NE(owner_group_refusal(1700, 1700, passwd, group), "");
+  EXPECT_NE(owner_group_refusal(1500, 1500, "", group), "");
+}
+
+TEST(MountPlanOwner, SubordinateIdsAreNeverMapped) {
+  const std::string subuid = "alice:100000:65536\n# x\ncordon:3000:10\nbad:1:x\n";
+  const std::string subgid = "alice:200000:65536\n";
+  EXPECT_EQ(subordinate_refusal(1500, 1500, subuid, subgid), "");
+  // Whoever's range it is, its first and last IDs, and not one past.
+  EXPECT_NE(subordinate_refusal(100000, 1500, subuid, subgid).find("subordinate UID"),
+            std::string::npos);
+  EXPECT_NE(subordinate_refusal(165535, 1500, subuid, subgid), "");
+  EXPECT_EQ(subordinate_refusal(165536, 1500, subuid, subgid), "");
+  EXPECT_NE(subordinate_refusal(3005, 1500, subuid, subgid), "");
+  EXPECT_NE(subordinate_refusal(1500, 200000, subuid, subgid).find("subordinate GID"),
+            std::string::npos);
+  // UID ranges do not count as GID ranges.
+  EXPECT_EQ(subordinate_refusal(1500, 100000, subuid, subgid), "");
+  // cordon's fallback slots, with no file at all.
+  EXPECT_NE(subordinate_refusal(2147483648u, 1500, "", ""), "");
+  EXPECT_NE(subordinate_refusal(1500, 2147483648u + 5, "", ""), "");
 }
 
 // ---- the lists ----

@@ -598,6 +598,47 @@ TEST(SeccompSetId, PermissiveProfileGetsRulesOfItsOwn) {
   EXPECT_EQ(run_filter(prog.filter, call(SYS_mount)), kEperm);
 }
 
+// A profile that already compares chmod's mode keeps its comparison: chmod 0700 stays
+// allowed, and the set-ID bits are refused as well as the profile's own.
+TEST(SeccompSetId, ProfileConditionOnTheModeIsKept) {
+  SeccompPolicy p;
+  p.name = "file";
+  p.default_action = {spec::SeccompActionKind::kErrno, EPERM};
+  p.rules.push_back({"getpid", {spec::SeccompActionKind::kAllow, 0}, {}, {}});
+  p.rules.push_back({"chmod",
+                     {spec::SeccompActionKind::kAllow, 0},
+                     {{1, 01000, 0, spec::SeccompCmpOp::kMaskedEq}},
+                     {}});
+  p.rules.push_back({"fchmod",
+                     {spec::SeccompActionKind::kAllow, 0},
+                     {{1, 0700, 0, spec::SeccompCmpOp::kEq}},
+                     {}});
+  p.rules.push_back({"mknod",
+                     {spec::SeccompActionKind::kAllow, 0},
+                     {{1, 04755, 0, spec::SeccompCmpOp::kEq}},
+                     {}});
+  p.rules.push_back(
+      {"creat", {spec::SeccompActionKind::kAllow, 0}, {{1, 0644, 0, spec::SeccompCmpOp::kNe}}, {}});
+  // Before: chmod 0700 is allowed by the profile.
+  EXPECT_EQ(run_filter(compiled(p).filter, call(SYS_chmod, {0, 0700})), kAllowRet);
+  SeccompProgram prog = compiled(refuse_set_id_files(p));
+  auto run = [&](int nr, std::vector<uint64_t> args) {
+    return run_filter(prog.filter, call(nr, args));
+  };
+  EXPECT_EQ(run(SYS_chmod, {0, 0700}), kAllowRet);
+  EXPECT_EQ(run(SYS_chmod, {0, 0755}), kAllowRet);
+  EXPECT_EQ(run(SYS_chmod, {0, 01755}), kEperm);  // the profile's own condition
+  EXPECT_EQ(run(SYS_chmod, {0, 04755}), kEperm);
+  EXPECT_EQ(run(SYS_chmod, {0, 02755}), kEperm);
+  EXPECT_EQ(run(SYS_fchmod, {3, 0700}), kAllowRet);
+  EXPECT_EQ(run(SYS_fchmod, {3, 0755}), kEperm);
+  // A rule that admits only a set-ID mode, or compares in a way the set-ID condition
+  // cannot join, is dropped: stricter.
+  EXPECT_EQ(run(SYS_mknod, {0, 04755, 0}), kEperm);
+  EXPECT_EQ(run(SYS_creat, {0, 0600}), kEperm);
+  EXPECT_EQ(run(SYS_getpid, {}), kAllowRet);
+}
+
 TEST(SeccompSetId, StrictPolicyStaysStrict) {
   SeccompProgram prog = compiled(refuse_set_id_files(strict_policy()));
   auto run = [&](int nr, std::vector<uint64_t> args) {
