@@ -1,5 +1,7 @@
 #include "base/text.h"
 
+#include <cctype>
+
 namespace cordon {
 
 std::vector<std::string_view> split_lines(std::string_view text) {
@@ -21,6 +23,19 @@ std::optional<std::array<std::string_view, 3>> split3(std::string_view line, cha
   if (c2 == std::string_view::npos) return std::nullopt;
   return std::array<std::string_view, 3>{line.substr(0, c1), line.substr(c1 + 1, c2 - c1 - 1),
                                          line.substr(c2 + 1)};
+}
+
+std::optional<std::pair<std::string, std::string>> http_field_line(std::string_view line) {
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  std::string name(line.substr(0, colon));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ' ||
+                            value.back() == '\t'))
+    value.remove_suffix(1);
+  return std::make_pair(std::move(name), std::string(value));
 }
 
 }  // namespace cordon

@@ -333,7 +333,8 @@ TEST(Format, SizesDurationsAndMillisReadBackToTheSameValue) {
     ASSERT_TRUE(back.ok()) << format_size(v);
     EXPECT_EQ(*back, v);
   }
-  for (uint64_t v : {1ull, 999ull, 1000ull, 1'000'000ull, 60'000'000'000ull, 3'601'000'000'000ull}) {
+  for (uint64_t v :
+       {1ull, 999ull, 1000ull, 1'000'000ull, 60'000'000'000ull, 3'601'000'000'000ull}) {
     auto back = parse_duration_ns(format_duration_ns(v));
     ASSERT_TRUE(back.ok()) << format_duration_ns(v);
     EXPECT_EQ(*back, v);
@@ -343,6 +344,22 @@ TEST(Format, SizesDurationsAndMillisReadBackToTheSameValue) {
     ASSERT_TRUE(back.ok()) << format_milli(v);
     EXPECT_EQ(*back, v);
   }
+}
+
+TEST(HttpFieldLine, NameLoweredValueTrimmed) {
+  auto f = http_field_line("WWW-Authenticate: \tBearer realm=\"x\" \r\n");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->first, "www-authenticate");
+  EXPECT_EQ(f->second, "Bearer realm=\"x\"");
+  auto empty = http_field_line("X-Empty:\r\n");
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_EQ(empty->second, "");
+}
+
+TEST(HttpFieldLine, StatusAndEndLinesAreNotFields) {
+  EXPECT_FALSE(http_field_line("HTTP/1.1 200 OK\r\n").has_value());
+  EXPECT_FALSE(http_field_line("\r\n").has_value());
+  EXPECT_FALSE(http_field_line(": no name\r\n").has_value());
 }
 
 }  // namespace

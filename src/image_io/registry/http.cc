@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/text.h"
+
 namespace cordon::registry {
 namespace {
 
@@ -42,16 +44,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   }
   s->header_bytes += len;
   if (s->header_bytes > kMaxHeadBytes) return 0;
-  size_t colon = line.find(':');
-  if (colon == std::string_view::npos || colon == 0) return len;
-  std::string name(line.substr(0, colon));
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::string_view value = line.substr(colon + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ' ||
-                            value.back() == '\t'))
-    value.remove_suffix(1);
-  s->response.headers.emplace_back(std::move(name), std::string(value));
+  if (auto field = http_field_line(line)) s->response.headers.push_back(std::move(*field));
   return len;
 }
 
