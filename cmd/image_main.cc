@@ -124,10 +124,11 @@ constexpr const char* kExitText =
     "0 done, 64 bad usage, 66 no such image or input, 73 the store cannot be written,\n"
     "77 not permitted, 125 refused or failed (the error says why)\n";
 constexpr const char* kPullExitText =
-    "0 pulled, 64 bad usage or reference, 66 no such repository, tag, digest or platform in\n"
-    "the registry, 73 the store cannot be written, 77 the registry refused the credentials\n"
-    "or wants some, 125 network, TLS or verification failure or the import refused (the\n"
-    "error says which), 130 or 143 interrupted by SIGINT or SIGTERM (the download is kept)\n";
+    "0 pulled, 64 bad usage or reference,\n"
+    "66 no such repository, tag, digest or platform in the registry,\n"
+    "73 the store cannot be written, 77 the registry refused the credentials or wants some,\n"
+    "125 a network, TLS or verification failure or the import refused (the error says which),\n"
+    "130 or 143 interrupted by SIGINT or SIGTERM (the download is kept for the next pull)\n";
 
 int fail(const Error& e, int code) {
   log(LogLevel::kError, e.to_string());
