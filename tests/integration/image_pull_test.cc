@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -190,6 +191,15 @@ TEST_F(ImagePull, TokenAuthWithACredentialsFileAndAWrongPasswordKeepsNothing) {
   EXPECT_EQ(anon.status, 77) << anon.err;
   EXPECT_NE(anon.err.find("wants credentials"), std::string::npos) << anon.err;
   expect_nothing_kept();
+
+  // From the environment when no file is given (set only around this one run).
+  ::setenv("CORDON_REGISTRY_USER", t["user"].get<std::string>().c_str(), 1);
+  ::setenv("CORDON_REGISTRY_PASSWORD", t["password"].get<std::string>().c_str(), 1);
+  auto env = pull(ref);
+  ::unsetenv("CORDON_REGISTRY_USER");
+  ::unsetenv("CORDON_REGISTRY_PASSWORD");
+  ASSERT_EQ(env.status, 0) << env.err;
+  ASSERT_EQ(run_cordon({"image", "rm", ref, "--store", store_}).status, 0);
 
   std::ofstream(creds, std::ios::trunc)
       << t["user"].get<std::string>() << ":" << t["password"].get<std::string>() << "\n";
