@@ -235,6 +235,33 @@ TEST_F(ImagePull, CorruptBlobIsRefusedAndNothingKept) {
   expect_nothing_kept();
 }
 
+TEST_F(ImagePull, TruncatedBlobKeepsItsPartialDownloadForTheNextPull) {
+  need({});
+  const json& im = reg_->info()["images"]["truncated"];
+  std::string layer = im["layers"][0];
+  std::string hex = layer.substr(7);
+  std::string data = reg_->info()["anon"]["storage"].get<std::string>() +
+                     "/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) + "/" + hex + "/data";
+  ASSERT_TRUE(fs::exists(data)) << data;
+  auto half = fs::file_size(data) / 2;
+  fs::resize_file(data, half);
+  auto r = pull(host() + "/test/truncated");
+  EXPECT_EQ(r.status, 125) << r.err;
+  EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("again resumes it"), std::string::npos) << r.err;
+  EXPECT_EQ(store_json("ls"), json::array());
+  // The half that came is kept, in the reference's pull directory, for a resume.
+  std::error_code ec;
+  size_t dirs = 0;
+  for (const auto& e : fs::directory_iterator(store_ + "/tmp", ec)) {
+    ++dirs;
+    EXPECT_EQ(e.path().filename().string().rfind("pull-", 0), 0u) << e.path();
+    EXPECT_EQ(fs::file_size(e.path().string() + "/blobs/sha256/" + hex + ".partial", ec), half)
+        << ec.message();
+  }
+  EXPECT_EQ(dirs, 1u);
+}
+
 // The .partial file of a blob in the store's pull directories, or "".
 std::string find_partial(const std::string& store, const std::string& digest) {
   std::error_code ec;
