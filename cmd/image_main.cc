@@ -1,4 +1,4 @@
-// cordon-image: `cordon image import|ls|inspect|rm|tag|prune`, the image store's commands
+// cordon-image: `cordon image pull|import|ls|inspect|rm|tag|prune`, the image store's commands
 // (docs/images.md). A dynamic binary of its own because import links libarchive; the
 // static cordon execs it (image_exec.cc) for `cordon image`, and it may be run directly:
 // `cordon-image ls` is `cordon image ls`.
@@ -16,6 +16,7 @@
 #include "image/ref.h"
 #include "image/store.h"
 #include "image_io/import.h"
+#include "image_pull.h"
 #include "sys/fd.h"
 
 namespace {
@@ -25,10 +26,11 @@ using namespace cordon;
 
 constexpr const char* kUsage = R"(Usage: cordon image COMMAND [OPTIONS]
 
-The image store: images imported (and, later, pulled) once, their layers unpacked once
-and shared by every sandbox.
+The image store: images pulled or imported once, their layers unpacked once and shared
+by every sandbox.
 
 Commands:
+  pull REF      fetch an image from an OCI registry (resumable) and import it
   import PATH   an OCI image layout (directory or tar), a docker save archive, or a rootfs
                 tarball (gzip, xz, zstd or none)
   ls            the images and their names
@@ -56,6 +58,23 @@ struct Command {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> k = {
+      {"pull",
+       "REF",
+       1,
+       1,
+       "Pulls REF (busybox, user/app:1, host:5000/x/y:tag, NAME@sha256:...) from its\n"
+       "registry (docker.io is registry-1.docker.io) and imports it under its normalized name.\n"
+       "Every blob is verified against its digest; an interrupted pull (Ctrl-C, SIGTERM, a\n"
+       "broken connection) keeps its download and the next pull of REF resumes it.\n"
+       "Credentials: --credentials-file, else $CORDON_REGISTRY_USER and\n"
+       "$CORDON_REGISTRY_PASSWORD.\n",
+       {{"--ca-file", true, "FILE",
+         "PEM CAs the registry's certificate must chain to\n"
+         "(default: the system's)"},
+        {"--insecure-http", false, "", "plain http (only to localhost, 127.0.0.0/8, ::1)"},
+        {"--credentials-file", true, "FILE", "user:password on its first line"},
+        {"--platform", true, "OS/ARCH[/VARIANT]",
+         "what an index is resolved to (default: this host's,\nthe only one the store keeps)"}}},
       {"import",
        "PATH",
        1,
@@ -104,6 +123,12 @@ std::vector<OptionGroup> groups(const Command& c) {
 constexpr const char* kExitText =
     "0 done, 64 bad usage, 66 no such image or input, 73 the store cannot be written,\n"
     "77 not permitted, 125 refused or failed (the error says why)\n";
+constexpr const char* kPullExitText =
+    "0 pulled, 64 bad usage or reference,\n"
+    "66 no such repository, tag, digest or platform in the registry,\n"
+    "73 the store cannot be written, 77 the registry refused the credentials or wants some,\n"
+    "125 a network, TLS or verification failure or the import refused (the error says which),\n"
+    "130 or 143 interrupted by SIGINT or SIGTERM (the download is kept for the next pull)\n";
 
 int fail(const Error& e, int code) {
   log(LogLevel::kError, e.to_string());
@@ -321,7 +346,7 @@ int main(int argc, char** argv) {
     if (args[0] == c.name) cmd = &c;
   if (cmd == nullptr) {
     log(LogLevel::kError, "unknown command '" + args[0] +
-                              "'; the commands are import, ls, inspect, rm, tag, prune "
+                              "'; the commands are pull, import, ls, inspect, rm, tag, prune "
                               "(cordon image --help)");
     return kExitUsage;
   }
@@ -331,7 +356,10 @@ int main(int argc, char** argv) {
   auto parsed = parse_args({args.begin() + 1, args.end()}, all_options(gs));
   if (!parsed.ok()) return fail(parsed.error(), kExitUsage);
   if (parsed->help) {
-    std::fputs(help_text(usage, cmd->about, gs, kExitText).c_str(), stdout);
+    std::fputs(help_text(usage, cmd->about, gs,
+                         std::string(cmd->name) == "pull" ? kPullExitText : kExitText)
+                   .c_str(),
+               stdout);
     return kExitOk;
   }
   const auto& ops = parsed->operands;
@@ -344,7 +372,7 @@ int main(int argc, char** argv) {
     const char* env = std::getenv("CORDON_IMAGE_STORE");
     root = env != nullptr && *env != '\0' ? env : image::kDefaultStore;
   }
-  bool create = std::string(cmd->name) == "import";
+  bool create = std::string(cmd->name) == "import" || std::string(cmd->name) == "pull";
   auto store = image::Store::open(root, create);
   if (!store.ok()) {
     const Error& e = store.error();
@@ -361,6 +389,7 @@ int main(int argc, char** argv) {
   }
   bool as_json = parsed->has("--json");
   std::string name = cmd->name;
+  if (name == "pull") return cmd::cmd_pull(*store, *parsed, as_json);
   if (name == "import") return cmd_import(*store, *parsed, as_json);
   if (name == "ls") return cmd_ls(*store, as_json);
   if (name == "inspect") return cmd_inspect(*store, ops[0]);
