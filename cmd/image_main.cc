@@ -39,13 +39,13 @@ Commands:
   tag REF NEW   give an image another name
   prune         remove the blobs and layers no image uses
 
-Each command takes --store DIR (default $CORDON_IMAGE_STORE or /var/lib/cordon/images),
+Each command takes --store DIR (default $CORDON_IMAGE_STORE or /var/lib/cordon/store),
 --json and --help.
 )";
 
 constexpr OptionSpec kStore = {"--store", true, "DIR",
                                "the store (default: $CORDON_IMAGE_STORE, else\n"
-                               "/var/lib/cordon/images)"};
+                               "/var/lib/cordon/store)"};
 constexpr OptionSpec kJson = {"--json", false, "", "print JSON for machines"};
 
 struct Command {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -12,6 +13,7 @@
 #include "base/json_strict.h"
 #include "image/digest.h"
 #include "image/ref.h"
+#include "sys/creds.h"
 #include "sys/fs.h"
 #include "sys/fs_at.h"
 #include "sys/process.h"
@@ -57,15 +59,41 @@ Status remove_tree(const std::string& path) {
   return {};
 }
 
+// The store's root is root's alone (0700): its layers are unpacked as the images have
+// them, set-user-ID programs and file capabilities included, which only the sandboxes
+// that mount them (through idmapped mounts opened by root) may reach. A root that another
+// user could enter, or that root does not own, is refused; created (or fixed) as 0700.
+static std::string mode_text(mode_t m) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(m & 07777));
+  return buf;
+}
+
+static Status private_root(const std::string& root, bool fix) {
+  ASSIGN_OR_RETURN(UniqueFd fd, sys::open_path(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+  ASSIGN_OR_RETURN(struct stat st, sys::fd_status(fd.get()));
+  if (st.st_uid != sys::effective_uid() && st.st_uid != 0)
+    return logic_error("image store", root,
+                       "owned by uid " + std::to_string(st.st_uid) + ", not by root: refused");
+  if ((st.st_mode & 077) == 0) return {};
+  if (!fix)
+    return logic_error("image store", root,
+                       "other users may enter it (mode " + mode_text(st.st_mode) +
+                           "); its layers hold set-user-ID programs: make it 0700");
+  return sys::set_mode(fd.get(), 0700, root);
+}
+
 Result<Store> Store::open(const std::string& root, bool create) {
   if (root.empty() || root[0] != '/')
     return logic_error("image store", root, "must be an absolute path");
   if (!create) {
     if (!exists(root + "/refs.json") && !exists(root + "/lock"))
       return errno_error(ENOENT, "open image store", root);
+    TRY(private_root(root, /*fix=*/false));
     return Store(root);
   }
-  TRY(sys::make_dirs(root, 0755));
+  TRY(sys::make_dirs(root, 0700));
+  TRY(private_root(root, /*fix=*/true));
   for (const char* d : {"blobs", "blobs/sha256", "layers", "layers/sha256", "images", "tmp"})
     TRY(sys::make_dirs(root + "/" + d, d == std::string("tmp") ? 0700 : 0755));
   for (const char* f : {"lock", "gc.lock"})

@@ -21,7 +21,7 @@
 
 namespace cordon::image {
 
-inline constexpr const char* kDefaultStore = "/var/lib/cordon/images";
+inline constexpr const char* kDefaultStore = "/var/lib/cordon/store";
 
 struct LayerRecord {
   std::string diff_id;  // sha256:HEX

@@ -15,6 +15,7 @@
 #include "image/digest.h"
 #include "image/oci.h"
 #include "image/ref.h"
+#include "image_io/reader.h"
 #include "sys/fs.h"
 
 namespace cordon::image_io {
@@ -44,20 +45,6 @@ std::string now_rfc3339() {
 
 std::string hex_of(const std::string& d) {
   return d.substr(7);
-}
-
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
-
-Result<ArchivePtr> open_tar(const std::string& path) {
-  ArchivePtr a(archive_read_new());
-  archive_read_support_filter_all(a.get());
-  archive_read_support_format_tar(a.get());
-  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK)
-    return logic_error("read archive", path, archive_error_string(a.get()));
-  return a;
 }
 
 // "./a/b" -> "a/b"; refuses an absolute path and "..".
@@ -410,7 +397,7 @@ enum class Format { kOci, kDocker, kRootfs };
 // The names in a tar, for its format: an OCI layout has oci-layout and index.json, a
 // docker save archive manifest.json (a newer one has both: read as OCI).
 Result<Format> tar_format(const std::string& path) {
-  ASSIGN_OR_RETURN(ArchivePtr a, open_tar(path));
+  ASSIGN_OR_RETURN(ArchivePtr a, open_archive(path, false));
   bool oci = false, docker = false;
   for (;;) {
     archive_entry* e = nullptr;
@@ -439,7 +426,7 @@ Result<Format> tar_format(const std::string& path) {
 // The regular files of an OCI or docker save tar, staged under work/s*.
 Result<Source> stage(const std::string& path, const std::string& work, const ImportOptions& opts) {
   Source src{"", {}, path};
-  ASSIGN_OR_RETURN(ArchivePtr a, open_tar(path));
+  ASSIGN_OR_RETURN(ArchivePtr a, open_archive(path, false));
   uint64_t total = 0, n = 0;
   for (;;) {
     archive_entry* e = nullptr;

@@ -14,6 +14,7 @@
 #include "base/unique_fd.h"
 #include "image/digest.h"
 #include "image/store.h"
+#include "image_io/reader.h"
 #include "sys/fs.h"
 #include "sys/fs_at.h"
 
@@ -22,24 +23,6 @@ namespace {
 
 constexpr uint32_t kMaxId = 65535;
 constexpr size_t kMaxName = 255;
-
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
-
-Result<ArchivePtr> open_reader(const std::string& path, bool raw) {
-  ArchivePtr a(archive_read_new());
-  if (!a) return logic_error("archive_read_new", path, "out of memory");
-  archive_read_support_filter_all(a.get());
-  if (raw)
-    archive_read_support_format_raw(a.get());
-  else
-    archive_read_support_format_tar(a.get());
-  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK)
-    return logic_error("read layer", path, archive_error_string(a.get()));
-  return a;
-}
 
 std::string compression_name(int code) {
   switch (code) {
@@ -335,7 +318,7 @@ Status Writer::entry(archive_entry* e) {
 
 Result<LayerDigest> digest_layer(const std::string& path, uint64_t max_tar_bytes,
                                  const ByteProgress& progress) {
-  ASSIGN_OR_RETURN(ArchivePtr a, open_reader(path, true));
+  ASSIGN_OR_RETURN(ArchivePtr a, open_archive(path, true));
   archive_entry* e = nullptr;
   int r = archive_read_next_header(a.get(), &e);
   if (r != ARCHIVE_OK)
@@ -363,7 +346,7 @@ Result<LayerDigest> digest_layer(const std::string& path, uint64_t max_tar_bytes
 
 Result<UnpackStats> unpack_layer(const std::string& path, const std::string& dest,
                                  const LayerLimits& limits, const ByteProgress& progress) {
-  ASSIGN_OR_RETURN(ArchivePtr a, open_reader(path, false));
+  ASSIGN_OR_RETURN(ArchivePtr a, open_archive(path, false));
   ASSIGN_OR_RETURN(UniqueFd root, sys::open_path(dest, O_PATH | O_DIRECTORY | O_NOFOLLOW));
   Writer w(a.get(), dest, root.get(), limits);
   for (;;) {

@@ -26,7 +26,7 @@ struct LayerDigest {
   uint64_t tar_bytes = 0;   // the uncompressed tar's length
 };
 
-// The layer blob at path decompressed (gzip, xz, zstd, bzip2 or none, by its magic) and
+// The layer blob at path decompressed (gzip, xz, zstd, bzip2 or none, by its magic; no other filter) and
 // hashed. An uncompressed stream longer than max_tar_bytes is refused (a decompression bomb).
 Result<LayerDigest> digest_layer(const std::string& path, uint64_t max_tar_bytes,
                                  const ByteProgress& progress = {});

@@ -106,6 +106,38 @@ TEST_F(Image, RootfsTarballsOfEachCompressionImportWithOwnersModesAndLinks) {
   EXPECT_EQ(bb.st_mode & 07777, 0755u);
 }
 
+// Layers keep their set-user-ID programs and file capabilities: the store's root is
+// root's alone, made so again by a command that creates, refused by one that only reads.
+TEST_F(Image, StoreRootIsRootsAlone) {
+  auto r = image({"import", fx("rootfs.tar"), "--name", "bb:x"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(lstat_of(store_).st_mode & 07777, 0700u);
+  ASSERT_EQ(::chmod(store_.c_str(), 0755), 0);
+  auto ls = image({"ls"});
+  EXPECT_NE(ls.status, 0);
+  EXPECT_NE(ls.err.find("other users may enter it (mode 0755)"), std::string::npos) << ls.err;
+  r = image({"import", fx("rootfs.tar"), "--name", "bb:y"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(lstat_of(store_).st_mode & 07777, 0700u);
+}
+
+// Only gzip, xz, zstd and bzip2: a blob in another compression (here lrzip's magic,
+// which libarchive would hand to an external program) is refused, and nothing kept.
+TEST_F(Image, AnUnknownCompressionIsRefused) {
+  std::string blob = dir_.path() + "/rootfs.tar.lrz";
+  {
+    FILE* f = std::fopen(blob.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("LRZI\x00\x06", f);
+    for (int i = 0; i < 4096; ++i) std::fputc(i & 0xff, f);
+    std::fclose(f);
+  }
+  auto r = image({"import", blob, "--name", "lrz:x"});
+  EXPECT_NE(r.status, 0);
+  EXPECT_FALSE(r.err.empty());
+  expect_store_empty();
+}
+
 TEST_F(Image, OciLayoutConvertsWhiteoutsAndOpaqueDirsAndShowsItsConfig) {
   auto r = image_json({"import", fx("oci")});
   ASSERT_EQ(r.size(), 1u);
