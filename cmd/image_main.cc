@@ -180,7 +180,7 @@ int cmd_import(const image::Store& store, const ParsedArgs& a, bool as_json) {
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (!r.ok()) {
     const Error& e = r.error();
-    if (e.err == EROFS || e.err == ENOSPC) return fail(e, kExitCantCreate);
+    if (e.err == EROFS || e.err == ENOSPC || e.err == EDQUOT) return fail(e, kExitCantCreate);
     return fail(e, code_for(e));
   }
   json out = json::array();

@@ -230,7 +230,9 @@ int cmd_pull(const image::Store& store, const ParsedArgs& a, bool as_json) {
   if (!r.ok()) {
     // A download to resume stays (a broken connection, a truncated blob); anything else
     // (refused content, auth, not found) leaves nothing.
-    bool keep = has_partial(dir);
+    // (An earlier interrupted run's partial file is no reason to keep the folder after a
+    // refusal: only a failure of the transfer itself, status 125, keeps it.)
+    bool keep = fetch_code(r.error()) == kExitSetupFailed && has_partial(dir);
     if (!keep) (void)image::remove_tree(dir);
     log(LogLevel::kError, r.error().to_string());
     if (keep)
@@ -246,7 +248,8 @@ int cmd_pull(const image::Store& store, const ParsedArgs& a, bool as_json) {
   (void)image::remove_tree(dir);
   if (!imp.ok()) {
     const Error& e = imp.error();
-    return fail(e, e.err == EROFS || e.err == ENOSPC ? kExitCantCreate : kExitSetupFailed);
+    return fail(e, e.err == EROFS || e.err == ENOSPC || e.err == EDQUOT ? kExitCantCreate
+                                                                        : kExitSetupFailed);
   }
   if (imp->empty()) return fail(logic_error("import", dir, "no image imported"), kExitSetupFailed);
   const image_io::ImportedImage& im = imp->front();

@@ -472,10 +472,9 @@ Result<std::vector<ImportedImage>> import_path(const image::Store& store, const 
     ASSIGN_OR_RETURN(opts.name, normal_name(opts.name));
   }
   ASSIGN_OR_RETURN(struct stat st, sys::path_status(path, true));
-  std::string abs = path;
-  if (abs[0] != '/') {
-    ASSIGN_OR_RETURN(abs, sys::real_path(path));
-  }
+  // Always resolved: a plain rootfs tarball's name is read as a path inside the source,
+  // and "/tmp/x/../r.tar" would be refused there for its "..".
+  ASSIGN_OR_RETURN(std::string abs, sys::real_path(path));
   // Held for the whole import: prune (which takes gc.lock exclusive) cannot remove a layer
   // this import found in the store and will reference.
   ASSIGN_OR_RETURN(image::StoreLock hold, store.hold_layers());
