@@ -533,15 +533,17 @@ TEST(RegistryPull, BasicAuthWithTheRightPasswordOnly) {
   expect_verified_layout(tmp.path() + "/right");
 }
 
-// The proxy's log lines for blob requests of one digest.
-std::vector<std::string> proxy_lines(const LocalRegistry* reg, const std::string& digest) {
+// The proxy's log lines for blob requests of one digest in one repository.
+std::vector<std::string> proxy_lines(const LocalRegistry* reg, const std::string& repo,
+                                     const std::string& digest) {
   std::vector<std::string> out;
   std::string log = read_file(reg->info()["proxy"]["log"]);
   for (size_t at = 0, nl; at < log.size(); at = nl + 1) {
     nl = log.find('\n', at);
     if (nl == std::string::npos) nl = log.size();
     std::string line = log.substr(at, nl - at);
-    if (line.find("/blobs/" + digest + " ") != std::string::npos) out.push_back(line);
+    if (line.find("/v2/" + repo + "/blobs/" + digest + " ") != std::string::npos)
+      out.push_back(line);
   }
   return out;
 }
@@ -569,7 +571,7 @@ TEST(RegistryPull, ServerIgnoringRangeSendsTheWholeBlob) {
   EXPECT_EQ(sha256_of_file(blob_path(layout, layer)), layer);
   expect_verified_layout(layout);
   // The Range was asked for, and answered with the whole blob.
-  std::vector<std::string> lines = proxy_lines(reg, layer);
+  std::vector<std::string> lines = proxy_lines(reg, im["repo"], layer);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_NE(lines[0].find("range=bytes=" + std::to_string(half) + "- -> 200"), std::string::npos)
       << lines[0];
@@ -586,10 +588,45 @@ TEST(RegistryPull, RedirectedBlobsAreFollowed) {
   EXPECT_EQ(r->manifest_digest, im["amd64"]["manifest"]);
   expect_verified_layout(layout);
   std::string layer = im["amd64"]["layers"][0];
-  std::vector<std::string> lines = proxy_lines(reg, layer);
+  std::vector<std::string> lines = proxy_lines(reg, im["repo"], layer);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_NE(lines[0].find("-> 307"), std::string::npos) << lines[0];
   EXPECT_TRUE(fs::exists(blob_path(layout, layer)));
+}
+
+// A registry redirects blobs to storage on another origin, which answers 401 naming a
+// token realm of its own: the pull fails saying so, the storage got no credentials, and
+// its realm got no request at all (the credentials would have gone there as Basic).
+TEST(RegistryPull, RedirectedStorageAskingForCredentialsGetsNone) {
+  NEED_REGISTRY(reg, {"--proxy"});
+  const json& foreign = reg->info()["foreign"];
+  TempDir tmp;
+  std::string layout = tmp.path() + "/layout";
+  FetchOptions o = options(reg);
+  o.credentials = registry::Credentials{"cordon", "registry-password"};
+  auto r = registry::fetch_to_layout(ref_of(reg->info()["proxy"]["host"], "test/foreign", "latest"),
+                                     layout, o, nullptr);
+  ASSERT_FALSE(r.ok());
+  std::string err = r.error().to_string();
+  EXPECT_NE(err.find("blob storage at https://" + foreign["host"].get<std::string>() +
+                     " answered HTTP 401; the registry's credentials are not sent there"),
+            std::string::npos)
+      << err;
+  EXPECT_FALSE(fs::exists(layout + "/index.json"));
+
+  std::string log = read_file(foreign["log"]);
+  size_t blob_requests = 0;
+  for (size_t at = 0, nl; at < log.size(); at = nl + 1) {
+    nl = log.find('\n', at);
+    if (nl == std::string::npos) nl = log.size();
+    std::string line = log.substr(at, nl - at);
+    EXPECT_EQ(line.find("/token"), std::string::npos) << "the foreign realm was asked: " << line;
+    if (line.rfind("GET /v2/test/foreign/blobs/sha256:", 0) == 0) {
+      ++blob_requests;
+      EXPECT_NE(line.find(" auth=- -> 401"), std::string::npos) << line;
+    }
+  }
+  EXPECT_GE(blob_requests, 1u) << "the redirect was not followed: " << log;
 }
 
 }  // namespace

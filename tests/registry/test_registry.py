@@ -25,7 +25,11 @@ What it does, in order:
      with --proxy: an HTTPS proxy in front of the anonymous registry that ignores Range
      (it always fetches and sends the whole blob, 200) and answers blob requests of
      test/multi with a 307 to the registry itself; it logs one line per request
-     ("GET PATH range=RANGE -> STATUS") to proxy.log;
+     ("GET PATH range=RANGE -> STATUS") to proxy.log. It also serves test/busybox as
+     test/foreign, whose blobs it redirects (307) to a foreign HTTPS server on another
+     port: that one answers every blob request 401 with
+     'Bearer realm="https://127.0.0.1:ITS_PORT/token"', answers its /token with a token,
+     and logs one line per request ("GET PATH auth=SCHEME|- -> STATUS") to foreign.log;
   7. prints one JSON line describing all of it (ports, CA, storage, credentials, digests,
      layouts) and waits until its stdin closes (or SIGTERM/SIGINT);
   8. stops every process it started, by PID (SIGTERM, then SIGKILL after 10 s), and removes
@@ -372,8 +376,53 @@ def start_token_server(run, cert, key, password):
     return f"https://127.0.0.1:{server.server_address[1]}/token"
 
 
-def start_proxy(run, cert, key, upstream):
-    """HTTPS in front of upstream: Range ignored, test/multi's blobs redirected."""
+def serve_https(run, cert, key, handler):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    run.servers.append(server)
+    return f"127.0.0.1:{server.server_address[1]}"
+
+
+def start_foreign(run, cert, key):
+    """Blob storage on another origin that answers 401 naming a realm of its own."""
+    log_path = os.path.join(run.root, "foreign.log")
+    lock = threading.Lock()
+    host = None
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *args):
+            pass
+
+        def do_GET(self):
+            auth = self.headers.get("Authorization", "-").split(" ")[0]
+            if self.path.startswith("/token"):
+                status, body, extra = 200, b'{"token": "foreign-token"}', []
+            else:
+                status, body = 401, b'{"errors": [{"code": "UNAUTHORIZED"}]}'
+                extra = [("WWW-Authenticate", f'Bearer realm="https://{host}/token",'
+                                              'service="foreign",scope="repository:x:pull"')]
+            with lock, open(log_path, "a") as f:
+                f.write(f"GET {self.path} auth={auth} -> {status}\n")
+            self.send_response(status)
+            for k, v in extra:
+                self.send_header(k, v)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    host = serve_https(run, cert, key, Handler)
+    return {"host": host, "log": log_path}
+
+
+def start_proxy(run, cert, key, upstream, foreign):
+    """HTTPS in front of upstream: Range ignored, test/multi's blobs redirected, test/foreign
+    an alias of test/busybox whose blobs redirect to foreign."""
     ctx_up = ssl.create_default_context(cafile=cert)
     log_path = os.path.join(run.root, "proxy.log")
     lock = threading.Lock()
@@ -396,10 +445,18 @@ def start_proxy(run, cert, key, upstream):
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
+            if self.path.startswith("/v2/test/foreign/blobs/"):
+                self.note(307)
+                self.send_response(307)
+                self.send_header("Location", f"https://{foreign}{self.path}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            path = self.path.replace("/v2/test/foreign/", "/v2/test/busybox/", 1)
             conn = http.client.HTTPSConnection(upstream, context=ctx_up, timeout=60)
             headers = {k: v for k, v in self.headers.items()
                        if k.lower() in ("accept", "authorization")}  # never Range
-            conn.request("GET", self.path, headers=headers)
+            conn.request("GET", path, headers=headers)
             r = conn.getresponse()
             body = r.read()
             conn.close()
@@ -412,13 +469,7 @@ def start_proxy(run, cert, key, upstream):
             self.end_headers()
             self.wfile.write(body)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    run.servers.append(server)
-    return {"host": f"127.0.0.1:{server.server_address[1]}", "log": log_path}
+    return {"host": serve_https(run, cert, key, Handler), "log": log_path}
 
 
 def main():
@@ -475,7 +526,8 @@ def main():
                  creds=f"{TOKEN_USER}:{password}")
             info["basic"] = dict(bas, user=TOKEN_USER, password=password, repo="private/busybox")
         if args.proxy:
-            info["proxy"] = start_proxy(run, cert, key, anon["host"])
+            info["foreign"] = start_foreign(run, cert, key)
+            info["proxy"] = start_proxy(run, cert, key, anon["host"], info["foreign"]["host"])
         print(json.dumps(info), flush=True)
         # Until stdin closes (the test ended, however) or a signal.
         threading.Thread(target=lambda: (sys.stdin.buffer.read(), stop.set()),

@@ -32,7 +32,9 @@ std::vector<Challenge> parse_challenges(std::string_view header);
 std::string basic_authorization(const Credentials& c);
 
 // A bearer token from the challenge's realm for scope (the challenge's own scope when it
-// names one). The realm must be https, or http on a loopback host when allow_http.
+// names one). The realm must be https, or http on a loopback host when allow_http; it may
+// be any host, so the challenge must come from the registry itself (never from a server
+// a redirect led to): the credentials go to the realm.
 // Errors name the realm; a refusal of the credentials says so.
 Result<std::string> fetch_bearer_token(HttpClient& http, const Challenge& challenge,
                                        const std::string& scope, const Credentials* credentials,

@@ -90,15 +90,23 @@ class Session {
         url_(std::move(url)),
         base_(std::move(base)) {}
 
-  // GET base/v2/REPO/path, authenticating on a 401 and following redirects.
+  // GET base/v2/REPO/path, authenticating on a 401 and following redirects. Only a 401
+  // from the registry's own origin is answered: one from a server a redirect led to would
+  // otherwise choose the token realm that the credentials go to.
   Result<HttpResponse> get(const std::string& path, const Headers& extra, size_t max_body,
                            const BodySink* sink) {
     std::string url = base_ + "/v2/" + ref_.repository + path;
     for (int attempt = 0;; ++attempt) {
       Headers h = extra;
       if (!authorization_.empty()) h.emplace_back("Authorization", authorization_);
-      ASSIGN_OR_RETURN(HttpResponse r, get_following(url, h, max_body, sink));
+      Url last;
+      ASSIGN_OR_RETURN(HttpResponse r, get_following(url, h, max_body, sink, last));
       if (r.status != 401) return r;
+      if (last.origin() != url_.origin())
+        return logic_error("HTTP GET", url,
+                           "blob storage at " + last.origin() +
+                               " answered HTTP 401; the registry's credentials are not sent "
+                               "there");
       if (attempt > 0)
         return logic_error("registry authentication", ref_.registry,
                            opts_.credentials ? "the registry refused the credentials (HTTP 401)"
@@ -110,9 +118,11 @@ class Session {
   HttpClient& http() { return http_; }
 
  private:
+  // GET first, following redirects; `last` is set to the URL of the final hop.
   Result<HttpResponse> get_following(const std::string& first, Headers h, size_t max_body,
-                                     const BodySink* sink) {
+                                     const BodySink* sink, Url& last) {
     std::string url = first;
+    ASSIGN_OR_RETURN(last, parse_url(first));
     for (int hop = 0;; ++hop) {
       ASSIGN_OR_RETURN(HttpResponse r, http_.get(url, h, max_body, sink));
       bool redirect = r.status == 301 || r.status == 302 || r.status == 303 || r.status == 307 ||
@@ -128,6 +138,7 @@ class Session {
       if (u.origin() != url_.origin())
         std::erase_if(h, [](const auto& kv) { return kv.first == "Authorization"; });
       url = r.redirect_url;
+      last = std::move(u);
     }
   }
 

@@ -7,7 +7,8 @@
 // platform (linux/amd64 by default) and that manifest fetched by digest; then the config
 // and the layers from GET /v2/REPO/blobs/DIGEST, redirects followed (the registry's
 // credentials go only to the registry itself). Authentication: anonymous first, then as
-// the 401's challenge asks (Bearer token from the realm, or Basic).
+// the registry's 401 challenge asks (Bearer token from the realm, or Basic); a 401 from
+// a server a redirect led to fails the pull instead.
 //
 // Every blob streams into LAYOUT/blobs/sha256/HEX.partial while its sha256 is computed,
 // and is renamed to HEX only when its size and digest match its descriptor; a mismatch
