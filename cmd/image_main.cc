@@ -3,6 +3,7 @@
 // static cordon execs it (image_exec.cc) for `cordon image`, and it may be run directly:
 // `cordon-image ls` is `cordon image ls`.
 #include <cerrno>
+#include <clocale>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -106,7 +107,7 @@ const std::vector<Command>& commands() {
        0,
        0,
        "Removes every blob and layer that no image record names, unfinished layers and tmp/.\n"
-       "Refused while the store's layers are in use (an import, a running sandbox).\n",
+       "Refused while the store's layers are in use (an import or a pull is running).\n",
        {}},
   };
   return k;
@@ -315,8 +316,8 @@ int cmd_prune(const image::Store& store, bool as_json) {
   if (!gc.ok()) return fail(gc.error(), code_for(gc.error()));
   if (!*gc)
     return fail(logic_error("prune", store.root(),
-                            "the store's layers are in use (an import or a running sandbox holds "
-                            "gc.lock); try again when they end"),
+                            "the store's layers are in use (an import or a pull holds gc.lock); "
+                            "try again when it ends"),
                 kExitSetupFailed);
   auto lock = store.lock(true);
   if (!lock.ok()) return fail(lock.error(), code_for(lock.error()));
@@ -333,6 +334,9 @@ int cmd_prune(const image::Store& store, bool as_json) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Layers of Go-built images name files in UTF-8 (pax): libarchive converts names to
+  // the locale's charset, and in the C locale it would mangle them (two names into one).
+  std::setlocale(LC_CTYPE, "C.UTF-8");
   std::vector<std::string> args(argv + 1, argv + argc);
   // `cordon image ...` execs "cordon-image image ...": the word is optional.
   if (!args.empty() && args[0] == "image") args.erase(args.begin());
