@@ -55,4 +55,4 @@ tests/vm/setup.sh >/dev/null || [ $? -eq 77 ]
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" ${CMAKE_ARGS:-} >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"
-echo "setup: built $BUILD_DIR/cmd/cordon and $BUILD_DIR/cmd/cordon-client"
+echo "setup: built $BUILD_DIR/cmd/cordon, cordon-client and cordon-image"
