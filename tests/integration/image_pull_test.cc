@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "test_registry.h"
 
 namespace cordon::testing {
 namespace {
@@ -25,60 +26,12 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// One registry set per distinct option list, for this test process; the script stops what
-// it started when our end of its stdin closes.
-class PullRegistry {
- public:
-  static PullRegistry* get(const std::vector<std::string>& flags) {
-    static std::map<std::vector<std::string>, std::unique_ptr<PullRegistry>> all;
-    auto& r = all[flags];
-    if (!r) r.reset(new PullRegistry(flags));
-    return r.get();
-  }
-  ~PullRegistry() {
-    if (in_ >= 0) ::close(in_);
-    if (pid_ > 0) wait_exit(pid_);
-  }
-  const json& info() const { return info_; }
-  const std::string& error() const { return error_; }
-
- private:
-  explicit PullRegistry(const std::vector<std::string>& flags) {
-    int in[2], out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
-      error_ = "pipe2 failed";
-      return;
-    }
-    std::vector<std::string> argv{"/usr/bin/python3", TEST_REGISTRY, "--busybox", find_busybox()};
-    argv.insert(argv.end(), flags.begin(), flags.end());
-    pid_ = spawn_program(argv, in[0], out[1], 2);
-    ::close(in[0]);
-    ::close(out[1]);
-    in_ = in[1];
-    std::string line;
-    char c;
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(out[0]);
-    if (line.empty()) {
-      error_ = "tests/registry/test_registry.py printed nothing (see stderr)";
-      return;
-    }
-    info_ = json::parse(line);
-  }
-  pid_t pid_ = -1;
-  int in_ = -1;
-  json info_;
-  std::string error_;
-};
-
 class ImagePull : public ::testing::Test {
  protected:
   void need(const std::vector<std::string>& flags) {
     if (!have_root()) GTEST_SKIP() << "needs root (layers keep their owners)";
-    if (!fs::exists("/usr/bin/docker-registry") || !fs::exists("/usr/bin/skopeo") ||
-        find_busybox().empty())
-      GTEST_SKIP() << "docker-registry, skopeo or busybox-static missing";
-    reg_ = PullRegistry::get(flags);
+    if (!have_registry_tools()) GTEST_SKIP() << "docker-registry, skopeo or busybox-static missing";
+    reg_ = LocalRegistry::get("image_pull_test", flags);
     ASSERT_EQ(reg_->error(), "");
     store_ = dir_.path() + "/store";
   }
@@ -116,7 +69,7 @@ class ImagePull : public ::testing::Test {
 
   TempDir dir_;
   std::string store_;
-  const PullRegistry* reg_ = nullptr;
+  const LocalRegistry* reg_ = nullptr;
 };
 
 TEST_F(ImagePull, PullsListsInspectsAndPullsAgainFetchingNothing) {

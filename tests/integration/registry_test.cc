@@ -22,6 +22,7 @@
 
 #include "harness.h"
 #include "registry/registry.h"
+#include "test_registry.h"
 
 namespace cordon::testing {
 namespace {
@@ -32,67 +33,9 @@ using registry::FetchOptions;
 using registry::PullResult;
 using registry::RegistryRef;
 
-std::string script_path() {
-  return TEST_REGISTRY;
-}
-
-// One local registry (and, with token, a token-auth one) for this process.
-class LocalRegistry {
- public:
-  // flags: extra options of the script ("--token", "--basic", "--proxy"), one registry
-  // set per distinct list.
-  static LocalRegistry* get(const std::vector<std::string>& flags = {}) {
-    static std::map<std::vector<std::string>, std::unique_ptr<LocalRegistry>> all;
-    auto& r = all[flags];
-    if (!r) r.reset(new LocalRegistry(flags));
-    return r.get();
-  }
-  ~LocalRegistry() {
-    if (in_ >= 0) ::close(in_);  // the script sees EOF and stops what it started
-    if (pid_ > 0) wait_exit(pid_);
-  }
-  const json& info() const { return info_; }
-  const std::string& error() const { return error_; }
-
- private:
-  explicit LocalRegistry(const std::vector<std::string>& flags) {
-    int in[2], out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
-      error_ = "pipe2 failed";
-      return;
-    }
-    std::vector<std::string> argv{"/usr/bin/python3", script_path(), "--busybox", find_busybox()};
-    argv.insert(argv.end(), flags.begin(), flags.end());
-    pid_ = spawn_program(argv, in[0], out[1], 2);
-    ::close(in[0]);
-    ::close(out[1]);
-    in_ = in[1];
-    std::string line;
-    char c;
-    // The script builds images and pushes them: that takes seconds, bounded by its own
-    // timeouts; EOF without a line means it failed (its reason is on our stderr).
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(out[0]);
-    if (line.empty()) {
-      error_ = "tests/registry/test_registry.py printed nothing (see stderr)";
-      return;
-    }
-    info_ = json::parse(line);
-  }
-  pid_t pid_ = -1;
-  int in_ = -1;
-  json info_;
-  std::string error_;
-};
-
-bool have_tools() {
-  return fs::exists("/usr/bin/docker-registry") && fs::exists("/usr/bin/skopeo") &&
-         !find_busybox().empty();
-}
-
-#define NEED_REGISTRY(reg, ...)                                                           \
-  if (!have_tools()) GTEST_SKIP() << "docker-registry, skopeo or busybox-static missing"; \
-  const LocalRegistry* reg = LocalRegistry::get(__VA_ARGS__);                             \
+#define NEED_REGISTRY(reg, ...)                                                                    \
+  if (!have_registry_tools()) GTEST_SKIP() << "docker-registry, skopeo or busybox-static missing"; \
+  const LocalRegistry* reg = LocalRegistry::get("registry_test", __VA_ARGS__);                     \
   ASSERT_EQ(reg->error(), "")
 
 std::string sha256_of_file(const std::string& path) {
