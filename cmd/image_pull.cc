@@ -17,6 +17,7 @@
 #include "base/exit_codes.h"
 #include "base/log.h"
 #include "image/digest.h"
+#include "image/oci.h"
 #include "image/ref.h"
 #include "image_io/import.h"
 #include "registry/registry.h"
@@ -30,13 +31,7 @@ namespace {
 
 using nlohmann::json;
 
-#if defined(__x86_64__)
-constexpr const char* kArch = "amd64";
-#elif defined(__aarch64__)
-constexpr const char* kArch = "arm64";
-#else
-constexpr const char* kArch = "unknown";
-#endif
+constexpr const char* kArch = image::kHostArch;
 
 std::atomic<bool> g_cancel{false};
 volatile sig_atomic_t g_signal = 0;

@@ -15,6 +15,15 @@
 
 namespace cordon::image {
 
+// This host's architecture in OCI's words: the only one the store keeps.
+#if defined(__x86_64__)
+inline constexpr const char* kHostArch = "amd64";
+#elif defined(__aarch64__)
+inline constexpr const char* kHostArch = "arm64";
+#else
+inline constexpr const char* kHostArch = "unknown";
+#endif
+
 inline constexpr size_t kMaxDocumentBytes = 4 << 20;  // an index, manifest or config
 inline constexpr size_t kMaxManifests = 1024;         // entries of an index
 inline constexpr size_t kMaxLayers = 256;             // layers of an image (Docker: 127)

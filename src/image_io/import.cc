@@ -26,13 +26,7 @@ namespace fs = std::filesystem;
 
 constexpr uint64_t kMaxStagedEntries = 100000;
 
-#if defined(__x86_64__)
-constexpr const char* kArch = "amd64";
-#elif defined(__aarch64__)
-constexpr const char* kArch = "arm64";
-#else
-constexpr const char* kArch = "unknown";
-#endif
+constexpr const char* kArch = image::kHostArch;
 
 std::string now_rfc3339() {
   std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
