@@ -316,8 +316,8 @@ int cmd_prune(const image::Store& store, bool as_json) {
   if (!gc.ok()) return fail(gc.error(), code_for(gc.error()));
   if (!*gc)
     return fail(logic_error("prune", store.root(),
-                            "the store's layers are in use (an import or a pull holds gc.lock); "
-                            "try again when it ends"),
+                            "the store's layers are in use (an import, a pull or a running "
+                            "sandbox holds gc.lock); try again when it ends"),
                 kExitSetupFailed);
   auto lock = store.lock(true);
   if (!lock.ok()) return fail(lock.error(), code_for(lock.error()));

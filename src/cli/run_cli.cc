@@ -95,7 +95,18 @@ Status add_io_limit(std::vector<spec::IoLimit>* io, const std::string& v, bool w
 const std::vector<OptionGroup>& run_option_groups() {
   static const std::vector<OptionGroup> groups = {
       {"Filesystem",
-       {{"--rootfs", true, "DIR",
+       {{"--image", true, "REF",
+         "run in the image REF of the store (cordon image ls): its\n"
+         "layers read-only and shared, under a writable tmpfs layer;\n"
+         "its Env, WorkingDir, User, Entrypoint and Cmd apply as in\n"
+         "Docker (COMMAND, when given, replaces Cmd)"},
+        {"--store", true, "DIR",
+         "the image store (default $CORDON_IMAGE_STORE, else\n"
+         "/var/lib/cordon/store)"},
+        {"--entrypoint", true, "PATH",
+         "replace the image's Entrypoint (and drop its Cmd); \"\"\n"
+         "clears it"},
+        {"--rootfs", true, "DIR",
          "run in the directory image DIR (read-only, idmapped) under a\n"
          "writable tmpfs layer; default: a read-only view of the host\n"
          "(/usr, /bin, /sbin, /lib*, a minimal /etc)"},
@@ -111,7 +122,10 @@ const std::vector<OptionGroup>& run_option_groups() {
          "isolation.binds says which)"},
         {"--workdir", true, "DIR", "working directory inside (default: home)"}}},
       {"Identity and environment",
-       {{"--uid", true, "N",
+       {{"--user", true, "USER[:GROUP]",
+         "with --image: a name or ID of the image's /etc/passwd (and\n"
+         "/etc/group), instead of its User"},
+        {"--uid", true, "N",
          "user inside (0-65535, default 0: root of the sandbox,\n"
          "an unprivileged ID on the host)"},
         {"--gid", true, "N", "group inside (0-65535, default 0)"},
@@ -230,6 +244,17 @@ Status apply_run_option(RunOptions& o, const std::string& name, const std::strin
     auto caps = spec::parse_caps_choice(v);
     if (!caps.ok()) return usage(name, "'" + v + "': expected default or none");
     o.spec.caps = *caps;
+  } else if (name == "--image" || name == "--store" || name == "--entrypoint" || name == "--user") {
+    if (!o.image) {
+      o.image.emplace();
+      if (const char* env = getenv_fn("CORDON_IMAGE_STORE"); env != nullptr && *env != '\0')
+        o.image->store = env;
+    }
+    if (name == "--image") o.image->ref = v;
+    if (name == "--store") o.image->store = from_cwd(cwd, v);
+    if (name == "--user") o.image->user = v;
+    if (name == "--entrypoint")
+      o.image->entrypoint = v.empty() ? std::vector<std::string>{} : std::vector<std::string>{v};
   } else if (name == "--rootfs") {
     o.spec.rootfs = v.empty() ? v : from_cwd(cwd, v);
   } else if (name == "--disk") {
@@ -245,6 +270,7 @@ Status apply_run_option(RunOptions& o, const std::string& name, const std::strin
   } else if (name == "--uid" || name == "--gid") {
     ASSIGN_OR_RETURN(uint64_t id, parse_uint(v, 0, spec::kIdsPerSandbox - 1));
     (name == "--uid" ? o.spec.uid : o.spec.gid) = static_cast<uint32_t>(id);
+    o.ids_given = true;
   } else if (name == "--env") {
     size_t eq = v.find('=');
     if (eq == std::string::npos) {
@@ -314,6 +340,16 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
   // "-" reads as an option, not a command's name (and so it was before parse_args).
   if (!o.spec.argv.empty() && o.spec.argv[0] == "-")
     return usage("-", "unknown option (see cordon run --help)");
+  if (o.image) {
+    if (o.image->ref.empty())
+      return usage("--image", o.image->user || o.image->entrypoint
+                                  ? "--user and --entrypoint go with --image REF"
+                                  : "--store goes with --image REF");
+    if (o.spec.rootfs) return usage("--image", "--image and --rootfs cannot both be the root");
+    o.image->ids_given = o.ids_given;
+    // An image's Entrypoint or Cmd may be the command.
+    return o;
+  }
   if (o.spec.argv.empty())
     return usage("command", "no command given (cordon run [OPTIONS] -- COMMAND)");
   return o;
@@ -384,6 +420,14 @@ plan::CallerEnv caller_env() {
 
 }  // namespace
 
+int resolve_image(RunOptions* opts, std::string* error) {
+  if (!opts->image) return 0;
+  Status used = image::use_image(&opts->spec, *opts->image);
+  if (used.ok()) return 0;
+  *error = "--image " + opts->image->ref + ": " + used.error().to_string();
+  return used.error().err != 0 ? kExitInput : kExitUsage;
+}
+
 int check_run_options(const std::vector<std::string>& options, std::string* error) {
   std::vector<std::string> args = options;
   args.insert(args.end(), {"--", "true"});
@@ -393,6 +437,7 @@ int check_run_options(const std::vector<std::string>& options, std::string* erro
     *error = opts.error().to_string();
     return kExitUsage;
   }
+  if (int st = resolve_image(&*opts, error); st != 0) return st;
   engine::RunResult r = engine::check(opts->spec, caller_env());
   if (r.error) *error = r.error->to_string();
   return r.exit_status();
@@ -411,6 +456,10 @@ int run_main(const std::vector<std::string>& args) {
     return 0;
   }
   if (opts->verbose > 0) set_log_level(opts->verbose >= 2 ? LogLevel::kDebug : LogLevel::kInfo);
+  if (std::string error; int st = resolve_image(&*opts, &error)) {
+    log(LogLevel::kError, error);
+    return st;
+  }
   // Checked before anything is touched (a launcher's caller needs no root: the launcher
   // has it), so the caller reads why and not the first step that happens to fail
   // (opening the slot's lock under /run/cordon).

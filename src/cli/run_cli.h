@@ -1,11 +1,13 @@
 // `cordon run` on the command line: argv (the wire format of the CLI) to a spec.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/args.h"
 #include "base/result.h"
+#include "image/run_config.h"
 #include "spec/spec.h"
 
 namespace cordon::cli {
@@ -17,6 +19,10 @@ struct RunOptions {
   bool help = false;
   int verbose = 0;       // -v: 1 (each step of the start), -vv or -v -v: 2 (and the details)
   std::string launcher;  // --launcher: the socket of a running `cordon launcher`
+  // --image and what goes with it (--store, --entrypoint, --user); resolved against the
+  // store by resolve_image(), after parsing.
+  std::optional<image::ImageAsk> image;
+  bool ids_given = false;  // --uid or --gid
 };
 
 // args: what follows "run". getenv resolves "--env NAME" (no '=') from the caller; a
@@ -24,6 +30,12 @@ struct RunOptions {
 Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
                                   const char* (*getenv_fn)(const char*),
                                   const std::string& cwd = "/");
+
+// With --image: the store's image made the spec's root and its config applied
+// (image/run_config.h). Returns run's exit status for a refusal (66: no store or no such
+// image; 64: a config that gives nothing to run, a --user the image does not have) with
+// the error in *error, or 0.
+int resolve_image(RunOptions* opts, std::string* error);
 
 // run's options, grouped as its --help shows them: the table parse_run_args reads (and
 // cordon audit, which passes them on to cordon run).

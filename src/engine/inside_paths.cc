@@ -46,7 +46,7 @@ Place locate(const spec::SandboxSpec& spec, const std::string& path, size_t bind
     return {Place::kBind, deepest->target, deepest->source + path.substr(deepest->target.size()),
             deepest};
   }
-  if (spec.rootfs || is_under(path, "/tmp") || is_under(path, spec::home_dir(spec))) return {};
+  if (spec::has_image_root(spec) || is_under(path, "/tmp") || is_under(path, spec::home_dir(spec))) return {};
   std::vector<std::string> trees = plan::host_view_dirs();
   for (const auto& e : plan::host_view_etc()) trees.push_back("/etc/" + e);
   for (const auto& t : trees) {

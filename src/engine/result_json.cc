@@ -33,6 +33,24 @@ json capabilities(const engine::RunResult& r) {
           {"securebits_locked", caps.empty() ? "all" : "no-ambient-raise"}};
 }
 
+// The sandbox's root: the host view, a directory image, or a store image's layers.
+json root_json(const spec::SandboxSpec& s) {
+  if (s.image)
+    return {{"mode", "image"},           {"image", s.image->ref}, {"id", s.image->id},
+            {"layers", s.image->layers}, {"idmapped", true},      {"lower_readonly", true},
+            {"upper", "tmpfs"}};
+  if (s.rootfs)
+    return {{"mode", "image"},
+            {"path", *s.rootfs},
+            {"idmapped", true},
+            {"lower_readonly", true},
+            {"upper", "tmpfs"}};
+  return {{"mode", "host-view"},
+          {"readonly", true},
+          {"host_dirs", plan::host_view_dirs()},
+          {"etc", plan::host_view_etc()}};
+}
+
 json isolation(const engine::RunResult& r) {
   const auto& s = r.spec;
   json binds = json::array();
@@ -61,15 +79,7 @@ json isolation(const engine::RunResult& r) {
                                : json(b.mapping.why_plain)}});
   }
   return {
-      {"root", s.rootfs ? json({{"mode", "image"},
-                                {"path", *s.rootfs},
-                                {"idmapped", true},
-                                {"lower_readonly", true},
-                                {"upper", "tmpfs"}})
-                        : json({{"mode", "host-view"},
-                                {"readonly", true},
-                                {"host_dirs", plan::host_view_dirs()},
-                                {"etc", plan::host_view_etc()}})},
+      {"root", root_json(s)},
       // What the start applied, not what it planned: a setup that failed half-way claims
       // only the steps it got through.
       {"pivot_root", r.applied.mounts},
@@ -81,7 +91,7 @@ json isolation(const engine::RunResult& r) {
         {"masked", plan::proc_masked_files()},
         {"masked_dirs", plan::proc_masked_dirs()},
         {"readonly", plan::proc_readonly()}}},
-      {"sys", s.rootfs ? "empty-readonly" : "absent"},
+      {"sys", spec::has_image_root(s) ? "empty-readonly" : "absent"},
       {"dev",
        {{"nodes", plan::dev_nodes()}, {"devpts", "private"}, {"shm", true}, {"mqueue", true}}},
       {"uid", s.uid},

@@ -99,7 +99,7 @@ Result<std::vector<UniqueFd>> open_host_trees(const plan::MountPlan& plan, int u
       // Named as the step it is: the preflight opened the same path the same way, so a
       // failure here is the path changing in between (a symlink swapped in: ELOOP).
       Error e = at_source(std::move(opened).error(), s.source);
-      e.step = std::string(s.idmap ? "rootfs" : "bind source") + " at the start: " + e.step;
+      e.step = std::string(s.idmap ? "image" : "bind source") + " at the start: " + e.step;
       if (e.err == ELOOP)
         e.detail = "a symlink took its place after the preflight, and cordon never follows one";
       return e;

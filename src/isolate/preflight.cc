@@ -59,6 +59,9 @@ Status resolve_host_paths(spec::SandboxSpec* spec) {
     spec->rootfs = lexically_normal(*spec->rootfs);
     TRY(check_host_path(*spec->rootfs, "rootfs", R_OK | X_OK, /*dir=*/true));
   }
+  if (spec->image)
+    for (const auto& layer : spec->image->layers)
+      TRY(check_host_path(layer, "image layer", R_OK | X_OK, /*dir=*/true));
   for (auto& b : spec->binds) {
     b.source = lexically_normal(b.source);
     TRY(check_host_path(b.source, "bind source", b.writable ? R_OK | W_OK : R_OK, false));

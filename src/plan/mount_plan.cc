@@ -117,22 +117,43 @@ void plan_host_view(MountPlan& p, const spec::SandboxSpec& spec) {
 void plan_image(MountPlan& p, const spec::SandboxSpec& spec) {
   std::string s = kStagingScratch;
   p.steps.push_back(mkdir_step(kStagingLower, 0755));
-  // Read-only and idmapped: owned by its own IDs on disk, root-owned inside.
-  MountStep image = step(MountOp::kAttachTree, *spec.rootfs, kStagingLower);
-  image.idmap = true;
-  p.steps.push_back(image);
+  // Read-only and idmapped: owned by its own IDs on disk, root-owned inside. A directory
+  // image is the one lower layer; a store image's layers are lower layers of their own,
+  // /tmp/lower/0 the bottom one, stacked in overlay's order (the top one first).
+  std::string lowerdir;
+  if (spec.rootfs) {
+    MountStep image = step(MountOp::kAttachTree, *spec.rootfs, kStagingLower);
+    image.idmap = true;
+    p.steps.push_back(image);
+    lowerdir = kStagingLower;
+  } else {
+    const auto& layers = spec.image->layers;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      std::string at = std::string(kStagingLower) + "/" + std::to_string(i);
+      p.steps.push_back(mkdir_step(at, 0755));
+      MountStep layer = step(MountOp::kAttachTree, layers[i], at);
+      layer.idmap = true;
+      p.steps.push_back(layer);
+      lowerdir = lowerdir.empty() ? at : at + ":" + lowerdir;
+    }
+  }
   p.steps.push_back(mkdir_step(s + "/upper", 0755));
   p.steps.push_back(mkdir_step(s + "/work", 0755));
   p.steps.push_back(mkdir_step(kStagingNew, 0755));
   // userxattr: overlay keeps its metadata in user.* xattrs, the only ones a
   // user namespace may write on tmpfs.
-  p.steps.push_back(step(MountOp::kOverlay, "overlay", kStagingNew,
-                         std::string("lowerdir=") + kStagingLower + ",upperdir=" + s +
-                             "/upper,workdir=" + s + "/work,userxattr"));
+  p.steps.push_back(
+      step(MountOp::kOverlay, "overlay", kStagingNew,
+           "lowerdir=" + lowerdir + ",upperdir=" + s + "/upper,workdir=" + s + "/work,userxattr"));
   // /sys stays an empty read-only mount; /tmp and home live in the writable upper layer.
   p.steps.push_back(step(MountOp::kMaskDir, {}, in_new("/sys")));
   p.steps.push_back(mkdir_step(in_new("/tmp"), 01777));
-  p.steps.push_back(mkdir_step(in_new(spec::home_dir(spec)), 0700, /*chown=*/true));
+  // The default home, unless the environment names another (an image's user has the home
+  // its /etc/passwd gives, which the image makes, or not, as under Docker).
+  bool home_from_env = std::any_of(spec.env.begin(), spec.env.end(),
+                                   [](const auto& kv) { return kv.first == "HOME"; });
+  if (!home_from_env)
+    p.steps.push_back(mkdir_step(in_new(spec::home_dir(spec)), 0700, /*chown=*/true));
 }
 
 }  // namespace
@@ -182,7 +203,7 @@ size_t MountPlan::tree_count() const {
 MountPlan plan_mounts(const spec::SandboxSpec& spec) {
   MountPlan p;
   plan_scratch(p, spec);
-  if (spec.rootfs) {
+  if (spec::has_image_root(spec)) {
     plan_image(p, spec);
   } else {
     plan_host_view(p, spec);
@@ -199,7 +220,7 @@ MountPlan plan_mounts(const spec::SandboxSpec& spec) {
     s.owned_by_sandbox = b.owned_by_sandbox;
     p.steps.push_back(s);
   }
-  if (!spec.rootfs) p.steps.push_back(step(MountOp::kSetReadOnly, {}, kStagingNew));
+  if (!spec::has_image_root(spec)) p.steps.push_back(step(MountOp::kSetReadOnly, {}, kStagingNew));
   return p;
 }
 

@@ -101,6 +101,19 @@ Status validate(const SandboxSpec& spec) {
   if (spec.rootfs && (spec.rootfs->empty() || (*spec.rootfs)[0] != '/' ||
                       spec.rootfs->size() > kMaxPath || has_nul(*spec.rootfs)))
     return invalid("rootfs", "must be an absolute host path");
+  if (spec.image) {
+    if (spec.rootfs) return invalid("image", "an image and a rootfs cannot both be the root");
+    const ImageRoot& im = *spec.image;
+    if (im.layers.empty() || im.layers.size() > kMaxImageLayers)
+      return invalid("image", "must have 1 to " + std::to_string(kMaxImageLayers) + " layers");
+    for (const auto& l : im.layers)
+      if (!is_clean_absolute_path(l) || l.size() > kMaxPath)
+        return invalid("image", "the layer '" + l + "' must be a clean absolute host path");
+    if (!is_clean_absolute_path(im.store) || im.store.size() > kMaxPath)
+      return invalid("image", "the store '" + im.store + "' must be a clean absolute host path");
+    if (im.ref.size() > kMaxImageRef || has_nul(im.ref) || im.id.size() > kMaxImageRef)
+      return invalid("image", "the reference is too long");
+  }
   if (spec.binds.size() > kMaxBinds)
     return invalid("bind", "more than " + std::to_string(kMaxBinds) + " binds");
   for (const auto& b : spec.binds) {
@@ -171,9 +184,9 @@ Status validate_limits(const Limits& l) {
 }
 
 bool same_sandbox(const SandboxSpec& a, const SandboxSpec& b) {
-  return a.rootfs == b.rootfs && a.binds == b.binds && a.workdir == b.workdir &&
-         a.hostname == b.hostname && a.uid == b.uid && a.gid == b.gid && a.caps == b.caps &&
-         a.disk_bytes == b.disk_bytes && a.limits == b.limits &&
+  return a.rootfs == b.rootfs && a.image == b.image && a.binds == b.binds &&
+         a.workdir == b.workdir && a.hostname == b.hostname && a.uid == b.uid && a.gid == b.gid &&
+         a.caps == b.caps && a.disk_bytes == b.disk_bytes && a.limits == b.limits &&
          a.cgroup_parent == b.cgroup_parent && a.no_cgroup == b.no_cgroup &&
          a.seccomp.kind == b.seccomp.kind && a.seccomp.path == b.seccomp.path &&
          a.seccomp_report == b.seccomp_report;

@@ -63,6 +63,8 @@ inline constexpr size_t kMaxEnv = 1024;
 inline constexpr size_t kMaxBinds = 64;
 inline constexpr size_t kMaxPath = 4096;
 inline constexpr size_t kMaxHostname = 64;
+inline constexpr size_t kMaxImageLayers = 128;  // Docker's own cap on an image's layers
+inline constexpr size_t kMaxImageRef = 512;
 inline constexpr uint32_t kIdsPerSandbox = 65536;
 inline constexpr uint64_t kMinDiskBytes = 1 << 20;
 
@@ -127,12 +129,25 @@ enum class CapsChoice { kDefault, kNone };
 Result<CapsChoice> parse_caps_choice(std::string_view arg);
 const char* to_string(CapsChoice caps);
 
+// An image of the store (`run --image`): its layers, each a directory unpacked once on
+// the host and shared read-only by every sandbox (an idmapped mount each), under the
+// sandbox's writable layer. Filled from the store by whoever resolved the reference
+// (image/run_config.h); the image's config is already applied to the rest of the spec.
+struct ImageRoot {
+  std::string store;                // the store's root: its gc.lock is held for the run
+  std::string ref;                  // as the caller named it
+  std::string id;                   // sha256:HEX of its manifest
+  std::vector<std::string> layers;  // host directories, bottom first
+  bool operator==(const ImageRoot&) const = default;
+};
+
 struct SandboxSpec {
   std::vector<std::string> argv;
   // Set by --env, in order; later entries win. The rest of the environment is
   // PATH (the default above), HOME, and TERM and LANG copied from the caller.
   std::vector<std::pair<std::string, std::string>> env;
   std::optional<std::string> rootfs;  // a directory image; unset = read-only view of the host
+  std::optional<ImageRoot> image;     // an image of the store; never with rootfs
   std::vector<BindMount> binds;
   std::string workdir;  // empty = the home directory
   std::string hostname = kDefaultHostname;
@@ -156,6 +171,11 @@ struct SandboxSpec {
 // Pure checks of every field: shape, size, ranges. No filesystem access.
 Status validate(const SandboxSpec& spec);
 Status validate_limits(const Limits& limits);
+
+// Whether the sandbox's root is an image (a directory or the store's) rather than the host view.
+inline bool has_image_root(const SandboxSpec& spec) {
+  return spec.rootfs.has_value() || spec.image.has_value();
+}
 
 // The home directory inside: /root for uid 0, /home/user otherwise.
 std::string home_dir(const SandboxSpec& spec);

@@ -186,6 +186,11 @@ json to_json(const SandboxSpec& s) {
   return {{"argv", s.argv},
           {"env", env},
           {"rootfs", s.rootfs ? json(*s.rootfs) : json(nullptr)},
+          {"image", s.image ? json({{"store", s.image->store},
+                                    {"ref", s.image->ref},
+                                    {"id", s.image->id},
+                                    {"layers", s.image->layers}})
+                            : json(nullptr)},
           {"binds", binds},
           {"workdir", s.workdir},
           {"hostname", s.hostname},
@@ -221,6 +226,17 @@ Result<SandboxSpec> spec_from_json(const json& j) {
   if (const json* v = f.get("rootfs"); v != nullptr && !v->is_null()) {
     if (!v->is_string()) return refused("rootfs", "must be a path or null");
     s.rootfs = v->get<std::string>();
+  }
+  if (const json* v = f.get("image"); v != nullptr && !v->is_null()) {
+    Fields g(*v, "image");
+    TRY(g.object());
+    ImageRoot im;
+    TRY(g.str("store", &im.store));
+    TRY(g.str("ref", &im.ref));
+    TRY(g.str("id", &im.id));
+    TRY(g.strings("layers", &im.layers));
+    TRY(g.unknown());
+    s.image = std::move(im);
   }
   if (const json* v = f.get("binds"); v != nullptr) {
     if (!v->is_array() || v->size() > kMaxBinds)

@@ -45,6 +45,17 @@ Status set_xattr_fd(int fd, const std::string& name, std::string_view value) {
   return {};
 }
 
+Result<std::optional<std::string>> get_xattr_fd(int fd, const std::string& name, size_t max) {
+  std::string v(max, '\0');
+  ssize_t n = ::fgetxattr(fd, name.c_str(), v.data(), v.size());
+  if (n < 0) {
+    if (errno == ENODATA) return std::optional<std::string>();
+    return sys_error("fgetxattr", name);
+  }
+  v.resize(static_cast<size_t>(n));
+  return std::optional<std::string>(std::move(v));
+}
+
 Result<bool> lock_file(int fd, bool exclusive, bool block) {
   int op = (exclusive ? LOCK_EX : LOCK_SH) | (block ? 0 : LOCK_NB);
   while (::flock(fd, op) != 0) {

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,9 @@ Status chown_at(int dir_fd, const std::string& name, uid_t uid, gid_t gid);
 Status set_times_at(int dir_fd, const std::string& name, int64_t sec, long nsec);
 // fsetxattr(2) on an fd that is not O_PATH.
 Status set_xattr_fd(int fd, const std::string& name, std::string_view value);
+// fgetxattr(2) on an fd that is not O_PATH: the value, or nullopt when it has none
+// (ENODATA). At most max bytes (ERANGE beyond).
+Result<std::optional<std::string>> get_xattr_fd(int fd, const std::string& name, size_t max = 256);
 // flock(2): LOCK_EX (exclusive) or LOCK_SH, waiting (block) or not. Returns false when
 // !block and another holder has it.
 Result<bool> lock_file(int fd, bool exclusive, bool block);

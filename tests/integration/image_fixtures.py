@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Builds the archives tests/integration/image_test.cc imports, into OUTDIR: a busybox rootfs
 as plain tarballs, an OCI image layout (directory and tar) of two layers whose upper one
-holds a whiteout and an opaque directory, a docker save archive sharing the lower layer,
+holds a whiteout and an opaque directory, a runnable image of three layers whose config
+sets every field `run --image` applies (run_image_test.cc), a docker save archive sharing the lower layer,
 a corrupt OCI layout (a blob that does not match its digest), a truncated tarball, and
 hostile layers. Everything is written here by hand (tarfile, json, hashlib), no docker.
 
@@ -70,13 +71,39 @@ def sha(b):
     return hashlib.sha256(b).hexdigest()
 
 
-def config(diff_ids):
+DEFAULT_CONFIG = {"Env": ["PATH=/bin"], "Cmd": ["/bin/sh"], "WorkingDir": "/"}
+
+# The runnable image's config (run_image_test.cc): every field `run --image` applies.
+APP_CONFIG = {"Env": ["PATH=/bin", "GREETING=hello from config", "EMPTY="],
+              "User": "app", "WorkingDir": "/srv/app",
+              "Entrypoint": ["/bin/sh", "-c"],
+              "Cmd": ["echo cmd-ran; id -u; id -g; pwd; echo $GREETING; echo $HOME"]}
+
+
+def config(diff_ids, cfg=None):
     return json.dumps({"architecture": "amd64", "os": "linux",
-                       "config": {"Env": ["PATH=/bin"], "Cmd": ["/bin/sh"], "WorkingDir": "/"},
+                       "config": cfg if cfg is not None else DEFAULT_CONFIG,
                        "rootfs": {"type": "layers", "diff_ids": ["sha256:" + d for d in diff_ids]}}).encode()
 
 
-def oci_layout(out, layers, name, corrupt=False):
+def app_layer():
+    """On top of the base layer: accounts for the image's User, more applets, and the
+    working directory owned by that user."""
+    e = [(info("bin/", tarfile.DIRTYPE, 0o755), None)]
+    for a in ["id", "env", "touch", "stat", "sleep", "dd", "rm", "chmod", "mkdir"]:
+        e.append((info("bin/" + a, tarfile.SYMTYPE, 0o777, linkname="busybox"), None))
+    e += [(info("etc/", tarfile.DIRTYPE, 0o755), None),
+          (info("etc/passwd"), b"root:x:0:0:root:/root:/bin/sh\napp:x:1500:1500::/home/app:/bin/sh\n"),
+          (info("etc/group"), b"root:x:0:\nstaff:x:50:\napp:x:1500:\n"),
+          (info("srv/", tarfile.DIRTYPE, 0o755), None),
+          (info("srv/app/", tarfile.DIRTYPE, 0o755, uid=1500, gid=1500), None),
+          (info("srv/app/data", mode=0o644, uid=1500, gid=1500), b"shipped with the image\n"),
+          (info("home/", tarfile.DIRTYPE, 0o755), None),
+          (info("home/app/", tarfile.DIRTYPE, 0o700, uid=1500, gid=1500), None)]
+    return tar_bytes(e)
+
+
+def oci_layout(out, layers, name, corrupt=False, cfg=None):
     """layers: (uncompressed tar, gzip it?)."""
     os.makedirs(out + "/blobs/sha256")
     blobs, descs = {}, []
@@ -85,7 +112,7 @@ def oci_layout(out, layers, name, corrupt=False):
         descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar" + ("+gzip" if gz else ""),
                       "digest": "sha256:" + sha(blob), "size": len(blob)})
         blobs[sha(blob)] = blob
-    cfg = config([sha(t) for t, _ in layers])
+    cfg = config([sha(t) for t, _ in layers], cfg)
     blobs[sha(cfg)] = cfg
     man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
                       "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
@@ -174,6 +201,8 @@ def main():
         subprocess.run(["zstd", "-q", "-f", out + "/rootfs.tar", "-o", out + "/rootfs.tar.zst"], check=True)
     oci_layout(out + "/oci", [(base, True), (upper, False)], "example.com/test/oci:1")
     dir_tar(out + "/oci", out + "/oci.tar")
+    oci_layout(out + "/app", [(base, True), (upper, False), (app_layer(), True)],
+               "example.com/test/app:1", cfg=APP_CONFIG)
     oci_layout(out + "/corrupt", [(base, True), (upper, False)], "example.com/test/bad:1", corrupt=True)
     other = tar_bytes([(info("other"), b"only in the docker image\n")])
     docker_save(out + "/docker.tar", [base, other], ["test/docker:1"])

@@ -65,9 +65,33 @@ TEST(CliArgs, RunTakesEveryOptionOfItsTable) {
       if (o.name == "--env") v = "A=1";
       args.push_back(v);
     }
+    // The image's own options go with --image.
+    if (o.name == "--store" || o.name == "--entrypoint" || o.name == "--user")
+      args.insert(args.end(), {"--image", "busybox"});
     args.push_back("true");
     auto r = cli::parse_run_args(args, no_env);
     EXPECT_TRUE(r.ok()) << o.name << ": " << r.error().to_string();
+  }
+}
+
+TEST(CliArgs, RunImageOptions) {
+  auto r = cli::parse_run_args({"--image", "busybox", "--entrypoint", "", "--user", "a:b"}, no_env);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_TRUE(r->image);
+  EXPECT_EQ(r->image->ref, "busybox");
+  EXPECT_EQ(r->image->store, "/var/lib/cordon/store");
+  EXPECT_EQ(r->image->entrypoint, std::vector<std::string>{});  // cleared, not unset
+  EXPECT_EQ(r->image->user, "a:b");
+  EXPECT_TRUE(r->spec.argv.empty());  // the image's Entrypoint and Cmd may be the command
+  r = cli::parse_run_args({"--store", "s", "--image", "x", "--uid", "3", "true"}, no_env, "/w");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->image->store, "/w/s");
+  EXPECT_TRUE(r->image->ids_given);
+  for (Args bad : {Args{"--store", "/s", "true"}, Args{"--user", "app", "true"},
+                   Args{"--image", "x", "--rootfs", "/r", "true"}}) {
+    r = cli::parse_run_args(bad, no_env);
+    ASSERT_FALSE(r.ok()) << bad[0];
+    expect_usage_error(r.error(), "--image");
   }
 }
 

@@ -56,8 +56,14 @@ Result<std::optional<plan::SeccompProgram>> compile_seccomp(const spec::SandboxS
 
 Result<Prepared> prepare(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
   TRY(spec::validate(spec));
-  TRY(isolate::resolve_host_paths(&spec));
   Prepared p;
+  if (spec.image) {
+    // Held before the layers are checked: from here on prune leaves them alone.
+    ASSIGN_OR_RETURN(image::Store store, image::Store::open(spec.image->store, false));
+    ASSIGN_OR_RETURN(image::StoreLock held, store.hold_layers());
+    p.layers_in_use = std::make_shared<image::StoreLock>(std::move(held));
+  }
+  TRY(isolate::resolve_host_paths(&spec));
   p.plan = plan::compile(spec, caller, sys::kernel_has_ns("time"));
   ASSIGN_OR_RETURN(p.plan.seccomp, compile_seccomp(spec));
   p.spec = std::move(spec);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "image/store.h"
 #include "isolate/cgroup.h"
 #include "isolate/supervisor.h"
 #include "plan/launch_plan.h"
@@ -20,6 +21,9 @@ namespace cordon::backend {
 struct Prepared {
   spec::SandboxSpec spec;  // with its host paths checked (isolate/preflight.h)
   plan::LaunchPlan plan;
+  // A store image's layers in use: the store's gc.lock held shared until the sandbox is
+  // gone (the last copy of this), so that `cordon image prune` cannot remove them.
+  std::shared_ptr<image::StoreLock> layers_in_use;
 };
 
 // How far a start got, as the sandbox's processes marked it (isolate/timeline.h): the
