@@ -6,7 +6,9 @@
 #include "api/cursor.h"
 #include "api/wire.h"
 #include "archive/tar_write.h"
+#include "base/log.h"
 #include "base/parse.h"
+#include "image/store.h"
 #include "jobs/outputs.h"
 #include "jobs/tokens.h"
 #include "sys/fs.h"
@@ -84,6 +86,7 @@ static const std::vector<Entry>& table() {
       {{"POST", "/v1/tenants/{tenant}/tokens"}, Access::kOperator, &Api::issue_token},
       {{"GET", "/v1/tenants/{tenant}/tokens"}, Access::kOperator, &Api::list_tokens},
       {{"DELETE", "/v1/tenants/{tenant}/tokens/{token}"}, Access::kOperator, &Api::revoke_token},
+      {{"GET", "/v1/images"}, Access::kAny, &Api::list_images},
       {{"POST", "/v1/uploads"}, Access::kTenant, &Api::upload},
       {{"POST", "/v1/jobs"}, Access::kTenant, &Api::submit},
       {{"GET", "/v1/jobs"}, Access::kAny, &Api::list_jobs},
@@ -254,13 +257,10 @@ json Api::job_view(const Job& job, const std::string& tenant_name, const Caller&
   const auto& config = service_.config();
   auto files = service_.files_of(job.id);
   Redactions redact = {
-      {files.workspace(), "/workspace"},
-      {files.dir, "<job>"},
-      {config.runner.images_dir + "/", ""},
-      {config.runner.images_dir, "<images>"},
-      {config.runner.launcher_socket, "<launcher>"},
-      {config.state_dir, "<state>"},
-      {config.runner.settings.cgroup_parent, "<cgroup>"},
+      {files.workspace(), "/workspace"},      {files.dir, "<job>"},
+      {config.runner.images_dir + "/", ""},   {config.runner.images_dir, "<images>"},
+      {config.runner.image_store, "<store>"}, {config.runner.launcher_socket, "<launcher>"},
+      {config.state_dir, "<state>"},          {config.runner.settings.cgroup_parent, "<cgroup>"},
   };
   return job_json(job, tenant_name, false, redact);
 }
@@ -349,6 +349,44 @@ http::Response Api::revoke_token(const Call& c) {
   if (!gone.ok()) return http::error(500, gone.error().to_string());
   if (!*gone) return http::error(404, "no such token");
   return json_response(200, {{"revoked", c.params.at("token")}});
+}
+
+// --- images ---
+
+// The daemon's image store, as a job's "image" names them: the same for every tenant (the
+// store is the operator's; what a tenant changes in an image stays in its sandbox).
+http::Response Api::list_images(const Call&) {
+  const std::string& root = service_.config().runner.image_store;
+  auto store = image::Store::open(root, /*create=*/false);
+  // No store yet: no image (the operator has not pulled or imported one).
+  if (!store.ok() && store.error().err == ENOENT)
+    return json_response(200, {{"images", json::array()}});
+  if (!store.ok()) {
+    log(LogLevel::kError, "image store: " + store.error().to_string());
+    return http::error(500, "the image store cannot be read");
+  }
+  auto reading = store->lock(/*exclusive=*/false);
+  auto records = reading.ok() ? store->list_images()
+                              : Result<std::vector<image::ImageRecord>>(reading.error());
+  auto refs = records.ok() ? store->read_refs()
+                           : Result<std::map<std::string, std::string>>(records.error());
+  if (!refs.ok()) {
+    log(LogLevel::kError, "image store: " + refs.error().to_string());
+    return http::error(500, "the image store cannot be read");
+  }
+  json out = json::array();
+  for (const auto& r : *records) {
+    json names = json::array();
+    for (const auto& [name, id] : *refs)
+      if (id == r.manifest) names.push_back(name);
+    out.push_back({{"id", r.manifest},
+                   {"names", names},
+                   {"platform", r.platform},
+                   {"layers", r.layers.size()},
+                   {"size", r.size},
+                   {"created", r.created}});
+  }
+  return json_response(200, {{"images", out}});
 }
 
 // --- jobs ---

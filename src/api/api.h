@@ -75,6 +75,7 @@ class Api {
   http::Response issue_token(const Call& c);
   http::Response list_tokens(const Call& c);
   http::Response revoke_token(const Call& c);
+  http::Response list_images(const Call& c);
   http::Response upload(const Call& c);
   http::Response submit(const Call& c);
   http::Response list_jobs(const Call& c);

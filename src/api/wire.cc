@@ -114,6 +114,8 @@ json job_json(const jobs::Job& j, const std::string& tenant_name, bool for_opera
       {"timestamps", ts},
       {"command", j.spec.command},
       {"rootfs", j.spec.rootfs.empty() ? json(nullptr) : json(j.spec.rootfs)},
+      {"image", j.spec.image.empty() ? json(nullptr) : json(j.spec.image)},
+      {"image_id", j.spec.image_id.empty() ? json(nullptr) : json(j.spec.image_id)},
       {"seccomp", j.spec.seccomp},
       {"timeout_ms", j.spec.timeout_ns / 1000000},
       {"stdin", stdin_json(j.spec)},

@@ -83,6 +83,9 @@ const std::vector<OptionSpec> kSubmitOptions = {
     {"--stdin-path", true, "PATH",
      "a file of the job's workspace as its stdin: a --file's PATH or\n"
      "one of the --upload's (for input over 1 MiB)"},
+    {"--image", true, "REF",
+     "an image of the daemon's store (GET /v1/images) as the root;\n"
+     "its Entrypoint and Cmd are the command when none is given"},
     {"--rootfs", true, "IMAGE", "an image of the daemon's images folder as the root"},
     {"--seccomp", true, "PROFILE", "default or strict"},
     {"--wait", false, "", "wait for the job to end; exit with its exit status"},
@@ -106,9 +109,11 @@ Result<std::string> read_local_file(const std::string& path, size_t max) {
 }
 
 Result<json> job_body(const ParsedArgs& args, const Getenv& getenv, const std::string& upload_id) {
-  if (args.command.empty())
+  if (args.command.empty() && !args.has("--image"))
     return usage("submit", "no command (cordon job submit [OPTIONS] -- CMD ARGS...)");
-  json body = {{"command", args.command}};
+  json body = json::object();
+  if (!args.command.empty()) body["command"] = args.command;
+  if (args.has("--image")) body["image"] = args.get("--image");
 
   json env = json::object();
   for (const auto& e : args.all("--env")) {

@@ -87,6 +87,9 @@ void print_job(const json& job) {
   for (const char* end : {"succeeded", "failed", "cancelled", "lost"})
     if (ts.contains(end)) rows.emplace_back("ended", short_time(ts[end]));
   rows.emplace_back("rootfs", scalar_text(job.value("rootfs", json())));
+  if (job.contains("image") && !job["image"].is_null())
+    rows.emplace_back("image", scalar_text(job["image"]) + " (" +
+                                   scalar_text(job.value("image_id", json())) + ")");
   rows.emplace_back("seccomp", scalar_text(job.value("seccomp", json())));
   int64_t timeout_ms = job.value("timeout_ms", int64_t{0});
   rows.emplace_back("timeout", timeout_ms % 1000 == 0 ? std::to_string(timeout_ms / 1000) + "s"

@@ -38,6 +38,7 @@ const Key kKeys[] = {
     CORDON_KEY(state_dir, Kind::kString),
     CORDON_KEY(run_dir, Kind::kString),
     CORDON_KEY(images_dir, Kind::kString),
+    CORDON_KEY(image_store, Kind::kString),
     CORDON_KEY(cgroup_parent, Kind::kString),
     CORDON_KEY(operator_token_file, Kind::kString),
     CORDON_KEY(max_running, Kind::kCount),

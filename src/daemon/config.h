@@ -27,6 +27,7 @@ struct Config {
   std::string state_dir = "/var/lib/cordon";
   std::string run_dir = "/run/cordon";
   std::string images_dir = "/var/lib/cordon/images";
+  std::string image_store = "/var/lib/cordon/store";  // `cordon image`'s store
   std::string cgroup_parent;
   std::string operator_token_file;  // a file holding the operator's token
   uint32_t max_running = 8;

@@ -305,6 +305,7 @@ int run_daemon(const std::vector<std::string>& args) {
   sc.state_dir = c.state_dir;
   sc.runner.launcher_socket = launcher.socket();
   sc.runner.images_dir = c.images_dir;
+  sc.runner.image_store = c.image_store;
   sc.runner.settings.cgroup_parent = c.cgroup_parent;
   sc.max_running = c.max_running;
   sc.retention_ms = static_cast<int64_t>(c.retention_ns / 1000000);

@@ -288,15 +288,31 @@ std::optional<Refusal> parse_stdin(const json& v, JobSpec* s) {
 
 std::optional<Refusal> parse_job(const json& body, const Quota& quota, JobSpec* s) {
   if (!body.is_object()) return bad("", "the body is not a JSON object");
-  if (auto e = only_known(
-          body,
-          {"command", "env", "files", "upload", "stdin", "rootfs", "seccomp", "limits", "timeout"},
-          ""))
+  if (auto e = only_known(body,
+                          {"command", "env", "files", "upload", "stdin", "rootfs", "image",
+                           "seccomp", "limits", "timeout"},
+                          ""))
     return e;
-  if (!body.contains("command") || !body["command"].is_array() || body["command"].empty())
-    return bad("command", "a non-empty array of strings is required");
+  if (body.contains("image")) {
+    const json& im = body["image"];
+    if (!im.is_string() || im.get<std::string>().empty() ||
+        im.get<std::string>().size() > spec::kMaxImageRef)
+      return bad("image",
+                 "an image reference (a name as `cordon image ls` shows it, or an ID) "
+                 "is required");
+    if (body.contains("rootfs")) return bad("image", "an image and a rootfs cannot both be given");
+    s->image = im.get<std::string>();
+  }
+  // With an image, the command may be the image's own (its Entrypoint and Cmd).
+  bool command_optional = !s->image.empty() && !body.contains("command");
+  if (!command_optional &&
+      (!body.contains("command") || !body["command"].is_array() || body["command"].empty()))
+    return bad("command", s->image.empty()
+                              ? "a non-empty array of strings is required"
+                              : "a non-empty array of strings, or no command at all (the "
+                                "image's Entrypoint and Cmd)");
   size_t bytes = 0;
-  for (const auto& a : body["command"]) {
+  for (const auto& a : body.value("command", json::array())) {
     if (!a.is_string()) return bad("command", "every argument must be a string");
     std::string arg = a.get<std::string>();
     if (arg.find('\0') != std::string::npos) return bad("command", "NUL in an argument");

@@ -67,8 +67,13 @@ struct JobSpec {
   std::vector<std::string> command;
   std::vector<std::pair<std::string, std::string>> env;
   std::vector<InputFile> files;
-  std::string upload;               // an upload's id whose tar is unpacked into the workspace
-  std::string rootfs;               // an image name under the images folder; empty: the host view
+  std::string upload;  // an upload's id whose tar is unpacked into the workspace
+  std::string rootfs;  // an image name under the images folder; empty: the host view
+  // An image of the daemon's store (never with rootfs): as the tenant named it, and the ID
+  // it resolved to at submission, which is what the job runs (a name moved meanwhile does
+  // not change the job).
+  std::string image;
+  std::string image_id;             // sha256:HEX
   std::string seccomp = "default";  // default | strict
   uint64_t memory = 0;
   uint32_t cpu_millis = 0;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/exit_codes.h"
+#include "image/run_config.h"
 #include "jobs/job_sandbox.h"
 #include "launcher/client.h"
 #include "sys/fs.h"
@@ -77,6 +78,16 @@ RunOutcome run_job(const Job& job, const JobFiles& files, const RunnerEnv& env,
   JobPaths paths{files.workspace(),
                  job.spec.rootfs.empty() ? "" : env.images_dir + "/" + job.spec.rootfs};
   launcher::Request req{job_sandbox(job.spec, paths, env.settings.cgroup_parent), "", ""};
+  if (!job.spec.image_id.empty()) {
+    // The image the submission found, by its ID: its config applied under the job's own
+    // command, environment and /workspace (image/run_config.h).
+    image::ImageAsk ask;
+    ask.ref = job.spec.image_id;
+    ask.store = env.image_store;
+    if (auto used = image::use_image(&req.spec, ask); !used.ok())
+      return fail("image", used.error());
+    req.spec.image->ref = job.spec.image;
+  }
   launcher::CallOptions call;
   call.stdio = {stdin_fd->get(), out_log->get(), err_log->get()};
   call.on_started = on_started;

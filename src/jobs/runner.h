@@ -22,6 +22,7 @@ struct RunSettings {
 struct RunnerEnv {
   std::string launcher_socket;
   std::string images_dir;
+  std::string image_store;  // the image store (`cordon image`) a job's "image" names one of
   RunSettings settings;
 };
 

@@ -10,6 +10,7 @@
 #include "archive/tar.h"
 #include "base/exit_codes.h"
 #include "base/log.h"
+#include "image/store.h"
 #include "jobs/ending.h"
 #include "jobs/tokens.h"
 #include "jobs/usage.h"
@@ -27,6 +28,15 @@ constexpr int64_t kJanitorMinMs = 100;
 constexpr int64_t kStopKillWaitMs = 30'000;
 constexpr const char* kCancelKillReason = "cancelled: killed after cancel_grace";
 constexpr const char* kStopReason = "daemon-stop: killed after the grace period";
+
+// The ID (sha256:HEX of its manifest) of the store's image ref; ENOENT when the store or
+// the image is not there.
+Result<std::string> image_id_in(const std::string& store_root, const std::string& ref) {
+  ASSIGN_OR_RETURN(image::Store store, image::Store::open(store_root, /*create=*/false));
+  ASSIGN_OR_RETURN(image::StoreLock reading, store.lock(/*exclusive=*/false));
+  ASSIGN_OR_RETURN(std::string hex, store.find(ref));
+  return "sha256:" + hex;
+}
 
 // Whether images_dir holds the image (a directory, as a job's start will open it).
 bool image_in(const std::string& images_dir, const std::string& name) {
@@ -175,7 +185,9 @@ void Service::dispatch_loop() {
     }
     std::optional<Job>& job = *found;
     if (!job || job->state != JobState::kQueued) continue;  // cancelled or removed meanwhile
-    if (job->spec.command.empty()) {  // its stored request does not read: never run blind
+    // Its stored request does not read (a spec that decoded to nothing): never run blind.
+    // Only a job on an image may have no command of its own.
+    if (job->spec.command.empty() && job->spec.image_id.empty()) {
       job->state = JobState::kFailed;
       job->reason = "setup-failed: its stored request could not be read";
       job->exit_status = kExitSetupFailed;
@@ -422,6 +434,20 @@ Result<Job> Service::submit(const Tenant& tenant, JobSpec spec, Refusal* refusal
   if (!spec.rootfs.empty() && !image_in(config_.runner.images_dir, spec.rootfs)) {
     *refusal = {Refused::kUnresolved, "rootfs", "no image '" + spec.rootfs + "' on this host"};
     return errno_error(ENOENT, "submit", spec.rootfs);
+  }
+  if (!spec.image.empty()) {
+    auto id = image_id_in(config_.runner.image_store, spec.image);
+    if (!id.ok()) {
+      // Only "no such image" is the tenant's to know; a store that cannot be read is the
+      // operator's (logged, answered as an internal error).
+      bool missing = id.error().err == ENOENT;
+      *refusal = {missing ? Refused::kUnresolved : Refused::kInternal, "image",
+                  missing ? "no image '" + spec.image + "' in this daemon's store"
+                          : "the image store cannot be read"};
+      if (!missing) log(LogLevel::kError, "image store: " + id.error().to_string());
+      return id.error();
+    }
+    spec.image_id = *id;
   }
   const Quota& q = tenant.quota;
   if (over_running_quota(q, TenantLoad{}, spec) != nullptr) {

@@ -111,6 +111,8 @@ std::string encode_spec(const JobSpec& s) {
   j["files"] = files;
   j["upload"] = s.upload;
   j["rootfs"] = s.rootfs;
+  j["image"] = s.image;
+  j["image_id"] = s.image_id;
   j["seccomp"] = s.seccomp;
   j["memory"] = s.memory;
   j["cpu_millis"] = s.cpu_millis;
@@ -144,6 +146,9 @@ std::optional<JobSpec> decode_spec(const std::string& text) {
     }
     s.upload = j.at("upload").get<std::string>();
     s.rootfs = j.at("rootfs").get<std::string>();
+    // Absent from the records of versions before images: none.
+    s.image = j.value("image", std::string());
+    s.image_id = j.value("image_id", std::string());
     s.seccomp = j.at("seccomp").get<std::string>();
     s.memory = j.at("memory").get<uint64_t>();
     s.cpu_millis = j.at("cpu_millis").get<uint32_t>();

@@ -24,10 +24,11 @@ Daemon::~Daemon() {
 }
 
 bool Daemon::start() {
-  std::vector<std::string> argv = {cordon_binary(), "daemon",    "--config",     "/dev/null",
-                                   "--state-dir",   state_dir(), "--run-dir",    dir() + "/run",
-                                   "--socket",      socket(),    "--images-dir", dir() + "/images",
-                                   "--netns-pool",  "2"};
+  std::vector<std::string> argv = {
+      cordon_binary(), "daemon",      "--config",     "/dev/null",
+      "--state-dir",   state_dir(),   "--run-dir",    dir() + "/run",
+      "--socket",      socket(),      "--images-dir", dir() + "/images",
+      "--image-store", image_store(), "--netns-pool", "2"};
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   std::string log_path = dir() + "/daemon.log";
   pid_ = ::fork();

@@ -41,7 +41,8 @@ class Daemon {
   const std::string& dir() const { return dir_.path(); }
   std::string socket() const { return dir() + "/run/cordon.sock"; }
   std::string state_dir() const { return dir() + "/state"; }
-  std::string log() const;  // its stderr so far
+  std::string image_store() const { return dir() + "/store"; }  // `cordon image --store`
+  std::string log() const;                                      // its stderr so far
 
   // One request over the Unix socket. token empty: as root without a token (operator).
   HttpOut call(const std::string& method, const std::string& target, const std::string& body = "",
