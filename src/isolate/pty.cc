@@ -49,6 +49,16 @@ Status open_sandbox_terminal(int sync_fd, uid_t uid, gid_t gid) {
   }
   // The sandbox's /dev/ptmx: pts/ptmx of its own devpts instance.
   ASSIGN_OR_RETURN(UniqueFd master, sys::open_pty_master("/dev/ptmx"));
+  // Fail closed unless it is that instance: its ptmx belongs to root inside (the host's
+  // to the host's root, unmapped here), and nothing has opened a terminal on it before
+  // (no code of the sandbox has run yet), so this one is number 0.
+  ASSIGN_OR_RETURN(struct stat ptmx, sys::fd_status(master.get()));
+  ASSIGN_OR_RETURN(unsigned number, sys::pty_number(master.get()));
+  if (ptmx.st_uid != 0 || number != 0)
+    return logic_error("open pty master", "/dev/ptmx",
+                       "not a terminal of the sandbox's own devpts instance (owner " +
+                           std::to_string(ptmx.st_uid) + ", number " + std::to_string(number) +
+                           ")");
   TRY(sys::set_window_size(master.get(), size));
   ASSIGN_OR_RETURN(UniqueFd slave, sys::open_pty_peer(master.get()));
   TRY(sys::set_terminal_owner(slave.get(), uid, gid));

@@ -19,6 +19,12 @@ Result<UniqueFd> open_pty_peer(int master) noexcept {
   return fd;
 }
 
+Result<unsigned> pty_number(int master) noexcept {
+  unsigned n = 0;
+  if (::ioctl(master, TIOCGPTN, &n) != 0) return sys_error("TIOCGPTN");
+  return n;
+}
+
 Status set_terminal_owner(int fd, uid_t uid, gid_t gid) noexcept {
   if (::fchown(fd, uid, gid) != 0) return sys_error("fchown", "pty slave");
   return {};

@@ -19,6 +19,8 @@ Result<UniqueFd> open_pty_master(const char* ptmx);
 // the master (no path lookup, so it is the slave of that devpts instance whatever the
 // filesystem shows).
 Result<UniqueFd> open_pty_peer(int master) noexcept;
+// ioctl(TIOCGPTN): the number of a master's terminal in its devpts instance.
+Result<unsigned> pty_number(int master) noexcept;
 // fchown(2) of a terminal (the slave, to the user who will use it).
 Status set_terminal_owner(int fd, uid_t uid, gid_t gid) noexcept;
 // ioctl(TIOCSCTTY, 0): fd's terminal becomes the caller's (a session leader's)

@@ -216,6 +216,23 @@ TEST(Pty, CallersTerminalIsRestoredAfterAWallTimeKill) {
   EXPECT_TRUE(same_attrs(before, t.attrs()));
 }
 
+// The terminal's output is the command's stdout under --output-limit: past it the sandbox
+// is killed, and the caller's terminal is restored all the same.
+TEST(Pty, OutputLimitCountsTheTerminalsOutput) {
+  REQUIRE_ROOT();
+  Terminal t(24, 80);
+  ASSERT_TRUE(t.ok());
+  struct termios before = t.attrs();
+  t.start({"run", "-t", "--output-limit", "1K", "--", "yes"});
+  EXPECT_EQ(t.finish(), 122) << t.output();
+  // At most the limit of "y\r\n", then cordon's own line saying which limit it was.
+  size_t ys = t.output().find("cordon: stopped at the output limit");
+  ASSERT_NE(ys, std::string::npos) << t.output();
+  EXPECT_LE(ys, 1024u + 2);  // the line may start with the newline cordon adds
+  EXPECT_GE(ys, 1000u);
+  EXPECT_TRUE(same_attrs(before, t.attrs()));
+}
+
 // -t with a stdin that is no terminal (a script's): the command still gets a terminal of
 // its own, sized 80x24, and the end of stdin reaches it as the terminal's end of file.
 TEST(Pty, StdinThatIsNoTerminalIsRelayed) {
