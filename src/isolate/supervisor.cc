@@ -98,8 +98,10 @@ class Supervision {
           if (pfd[1 + s].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)) TRY(pump_.on_ready(s));
         }
         if (pump_.over_limit()) hit(LimitHit::kOutput);
-        if (pfd[5].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)) tty_->on_ready();
+        // A resize before the input that came with it: what is typed after a resize
+        // reaches a terminal of the new size.
         if (pfd[6].revents & POLLIN) tty_->on_resize();
+        if (pfd[5].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)) tty_->on_ready();
         if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
           std::vector<UniqueFd> fds;
           auto m = recv_phase(sb_.sync_fd(), &fds);

@@ -187,6 +187,9 @@ TEST(Pty, CtrlCReachesTheCommandNotCordon) {
   t.type("\x03");
   EXPECT_NE(t.wait_for("got-INT", ready), std::string::npos) << t.output();
   EXPECT_EQ(t.finish(), 7) << t.output();
+  // The sandbox's terminal signalled its foreground group; cordon got no SIGINT (it
+  // would say that it forwarded one).
+  EXPECT_EQ(t.output().find("forwarding"), std::string::npos) << t.output();
 }
 
 TEST(Pty, CallersTerminalIsRawDuringTheRunAndRestoredAfter) {
