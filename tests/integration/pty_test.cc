@@ -138,6 +138,22 @@ TEST(Pty, CommandHasTheSandboxTerminalAsStdio) {
   EXPECT_NE(t.output().find("pts: 0 ptmx\r\n"), std::string::npos) << t.output();
 }
 
+// An image's /dev is the sandbox's too: its terminal is /dev/pts/0 of its own devpts.
+TEST(Pty, ImageGetsTheSandboxTerminalToo) {
+  REQUIRE_ROOT();
+  std::string busybox = find_busybox();
+  if (busybox.empty()) GTEST_SKIP() << "needs busybox-static (scripts/setup.sh installs it)";
+  TempDir dir;
+  make_image(dir.path() + "/image", busybox);
+  Terminal t(24, 80);
+  ASSERT_TRUE(t.ok());
+  t.start({"run", "-t", "--rootfs", dir.path() + "/image", "--", "/bin/busybox", "sh", "-c",
+           "/bin/busybox tty; echo pts: $(/bin/busybox ls /dev/pts)"});
+  EXPECT_EQ(t.finish(), 0) << t.output();
+  EXPECT_NE(t.output().find("/dev/pts/0\r\n"), std::string::npos) << t.output();
+  EXPECT_NE(t.output().find("pts: 0 ptmx\r\n"), std::string::npos) << t.output();
+}
+
 TEST(Pty, CommandLeadsASessionOnItsTerminal) {
   REQUIRE_ROOT();
   Terminal t(24, 80);
