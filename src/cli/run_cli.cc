@@ -174,6 +174,14 @@ const std::vector<OptionGroup>& run_option_groups() {
         {"--seccomp-report", false, "",
          "count the syscalls the filter denied and print them on stderr\n"
          "(and in the JSON result)"}}},
+      {"Terminal",
+       {{"--tty", false, "",
+         "give the command a terminal of its own (a pseudo-terminal of\n"
+         "the sandbox's /dev/pts) as stdin, stdout, stderr and controlling\n"
+         "terminal, like docker run -it: Ctrl-C reaches the command, the\n"
+         "window size follows the caller's; stdout and stderr are one\n"
+         "stream. Not with --launcher",
+         "-t"}}},
       {"Start-up",
        {{"--launcher", true, "SOCKET",
          "have a running `cordon launcher` (listening on SOCKET) start the\n"
@@ -227,6 +235,8 @@ Status apply_run_option(RunOptions& o, const std::string& name, const std::strin
     o.spec.no_cgroup = true;
   } else if (name == "--seccomp-report") {
     o.spec.seccomp_report = true;
+  } else if (name == "--tty") {
+    o.spec.tty = true;
   } else if (name == "--seccomp") {
     // A bare word that is no keyword and no file here is a mistyped keyword, not a path.
     if (v.find('/') == std::string::npos && v != "default" && v != "strict" && v != "unconfined" &&
@@ -336,6 +346,10 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
     if (e.step == "usage") return e;
     return usage(name, "'" + value + "': " + (e.detail.empty() ? e.to_string() : e.detail));
   }
+  // The launcher's supervisor is no process of the caller's terminal session: its size
+  // changes (SIGWINCH) would never reach it.
+  if (o.spec.tty && !o.launcher.empty())
+    return usage("--tty", "not available with --launcher: run without --launcher (as root)");
   o.spec.argv = std::move(p.command);
   // "-" reads as an option, not a command's name (and so it was before parse_args).
   if (!o.spec.argv.empty() && o.spec.argv[0] == "-")

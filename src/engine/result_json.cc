@@ -196,6 +196,7 @@ std::string result_to_json(const engine::RunResult& r) {
   j["wall_time_ms"] = static_cast<double>(r.wall_ns) / 1e6;
   j["command"] = r.spec.argv;
   j["prestarted"] = r.prestarted;
+  j["tty"] = r.spec.tty;  // -t: stdout and stderr were one terminal
   if (r.failure == engine::Failure::kInvalid || r.failure == engine::Failure::kInput ||
       r.uid_base == 0) {
     j["id_slot"] = nullptr;

@@ -13,6 +13,7 @@
 #include "isolate/exec.h"
 #include "isolate/init.h"
 #include "isolate/mounts.h"
+#include "isolate/pty.h"
 #include "isolate/rlimits.h"
 #include "isolate/sync.h"
 #include "sys/creds.h"
@@ -99,6 +100,9 @@ Status setup(const ChildArgs& a) {
   // A new session: the caller's terminal is no longer our controlling terminal, so
   // TIOCSTI cannot push keystrokes into it.
   TRY(sys::new_session());
+  // -t: the command's terminal, made on the sandbox's own devpts; from here on the
+  // sandbox holds nothing of the caller's stdio (isolate/pty.h).
+  if (p.tty) TRY(open_sandbox_terminal(a.sync_fd, p.uid, p.gid));
   TRY(change_workdir(p.workdir));
   TRY(apply_rlimits(p.rlimits));
   TRY(drop_privileges(p.uid, p.gid, p.caps));

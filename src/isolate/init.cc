@@ -6,6 +6,7 @@
 
 #include "base/exit_codes.h"
 #include "isolate/exec.h"
+#include "isolate/pty.h"
 #include "isolate/seccomp.h"
 #include "isolate/sync.h"
 #include "sys/process.h"
@@ -54,6 +55,15 @@ void command_child(void* p) noexcept {
   sigemptyset(&none);
   a.timeline->mark(Mark::kCommandForked);
   (void)sys::set_signal_mask(SIG_SETMASK, none);
+  // -t: a session of the command's own, the sandbox's terminal its controlling one (so
+  // that its Ctrl-C reaches the command's foreground group, not PID 1).
+  if (a.plan->tty) {
+    Status st = take_sandbox_terminal();
+    if (!st.ok()) {
+      send_error(a.sync_fd, Phase::kSetupError, st.error());
+      sys::exit_now(kExitSetupFailed);
+    }
+  }
   // Built before the filter: under it, nothing of cordon's but the execve calls runs
   // until one succeeds, so a process the filter kills died at its execve.
   ExecCall call = prepare_exec(*a.argv, *a.envp);

@@ -72,6 +72,12 @@ OutputPump::~OutputPump() {
   (void)sys::set_signal_action(SIGPIPE, old_sigpipe_);
 }
 
+void OutputPump::set_source(Stream s, UniqueFd src) {
+  Channel& c = ch_[s];
+  c.src = std::move(src);
+  (void)sys::set_nonblocking(c.src.get());
+}
+
 int OutputPump::poll_fd(Stream s) const {
   const Channel& c = ch_[s];
   return c.held.empty() ? c.src.get() : c.dest;
@@ -121,6 +127,11 @@ Status OutputPump::read_some(Channel& c) {
     if (!got.ok()) {
       if (got.error().err == EINTR) continue;
       if (got.error().err == EAGAIN) return {};
+      // A terminal's master reads EIO once its last slave is closed: the end.
+      if (got.error().err == EIO) {
+        c.src.reset();
+        return {};
+      }
       return errno_error(got.error().err, "read", "sandbox output");
     }
     size_t n = *got;

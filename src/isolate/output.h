@@ -31,6 +31,10 @@ class OutputPump {
   OutputPump& operator=(const OutputPump&) = delete;
 
   enum Stream { kOut = 0, kErr = 1 };
+  // A source given after construction, for a stream made without one: the master of the
+  // sandbox's terminal (-t), which comes once PID 1 has made it. Its reads end at EOF or
+  // at EIO (a master whose slaves are all closed).
+  void set_source(Stream s, UniqueFd src);
   // What to poll for a stream, and with which events: its source for POLLIN while
   // nothing of it is held, its destination for POLLOUT while something is; -1 when done.
   int poll_fd(Stream s) const;

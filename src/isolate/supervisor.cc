@@ -9,11 +9,13 @@
 
 #include "isolate/exec.h"
 #include "isolate/output.h"
+#include "isolate/pty.h"
 #include "isolate/seccomp.h"
 #include "isolate/sync.h"
 #include "sys/clock.h"
 #include "sys/fd.h"
 #include "sys/process.h"
+#include "sys/pty.h"
 
 namespace cordon::isolate {
 
@@ -50,6 +52,7 @@ void record(const SyncMsg& m, Outcome* out) {
       break;
     case Phase::kMapsWritten:
     case Phase::kSeccompListener:  // handled by Supervision::on_sync
+    case Phase::kTerminal:
       break;
   }
 }
@@ -63,20 +66,27 @@ class Supervision {
         cg_(cg),
         limits_(limits),
         signals_(signals),
-        pump_(std::move(sb.stdout_read), std::move(sb.stderr_read), o.stdout_dest, o.stderr_dest,
+        // -t: the output pipes are not the command's (the terminal's master is, once it
+        // comes); nothing writes to them.
+        pump_(o.tty ? UniqueFd() : std::move(sb.stdout_read),
+              o.tty ? UniqueFd() : std::move(sb.stderr_read), o.stdout_dest, o.stderr_dest,
               limits.output_bytes),
         seccomp_(o.seccomp),
-        wall_deadline_(o.start_ns + limits.wall_ns) {}
+        wall_deadline_(o.start_ns + limits.wall_ns) {
+    if (o.tty) tty_.emplace(o.stdin_src);
+  }
 
   Result<Outcome> run() {
     while (sync_open_ || pump_.open()) {
-      struct pollfd pfd[5] = {
+      struct pollfd pfd[7] = {
           {sync_open_ ? sb_.sync_fd() : -1, POLLIN, 0},
           {pump_.poll_fd(OutputPump::kOut), pump_.poll_events(OutputPump::kOut), 0},
           {pump_.poll_fd(OutputPump::kErr), pump_.poll_events(OutputPump::kErr), 0},
           {signals_.fd(), POLLIN, 0},
-          {reporter_ ? reporter_->fd() : -1, POLLIN, 0}};
-      auto polled = sys::poll_fds(pfd, 5, timeout_ms());
+          {reporter_ ? reporter_->fd() : -1, POLLIN, 0},
+          {tty_ ? tty_->poll_fd() : -1, tty_ ? tty_->poll_events() : short(0), 0},
+          {tty_ ? tty_->resize_fd() : -1, POLLIN, 0}};
+      auto polled = sys::poll_fds(pfd, 7, timeout_ms());
       if (!polled.ok() && polled.error().err != EINTR) return std::move(polled).error();
       int n = polled.ok() ? *polled : -1;
       if (n > 0) {
@@ -88,11 +98,15 @@ class Supervision {
           if (pfd[1 + s].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)) TRY(pump_.on_ready(s));
         }
         if (pump_.over_limit()) hit(LimitHit::kOutput);
+        // A resize before the input that came with it: what is typed after a resize
+        // reaches a terminal of the new size.
+        if (pfd[6].revents & POLLIN) tty_->on_resize();
+        if (pfd[5].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)) tty_->on_ready();
         if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
           std::vector<UniqueFd> fds;
           auto m = recv_phase(sb_.sync_fd(), &fds);
           if (m.ok()) {
-            on_sync(*m, std::move(fds));
+            TRY(on_sync(*m, std::move(fds)));
           } else {
             sync_open_ = false;  // EOF: PID 1 and everyone who held the socket are gone
           }
@@ -146,15 +160,31 @@ class Supervision {
     }
   }
 
-  void on_sync(const SyncMsg& m, std::vector<UniqueFd> fds) {
-    if (m.phase != Phase::kSeccompListener) return record(m, &out_);
-    if (fds.size() != 1 || seccomp_ == nullptr || reporter_) return;
+  Status on_sync(const SyncMsg& m, std::vector<UniqueFd> fds) {
+    if (m.phase == Phase::kTerminal) return on_terminal(std::move(fds));
+    if (m.phase != Phase::kSeccompListener) {
+      record(m, &out_);
+      return {};
+    }
+    if (fds.size() != 1 || seccomp_ == nullptr || reporter_) return {};
     auto r = SeccompReporter::create(std::move(fds[0]), *seccomp_);
     if (r.ok()) {
       reporter_.emplace(std::move(r).value());
     } else {
       out_.seccomp_error = std::move(r).error();  // the listener closes: calls get ENOSYS
     }
+    return {};
+  }
+
+  // -t: the master of the sandbox's terminal, once: its output is the command's stdout,
+  // the caller's stdin goes into it.
+  Status on_terminal(std::vector<UniqueFd> fds) {
+    if (fds.size() != 1 || !tty_ || terminal_attached_) return {};
+    ASSIGN_OR_RETURN(UniqueFd copy, sys::duplicate_fd(fds[0].get()));
+    pump_.set_source(OutputPump::kOut, std::move(fds[0]));
+    tty_->attach(std::move(copy));
+    terminal_attached_ = true;
+    return {};
   }
 
   void answer_denied_call() {
@@ -193,6 +223,8 @@ class Supervision {
   const spec::Limits& limits_;
   SignalForwarder& signals_;
   OutputPump pump_;
+  std::optional<TerminalRelay> tty_;  // -t: the caller's terminal in raw mode until the end
+  bool terminal_attached_ = false;
   const plan::SeccompProgram* seccomp_;
   std::optional<SeccompReporter> reporter_;
   Outcome out_;

@@ -47,6 +47,10 @@ struct SuperviseOptions {
   int stderr_dest = 2;
   uint64_t start_ns = 0;  // CLOCK_MONOTONIC at the start, for the wall-time limit
   const plan::SeccompProgram* seccomp = nullptr;  // the filter, for --seccomp-report
+  // -t: the sandbox's terminal is its only output (to stdout_dest), and the caller's
+  // stdin (stdin_src) is relayed into it (isolate/pty.h).
+  bool tty = false;
+  int stdin_src = 0;
 };
 
 // signals: made at the start of the run (see signals.h); forwarded to PID 1 from here on.

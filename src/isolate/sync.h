@@ -6,6 +6,7 @@
 //   child  -> parent  kSetupError    a setup step failed; the child exits
 //   child  -> parent  kExecError     execve of the command failed (not found, not executable)
 //   child  -> parent  kSeccompListener  (--seccomp-report) the filter's notification fd
+//   child  -> parent  kTerminal      (-t) the master of the sandbox's pseudo-terminal
 //   parent -> child   command        (prestarted sandboxes only) the command, its
 //                                    environment and its stdin, once a caller asks
 //   init   -> parent  kExited        the command ended: exit code or signal
@@ -27,6 +28,7 @@ enum class Phase : uint32_t {
   kExecError = 3,
   kExited = 4,
   kSeccompListener = 5,
+  kTerminal = 6,
 };
 
 struct SyncMsg {

@@ -63,6 +63,7 @@ LaunchPlan compile(const spec::SandboxSpec& spec, const CallerEnv& caller, bool 
   p.limits = spec.limits;
   p.cgroup_parent = spec.cgroup_parent;
   p.no_cgroup = spec.no_cgroup;
+  p.tty = spec.tty;
   return p;
 }
 

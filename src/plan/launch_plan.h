@@ -53,6 +53,10 @@ struct LaunchPlan {
   spec::Limits limits;  // what the supervisor enforces (time, output) and the cgroup gets
   std::string cgroup_parent;
   bool no_cgroup = false;
+  // -t: PID 1 makes a pseudo-terminal on the sandbox's devpts (/dev/pts, in every mount
+  // plan), hands its master to the supervisor and gives the slave to the command
+  // (isolate/pty.h).
+  bool tty = false;
   // The compiled filter, loaded by the command's process as the last step before exec;
   // nullopt only for --seccomp unconfined.
   std::optional<SeccompProgram> seccomp;

@@ -189,7 +189,7 @@ bool same_sandbox(const SandboxSpec& a, const SandboxSpec& b) {
          a.caps == b.caps && a.disk_bytes == b.disk_bytes && a.limits == b.limits &&
          a.cgroup_parent == b.cgroup_parent && a.no_cgroup == b.no_cgroup &&
          a.seccomp.kind == b.seccomp.kind && a.seccomp.path == b.seccomp.path &&
-         a.seccomp_report == b.seccomp_report;
+         a.seccomp_report == b.seccomp_report && a.tty == b.tty;
 }
 
 }  // namespace cordon::spec

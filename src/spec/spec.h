@@ -166,6 +166,9 @@ struct SandboxSpec {
   // explicit opt-in, recorded in the result.
   SeccompChoice seccomp;
   bool seccomp_report = false;  // count the denied syscalls (docs/seccomp.md)
+  // A pseudo-terminal of the sandbox's own as the command's stdin, stdout, stderr and
+  // controlling terminal (`cordon run -t`); false: pipes.
+  bool tty = false;
 };
 
 // Pure checks of every field: shape, size, ranges. No filesystem access.

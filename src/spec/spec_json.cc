@@ -202,7 +202,8 @@ json to_json(const SandboxSpec& s) {
           {"cgroup_parent", s.cgroup_parent},
           {"no_cgroup", s.no_cgroup},
           {"seccomp", seccomp},
-          {"seccomp_report", s.seccomp_report}};
+          {"seccomp_report", s.seccomp_report},
+          {"tty", s.tty}};
 }
 
 Result<SandboxSpec> spec_from_json(const json& j) {
@@ -277,6 +278,7 @@ Result<SandboxSpec> spec_from_json(const json& j) {
     ASSIGN_OR_RETURN(s.seccomp, seccomp_from(*v));
   }
   TRY(f.boolean("seccomp_report", &s.seccomp_report));
+  TRY(f.boolean("tty", &s.tty));
   TRY(f.unknown());
   TRY(validate(s));
   return s;

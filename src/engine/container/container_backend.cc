@@ -196,8 +196,9 @@ Progress progress_of(const isolate::Timeline& t) {
 Result<Execution> finish(StartedPtr s) {
   const plan::LaunchPlan& plan = s->prepared->plan;
   Execution& ex = s->ex;
-  auto outcome = isolate::supervise(*s->sandbox, *s->cgroup, plan.limits, *s->signals,
-                                    {1, 2, ex.start_ns, plan.seccomp ? &*plan.seccomp : nullptr});
+  auto outcome =
+      isolate::supervise(*s->sandbox, *s->cgroup, plan.limits, *s->signals,
+                         {1, 2, ex.start_ns, plan.seccomp ? &*plan.seccomp : nullptr, plan.tty, 0});
   if (!outcome.ok()) {
     s->log.flush(s->timeline, s->facts);
     return std::move(outcome).error();
