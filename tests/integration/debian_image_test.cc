@@ -1,7 +1,8 @@
 // The Debian 12 test image (tests/images/debian12.sh, built by scripts/setup.sh into a
-// cache) imported by the real `cordon image import`, its layer checked on disk; and the
-// local test package (tests/images/mkdeb.sh) checked with dpkg-deb. Tests use no network:
-// without the cached tarball (setup could not reach the mirror), the image test skips.
+// cache) imported by the real `cordon image import`, its layer checked on disk and used as
+// a sandbox's root filesystem for `apt-get install` of the local test package
+// (tests/images/mkdeb.sh), which is also checked with dpkg-deb. Tests use no network:
+// without the cached tarball (setup could not reach the mirror), the image tests skip.
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
@@ -110,6 +111,44 @@ TEST(DebianImage, ImportsWithSystemdAndDpkgState) {
   EXPECT_TRUE(fs::is_directory(root + "/dev"));
   EXPECT_TRUE(fs::is_empty(root + "/dev"));
   EXPECT_TRUE(fs::exists(root + "/etc/apt/sources.list.d/debian.sources"));
+}
+
+// apt-get installs the local package in a sandbox whose root filesystem is the imported
+// layer: dpkg unpacks files owned by 1000:1000 and a set-group-ID directory, and its
+// postinst's chown runs. The layer itself (read-only under the sandbox's writable one)
+// is left as it was.
+TEST(DebianImage, AptInstallsALocalPackageInASandbox) {
+  if (!have_root()) GTEST_SKIP() << "needs root and user namespaces (run as root)";
+  std::string tarball = debian12_tarball();
+  ASSERT_FALSE(tarball.empty());
+  if (!fs::exists(tarball))
+    GTEST_SKIP() << "no cached Debian 12 image at " << tarball
+                 << " (scripts/setup.sh builds it with tests/images/debian12.sh)";
+  TempDir dir;
+  std::string store = dir.path() + "/store", debs = dir.path() + "/debs";
+  auto r = run_cordon({"image", "import", tarball, "--name", "debian:12", "--store", store});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto in = run_cordon({"image", "inspect", "debian:12", "--store", store});
+  ASSERT_EQ(in.status, 0) << in.err;
+  std::string root = json::parse(in.out)["layer_dirs"][0];
+  auto built = run_program({"/bin/bash", MKDEB_SCRIPT, debs});
+  ASSERT_EQ(built.status, 0) << built.err;
+
+  auto run =
+      run_cordon({"run", "--rootfs", root, "--time", "2m", "--bind", debs + ":/mnt/debs:ro", "--",
+                  "/bin/sh", "-c",
+                  "apt-get install -y /mnt/debs/cordon-probe_1.0_all.deb >/tmp/apt.log 2>&1 || "
+                  "{ cat /tmp/apt.log; exit 1; }; "
+                  "dpkg-query -W -f='status=${Status}\\n' cordon-probe; "
+                  "cd /var/lib/cordon-probe && stat -c '%n %u:%g %a' owned shared x"});
+  ASSERT_EQ(run.status, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("status=install ok installed\n"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("owned 1000:1000 644\n"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("shared 0:1000 2775\n"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("x 1:1 644\n"), std::string::npos) << run.out;  // the postinst's chown
+  EXPECT_FALSE(fs::exists(root + "/var/lib/cordon-probe"));
+  EXPECT_EQ(read_file(root + "/var/lib/dpkg/status").find("Package: cordon-probe"),
+            std::string::npos);
 }
 
 TEST(DebianImage, LocalPackageHoldsFilesOwnedByOthers) {
