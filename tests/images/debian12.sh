@@ -13,7 +13,8 @@
 # tarball behind. Needs root (mmdebstrap's root mode) and the mirror.
 #
 # Exit status: 0 built or already there; 69 the mirror cannot be reached (nothing else
-# was tried); 1 the build failed (its log is printed on stderr).
+# was tried); 1 the build failed (the end of its log is printed on stderr); 64 a bad
+# option; 77 not root; 130/143 interrupted (SIGINT/SIGTERM), leaving nothing.
 # docs/images.md ("A Debian 12 image for tests") says what is in the image and why.
 set -euo pipefail
 
@@ -34,7 +35,7 @@ out="$CACHE_DIR/$name"
 print_only=0
 case "${1:-}" in
   --path) print_only=1 ;;
-  -h | --help) sed -n '2,17p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$self"; exit 0 ;;
   -*) echo "debian12.sh: unknown option '$1' (allowed: --path, --help, or an output path)" >&2; exit 64 ;;
   "") ;;
   *) if [ -d "$1" ]; then out="$1/$name"; else out="$1"; fi ;;
@@ -78,20 +79,24 @@ fi
 
 out_dir=$(dirname "$out")
 mkdir -p "$out_dir"
-# One build at a time per output: a second caller waits, then finds the tarball.
-exec 9>"$out.lock"
+# One build at a time in the folder (flock on the folder itself, so no lock file is left):
+# a second caller waits, then finds the tarball. Holding it, remove what a killed build of
+# this tarball left (SIGKILL skips the cleanup below).
+exec 9<"$out_dir"
 flock 9
 if [ -s "$out" ]; then
-  rm -f "$out.lock"
   echo "$out"
   exit 0
 fi
+rm -f "$out_dir/.debian12-$hash".*
 
 tmp="$out_dir/.debian12-$hash.$$.tar.zst"
 log="$out_dir/.debian12-$hash.$$.log"
 list="$out_dir/.debian12-$hash.$$.sources" # a file named *.sources: read as deb822
-cleanup() { rm -f "$tmp" "$log" "$list" "$out.lock"; }
+cleanup() { rm -f "$tmp" "$log" "$list"; }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 cat >"$list" <<SOURCES
 Types: deb

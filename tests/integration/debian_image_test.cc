@@ -101,7 +101,8 @@ TEST(DebianImage, ImportsWithSystemdAndDpkgState) {
   // The container tweaks (docs/images.md): an empty machine-id for first boot, root's
   // password locked, the image's own hostname, no getty on a virtual console, no device
   // nodes (the runtime makes /dev).
-  EXPECT_EQ(read_file(root + "/etc/machine-id"), "");
+  ASSERT_TRUE(fs::is_regular_file(root + "/etc/machine-id"));
+  EXPECT_EQ(fs::file_size(root + "/etc/machine-id"), 0u);
   EXPECT_FALSE(fs::exists(fs::symlink_status(root + "/var/lib/dbus/machine-id")));
   std::string shadow = "\n" + read_file(root + "/etc/shadow");
   EXPECT_NE(shadow.find("\nroot:*:"), std::string::npos) << "root's password is not locked";
