@@ -18,6 +18,7 @@ PACKAGES=(
   zlib1g-dev                             # .tar.gz uploads (src/archive/gzip.cc), static
   libarchive-dev                         # image layers (src/image_io/): cordon-image only
   busybox-static                         # test images
+  mmdebstrap zstd                        # tests/images/debian12.sh: the Debian 12 test image
   docker-registry                        # tests/registry: the local OCI registry image pulls are tested against
   skopeo                                 # tests/registry: pushes the test images into it
   bubblewrap                             # the benchmark's peer
@@ -51,6 +52,14 @@ fi
 # kernel now rather than inside the test's time budget. Exit 77: this host cannot run the
 # guest, and the test will say it is skipped.
 tests/vm/setup.sh >/dev/null || [ $? -eq 77 ]
+
+# The Debian 12 image the tests use (tests/images/debian12.sh), built once from the mirror
+# into /var/cache/cordon-tests (again only when the script changes). Exit 69: the mirror
+# cannot be reached; setup goes on and the tests that need the image skip.
+as_root tests/images/debian12.sh >/dev/null || case $? in
+  69) echo "setup: no Debian 12 test image (the mirror cannot be reached): the tests that need it will skip" >&2 ;;
+  *) echo "setup: building the Debian 12 test image failed (tests/images/debian12.sh, above); the tests need it" >&2; exit 1 ;;
+esac
 
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" ${CMAKE_ARGS:-} >/dev/null
