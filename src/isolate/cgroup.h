@@ -57,6 +57,9 @@ struct CgroupRequest {
   // The caller's cgroup in each hierarchy ("" is v2's), filled by load_caller_cgroups().
   std::map<std::string, std::string> caller = {};
   bool caller_loaded = false;
+  // A fixed slot (an instance's): an empty group of its own name, left by a run whose
+  // supervisor was killed, is swept too (there is no other slot to try).
+  bool sweep_own = false;
 };
 
 // Reads the caller's cgroups (/proc/self/cgroup) into the request, once per start; with a

@@ -64,6 +64,7 @@ LaunchPlan compile(const spec::SandboxSpec& spec, const CallerEnv& caller, bool 
   p.cgroup_parent = spec.cgroup_parent;
   p.no_cgroup = spec.no_cgroup;
   p.tty = spec.tty;
+  p.slot_base = spec.slot_base;
   return p;
 }
 

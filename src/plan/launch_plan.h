@@ -57,6 +57,7 @@ struct LaunchPlan {
   // plan), hands its master to the supervisor and gives the slave to the command
   // (isolate/pty.h).
   bool tty = false;
+  std::optional<uint64_t> slot_base;  // the spec's fixed ID slot, if any
   // The compiled filter, loaded by the command's process as the last step before exec;
   // nullopt only for --seccomp unconfined.
   std::optional<SeccompProgram> seccomp;
