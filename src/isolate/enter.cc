@@ -55,6 +55,7 @@ struct EnterArgs {
   int sync_fd;                       // the child's end
   int out_fd;                        // the write ends of the output pipes (-1 with -t)
   int err_fd;
+  pid_t caller_pid;  // the caller's process, our parent
 };
 
 Error at(const char* step, Error e) {
@@ -65,10 +66,18 @@ Error at(const char* step, Error e) {
 // The command's process: PID N inside, still privileged in the sandbox's user namespace.
 Status command_setup(const EnterArgs& a) {
   const EnterRequest& r = *a.req;
+  // Nothing of the host's but the caller's stdin, our pipes and the sync socket: not PID
+  // 1's pidfd, not the cgroup's fds.
+  std::vector<int> keep = {a.sync_fd};
+  for (int fd : {r.stdin_fd, a.out_fd, a.err_fd}) keep.push_back(fd);
+  TRY(sys::close_fds_except(keep));
   // Root of the sandbox's user namespace, as PID 1 is before it drops its privileges:
   // our host IDs (unmapped inside) would own what we make (the terminal's slave), and
-  // the capabilities of the namespace stay (the IDs we leave are no root of it).
+  // the capabilities of the namespace stay (the IDs we leave are no root of it). Each ID
+  // change resets the dumpable flag to fs.suid_dumpable: cleared again after each, so
+  // that nothing inside can ptrace this process before its execve.
   TRY(sys::set_ids(0, 0));
+  TRY(sys::set_not_dumpable());
   TRY(sys::clear_groups());
   if (r.tty) {
     // On the sandbox's devpts: /dev/ptmx resolves in the sandbox's root now.
@@ -81,13 +90,13 @@ Status command_setup(const EnterArgs& a) {
     // No controlling terminal: the caller's terminal (if stdin is one) takes no TIOCSTI.
     TRY(sys::new_session());
   }
-  // Nothing of the host's but fds 0-2 (the caller's stdin, our pipes) and the sync
-  // socket (close-on-exec) from here on: not PID 1's pidfd, not the cgroup's fds.
+  // Fds 0-2 and the sync socket (close-on-exec) only from here on.
   TRY(sys::close_fds_except({a.sync_fd}));
   TRY(apply_rlimits(r.rlimits));
   // As the sandbox's command does: before the privileges go (created when missing).
   TRY(change_workdir(r.workdir));
   TRY(drop_privileges(r.uid, r.gid, r.caps));
+  TRY(sys::set_not_dumpable());  // until the execve, which sets it as for any exec
   return {};
 }
 
@@ -139,6 +148,12 @@ Status enter_setup(const EnterArgs& a) {
   // its /proc files (its memory, its fds and its executable are the host's).
   TRY(sys::set_not_dumpable());
   TRY(sys::set_ns(a.pidfd, static_cast<int>(a.ns_flags)));
+  // The credential change of setns resets the flag to fs.suid_dumpable, which a host may
+  // have set to 1: cleared again, whatever the host's setting. It clears the parent-death
+  // signal too: set again, then the caller's process must still be our parent.
+  TRY(sys::set_not_dumpable());
+  TRY(sys::set_parent_death_signal(SIGKILL));
+  if (sys::parent_pid() != a.caller_pid) return logic_error("enter", "", "the caller is gone");
   return {};
 }
 
@@ -258,7 +273,8 @@ Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& req) {
                  &join_fds,
                  sync.second.get(),
                  out ? out->second.get() : -1,
-                 err ? err->second.get() : -1};
+                 err ? err->second.get() : -1,
+                 sys::self_pid()};
   ASSIGN_OR_RETURN(sys::CloneResult c, sys::clone3_fork(0, cgroup_dir.get()));
   if (c.pid == 0) {
     sync.first.reset();
