@@ -24,7 +24,8 @@ const std::vector<OptionGroup>& exec_option_groups() {
          "mode until the command ends, its window size followed",
          "-t"},
         {"--user", true, "UID[:GID]",
-         "the user (and group) inside, 0-65535 (default: the sandbox's)"},
+         "the user (and group) inside, 0-65535 (default: the sandbox's;\n"
+         "UID alone keeps the sandbox's group)"},
         {"--env", true, "K=V|K",
          "set K (K alone copies it from the caller); repeatable; on top\n"
          "of the sandbox's environment"},

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <optional>
+#include <utility>
 
 #include "base/exit_codes.h"
 #include "isolate/caps.h"
@@ -227,12 +228,23 @@ void record(const SyncMsg& m, EnterOutcome* out, bool* reported) {
   }
 }
 
-// The namespaces to join: every one a sandbox has (time only where the kernel has it).
-uint64_t namespace_flags() {
-  uint64_t f = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
-               CLONE_NEWNET | CLONE_NEWCGROUP;
-  if (sys::kernel_has_ns("time")) f |= CLONE_NEWTIME;
-  return f;
+// The namespaces to join: every one of PID 1's that is not ours already (all of them
+// for a sandbox; the time namespace only where the kernel has one). Joining one that is
+// ours would fail: after the switch to the sandbox's user namespace we hold no
+// capability over the host's.
+Result<uint64_t> namespace_flags(pid_t pid1) {
+  static constexpr std::pair<const char*, int> kNamespaces[] = {
+      {"mnt", CLONE_NEWNS},   {"pid", CLONE_NEWPID}, {"ipc", CLONE_NEWIPC},
+      {"uts", CLONE_NEWUTS},  {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
+      {"time", CLONE_NEWTIME}};
+  uint64_t flags = CLONE_NEWUSER;
+  for (const auto& [name, flag] : kNamespaces) {
+    if (std::string(name) == "time" && !sys::kernel_has_ns("time")) continue;
+    ASSIGN_OR_RETURN(uint64_t theirs, sys::ns_id(pid1, name));
+    ASSIGN_OR_RETURN(uint64_t ours, sys::ns_id(sys::self_pid(), name));
+    if (theirs != ours) flags |= static_cast<uint64_t>(flag);
+  }
+  return flags;
 }
 
 }  // namespace
@@ -259,6 +271,8 @@ Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& req) {
       join.push_back(std::move(fd));
     }
   }
+  // Read after the start time was checked: they are the sandbox's PID 1's.
+  ASSIGN_OR_RETURN(uint64_t ns_flags, namespace_flags(target.pid1));
   ASSIGN_OR_RETURN(auto sync, sys::seqpacket_pair());
   std::optional<std::pair<UniqueFd, UniqueFd>> out, err;
   if (!req.tty) {
@@ -269,7 +283,7 @@ Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& req) {
   SignalForwarder signals;
   EnterArgs args{&req,
                  pidfd.get(),
-                 namespace_flags(),
+                 ns_flags,
                  &join_fds,
                  sync.second.get(),
                  out ? out->second.get() : -1,
