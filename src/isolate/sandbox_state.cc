@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include "base/parse.h"
 #include "sys/file_lock.h"
 #include "sys/fs.h"
 #include "sys/process.h"
@@ -163,6 +164,20 @@ void Registration::remove() {
 Result<Registration> reserve_name(const std::string& dir, const std::string& name) {
   TRY(validate_sandbox_name(name, "--name"));
   ASSIGN_OR_RETURN(UniqueFd lock, lock_dir(dir));
+  // Every stale entry goes, not only this name's: supervisors killed with SIGKILL leave
+  // no file behind for long.
+  ASSIGN_OR_RETURN(std::vector<std::string> entries, sys::list_dir(dir));
+  for (const auto& e : entries) {
+    if (e.size() > 5 && e.compare(e.size() - 5, 5, ".json") == 0 && e != name + ".json")
+      (void)read_live(dir + "/" + e);
+    // A temporary of a writer that died before its rename.
+    size_t tmp = e.find(".json.tmp");
+    if (tmp != std::string::npos) {
+      auto pid = parse_uint(e.substr(tmp + 9), 1, INT32_MAX);
+      if (pid.ok() && sys::process_start_time(static_cast<pid_t>(*pid)) == 0)
+        (void)sys::unlink_path(dir + "/" + e);
+    }
+  }
   std::string path = file_of(dir, name);
   auto existing = read_live(path);
   if (existing.ok()) {

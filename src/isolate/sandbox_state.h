@@ -8,7 +8,7 @@
 // completed once PID 1 runs, and removed when the sandbox ends, on every path of the
 // supervisor (the Registration's destructor). A supervisor killed with SIGKILL leaves its
 // file behind: a file whose supervisor or PID 1 is gone, or whose start time differs, is
-// stale, and the next reservation or lookup of that name removes it. Every change is made
+// stale: the next reservation of any name, or lookup of that name, removes it. Every change is made
 // under an flock of DIR/.lock, and each file is replaced atomically (a temporary renamed
 // over it), so a reader never sees half a file.
 #pragma once
@@ -76,8 +76,8 @@ class Registration {
   std::string name_;
 };
 
-// Reserves NAME for this process (the supervisor): EEXIST when a live sandbox has it (a
-// stale file is swept first). Creates DIR (0700) when missing.
+// Reserves NAME for this process (the supervisor): EEXIST when a live sandbox has it.
+// Every stale file of DIR is swept first. Creates DIR (0700) when missing.
 Result<Registration> reserve_name(const std::string& dir, const std::string& name);
 
 // The live sandbox named NAME: ENOENT when there is none (no file, or a stale one, which

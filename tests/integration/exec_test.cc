@@ -151,6 +151,17 @@ struct RunningExec {
   }
 };
 
+// A registry entry as a supervisor killed with SIGKILL would have left it.
+void write_state(const std::string& path, const nlohmann::json& j) {
+  ::mkdir("/run/cordon", 0755);
+  ::mkdir(kStateDir, 0700);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  std::string text = j.dump();
+  ASSERT_EQ(::write(fd, text.data(), text.size()), (ssize_t)text.size());
+  ::close(fd);
+}
+
 TEST(Exec, SeesTheSandboxsFiles) {
   REQUIRE_ROOT();
   std::string name = unique_name("files");
@@ -249,22 +260,26 @@ TEST(Exec, UnknownOrEndedNamesExit66) {
   // A stale entry (its supervisor is not the process alive under that PID) is swept.
   std::string stale = unique_name("stale");
   std::string path = std::string(kStateDir) + "/" + stale + ".json";
-  nlohmann::json j = {
-      {"name", stale},   {"supervisor_pid", 1}, {"supervisor_start", 1},
-      {"pid1", 1},       {"pid1_start", 1},     {"uid_base", 0},
-      {"gid_base", 0},   {"cgroup_version", 0}, {"cgroup_paths", nlohmann::json::array()},
-      {"spec", nullptr}, {"seccomp", nullptr}};
-  ::mkdir("/run/cordon", 0755);
-  ::mkdir(kStateDir, 0700);
-  {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    ASSERT_GE(fd, 0);
-    std::string text = j.dump();
-    ASSERT_EQ(::write(fd, text.data(), text.size()), (ssize_t)text.size());
-    ::close(fd);
-  }
+  nlohmann::json j = {{"name", stale},
+                      {"supervisor_pid", 1},
+                      {"supervisor_start", uint64_t{1} << 62},
+                      {"pid1", 1},
+                      {"pid1_start", uint64_t{1} << 62},
+                      {"uid_base", 0},
+                      {"gid_base", 0},
+                      {"cgroup_version", 0},
+                      {"cgroup_paths", nlohmann::json::array()},
+                      {"spec", nullptr},
+                      {"seccomp", nullptr}};
+  write_state(path, j);
   r = run_cordon({"exec", stale, "--", "true"});
   EXPECT_EQ(r.status, 66) << r.err;
+  EXPECT_NE(::access(path.c_str(), F_OK), 0);
+  // And the next run of any name sweeps every stale entry.
+  write_state(path, j);
+  ASSERT_EQ(::access(path.c_str(), F_OK), 0);
+  r = run_cordon({"run", "--name", ended, "--", "true"});
+  EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(::access(path.c_str(), F_OK), 0);
 }
 
