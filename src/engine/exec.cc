@@ -19,11 +19,13 @@ ExecResult failed(int status, Error e) {
 // The named sandbox once its command runs: PID 1 forks the command only after its whole
 // setup (mounts, pivot_root, IDs), so a sandbox still starting is waited for, as long as
 // its supervisor lives.
-Result<isolate::SandboxState> running_sandbox(const ExecRequest& req) {
+// Returns with the registry's lock in *lock (see isolate::enter).
+Result<isolate::SandboxState> running_sandbox(const ExecRequest& req, UniqueFd* lock) {
   for (;;) {
-    auto s = isolate::find_sandbox(req.state_dir, req.name);
+    auto s = isolate::find_sandbox(req.state_dir, req.name, lock);
     if (s.ok() && !sys::child_pids(s->pid1).empty()) return s;
     if (!s.ok() && s.error().err != EAGAIN) return s;
+    lock->reset();
     sys::sleep_ns(kPollNs);
   }
 }
@@ -31,7 +33,8 @@ Result<isolate::SandboxState> running_sandbox(const ExecRequest& req) {
 }  // namespace
 
 ExecResult exec(const ExecRequest& req, const plan::CallerEnv& caller) {
-  auto found = running_sandbox(req);
+  UniqueFd registry_lock;
+  auto found = running_sandbox(req, &registry_lock);
   if (!found.ok()) {
     if (found.error().err == ENOENT)
       return failed(kExitInput, logic_error("exec", req.name,
@@ -66,12 +69,16 @@ ExecResult exec(const ExecRequest& req, const plan::CallerEnv& caller) {
   r.rlimits = plan.rlimits;
   r.seccomp = st.seccomp ? &*st.seccomp : nullptr;
   r.tty = req.tty;
-  auto outcome = isolate::enter(target, r);
+  auto outcome = isolate::enter(target, r, std::move(registry_lock));
   if (!outcome.ok()) {
     if (outcome.error().err == ESRCH)
       return failed(kExitInput, logic_error("exec", req.name, "the sandbox has ended"));
     return failed(kExitSetupFailed, std::move(outcome).error());
   }
+  // PID 1 ended between the lookup and the setns (its namespaces went with it).
+  if (outcome->kind == isolate::EnterOutcome::Kind::kSetupFailed && outcome->error.err == ESRCH &&
+      outcome->error.step == "setns")
+    return failed(kExitInput, logic_error("exec", req.name, "the sandbox has ended"));
   ExecResult res{outcome->exit_status(), std::nullopt};
   using Kind = isolate::EnterOutcome::Kind;
   if (outcome->kind == Kind::kSetupFailed || outcome->kind == Kind::kExecFailed)

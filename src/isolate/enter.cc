@@ -52,9 +52,8 @@ struct EnterArgs {
   const EnterRequest* req;
   int pidfd;
   uint64_t ns_flags;
-  const std::vector<int>* join_fds;  // v1: each group's tasks file
-  int sync_fd;                       // the child's end
-  int out_fd;                        // the write ends of the output pipes (-1 with -t)
+  int sync_fd;  // the child's end
+  int out_fd;   // the write ends of the output pipes (-1 with -t)
   int err_fd;
   pid_t caller_pid;  // the caller's process, our parent
 };
@@ -136,12 +135,10 @@ constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
 
 // The entering process: cgroup, not dumpable, the namespaces, the fork.
 Status enter_setup(const EnterArgs& a) {
-  // v1: into every group first (v2: cloned into it), before anything is charged elsewhere.
-  for (int fd : *a.join_fds) {
-    auto n = sys::write_fd(fd, "0", 1);
-    if (!n.ok()) return errno_error(n.error().err, "join cgroup", "tasks");
-    if (*n != 1) return sys_error("join cgroup", "tasks");
-  }
+  // Nothing before we are in the sandbox's cgroup: cloned into it on v2, written into
+  // each group by the caller's process on v1, which then says go.
+  ASSIGN_OR_RETURN(SyncMsg go, recv_phase(a.sync_fd));
+  if (go.phase != Phase::kMapsWritten) return logic_error("sync", "", "unexpected phase");
   // If the caller's process dies, so does this one (the command goes on, as a process of
   // the sandbox's, which ends with it).
   TRY(sys::set_parent_death_signal(SIGKILL));
@@ -249,7 +246,8 @@ Result<uint64_t> namespace_flags(pid_t pid1) {
 
 }  // namespace
 
-Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& req) {
+Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& req,
+                           UniqueFd registry_lock) {
   if (req.argv.empty()) return logic_error("enter", "", "no command");
   // The pidfd first, the start time after: if the PID named another process by then, the
   // pidfd names that one and the times differ.
@@ -259,7 +257,6 @@ Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& req) {
 
   UniqueFd cgroup_dir;
   std::vector<UniqueFd> join;
-  std::vector<int> join_fds;
   if (target.cgroup_version == 2 && !target.cgroup_paths.empty()) {
     ASSIGN_OR_RETURN(cgroup_dir, sys::open_path(target.cgroup_paths[0],
                                                 O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
@@ -267,7 +264,6 @@ Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& req) {
     for (const auto& p : target.cgroup_paths) {
       ASSIGN_OR_RETURN(UniqueFd fd,
                        sys::open_path(p + "/tasks", O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
-      join_fds.push_back(fd.get());
       join.push_back(std::move(fd));
     }
   }
@@ -284,7 +280,6 @@ Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& req) {
   EnterArgs args{&req,
                  pidfd.get(),
                  ns_flags,
-                 &join_fds,
                  sync.second.get(),
                  out ? out->second.get() : -1,
                  err ? err->second.get() : -1,
@@ -297,8 +292,27 @@ Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& req) {
     entering_main(args);
   }
   sync.second.reset();
-  join.clear();
   cgroup_dir.reset();
+  // v1: the entering process into each group, by its host PID, before it may go on.
+  for (const auto& fd : join) {
+    std::string pid = std::to_string(c.pid);
+    Status w = sys::write_all(fd.get(), pid, "tasks");
+    if (!w.ok()) {
+      (void)sys::pidfd_kill(c.pidfd.get(), SIGKILL);
+      (void)sys::wait_pidfd(c.pidfd.get());
+      return at("join cgroup", std::move(w).error());
+    }
+  }
+  join.clear();
+  // In the cgroup now: the registry may let the sandbox's supervisor remove its entry
+  // (and then empty the cgroup, this process included).
+  registry_lock.reset();
+  Status go = send_phase(sync.first.get(), Phase::kMapsWritten);
+  if (!go.ok()) {
+    (void)sys::pidfd_kill(c.pidfd.get(), SIGKILL);
+    (void)sys::wait_pidfd(c.pidfd.get());
+    return std::move(go).error();
+  }
   if (out) out->second.reset();
   if (err) err->second.reset();
 

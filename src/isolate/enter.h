@@ -5,8 +5,8 @@
 //    command's output (pipes, or the master of a terminal of the sandbox's devpts with -t)
 //    and forwards the caller's termination signals; holds the caller's terminal in raw
 //    mode with -t and restores it on every path.
-//  - the entering process: cloned into the sandbox's cgroup (CLONE_INTO_CGROUP on v2; its
-//    first act on v1 is to write itself into each group's tasks file), then, before it
+//  - the entering process: cloned into the sandbox's cgroup (CLONE_INTO_CGROUP on v2; on
+//    v1 it waits until the caller's process wrote it into each group), then, before it
 //    joins any namespace, made non-dumpable (PR_SET_DUMPABLE 0), so that nothing inside
 //    can ptrace it or open its /proc files (its memory and fds are the host's: the
 //    CVE-2019-5736 class). It joins every namespace of PID 1 in one setns(pidfd) call,
@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "plan/launch_plan.h"
 #include "plan/seccomp_policy.h"
 
@@ -65,7 +66,11 @@ struct EnterOutcome {
 };
 
 // Runs request's command in the sandbox of target and waits for it. An error: nothing was
-// started (ESRCH: PID 1 is gone or is another process now).
-Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& request);
+// started (ESRCH: PID 1 is gone or is another process now). registry_lock: the lock
+// under which target was read (find_sandbox), released once the entering process is in
+// the sandbox's cgroup: a supervisor that removes its entry (under the same lock) before
+// it empties its cgroup then finds every entering process in it.
+Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& request,
+                           UniqueFd registry_lock = {});
 
 }  // namespace cordon::isolate

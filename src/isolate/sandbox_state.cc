@@ -201,12 +201,19 @@ Result<Registration> reserve_name(const std::string& dir, const std::string& nam
 }
 
 Result<SandboxState> find_sandbox(const std::string& dir, const std::string& name) {
+  UniqueFd lock;
+  return find_sandbox(dir, name, &lock);
+}
+
+Result<SandboxState> find_sandbox(const std::string& dir, const std::string& name,
+                                  UniqueFd* lock_out) {
   std::string path = file_of(dir, name);
   // No registry at all: nothing was ever named here (and nothing is created by a lookup).
   if (!sys::path_status(dir, true).ok()) return errno_error(ENOENT, "find sandbox", path);
   ASSIGN_OR_RETURN(UniqueFd lock, lock_dir(dir));
   ASSIGN_OR_RETURN(SandboxState s, read_live(path));
   if (s.pid1 == 0) return errno_error(EAGAIN, "find sandbox", name);
+  *lock_out = std::move(lock);
   return s;
 }
 

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "plan/seccomp_policy.h"
 
 namespace cordon::isolate {
@@ -83,5 +84,8 @@ Result<Registration> reserve_name(const std::string& dir, const std::string& nam
 // The live sandbox named NAME: ENOENT when there is none (no file, or a stale one, which
 // is removed), EAGAIN when it is still starting.
 Result<SandboxState> find_sandbox(const std::string& dir, const std::string& name);
+// The same, with the registry's lock kept in *lock on success (isolate::enter releases it
+// once it is in the sandbox's cgroup).
+Result<SandboxState> find_sandbox(const std::string& dir, const std::string& name, UniqueFd* lock);
 
 }  // namespace cordon::isolate
