@@ -125,6 +125,10 @@ Status command_setup(const EnterArgs& a) {
   sys::exit_now(exec_failure_status(err));
 }
 
+// After the command's end, how many more reads of what it left in the pipes at most (a
+// process it left behind that writes without pause cannot hold the exec).
+constexpr int kMaxDrainRounds = 256;
+
 volatile sig_atomic_t g_command_pid = 0;
 
 void forward(int sig) {
@@ -325,20 +329,26 @@ Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& req,
   if (req.tty) tty.emplace(req.stdin_fd);
   EnterOutcome outcome;
   bool reported = false, sync_open = true;
+  // The end is the command's process's, as for docker exec: processes it left behind
+  // may hold the pipes (or the terminal) for as long as the sandbox lives. Once it is
+  // gone, what is already in them is delivered, and no more is waited for.
+  int drain_rounds = 0;
   while (sync_open || pump.open()) {
+    if (!sync_open && ++drain_rounds > kMaxDrainRounds) break;
     struct pollfd pfd[6] = {{sync_open ? sync.first.get() : -1, POLLIN, 0},
                             {pump.poll_fd(OutputPump::kOut), pump.poll_events(OutputPump::kOut), 0},
                             {pump.poll_fd(OutputPump::kErr), pump.poll_events(OutputPump::kErr), 0},
                             {signals.fd(), POLLIN, 0},
                             {tty ? tty->poll_fd() : -1, tty ? tty->poll_events() : short(0), 0},
                             {tty ? tty->resize_fd() : -1, POLLIN, 0}};
-    auto polled = sys::poll_fds(pfd, 6, -1);
+    auto polled = sys::poll_fds(pfd, 6, sync_open || pump.holding() ? -1 : 0);
     if (!polled.ok()) {
       if (polled.error().err == EINTR) continue;
       (void)sys::pidfd_kill(c.pidfd.get(), SIGKILL);
       (void)sys::wait_pidfd(c.pidfd.get());
       return std::move(polled).error();
     }
+    if (!sync_open && *polled == 0) break;  // drained
     if (pfd[3].revents & POLLIN) signals.forward_to(c.pidfd.get());
     for (auto s : {OutputPump::kOut, OutputPump::kErr}) {
       if (pfd[1 + s].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)) (void)pump.on_ready(s);

@@ -313,6 +313,22 @@ TEST(Exec, StatusesAreTheCommands) {
   sb.end();
 }
 
+// As docker exec: the exec ends with its command, not with what the command left running
+// (which holds the output pipes for as long as the sandbox lives).
+TEST(Exec, EndsWithTheCommandNotWithWhatItLeftBehind) {
+  REQUIRE_ROOT();
+  std::string name = unique_name("left");
+  NamedSandbox sb(name);
+  ASSERT_TRUE(sb.ready());
+  RunOut r = run_cordon({"exec", name, "--", "sh", "-c", "sleep 600 & echo spawned; exit 3"});
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_EQ(r.out, "spawned\n");
+  // What it left behind is still the sandbox's, and ends with it.
+  r = run_cordon({"exec", name, "--", "sh", "-c", "ps -o comm | grep -c sleep"});
+  EXPECT_EQ(r.out, "2\n") << r.err;
+  sb.end();
+}
+
 TEST(Exec, TheSandboxsEndKillsTheEnteredCommand) {
   REQUIRE_ROOT();
   std::string name = unique_name("end");
