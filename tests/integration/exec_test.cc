@@ -67,12 +67,14 @@ std::string ns_link(pid_t pid, const std::string& ns) {
 // supervisor, which forwards it) and reaped at destruction.
 class NamedSandbox {
  public:
-  explicit NamedSandbox(const std::string& name) : name_(name) {
+  explicit NamedSandbox(const std::string& name, const std::vector<std::string>& options = {})
+      : name_(name) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) return;
-    pid_ = spawn_program({cordon_binary(), "run", "--name", name, "--", "sh", "-c",
-                          "echo up > /tmp/x; echo ready; exec sleep 600"},
-                         -1, p[1]);
+    std::vector<std::string> argv = {cordon_binary(), "run", "--name", name};
+    argv.insert(argv.end(), options.begin(), options.end());
+    argv.insert(argv.end(), {"--", "sh", "-c", "echo up > /tmp/x; echo ready; exec sleep 600"});
+    pid_ = spawn_program(argv, -1, p[1]);
     ::close(p[1]);
     out_ = p[0];
     std::string got;
@@ -326,6 +328,25 @@ TEST(Exec, EndsWithTheCommandNotWithWhatItLeftBehind) {
   // What it left behind is still the sandbox's, and ends with it.
   r = run_cordon({"exec", name, "--", "sh", "-c", "ps -o comm | grep -c sleep"});
   EXPECT_EQ(r.out, "2\n") << r.err;
+  sb.end();
+}
+
+// The entered processes count against the sandbox's pids limit (8): PID 1 and its
+// command, two sleeps an exec leaves behind, and the next exec's entering process and
+// shell leave that shell 2 children, not 8.
+TEST(Exec, EnteredProcessesCountAgainstTheSandboxsLimits) {
+  REQUIRE_ROOT();
+  std::string name = unique_name("pids");
+  NamedSandbox sb(name, {"--pids", "8"});
+  ASSERT_TRUE(sb.ready());
+  RunOut r = run_cordon({"exec", name, "--", "sh", "-c", "sleep 600 & sleep 600 & echo two"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "two\n");
+  r = run_cordon({"exec", name, "--", "sh", "-c",
+                  "i=0; while [ $i -lt 8 ]; do sleep 600 & i=$((i+1)); done; echo all"});
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("fork"), std::string::npos) << r.err;
   sb.end();
 }
 
