@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -14,12 +15,14 @@
 #include "base/exit_codes.h"
 #include "base/log.h"
 #include "base/parse.h"
+#include "cli/exec_cli.h"
 #include "engine/result_json.h"
 #include "engine/run.h"
 #include "image/store.h"
 #include "instance/disk.h"
 #include "instance/instance.h"
 #include "isolate/id_slot.h"
+#include "isolate/sandbox_state.h"
 #include "sys/creds.h"
 #include "sys/fs.h"
 #include "sys/process.h"
@@ -63,6 +66,8 @@ std::string usage_text() {
       "  create NAME --image REF [-- COMMAND...]   COMMAND default: the image's Entrypoint+Cmd\n"
       "  start NAME | stop NAME | restart NAME | rm NAME\n"
       "  ls | info NAME | console NAME (what its command wrote)\n"
+      "  exec NAME [-t] [--user U[:G]] [--env K=V] [--workdir DIR] -- COMMAND...\n"
+      "  shell NAME   a login shell in it, on a terminal (exec -t of bash or sh)\n"
       "  snapshot create|restore|rm NAME SNAP | snapshot ls NAME   (of a stopped instance)\n"
       "  autostart   start every instance that was running (at boot)\n",
       groups(),
@@ -142,10 +147,17 @@ int supervise(const Instances& in, const std::string& name) {
   // The slot is the instance's own: busy means its last run's sandbox is still going
   // away (a supervisor killed: PID 1 holds the slot until its parent-death signal has
   // ended it). Wait for that, not longer than a grace.
+  // Registered under its own name, for `cordon instance exec` (cordon exec inst.NAME).
+  auto registered =
+      isolate::reserve_name(isolate::kDefaultStateDir, instance::registered_name(name));
+  if (!registered.ok()) {
+    (void)instance::unmount_disk(in.mountpoint(name));
+    return fail(registered.error());
+  }
   engine::RunResult r;
   auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   for (;;) {
-    r = engine::run(*spec, plan::CallerEnv{});
+    r = engine::run(*spec, plan::CallerEnv{}, &*registered);
     bool busy = r.error && isolate::slot_in_use(*r.error);
     if (!busy || std::chrono::steady_clock::now() >= give_up) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -272,7 +284,50 @@ std::string env_or(const char* name, const char* fallback) {
 
 }  // namespace
 
+// exec and shell: `cordon exec` into the instance's running sandbox, registered by its
+// supervisor as inst.NAME. args: what follows the instance's name.
+int exec_in(const std::string& root, const std::string& name, std::vector<std::string> args,
+            bool shell) {
+  auto in = Instances::open(root, /*create=*/false);
+  if (!in.ok()) return fail(in.error());
+  if (auto rec = in->load(name); !rec.ok()) return fail(rec.error());
+  if (!in->running(name))
+    return fail(Error{ENOENT, "exec", name, "not running (cordon instance start " + name + ")"});
+  std::vector<std::string> options, command;
+  auto dash = std::find(args.begin(), args.end(), "--");
+  options.assign(args.begin(), dash);
+  if (dash != args.end()) command.assign(dash + 1, args.end());
+  if (shell) {
+    if (!command.empty()) return usage_error("shell NAME takes no command (exec NAME -- CMD does)");
+    options.insert(options.begin(), "-t");
+    // A login shell: bash where the image has it, else sh.
+    command = {"/bin/sh", "-c", "command -v bash >/dev/null 2>&1 && exec bash -l; exec sh -l"};
+  } else if (command.empty()) {
+    return usage_error("exec NAME [OPTIONS] -- COMMAND [ARG...]");
+  }
+  std::vector<std::string> exec_args = options;
+  exec_args.push_back(instance::registered_name(name));
+  exec_args.push_back("--");
+  exec_args.insert(exec_args.end(), command.begin(), command.end());
+  return exec_main(exec_args);
+}
+
 int instance_main(const std::vector<std::string>& all) {
+  // exec and shell take `cordon exec`'s options (-t, --user, --env, --workdir) after NAME;
+  // --instances may come anywhere before "--".
+  {
+    std::vector<std::string> rest = all;
+    std::string root = env_or("CORDON_INSTANCES", instance::kDefaultRoot);
+    for (size_t i = 0; i < rest.size() && rest[i] != "--"; ++i) {
+      if (rest[i] != "--instances" || i + 1 >= rest.size()) continue;
+      root = rest[i + 1];
+      rest.erase(rest.begin() + static_cast<long>(i), rest.begin() + static_cast<long>(i) + 2);
+      break;
+    }
+    if (rest.size() >= 2 && (rest[0] == "exec" || rest[0] == "shell") && rest[1][0] != '-')
+      return exec_in(root, rest[1], std::vector<std::string>(rest.begin() + 2, rest.end()),
+                     rest[0] == "shell");
+  }
   // NAME and the other words are operands; what follows "--" is create's COMMAND.
   std::vector<std::string> args = all, command;
   for (size_t i = 0; i < all.size(); ++i) {

@@ -103,7 +103,7 @@ std::string pin_name(const std::string& instance) {
 }
 
 bool valid_instance_name(const std::string& n) {
-  if (n.empty() || n.size() > 63) return false;
+  if (n.empty() || n.size() > 58) return false;
   for (size_t i = 0; i < n.size(); ++i) {
     char c = n[i];
     bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && c == '-');
@@ -127,7 +127,7 @@ Result<Instances> Instances::open(const std::string& root, bool create) {
 
 Result<InstanceRecord> Instances::load(const std::string& name) const {
   if (!valid_instance_name(name))
-    return Error{EINVAL, "instance", name, "a name is [a-z0-9][a-z0-9-]{0,62}"};
+    return Error{EINVAL, "instance", name, "a name is [a-z0-9][a-z0-9-]{0,57}"};
   std::string path = dir(name) + "/instance.json";
   auto text = sys::read_small_file(path, kMaxRecordBytes);
   if (!text.ok()) {
@@ -159,7 +159,7 @@ Result<std::vector<InstanceRecord>> Instances::list() const {
 
 Result<InstanceRecord> Instances::create(const CreateRequest& req) const {
   if (!valid_instance_name(req.name))
-    return Error{EINVAL, "instance", req.name, "a name is [a-z0-9][a-z0-9-]{0,62}"};
+    return Error{EINVAL, "instance", req.name, "a name is [a-z0-9][a-z0-9-]{0,57}"};
   TRY(spec::validate_limits(req.limits));
   // The image, resolved now and pinned by its ID.
   spec::SandboxSpec probe;

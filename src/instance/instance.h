@@ -52,8 +52,12 @@ struct CreateRequest {
   std::vector<std::pair<std::string, std::string>> env;
 };
 
-// [a-z0-9][a-z0-9-]{0,62}: a hostname label too (it is the instance's hostname).
+// [a-z0-9][a-z0-9-]{0,57}: a hostname label too (it is the instance's hostname), and with
+// "inst." the name its running sandbox is registered under (isolate/sandbox_state.h).
 bool valid_instance_name(const std::string& name);
+inline std::string registered_name(const std::string& instance) {
+  return "inst." + instance;
+}
 
 class Instances {
  public:

@@ -4,6 +4,7 @@
 // writable layer persists across runs and is the slot's on disk, the disk is a real quota,
 // snapshots restore, a killed supervisor leaves an instance that starts again, and rm
 // leaves nothing (no slot reservation, no pin, no mount).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -121,6 +122,30 @@ TEST_F(Instance, ItsWritableLayerAndSlotLastAcrossRuns) {
   images = run_cordon({"image", "ls", "--store", store_, "--json"});
   EXPECT_EQ(images.out.find("instances.cordon.internal/web:pinned"), std::string::npos);
   EXPECT_EQ(host_mountinfo().find(root_), std::string::npos);
+}
+
+// exec and shell enter the running instance: its files, its hostname, its user.
+TEST_F(Instance, ExecAndShellEnterTheRunningInstance) {
+  ASSERT_EQ(inst({"create", "ex", "--image", kApp, "--store", store_, "--", kCounting}).status, 0);
+  EXPECT_EQ(inst({"exec", "ex", "--", "true"}).status, 66);  // not running
+  ASSERT_EQ(inst({"start", "ex"}).status, 0);
+  ASSERT_TRUE(console_has("ex", "runs=1"));
+  auto r = inst({"exec", "ex", "--", "sh", "-c",
+                 "cat /srv/app/runs; cat /proc/sys/kernel/hostname; id -u; exit 7"});
+  EXPECT_EQ(r.status, 7) << r.err;
+  EXPECT_EQ(r.out, "run\nex\n1500\n");
+  r = inst({"exec", "ex", "--user", "0", "--", "id", "-u"});
+  EXPECT_EQ(r.out, "0\n") << r.err;
+  // shell: a login shell on a terminal of the instance's own; here fed from a file.
+  std::string script = dir_.path() + "/shell-input";
+  std::ofstream(script) << "echo marker-$((40 + 2)); tty; exit 3\n";
+  int in = ::open(script.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(in, 0);
+  auto sh = run_program({cordon_binary(), "instance", "--instances", root_, "shell", "ex"}, in);
+  ::close(in);
+  EXPECT_EQ(sh.status, 3) << sh.err;
+  EXPECT_NE(sh.out.find("marker-42"), std::string::npos) << sh.out;
+  EXPECT_NE(sh.out.find("/dev/pts/"), std::string::npos) << sh.out;
 }
 
 TEST_F(Instance, ItsDiskIsARealQuota) {
