@@ -24,8 +24,10 @@
 #include "isolate/id_slot.h"
 #include "isolate/sandbox_state.h"
 #include "sys/creds.h"
+#include "sys/fd.h"
 #include "sys/fs.h"
 #include "sys/process.h"
+#include "sys/signals.h"
 
 namespace cordon::cli {
 
@@ -123,6 +125,68 @@ bool wait_for(uint64_t timeout_ms, const std::function<bool()>& cond) {
   return true;
 }
 
+// An instance's console: the sandbox's stdout and stderr (and the supervisor's own lines)
+// through a pipe into console.log, which is started afresh when it reaches kConsoleCap
+// (the full one kept as console.log.1): a long-lived instance neither fills the host's
+// disk with its output nor is killed at an output limit.
+constexpr uint64_t kConsoleCap = 16ull << 20;
+
+class Console {
+ public:
+  // Redirects this process's fds 1 and 2 into the pipe; out: the open console.log.
+  static Result<std::unique_ptr<Console>> start(const std::string& path) {
+    auto c = std::unique_ptr<Console>(new Console);
+    c->path_ = path;
+    ASSIGN_OR_RETURN(c->log_,
+                     sys::open_path(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    ASSIGN_OR_RETURN(auto st, sys::fd_status(c->log_.get()));
+    c->size_ = static_cast<uint64_t>(st.st_size);
+    ASSIGN_OR_RETURN(auto p, sys::make_pipe());
+    TRY(sys::dup_onto(p.second.get(), 1, "stdout"));
+    TRY(sys::dup_onto(p.second.get(), 2, "stderr"));
+    c->read_ = std::move(p.first);
+    // The pump takes no signal: SIGTERM is the supervisor's (the engine forwards it to the
+    // sandbox), and one delivered to this thread would end the whole supervisor.
+    c->thread_ = std::thread([raw = c.get()] {
+      sigset_t all;
+      sigfillset(&all);
+      (void)sys::block_in_thread(all);
+      raw->pump();
+    });
+    return c;
+  }
+  // Closes the pipe's write ends (fds 1 and 2 onto the log itself) and waits for the pump.
+  ~Console() {
+    (void)sys::dup_onto(log_.get(), 1, "stdout");
+    (void)sys::dup_onto(log_.get(), 2, "stderr");
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  Console() = default;
+  void pump() {
+    char buf[16384];
+    for (;;) {
+      auto n = sys::read_fd(read_.get(), buf, sizeof(buf));
+      if (!n.ok() && n.error().err == EINTR) continue;
+      if (!n.ok() || *n == 0) return;
+      if (size_ + *n > kConsoleCap) rotate();
+      if (sys::write_all(log_.get(), std::string_view(buf, *n), path_).ok()) size_ += *n;
+    }
+  }
+  void rotate() {
+    if (!sys::rename_path(path_, path_ + ".1").ok()) return;
+    auto fresh = sys::open_path(path_, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    if (!fresh.ok()) return;
+    log_ = std::move(fresh).value();
+    size_ = 0;
+  }
+  std::string path_;
+  UniqueFd log_, read_;
+  uint64_t size_ = 0;
+  std::thread thread_;
+};
+
 // The supervisor: holds run.lock, mounts the disk, runs the instance's sandbox to its end
 // with stdout and stderr on console.log (set up by start), unmounts.
 int supervise(const Instances& in, const std::string& name) {
@@ -134,7 +198,10 @@ int supervise(const Instances& in, const std::string& name) {
     lock = std::move(got).value();
     if (!lock) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (!lock) return 0;  // another supervisor runs it
+  if (!lock) return 0;                                         // another supervisor runs it
+  (void)sys::unlink_path(in.dir(name) + "/last-result.json");  // of an earlier run
+  auto console = Console::start(in.console_log(name));
+  if (!console.ok()) return fail(console.error());
   auto rec = in.load(name);
   if (!rec.ok()) return fail(rec.error());
   if (auto m = instance::mount_disk(in.disk_image(name), in.mountpoint(name)); !m.ok())
@@ -148,8 +215,13 @@ int supervise(const Instances& in, const std::string& name) {
   // away (a supervisor killed: PID 1 holds the slot until its parent-death signal has
   // ended it). Wait for that, not longer than a grace.
   // Registered under its own name, for `cordon instance exec` (cordon exec inst.NAME).
+  // A name still held is its last run's sandbox going away (a supervisor killed): wait.
   auto registered =
       isolate::reserve_name(isolate::kDefaultStateDir, instance::registered_name(name));
+  for (int i = 0; i < 600 && !registered.ok() && registered.error().err == EEXIST; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    registered = isolate::reserve_name(isolate::kDefaultStateDir, instance::registered_name(name));
+  }
   if (!registered.ok()) {
     (void)instance::unmount_disk(in.mountpoint(name));
     return fail(registered.error());
@@ -187,20 +259,34 @@ int start(const Instances& in, const std::string& name) {
   auto pid = sys::spawn_detached({*self, "instance", "_supervise", name, "--instances", in.root()},
                                  console->get());
   if (!pid.ok()) return fail(pid.error());
-  // Up when its supervisor holds run.lock; a supervisor that ended first failed.
+  // Up once its sandbox's PID 1 runs (registered for exec); a supervisor that ended
+  // first says why in last-result.json (or, before a run, in the console log).
   bool ended = false;
-  bool up = wait_for(30000, [&] {
+  auto is_up = [&] {
+    return isolate::find_sandbox(isolate::kDefaultStateDir, instance::registered_name(name)).ok();
+  };
+  bool up = wait_for(120000, [&] {
     int status = 0;
     auto w = sys::wait_child(*pid, &status, WNOHANG);
     if (w.ok() && *w == *pid) ended = true;
-    return ended || in.running(name).has_value();
+    return ended || is_up();
   });
-  if (!up || (ended && !in.running(name))) {
-    log(LogLevel::kError, "instance " + name + " did not start: see " + in.console_log(name));
-    return kExitSetupFailed;
+  if (up && !ended) {
+    std::printf("started %s\n", name.c_str());
+    return 0;
   }
-  std::printf("started %s\n", name.c_str());
-  return 0;
+  std::string why = "see " + in.console_log(name);
+  auto last = sys::read_small_file(in.dir(name) + "/last-result.json");
+  if (last.ok()) {
+    auto j = json::parse(*last, nullptr, false);
+    if (j.is_object() && j.contains("error") && j["error"].is_string())
+      why = j["error"].get<std::string>();
+    else if (j.is_object() && j.contains("reason"))
+      why = "its command ended at once (" + j["reason"].dump() + ", exit status " +
+            j.value("exit_status", json(nullptr)).dump() + ")";
+  }
+  log(LogLevel::kError, "instance " + name + " did not stay up: " + why);
+  return kExitSetupFailed;
 }
 
 int stop(const Instances& in, const std::string& name, uint64_t grace_ns, bool keep_wanted) {

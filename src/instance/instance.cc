@@ -243,6 +243,9 @@ Result<spec::SandboxSpec> Instances::sandbox_spec(const InstanceRecord& rec) con
   s.env = rec.env;
   s.hostname = rec.name;
   s.limits = rec.limits;
+  // Its output goes to a console log that is started afresh past a size (cordon instance
+  // supervises it), never to a caller: no output limit kills an instance.
+  s.limits.output_bytes = UINT64_MAX / 4;
   s.disk_bytes = 64ull << 20;  // the scratch tmpfs (/dev/shm); the disk is the writable layer
   image::ImageAsk ask;
   ask.ref = rec.image_id;

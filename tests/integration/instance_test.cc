@@ -205,6 +205,21 @@ TEST_F(Instance, AKilledSupervisorLeavesAnInstanceThatStartsAgain) {
   ASSERT_TRUE(console_has("crash", "runs=2")) << console("crash");
 }
 
+// Its output is not bounded by a kill: the console log starts afresh past 16M (the full
+// one kept as console.log.1), and the instance runs on.
+TEST_F(Instance, ItsConsoleIsCappedNotKilled) {
+  ASSERT_EQ(inst({"create", "loud", "--image", kApp, "--store", store_, "--",
+                  "dd if=/dev/zero bs=1M count=80 2>/dev/null | tr '\\0' x; echo; echo "
+                  "loud-done; while :; do sleep 0.1; done"})
+                .status,
+            0);
+  ASSERT_EQ(inst({"start", "loud"}).status, 0);
+  ASSERT_TRUE(console_has("loud", "loud-done"));
+  EXPECT_EQ(info("loud")["state"], "running");
+  EXPECT_LE(fs::file_size(root_ + "/loud/console.log"), 16u << 20);
+  EXPECT_LE(fs::file_size(root_ + "/loud/console.log.1"), 16u << 20);
+}
+
 TEST_F(Instance, MistakesAreToldClearly) {
   EXPECT_EQ(inst({"create", "Bad_Name", "--image", kApp, "--store", store_}).status, 64);
   EXPECT_EQ(inst({"create", "x", "--image", "nope", "--store", store_}).status, 66);
@@ -214,6 +229,18 @@ TEST_F(Instance, MistakesAreToldClearly) {
   EXPECT_EQ(inst({"info", "ghost"}).status, 66);
   ASSERT_EQ(inst({"create", "x", "--image", kApp, "--store", store_, "--", kCounting}).status, 0);
   EXPECT_EQ(inst({"create", "x", "--image", kApp, "--store", store_}).status, 73);
+  // A command that ends at once: start says it did not stay up (or, when its sandbox was
+  // seen up first, the instance is soon stopped); its last result says how it ended.
+  ASSERT_EQ(inst({"create", "quick", "--image", kApp, "--store", store_, "--", "exit 3"}).status,
+            0);
+  auto q = inst({"start", "quick"});
+  if (q.status != 0) {
+    EXPECT_EQ(q.status, 125);
+    EXPECT_NE(q.err.find("did not stay up"), std::string::npos) << q.err;
+  }
+  ASSERT_TRUE(wait_until(30000, [&] { return info("quick")["state"] == "stopped"; }));
+  auto last = json::parse(read_file(root_ + "/quick/last-result.json"));
+  EXPECT_EQ(last["exit_status"], 3) << last.dump();
 }
 
 }  // namespace
