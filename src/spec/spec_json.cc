@@ -203,7 +203,9 @@ json to_json(const SandboxSpec& s) {
           {"no_cgroup", s.no_cgroup},
           {"seccomp", seccomp},
           {"seccomp_report", s.seccomp_report},
-          {"tty", s.tty}};
+          {"tty", s.tty},
+          {"boot", s.boot},
+          {"stop_grace_ns", s.stop_grace_ns}};
 }
 
 Result<SandboxSpec> spec_from_json(const json& j) {
@@ -279,6 +281,8 @@ Result<SandboxSpec> spec_from_json(const json& j) {
   }
   TRY(f.boolean("seccomp_report", &s.seccomp_report));
   TRY(f.boolean("tty", &s.tty));
+  TRY(f.boolean("boot", &s.boot));
+  TRY(f.uint("stop_grace_ns", &s.stop_grace_ns));
   TRY(f.unknown());
   TRY(validate(s));
   return s;
