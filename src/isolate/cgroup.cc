@@ -98,6 +98,13 @@ Status sweep_stale_groups(const CgroupRequest& req, CgroupMode mode,
   }
   for (const auto& name : stale) {
     for (const auto& parent : dirs) TRY(remove_if_empty(parent + "/" + name));
+    // A v1 host's --boot group in the unified cgroup2 hierarchy (cgroup.h), with the
+    // groups its init made: it goes once the v1 groups, which held the same processes,
+    // are gone. A failure leaves it for the next sweep.
+    std::string unified = req.root + "/unified" + parent_in(req, "") + "/" + name;
+    if (mode == CgroupMode::kV1 && !sys::path_status(dirs[0] + "/" + name, false).ok() &&
+        sys::path_status(unified, false).ok())
+      (void)remove_group_tree(unified);
   }
   return {};
 }
