@@ -2,7 +2,8 @@
 // checked from the host. The image gets a probe unit (bound in, with its .wants link)
 // that writes what the system says of itself into a host directory bound at /probe:
 // the state once the boot is over, the failed units, PID 1's name and the boot's time.
-// Two boots: one that powers itself off, one stopped by SIGTERM to cordon.
+// Two boots: one that powers itself off, one stopped by SIGTERM to cordon; and a stop of
+// an init that ignores it.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -162,6 +163,21 @@ TEST_F(Boot, SigtermHaltsTheInitWithinTheGrace) {
   ASSERT_TRUE(res["boot_mode"]["stop"].is_object()) << res.dump();
   EXPECT_EQ(res["boot_mode"]["stop"]["ended"], "halted");  // no SIGKILL needed
   report_boot_time();
+  expect_nothing_left(res);
+}
+
+// An init that does not halt on SIGRTMIN+3 (sleep, which has no handler: the kernel drops
+// a signal a PID namespace's init does not handle) is killed at the grace's end; the
+// wall-time limit is the stop here.
+TEST_F(Boot, AnInitThatDoesNotHaltIsKilledAtTheGrace) {
+  auto r = run_cordon({"run", "--store", store_, "--image", "debian:12", "--boot", "--time", "1s",
+                       "--stop-grace", "1s", "--result-file", dir_.path() + "/result.json", "--",
+                       "/bin/sleep", "1000"});
+  EXPECT_EQ(r.status, 124) << r.err;
+  json res = result();
+  EXPECT_EQ(res["reason"], "wall-time");
+  ASSERT_TRUE(res["boot_mode"]["stop"].is_object()) << res.dump();
+  EXPECT_EQ(res["boot_mode"]["stop"]["ended"], "killed");
   expect_nothing_left(res);
 }
 
