@@ -53,7 +53,13 @@ Status remove_if_empty(const std::string& dir) {
   auto pids = read_pids(dir + "/cgroup.procs");
   if (!pids.ok() || !pids->empty()) return {};
   Status st = sys::remove_dir(dir);
-  if (!st.ok() && st.error().err == EBUSY) return {};  // someone joined meanwhile
+  if (!st.ok() && st.error().err == EBUSY) {
+    // v2: a --boot group holds the groups its init made. Nothing in the whole subtree
+    // (cgroup.events "populated 0"): they go, deepest first. Else someone joined meanwhile.
+    auto populated = read_key(dir + "/cgroup.events", "populated");
+    if (populated.ok() && *populated == 0) return remove_group_tree(dir);
+    return {};
+  }
   return st;
 }
 
