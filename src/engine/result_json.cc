@@ -139,7 +139,9 @@ json limits(const spec::Limits& l) {
 
 json seccomp(const engine::RunResult& r) {
   const auto& c = r.spec.seccomp;
-  json j = {{"profile", spec::to_string(c.kind)},
+  // --boot with the default choice loads the boot profile (docs/seccomp.md).
+  bool boot = r.spec.boot && c.kind == spec::SeccompChoice::Kind::kDefault;
+  json j = {{"profile", boot ? "boot" : spec::to_string(c.kind)},
             {"file", c.kind == spec::SeccompChoice::Kind::kFile ? json(c.path) : json(nullptr)},
             {"loaded", r.plan.seccomp.has_value() && r.applied.seccomp},
             {"report", r.spec.seccomp_report}};

@@ -142,6 +142,8 @@ TEST_F(Boot, SystemdReachesRunningWithNoFailedUnitAndPowersOff) {
   EXPECT_EQ(res["reason"], "exited");
   EXPECT_EQ(res["boot_mode"]["stop"], nullptr);  // it ended by itself
   EXPECT_EQ(res["boot_mode"]["seccomp"], "boot");
+  EXPECT_EQ(res["seccomp"]["profile"], "boot");
+  EXPECT_EQ(res["seccomp"]["loaded"], true);
   EXPECT_EQ(res["isolation"]["sys"], "sysfs-readonly");
   report_boot_time();
   expect_nothing_left(res);
