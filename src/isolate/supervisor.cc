@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include "isolate/exec.h"
 #include "isolate/output.h"
@@ -14,6 +16,7 @@
 #include "isolate/sync.h"
 #include "sys/clock.h"
 #include "sys/fd.h"
+#include "sys/fs.h"
 #include "sys/process.h"
 #include "sys/pty.h"
 
@@ -165,7 +168,29 @@ class Supervision {
     out_.stop_requested = true;
     stop_at_ = monotonic_ns();
     stop_deadline_ = stop_at_ + stop_grace_ns_;
-    (void)sys::pidfd_kill(sb_.pidfd(), SIGRTMIN + 3);
+    send_halt();
+  }
+
+  // The kernel drops a signal that a PID namespace's init neither handles nor blocks, so
+  // the halt is sent once PID 1 would take it: caught (SigCgt of its status) or blocked
+  // (SigBlk: systemd blocks its signals and reads them from a signalfd). A stop asked
+  // while the sandbox is still set up, or before systemd has got that far, is held until
+  // then (check_time tries again) rather than lost.
+  void send_halt() {
+    if (halt_sent_ || !init_takes(SIGRTMIN + 3)) return;
+    halt_sent_ = sys::pidfd_kill(sb_.pidfd(), SIGRTMIN + 3).ok();
+  }
+
+  bool init_takes(int sig) const {
+    auto status = sys::read_small_file("/proc/" + std::to_string(sb_.pid()) + "/status", 1 << 16);
+    if (!status.ok()) return false;
+    unsigned long long mask = 0;
+    for (const char* key : {"\nSigBlk:", "\nSigCgt:"}) {
+      size_t at = status->find(key);
+      if (at == std::string::npos) return false;
+      mask |= std::strtoull(status->c_str() + at + 8, nullptr, 16);
+    }
+    return (mask >> (sig - 1)) & 1;
   }
 
   // Ends the sandbox: every member of the cgroup (frozen first on v1), then PID 1, whose
@@ -189,6 +214,7 @@ class Supervision {
     if (now >= wall_deadline_ && pump_.holding()) pump_.drop_held();
     // The limits apply to a running sandbox: once PID 1 has gone, there is nothing to end.
     if (!running()) return;
+    if (out_.stop_requested && !halt_sent_) send_halt();
     if (out_.stop_requested && !out_.stop_killed && now >= stop_deadline_) {
       out_.stop_killed = true;
       return kill_sandbox();
@@ -271,7 +297,8 @@ class Supervision {
     uint64_t now = monotonic_ns();
     uint64_t until = wall_deadline_;
     if (out_.stop_requested && !out_.stop_killed) {
-      until = stop_deadline_;
+      // Until the halt is sent, PID 1's handlers are looked at every 10 ms.
+      until = halt_sent_ ? stop_deadline_ : std::min(stop_deadline_, now + 10'000'000);
     } else if (out_.limit != LimitHit::kNone || (!running() && now >= wall_deadline_)) {
       // Only waiting for the end now (the last writers of the output to go), and for held
       // output until the deadline: no limit left to check at once, so no busy loop.
@@ -303,6 +330,7 @@ class Supervision {
   UniqueFd console_peer_;  // --boot: see on_terminal
   uint64_t stop_at_ = 0;
   uint64_t stop_deadline_ = 0;
+  bool halt_sent_ = false;
 };
 
 }  // namespace
