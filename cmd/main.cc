@@ -9,6 +9,7 @@
 #include "base/exit_codes.h"
 #include "base/log.h"
 #include "cli/doctor_cli.h"
+#include "cli/instance_cli.h"
 #include "cli/launcher_cli.h"
 #include "cli/run_cli.h"
 #include "client_exec.h"
@@ -26,7 +27,8 @@ Commands:
   daemon    the multi-tenant job service with a REST API (cordon daemon --help)
   job       submit jobs to the daemon, list them, read their logs (cordon job --help)
   tenant    the daemon's tenants and their tokens (cordon tenant --help)
-  image     import, list, inspect, tag and remove images (cordon image --help)
+  image     pull, import, list, inspect, tag and remove images (cordon image --help)
+  instance  system containers: create, start, stop, snapshot (cordon instance --help)
   launcher  start sandboxes for local callers without an exec per sandbox (cordon launcher --help)
   audit     try to escape sandboxes made with your settings; a scorecard (cordon audit --help)
   doctor    inspect this host for what weakens sandboxes (cordon doctor --help)
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
   std::string cmd = args[0];
   args.erase(args.begin());
   if (cmd == "run") return cordon::cli::run_main(args);
+  if (cmd == "instance") return cordon::cli::instance_main(args);
   if (cmd == "launcher") return cordon::cli::launcher_main(args);
   if (cmd == "daemon") return cordon::daemon::run_daemon(args);
   if (cmd == "doctor") return cordon::cli::run_doctor(args);

@@ -17,6 +17,7 @@ PACKAGES=(
   libcurl4-openssl-dev                   # the HTTP client: cordon-client (cordon job|tenant), tests
   zlib1g-dev                             # .tar.gz uploads (src/archive/gzip.cc), static
   libarchive-dev                         # image layers (src/image_io/): cordon-image only
+  btrfs-progs libbtrfsutil-dev           # instances' disks (src/instance/): mkfs.btrfs, subvolumes
   busybox-static                         # test images
   mmdebstrap zstd                        # tests/images/debian12.sh: the Debian 12 test image
   docker-registry                        # tests/registry: the local OCI registry image pulls are tested against

@@ -22,7 +22,7 @@ LAYERS = [
     ["isolate", "archive", "http", "image", "registry"],
     ["engine", "diag"],
     ["launcher", "audit"],
-    ["jobs", "client", "image_io"],
+    ["jobs", "client", "image_io", "instance"],
     ["api", "cli"],
     ["daemon"],
 ]

@@ -61,8 +61,8 @@ class Targets {
   }
   // The facts file the battery reads (inside: /audit-facts/facts).
   Status facts(pid_t victim) {
-    std::string f = "host_pid=" + std::to_string(sys::self_pid()) + "\nhost_secret_path=" + secret_ +
-                    "\nhost_tcp_port=" + std::to_string(port_) +
+    std::string f = "host_pid=" + std::to_string(sys::self_pid()) +
+                    "\nhost_secret_path=" + secret_ + "\nhost_tcp_port=" + std::to_string(port_) +
                     "\nhost_abstract_socket=" + abstract_ + "\n";
     if (victim > 0)
       f += "victim_pid_host=" + std::to_string(victim) +
@@ -223,6 +223,9 @@ Result<Finished> in_sandbox(const Options& o, const Targets& t,
   std::vector<std::string> argv = {o.cordon, "run", "--result-file", result_file};
   argv.insert(argv.end(), o.run_options.begin(), o.run_options.end());
   argv.insert(argv.end(), extra.begin(), extra.end());
+  // An image's Entrypoint would wrap the battery (`sh -c /audit/battery` drops its
+  // arguments): with --image, the battery is the whole command.
+  if (has_option(o.run_options, "--image")) argv.insert(argv.end(), {"--entrypoint", ""});
   argv.insert(argv.end(), {"--bind", bdir + ":/audit", "--bind", t.dir() + ":/audit-facts", "--",
                            "/audit/" + bname, "--host-facts", "/audit-facts/facts"});
   argv.insert(argv.end(), battery_args.begin(), battery_args.end());

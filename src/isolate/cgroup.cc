@@ -95,7 +95,11 @@ Status sweep_stale_groups(const CgroupRequest& req, CgroupMode mode,
   std::vector<std::string> stale;
   for (const std::string& entry : *names) {
     std::string_view name = entry;
-    if (name.rfind("cordon-", 0) != 0 || name == req.name) continue;
+    if (name.rfind("cordon-", 0) != 0) continue;
+    if (name == req.name) {
+      if (req.sweep_own) stale.emplace_back(name);  // removed only if empty
+      continue;
+    }
     uint64_t base = 0;
     std::string_view digits = name.substr(7);
     auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), base);

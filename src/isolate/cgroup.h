@@ -64,6 +64,9 @@ struct CgroupRequest {
   bool delegate = false;
   uid_t delegate_uid = 0;
   gid_t delegate_gid = 0;
+  // A fixed slot (an instance's): an empty group of its own name, left by a run whose
+  // supervisor was killed, is swept too (there is no other slot to try).
+  bool sweep_own = false;
 };
 
 // Reads the caller's cgroups (/proc/self/cgroup) into the request, once per start; with a

@@ -105,6 +105,49 @@ bool slot_is_free(const SlotConfig& config, uint64_t base) {
   return taken.ok() && *taken;  // the lock goes with the fd
 }
 
+bool slot_is_reserved(const SlotConfig& config, uint64_t base) {
+  if (config.reserved_dir.empty()) return false;
+  auto st = sys::path_status(config.reserved_dir + "/" + std::to_string(base), false);
+  return st.ok() || st.error().err != ENOENT;  // unreadable: reserved, to be safe
+}
+
+Result<IdSlot> take_slot_at(const SlotConfig& config, uint64_t base) {
+  bool known = false;
+  for (size_t i = 0; i < config.slots.size() && !known; ++i) known = config.slots.base(i) == base;
+  if (!known)
+    return logic_error("take ID slot", std::to_string(base),
+                       "not a slot of cordon's ID ranges (/etc/subuid, /etc/subgid)");
+  std::string path = lock_path(config, base);
+  ASSIGN_OR_RETURN(std::optional<UniqueFd> fd, lock_slot_file(config, path));
+  if (!fd)
+    return Error{EBUSY, kSlotInUseStep, std::to_string(base), "another sandbox holds this slot"};
+  return IdSlot(base, std::move(*fd), std::move(path));
+}
+
+Result<uint64_t> reserve_slot(const SlotConfig& config, const std::string& owner) {
+  size_t n = config.slots.size();
+  if (n == 0) return logic_error("reserve ID slot", "", "no host ID range configured");
+  TRY(sys::make_dirs(config.reserved_dir, 0700));
+  uint32_t r = 0;
+  if (!sys::random_fill_nonblocking(&r, sizeof(r))) r = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t base = config.slots.base((r + i) % n);
+    if (slot_is_reserved(config, base) || !slot_is_free(config, base)) continue;
+    std::string path = config.reserved_dir + "/" + std::to_string(base);
+    Status made = sys::write_new_file(path, owner + "\n", 0600);
+    if (made.ok()) return base;
+    if (made.error().err != EEXIST) return std::move(made).error();
+  }
+  return logic_error("reserve ID slot", config.reserved_dir,
+                     "no free slot among " + std::to_string(n));
+}
+
+Status unreserve_slot(const SlotConfig& config, uint64_t base) {
+  Status st = sys::unlink_path(config.reserved_dir + "/" + std::to_string(base));
+  if (!st.ok() && st.error().err != ENOENT) return st;
+  return {};
+}
+
 Result<IdSlot> take_slot(const SlotConfig& config, const std::set<uint64_t>& skip) {
   size_t n = config.slots.size();
   if (n == 0) return logic_error("take ID slot", "", "no host ID range configured");
@@ -112,7 +155,7 @@ Result<IdSlot> take_slot(const SlotConfig& config, const std::set<uint64_t>& ski
   if (!sys::random_fill_nonblocking(&r, sizeof(r))) r = 0;
   for (size_t i = 0; i < n; ++i) {
     uint64_t base = config.slots.base((r + i) % n);
-    if (skip.count(base)) continue;
+    if (skip.count(base) || slot_is_reserved(config, base)) continue;
     std::string path = lock_path(config, base);
     ASSIGN_OR_RETURN(std::optional<UniqueFd> fd, lock_slot_file(config, path));
     if (fd) return IdSlot(base, std::move(*fd), std::move(path));

@@ -29,6 +29,10 @@
 namespace cordon::isolate {
 
 inline constexpr const char* kDefaultSlotDir = "/run/cordon/slots";
+// Slots reserved for the whole life of an instance (instance/), which no other sandbox
+// takes even while the instance is stopped: one file per slot, named by its base, holding
+// who reserved it. On disk, not under /run: an instance outlives a reboot.
+inline constexpr const char* kDefaultReservedDir = "/var/lib/cordon/reserved-slots";
 
 // The step of the errors (EBUSY) that say a slot is in use by a sandbox this cordon's lock
 // did not show (slot_owner.h, create_cgroup): the start then tries another slot.
@@ -40,6 +44,7 @@ inline bool slot_in_use(const Error& e) {
 // Slot i is slots.base(i) for UIDs and for GIDs; its lock file is named by that base.
 struct SlotConfig {
   std::string lock_dir = kDefaultSlotDir;
+  std::string reserved_dir = kDefaultReservedDir;
   plan::SlotSpace slots{{}};
   bool uid_fallback = false;  // no /etc/subuid entry: the documented fallback range
   bool gid_fallback = false;
@@ -79,8 +84,18 @@ class IdSlot {
 // once). Only the cordons that share the runtime directory are seen.
 bool slot_is_free(const SlotConfig& config, uint64_t base);
 
-// Takes the first slot whose lock is free and that is not in `skip` (slots found in use
-// elsewhere), starting the scan at a random index to spread takers.
+// Takes the first slot whose lock is free, that is not in `skip` (slots found in use
+// elsewhere) and that is not reserved, starting the scan at a random index to spread takers.
 Result<IdSlot> take_slot(const SlotConfig& config, const std::set<uint64_t>& skip = {});
+// Takes the slot of this base (an instance's, reserved for it): EBUSY (kSlotInUseStep) when
+// another holds its lock; an error when base is not a slot of config.
+Result<IdSlot> take_slot_at(const SlotConfig& config, uint64_t base);
+
+// Reserves a free, unreserved slot for `owner` (a file created exclusively in
+// reserved_dir; the directory is made 0700 if missing) and gives its base.
+Result<uint64_t> reserve_slot(const SlotConfig& config, const std::string& owner);
+// Drops the reservation of base (no error when there is none).
+Status unreserve_slot(const SlotConfig& config, uint64_t base);
+bool slot_is_reserved(const SlotConfig& config, uint64_t base);
 
 }  // namespace cordon::isolate

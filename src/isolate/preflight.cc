@@ -59,6 +59,12 @@ Status resolve_host_paths(spec::SandboxSpec* spec) {
     spec->rootfs = lexically_normal(*spec->rootfs);
     TRY(check_host_path(*spec->rootfs, "rootfs", R_OK | X_OK, /*dir=*/true));
   }
+  if (spec->persistent_upper) {
+    TRY(check_host_path(*spec->persistent_upper + "/upper", "writable layer", R_OK | W_OK | X_OK,
+                        /*dir=*/true));
+    TRY(check_host_path(*spec->persistent_upper + "/work", "writable layer", R_OK | W_OK | X_OK,
+                        /*dir=*/true));
+  }
   if (spec->image)
     for (const auto& layer : spec->image->layers)
       TRY(check_host_path(layer, "image layer", R_OK | X_OK, /*dir=*/true));

@@ -68,6 +68,7 @@ LaunchPlan compile(const spec::SandboxSpec& spec, const CallerEnv& caller, bool 
   p.tty = spec.tty;
   p.boot = spec.boot;
   p.stop_grace_ns = spec.stop_grace_ns;
+  p.slot_base = spec.slot_base;
   return p;
 }
 

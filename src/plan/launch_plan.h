@@ -62,6 +62,7 @@ struct LaunchPlan {
   // to stdout); a stop is SIGRTMIN+3 to it, SIGKILL of the sandbox after stop_grace_ns.
   bool boot = false;
   uint64_t stop_grace_ns = 0;
+  std::optional<uint64_t> slot_base;  // the spec's fixed ID slot, if any
   // The compiled filter, loaded by the command's process as the last step before exec;
   // nullopt only for --seccomp unconfined.
   std::optional<SeccompProgram> seccomp;

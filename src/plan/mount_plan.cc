@@ -145,14 +145,25 @@ void plan_image(MountPlan& p, const spec::SandboxSpec& spec) {
       lowerdir = lowerdir.empty() ? at : at + ":" + lowerdir;
     }
   }
-  p.steps.push_back(mkdir_step(s + "/upper", 0755));
-  p.steps.push_back(mkdir_step(s + "/work", 0755));
+  // The writable layer: the scratch tmpfs's, or an instance's own on disk (its upper/ and
+  // work/, owned by the instance's slot), attached as it is: no idmap, its IDs are the slot's.
+  std::string upper = s;
+  if (spec.persistent_upper) {
+    upper = kStagingPersist;
+    p.steps.push_back(mkdir_step(upper, 0755));
+    MountStep persist = step(MountOp::kAttachTree, *spec.persistent_upper, upper);
+    persist.writable = true;
+    p.steps.push_back(persist);
+  } else {
+    p.steps.push_back(mkdir_step(s + "/upper", 0755));
+    p.steps.push_back(mkdir_step(s + "/work", 0755));
+  }
   p.steps.push_back(mkdir_step(kStagingNew, 0755));
   // userxattr: overlay keeps its metadata in user.* xattrs, the only ones a
   // user namespace may write on tmpfs.
-  p.steps.push_back(
-      step(MountOp::kOverlay, "overlay", kStagingNew,
-           "lowerdir=" + lowerdir + ",upperdir=" + s + "/upper,workdir=" + s + "/work,userxattr"));
+  p.steps.push_back(step(MountOp::kOverlay, "overlay", kStagingNew,
+                         "lowerdir=" + lowerdir + ",upperdir=" + upper + "/upper,workdir=" + upper +
+                             "/work,userxattr"));
   // /sys stays an empty read-only mount (--boot: a read-only sysfs, plan_boot); /tmp and
   // home live in the writable upper layer.
   if (!spec.boot) p.steps.push_back(step(MountOp::kMaskDir, {}, in_new("/sys")));

@@ -27,7 +27,8 @@ namespace cordon::plan {
 inline constexpr const char* kStagingScratch = "/tmp";
 inline constexpr const char* kStagingNew = "/tmp/root";
 inline constexpr const char* kStagingLower = "/tmp/lower";
-inline constexpr const char* kStagingEtc = "/tmp/etc";  // the host's /etc, read-only
+inline constexpr const char* kStagingPersist = "/tmp/persist";  // an instance's writable layer
+inline constexpr const char* kStagingEtc = "/tmp/etc";          // the host's /etc, read-only
 
 enum class MountOp {
   kTmpfs,          // tmpfs at target, options in data

@@ -101,6 +101,16 @@ Status validate(const SandboxSpec& spec) {
   if (spec.rootfs && (spec.rootfs->empty() || (*spec.rootfs)[0] != '/' ||
                       spec.rootfs->size() > kMaxPath || has_nul(*spec.rootfs)))
     return invalid("rootfs", "must be an absolute host path");
+  if (spec.persistent_upper) {
+    if (!has_image_root(spec))
+      return invalid("persistent_upper", "goes with an image root (image or rootfs)");
+    if (!is_clean_absolute_path(*spec.persistent_upper) || spec.persistent_upper->size() > kMaxPath)
+      return invalid("persistent_upper", "must be a clean absolute host path");
+    if (!spec.slot_base)
+      return invalid("persistent_upper", "needs a fixed slot_base: its files are that slot's");
+  }
+  if (spec.slot_base && *spec.slot_base % kIdsPerSandbox != 0)
+    return invalid("slot_base", "must be the base of an ID slot (a multiple of 65536)");
   if (spec.image) {
     if (spec.rootfs) return invalid("image", "an image and a rootfs cannot both be the root");
     const ImageRoot& im = *spec.image;
@@ -195,9 +205,10 @@ Status validate_limits(const Limits& l) {
 }
 
 bool same_sandbox(const SandboxSpec& a, const SandboxSpec& b) {
-  return a.rootfs == b.rootfs && a.image == b.image && a.binds == b.binds &&
-         a.workdir == b.workdir && a.hostname == b.hostname && a.uid == b.uid && a.gid == b.gid &&
-         a.caps == b.caps && a.disk_bytes == b.disk_bytes && a.limits == b.limits &&
+  return a.rootfs == b.rootfs && a.image == b.image && a.persistent_upper == b.persistent_upper &&
+         a.slot_base == b.slot_base && a.binds == b.binds && a.workdir == b.workdir &&
+         a.hostname == b.hostname && a.uid == b.uid && a.gid == b.gid && a.caps == b.caps &&
+         a.disk_bytes == b.disk_bytes && a.limits == b.limits &&
          a.cgroup_parent == b.cgroup_parent && a.no_cgroup == b.no_cgroup &&
          a.seccomp.kind == b.seccomp.kind && a.seccomp.path == b.seccomp.path &&
          a.seccomp_report == b.seccomp_report && a.tty == b.tty && a.boot == b.boot &&

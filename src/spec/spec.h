@@ -149,6 +149,13 @@ struct SandboxSpec {
   std::vector<std::pair<std::string, std::string>> env;
   std::optional<std::string> rootfs;  // a directory image; unset = read-only view of the host
   std::optional<ImageRoot> image;     // an image of the store; never with rootfs
+  // With an image root: a host directory holding `upper/` and `work/` on one filesystem,
+  // the sandbox's writable layer kept across runs (an instance's), instead of a tmpfs one.
+  // Owned on the host by the sandbox's root (its slot's base ID): so it needs slot_base.
+  std::optional<std::string> persistent_upper;
+  // The ID slot to run in (its base host ID), held for an instance's whole life so that
+  // its files stay its own; unset: any free slot.
+  std::optional<uint64_t> slot_base;
   std::vector<BindMount> binds;
   std::string workdir;  // empty = the home directory
   std::string hostname = kDefaultHostname;

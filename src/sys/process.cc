@@ -1,10 +1,10 @@
 #include "sys/process.h"
 
+#include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <spawn.h>
-#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -240,6 +240,30 @@ Result<pid_t> spawn_quiet(const std::vector<std::string>& argv, int stdout_fd) {
   pid_t pid = -1;
   int rc = ::posix_spawn(&pid, av[0], &fa, nullptr, av.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return errno_error(rc, "spawn", argv[0]);
+  return pid;
+}
+
+Result<pid_t> spawn_detached(const std::vector<std::string>& argv, int out_fd) {
+  if (argv.empty()) return errno_error(EINVAL, "spawn");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+  posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
+  std::vector<char*> av;
+  for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
+  av.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, av[0], &fa, &attr, av.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
   if (rc != 0) return errno_error(rc, "spawn", argv[0]);
   return pid;
 }

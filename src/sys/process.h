@@ -29,8 +29,8 @@ Result<CloneResult> clone3_fork(uint64_t flags, int cgroup_fd = -1);
 // waitid(P_PIDFD): reaps the child. Returns the raw wait status (as waitpid's).
 struct ExitInfo {
   bool signaled = false;
-  int code = 0;  // exit code, or the signal number when signaled
-  uint64_t user_ns = 0;    // CPU time of the child and of every descendant it reaped
+  int code = 0;          // exit code, or the signal number when signaled
+  uint64_t user_ns = 0;  // CPU time of the child and of every descendant it reaped
   uint64_t system_ns = 0;
 };
 Result<ExitInfo> wait_pidfd(int pidfd);
@@ -105,6 +105,10 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, int parent_death_signa
 // posix_spawn(3) of argv[0] (a path, not searched) with the caller's environment: stdin
 // from /dev/null, stdout onto stdout_fd (or /dev/null when < 0), stderr to /dev/null.
 Result<pid_t> spawn_quiet(const std::vector<std::string>& argv, int stdout_fd);
+// posix_spawn(3) of argv[0] in a new session (POSIX_SPAWN_SETSID): stdin from /dev/null,
+// stdout and stderr onto out_fd, the signal mask emptied. A process that outlives its
+// caller (an instance's supervisor); the caller reaps it only if it waits for it.
+Result<pid_t> spawn_detached(const std::vector<std::string>& argv, int out_fd);
 
 // --- Waiting and signalling ---
 

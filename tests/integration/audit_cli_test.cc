@@ -46,6 +46,33 @@ TEST(AuditCli, AWeakerSettingIsCaught) {
   EXPECT_TRUE(keyctl) << "keyctl reached the kernel without the filter";
 }
 
+// Inside an image (the runnable one of image_fixtures.py, whose Entrypoint is `sh -c` and
+// whose User is not root): the battery runs as the command itself, with its host facts, and
+// every attempt that aims at the host is made, not skipped.
+TEST(AuditCli, TheBatteryRunsInsideAnImage) {
+  REQUIRE_ROOT();
+  std::string busybox = find_busybox();
+  if (busybox.empty()) GTEST_SKIP() << "needs busybox-static";
+  TempDir dir;
+  std::string fx = dir.path() + "/fx", store = dir.path() + "/store";
+  ASSERT_EQ(run_program({"/usr/bin/mkdir", "-p", fx}).status, 0);
+  ASSERT_EQ(run_program({"/usr/bin/python3", IMAGE_FIXTURES, fx, busybox}).status, 0);
+  ASSERT_EQ(run_cordon({"image", "import", fx + "/app", "--store", store}).status, 0);
+  RunOut r = run_cordon(
+      {"audit", "--json", "--no-resources", "--image", "example.com/test/app:1", "--store", store});
+  ASSERT_EQ(r.status, 0) << r.out.substr(0, 2000) << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.out.substr(0, 500);
+  EXPECT_EQ(j["summary"]["escaped"], 0);
+  for (const auto& a : j["attempts"]) {
+    if ((a["category"] == "host-fs" && a["id"] == "read-host-secret") ||
+        (a["category"] == "processes" && a["id"] == "victim-signal") ||
+        (a["category"] == "network" && a["id"] == "host-tcp")) {
+      EXPECT_EQ(a["verdict"], "stopped") << a.dump();
+    }
+  }
+}
+
 TEST(AuditCli, HelpAndUsage) {
   RunOut h = run_cordon({"audit", "--help"});
   EXPECT_EQ(h.status, 0);

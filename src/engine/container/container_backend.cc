@@ -110,7 +110,11 @@ Status start_in_a_slot(Started& s, const isolate::SlotConfig& slots,
                        const std::set<uint64_t>& busy) {
   const plan::LaunchPlan& plan = s.prepared->plan;
   Execution& ex = s.ex;
-  ASSIGN_OR_RETURN(s.slot, isolate::take_slot(slots, busy));
+  if (plan.slot_base) {
+    ASSIGN_OR_RETURN(s.slot, isolate::take_slot_at(slots, *plan.slot_base));
+  } else {
+    ASSIGN_OR_RETURN(s.slot, isolate::take_slot(slots, busy));
+  }
   s.timeline.mark(isolate::Mark::kSlotTaken);
   ex.uid_base = s.slot->uid_base();
   ex.gid_base = s.slot->gid_base();
@@ -127,6 +131,7 @@ Status start_in_a_slot(Started& s, const isolate::SlotConfig& slots,
     request.delegate = plan.boot;
     request.delegate_uid = static_cast<uid_t>(s.slot->uid_base());
     request.delegate_gid = static_cast<gid_t>(s.slot->gid_base());
+    request.sweep_own = plan.slot_base.has_value();
     TRY(isolate::load_caller_cgroups(&request));  // once: the sweep and the groups use it
     TRY(isolate::sweep_stale_groups(
         request, mode, [&](uint64_t base) { return isolate::slot_is_free(slots, base); }));
@@ -165,7 +170,9 @@ Result<StartedPtr> start(const Prepared& prepared) {
     if (st.ok()) return s;
     s->log.flush(s->timeline, s->facts);  // how far it got
     // A few slots in use elsewhere are skipped; more than that is not chance.
-    if (!isolate::slot_in_use(st.error()) || !s->slot || busy.size() >= 8)
+    // A fixed slot (an instance's) is that one or none.
+    if (!isolate::slot_in_use(st.error()) || !s->slot || busy.size() >= 8 ||
+        prepared.plan.slot_base)
       return std::move(st).error();
     busy.insert(s->slot->uid_base());
     s->cgroup.reset();  // ours (a refused group is left as it is), before the slot goes

@@ -1,0 +1,408 @@
+#include "cli/instance_cli.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <time.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/args.h"
+#include "base/exit_codes.h"
+#include "base/log.h"
+#include "base/parse.h"
+#include "engine/result_json.h"
+#include "engine/run.h"
+#include "image/store.h"
+#include "instance/disk.h"
+#include "instance/instance.h"
+#include "isolate/id_slot.h"
+#include "sys/creds.h"
+#include "sys/fs.h"
+#include "sys/process.h"
+
+namespace cordon::cli {
+
+namespace {
+
+using instance::InstanceRecord;
+using instance::Instances;
+using nlohmann::json;
+
+const std::vector<OptionGroup>& groups() {
+  static const std::vector<OptionGroup> g = {
+      {"Create (cordon instance create NAME --image REF [OPTIONS] [-- COMMAND...])",
+       {{"--image", true, "REF", "the image of the store it runs (pinned by its ID)"},
+        {"--store", true, "DIR",
+         "the image store (default $CORDON_IMAGE_STORE, else /var/lib/cordon/store)"},
+        {"--disk", true, "SIZE",
+         "its disk: the writable layer's quota (default 2G, at least 256M)"},
+        {"--memory", true, "SIZE", "memory limit (default 512M)"},
+        {"--cpus", true, "N", "CPU quota (default 1)"},
+        {"--pids", true, "N", "processes and threads (default 512)"},
+        {"--env", true, "K=V", "a variable of its command; repeatable"}}},
+      {"Every command",
+       {{"--instances", true, "DIR",
+         "where instances live (default $CORDON_INSTANCES, else /var/lib/cordon/instances)"},
+        {"--time", true, "DURATION", "stop, restart: the grace before a kill (default 30s)"},
+        {"--json", false, "", "ls, info, create: JSON on stdout"},
+        kHelpOption}},
+  };
+  return g;
+}
+
+std::string usage_text() {
+  return help_text(
+      "cordon instance create|start|stop|restart|ls|info|console|rm|snapshot ... [OPTIONS]",
+      "System containers: a named sandbox on an image that lives on, with its own disk\n"
+      "(a writable layer with a quota, kept across runs), its own ID slot for its whole\n"
+      "life, and its limits. Commands:\n"
+      "  create NAME --image REF [-- COMMAND...]   COMMAND default: the image's Entrypoint+Cmd\n"
+      "  start NAME | stop NAME | restart NAME | rm NAME\n"
+      "  ls | info NAME | console NAME (what its command wrote)\n"
+      "  snapshot create|restore|rm NAME SNAP | snapshot ls NAME   (of a stopped instance)\n"
+      "  autostart   start every instance that was running (at boot)\n",
+      groups(),
+      "0 done; 64 usage; 66 no such instance or image; 73 the name is taken; 75 running\n"
+      "(stop it first) or not running; 125 a step failed.\n");
+}
+
+int fail(const Error& e) {
+  log(LogLevel::kError, e.to_string());
+  switch (e.err) {
+    case ENOENT:
+      return kExitInput;
+    case EEXIST:
+      return kExitCantCreate;
+    case EBUSY:
+      return 75;  // EX_TEMPFAIL: the instance is in the other state
+    case EINVAL:
+      return kExitUsage;
+    default:
+      return kExitSetupFailed;
+  }
+}
+
+int usage_error(const std::string& what) {
+  log(LogLevel::kError, what + " (cordon instance --help)");
+  return kExitUsage;
+}
+
+json record_json(const Instances& in, const InstanceRecord& r) {
+  auto pid = in.running(r.name);
+  return {{"name", r.name},
+          {"state", pid ? "running" : "stopped"},
+          {"supervisor_pid", pid ? json(*pid) : json(nullptr)},
+          {"image", r.image_ref},
+          {"image_id", r.image_id},
+          {"slot_base", r.slot_base},
+          {"disk_bytes", r.disk_bytes},
+          {"memory_bytes", r.limits.memory_bytes},
+          {"cpus", static_cast<double>(r.limits.cpu_millis) / 1000},
+          {"pids", r.limits.pids},
+          {"command", r.command},
+          {"autostart", r.want_running},
+          {"created", r.created}};
+}
+
+// Polls until cond holds or deadline_ms pass: states another process reaches.
+bool wait_for(uint64_t timeout_ms, const std::function<bool()>& cond) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+// The supervisor: holds run.lock, mounts the disk, runs the instance's sandbox to its end
+// with stdout and stderr on console.log (set up by start), unmounts.
+int supervise(const Instances& in, const std::string& name) {
+  std::optional<UniqueFd> lock;
+  // A reader of the state (ls, info) holds the lock shared for an instant: try a while.
+  for (int i = 0; i < 100 && !lock; ++i) {
+    auto got = instance::take_run_lock(in, name);
+    if (!got.ok()) return fail(got.error());
+    lock = std::move(got).value();
+    if (!lock) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!lock) return 0;  // another supervisor runs it
+  auto rec = in.load(name);
+  if (!rec.ok()) return fail(rec.error());
+  if (auto m = instance::mount_disk(in.disk_image(name), in.mountpoint(name)); !m.ok())
+    return fail(m.error());
+  auto spec = in.sandbox_spec(*rec);
+  if (!spec.ok()) {
+    (void)instance::unmount_disk(in.mountpoint(name));
+    return fail(spec.error());
+  }
+  // The slot is the instance's own: busy means its last run's sandbox is still going
+  // away (a supervisor killed: PID 1 holds the slot until its parent-death signal has
+  // ended it). Wait for that, not longer than a grace.
+  engine::RunResult r;
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    r = engine::run(*spec, plan::CallerEnv{});
+    bool busy = r.error && isolate::slot_in_use(*r.error);
+    if (!busy || std::chrono::steady_clock::now() >= give_up) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::string last = in.dir(name) + "/last-result.json";
+  (void)sys::unlink_path(last);
+  (void)sys::write_new_file(last, engine::result_to_json(r) + "\n", 0600);
+  if (r.error) log(LogLevel::kError, "instance " + name + ": " + r.error->to_string());
+  (void)instance::unmount_disk(in.mountpoint(name));
+  return r.exit_status();
+}
+
+int start(const Instances& in, const std::string& name) {
+  auto rec = in.load(name);
+  if (!rec.ok()) return fail(rec.error());
+  if (in.running(name)) {
+    std::printf("%s is already running\n", name.c_str());
+    return 0;
+  }
+  rec->want_running = true;
+  if (auto s = in.save(*rec); !s.ok()) return fail(s.error());
+  auto self = sys::real_path("/proc/self/exe");
+  if (!self.ok()) return fail(self.error());
+  auto console =
+      sys::open_path(in.console_log(name), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (!console.ok()) return fail(console.error());
+  auto pid = sys::spawn_detached({*self, "instance", "_supervise", name, "--instances", in.root()},
+                                 console->get());
+  if (!pid.ok()) return fail(pid.error());
+  // Up when its supervisor holds run.lock; a supervisor that ended first failed.
+  bool ended = false;
+  bool up = wait_for(30000, [&] {
+    int status = 0;
+    auto w = sys::wait_child(*pid, &status, WNOHANG);
+    if (w.ok() && *w == *pid) ended = true;
+    return ended || in.running(name).has_value();
+  });
+  if (!up || (ended && !in.running(name))) {
+    log(LogLevel::kError, "instance " + name + " did not start: see " + in.console_log(name));
+    return kExitSetupFailed;
+  }
+  std::printf("started %s\n", name.c_str());
+  return 0;
+}
+
+int stop(const Instances& in, const std::string& name, uint64_t grace_ns, bool keep_wanted) {
+  auto rec = in.load(name);
+  if (!rec.ok()) return fail(rec.error());
+  if (!keep_wanted && rec->want_running) {
+    rec->want_running = false;
+    if (auto s = in.save(*rec); !s.ok()) return fail(s.error());
+  }
+  auto pid = in.running(name);
+  if (!pid) {
+    std::printf("%s is not running\n", name.c_str());
+    return 0;
+  }
+  // The supervisor forwards SIGTERM to the sandbox; past the grace it is killed, and its
+  // sandbox with it (PID 1's parent-death signal).
+  (void)sys::kill_pid(*pid, SIGTERM);
+  if (!wait_for(grace_ns / 1000000, [&] { return !in.running(name); })) {
+    log(LogLevel::kWarn, "instance " + name + " did not stop within the grace: killed");
+    (void)sys::kill_pid(*pid, SIGKILL);
+    if (!wait_for(30000, [&] { return !in.running(name); })) {
+      log(LogLevel::kError, "instance " + name + " is still running");
+      return kExitSetupFailed;
+    }
+  }
+  std::printf("stopped %s\n", name.c_str());
+  return 0;
+}
+
+int snapshot(const Instances& in, const std::vector<std::string>& ops, bool as_json) {
+  if (ops.size() < 2) return usage_error("snapshot create|restore|rm NAME SNAP, snapshot ls NAME");
+  const std::string& op = ops[0];
+  const std::string& name = ops[1];
+  auto rec = in.load(name);
+  if (!rec.ok()) return fail(rec.error());
+  if (in.running(name))
+    return fail(
+        Error{EBUSY, "snapshot", name, "it is running: snapshots are of a stopped instance"});
+  if (op != "ls" && ops.size() != 3) return usage_error("snapshot " + op + " NAME SNAP");
+  if (auto m = instance::mount_disk(in.disk_image(name), in.mountpoint(name)); !m.ok())
+    return fail(m.error());
+  Status done;
+  auto t0 = std::chrono::steady_clock::now();
+  if (op == "create") {
+    done = instance::snapshot_upper(in.mountpoint(name), ops[2]);
+  } else if (op == "restore") {
+    done = instance::restore_upper(in.mountpoint(name), ops[2]);
+  } else if (op == "rm") {
+    done = instance::delete_snapshot(in.mountpoint(name), ops[2]);
+  } else if (op == "ls") {
+    auto l = instance::list_snapshots(in.mountpoint(name));
+    (void)instance::unmount_disk(in.mountpoint(name));
+    if (!l.ok()) return fail(l.error());
+    std::sort(l->begin(), l->end());
+    if (as_json) {
+      std::printf("%s\n", json(*l).dump().c_str());
+    } else {
+      for (const auto& s : *l) std::printf("%s\n", s.c_str());
+    }
+    return 0;
+  } else {
+    (void)instance::unmount_disk(in.mountpoint(name));
+    return usage_error("snapshot " + op + ": expected create, restore, ls or rm");
+  }
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  (void)instance::unmount_disk(in.mountpoint(name));
+  if (!done.ok()) return fail(done.error());
+  std::printf("%s %s of %s (%.1f ms)\n",
+              op == "create"    ? "created"
+              : op == "restore" ? "restored"
+                                : "removed",
+              ops[2].c_str(), name.c_str(), ms);
+  return 0;
+}
+
+std::string env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+}  // namespace
+
+int instance_main(const std::vector<std::string>& all) {
+  // NAME and the other words are operands; what follows "--" is create's COMMAND.
+  std::vector<std::string> args = all, command;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (all[i] != "--") continue;
+    args.assign(all.begin(), all.begin() + static_cast<long>(i));
+    command.assign(all.begin() + static_cast<long>(i) + 1, all.end());
+    break;
+  }
+  static const std::vector<OptionSpec> specs = all_options(groups());
+  auto p = parse_args(args, specs);
+  if (!p.ok()) return usage_error(p.error().to_string());
+  if (p->help || p->operands.empty()) {
+    std::fputs(usage_text().c_str(), p->help ? stdout : stderr);
+    return p->help ? 0 : kExitUsage;
+  }
+  if (sys::effective_uid() != 0) {
+    log(LogLevel::kError, "cordon instance needs root (it mounts disks and starts sandboxes)");
+    return kExitNoPerm;
+  }
+  const std::string cmd = p->operands[0];
+  std::vector<std::string> ops(p->operands.begin() + 1, p->operands.end());
+  bool as_json = p->has("--json");
+  std::string root = p->has("--instances") ? p->get("--instances")
+                                           : env_or("CORDON_INSTANCES", instance::kDefaultRoot);
+  auto in = Instances::open(root, /*create=*/true);
+  if (!in.ok()) return fail(in.error());
+  uint64_t grace_ns = 30ull * 1000000000;
+  if (p->has("--time")) {
+    auto g = parse_duration_ns(p->get("--time"));
+    if (!g.ok()) return usage_error("--time " + p->get("--time") + ": " + g.error().to_string());
+    grace_ns = *g;
+  }
+  auto one = [&](const char* what) -> std::optional<std::string> {
+    if (ops.size() != 1) return std::nullopt;
+    (void)what;
+    return ops[0];
+  };
+
+  if (cmd == "create") {
+    if (ops.size() != 1 || !p->has("--image")) return usage_error("create NAME --image REF");
+    instance::CreateRequest req;
+    req.name = ops[0];
+    req.image_ref = p->get("--image");
+    req.store =
+        p->has("--store") ? p->get("--store") : env_or("CORDON_IMAGE_STORE", image::kDefaultStore);
+    req.command = command;
+    for (const auto& [flag, field] : std::vector<std::pair<const char*, uint64_t*>>{
+             {"--disk", &req.disk_bytes}, {"--memory", &req.limits.memory_bytes}}) {
+      if (!p->has(flag)) continue;
+      auto v = parse_size(p->get(flag));
+      if (!v.ok()) return usage_error(std::string(flag) + ": " + v.error().to_string());
+      *field = *v;
+    }
+    if (p->has("--cpus")) {
+      auto v = parse_milli(p->get("--cpus"));
+      if (!v.ok() || *v > UINT32_MAX) return usage_error("--cpus " + p->get("--cpus"));
+      req.limits.cpu_millis = static_cast<uint32_t>(*v);
+    }
+    if (p->has("--pids")) {
+      auto v = parse_uint(p->get("--pids"), 1, UINT32_MAX);
+      if (!v.ok()) return usage_error("--pids " + p->get("--pids"));
+      req.limits.pids = *v;
+    }
+    for (const auto& e : p->all("--env")) {
+      size_t eq = e.find('=');
+      if (eq == std::string::npos || eq == 0) return usage_error("--env " + e + ": expected K=V");
+      req.env.emplace_back(e.substr(0, eq), e.substr(eq + 1));
+    }
+    auto rec = in->create(req);
+    if (!rec.ok()) return fail(rec.error());
+    if (as_json) {
+      std::printf("%s\n", record_json(*in, *rec).dump().c_str());
+    } else {
+      std::printf("created %s (%s, disk %s)\n", rec->name.c_str(),
+                  rec->image_id.substr(7, 12).c_str(), format_size(rec->disk_bytes).c_str());
+    }
+    return 0;
+  }
+  if (cmd == "_supervise" && one("")) return supervise(*in, ops[0]);
+  if (cmd == "start" && one("")) return start(*in, ops[0]);
+  if (cmd == "stop" && one("")) return stop(*in, ops[0], grace_ns, false);
+  if (cmd == "restart" && one("")) {
+    int st = stop(*in, ops[0], grace_ns, true);
+    return st != 0 ? st : start(*in, ops[0]);
+  }
+  if (cmd == "rm" && one("")) {
+    if (auto s = in->remove(ops[0]); !s.ok()) return fail(s.error());
+    std::printf("removed %s\n", ops[0].c_str());
+    return 0;
+  }
+  if (cmd == "info" && one("")) {
+    auto rec = in->load(ops[0]);
+    if (!rec.ok()) return fail(rec.error());
+    json j = record_json(*in, *rec);
+    std::printf("%s\n", as_json ? j.dump().c_str() : j.dump(2).c_str());
+    return 0;
+  }
+  if (cmd == "console" && one("")) {
+    if (auto rec = in->load(ops[0]); !rec.ok()) return fail(rec.error());
+    auto text = sys::read_small_file(in->console_log(ops[0]), 64 << 20);
+    if (!text.ok() && text.error().err != ENOENT) return fail(text.error());
+    if (text.ok()) std::fwrite(text->data(), 1, text->size(), stdout);
+    return 0;
+  }
+  if (cmd == "ls" && ops.empty()) {
+    auto l = in->list();
+    if (!l.ok()) return fail(l.error());
+    json out = json::array();
+    for (const auto& r : *l) out.push_back(record_json(*in, r));
+    if (as_json) {
+      std::printf("%s\n", out.dump().c_str());
+      return 0;
+    }
+    std::printf("%-20s %-8s %-40s %s\n", "NAME", "STATE", "IMAGE", "DISK");
+    for (const auto& j : out)
+      std::printf("%-20s %-8s %-40s %s\n", j["name"].get<std::string>().c_str(),
+                  j["state"].get<std::string>().c_str(), j["image"].get<std::string>().c_str(),
+                  format_size(j["disk_bytes"].get<uint64_t>()).c_str());
+    return 0;
+  }
+  if (cmd == "snapshot") return snapshot(*in, ops, as_json);
+  if (cmd == "autostart" && ops.empty()) {
+    auto l = in->list();
+    if (!l.ok()) return fail(l.error());
+    int worst = 0;
+    for (const auto& r : *l)
+      if (r.want_running && !in->running(r.name)) worst = std::max(worst, start(*in, r.name));
+    return worst;
+  }
+  return usage_error("'" + cmd + "' with " + std::to_string(ops.size()) + " operand(s)");
+}
+
+}  // namespace cordon::cli
