@@ -9,8 +9,9 @@
 #include "base/exit_codes.h"
 #include "base/log.h"
 #include "cli/doctor_cli.h"
-#include "cli/launcher_cli.h"
+#include "cli/exec_cli.h"
 #include "cli/instance_cli.h"
+#include "cli/launcher_cli.h"
 #include "cli/run_cli.h"
 #include "client_exec.h"
 #include "daemon/daemon.h"
@@ -24,6 +25,7 @@ Run untrusted code in unprivileged sandboxes.
 
 Commands:
   run       run one command in a new sandbox (cordon run --help)
+  exec      run a command in a running named sandbox (cordon exec --help)
   daemon    the multi-tenant job service with a REST API (cordon daemon --help)
   job       submit jobs to the daemon, list them, read their logs (cordon job --help)
   tenant    the daemon's tenants and their tokens (cordon tenant --help)
@@ -51,6 +53,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (cmd == "run") return cordon::cli::run_main(args);
   if (cmd == "instance") return cordon::cli::instance_main(args);
+  if (cmd == "exec") return cordon::cli::exec_main(args);
   if (cmd == "launcher") return cordon::cli::launcher_main(args);
   if (cmd == "daemon") return cordon::daemon::run_daemon(args);
   if (cmd == "doctor") return cordon::cli::run_doctor(args);

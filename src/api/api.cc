@@ -8,6 +8,7 @@
 #include "archive/tar_write.h"
 #include "base/log.h"
 #include "base/parse.h"
+#include "image/ref.h"
 #include "image/store.h"
 #include "jobs/outputs.h"
 #include "jobs/tokens.h"
@@ -377,8 +378,10 @@ http::Response Api::list_images(const Call&) {
   json out = json::array();
   for (const auto& r : *records) {
     json names = json::array();
+    // The names that pin instances' images are the operator's, not shown to tenants.
     for (const auto& [name, id] : *refs)
-      if (id == r.manifest) names.push_back(name);
+      if (id == r.manifest && name.rfind(std::string(image::kInstancePinRegistry) + "/", 0) != 0)
+        names.push_back(name);
     out.push_back({{"id", r.manifest},
                    {"names", names},
                    {"platform", r.platform},

@@ -19,6 +19,7 @@
 #include "base/unique_fd.h"
 #include "engine/result_json.h"
 #include "engine/run.h"
+#include "isolate/sandbox_state.h"
 #include "launcher/client.h"
 #include "sys/creds.h"
 #include "sys/fs.h"
@@ -193,7 +194,12 @@ const std::vector<OptionGroup>& run_option_groups() {
          "--boot: how long a stop waits for the init to halt after\n"
          "SIGRTMIN+3 before the sandbox is killed (default 30s)"}}},
       {"Start-up",
-       {{"--launcher", true, "SOCKET",
+       {{"--name", true, "NAME",
+         "register the running sandbox as NAME (a-z, 0-9, '_', '.', '-';\n"
+         "up to 63) so that `cordon exec NAME -- CMD` can run more\n"
+         "commands in it; refused (exit 73) while a running sandbox has\n"
+         "the name. Not with --launcher"},
+        {"--launcher", true, "SOCKET",
          "have a running `cordon launcher` (listening on SOCKET) start the\n"
          "sandbox: the same run without an exec of cordon per sandbox\n"
          "(cordon launcher --help)"}}},
@@ -329,6 +335,9 @@ Status apply_run_option(RunOptions& o, const std::string& name, const std::strin
     TRY(add_io_limit(&o.spec.limits.io, v, name == "--io-write-bps"));
   } else if (name == "--cgroup-parent") {
     o.spec.cgroup_parent = v;
+  } else if (name == "--name") {
+    TRY(isolate::validate_sandbox_name(v, name));
+    o.name = v;
   } else if (name == "--launcher") {
     o.launcher = v;
     if (o.launcher.empty()) return usage(name, "needs a socket path");
@@ -366,6 +375,9 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
     return usage("--tty", "not available with --launcher: run without --launcher (as root)");
   if (o.spec.boot && !o.launcher.empty())
     return usage("--boot", "not available with --launcher: run without --launcher (as root)");
+  // The registry's entry belongs to the process that supervises the sandbox.
+  if (!o.name.empty() && !o.launcher.empty())
+    return usage("--name", "not available with --launcher: run without --launcher (as root)");
   o.spec.argv = std::move(p.command);
   // "-" reads as an option, not a command's name (and so it was before parse_args).
   if (!o.spec.argv.empty() && o.spec.argv[0] == "-")
@@ -519,7 +531,17 @@ int run_main(const std::vector<std::string>& args) {
     }
     return report(*opts, reply->status, reply->result_json, result_fd.get());
   }
-  engine::RunResult r = engine::run(opts->spec, caller);
+  // --name: reserved before anything starts; a live sandbox's name is refused (73).
+  isolate::Registration name;
+  if (!opts->name.empty()) {
+    auto reserved = isolate::reserve_name(isolate::kDefaultStateDir, opts->name);
+    if (!reserved.ok()) {
+      log(LogLevel::kError, reserved.error().to_string());
+      return reserved.error().err == EEXIST ? kExitCantCreate : kExitSetupFailed;
+    }
+    name = std::move(reserved).value();
+  }
+  engine::RunResult r = engine::run(opts->spec, caller, name.held() ? &name : nullptr);
   // The document is made only when someone reads it; the error is logged either way.
   if (opts->json || !opts->result_file.empty() || opts->spec.seccomp_report)
     return report(*opts, r.exit_status(), engine::result_to_json(r), result_fd.get());

@@ -23,6 +23,7 @@ struct RunOptions {
   // store by resolve_image(), after parsing.
   std::optional<image::ImageAsk> image;
   bool ids_given = false;  // --uid or --gid
+  std::string name;        // --name: registered while it runs, for cordon exec
 };
 
 // args: what follows "run". getenv resolves "--env NAME" (no '=') from the caller; a

@@ -272,12 +272,13 @@ RunResult check(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
   return r;
 }
 
-RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller) {
+RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller, isolate::Registration* name) {
   RunResult r;
   auto prepared = prepared_or_refused(std::move(spec), caller, r);
   if (!prepared) return r;
   r.spec = prepared->spec;
   r.plan = prepared->plan;
+  prepared->registration = name;
   end_with(r, backend::run(*prepared));
   return r;
 }

@@ -13,6 +13,10 @@
 #include "plan/launch_plan.h"
 #include "spec/spec.h"
 
+namespace cordon::isolate {
+class Registration;  // isolate/sandbox_state.h
+}  // namespace cordon::isolate
+
 namespace cordon::engine {
 
 // The exit statuses of `cordon run` are base/exit_codes.h's.
@@ -73,7 +77,10 @@ struct RunResult {
   int exit_status() const;
 };
 
-RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller);
+// name: `cordon run --name`, reserved by the caller (isolate/sandbox_state.h), which must
+// be the process that supervises the sandbox; completed once PID 1 runs, removed at the end.
+RunResult run(spec::SandboxSpec spec, const plan::CallerEnv& caller,
+              isolate::Registration* name = nullptr);
 // What run() would refuse before it creates anything (an invalid spec, a missing host
 // path, a profile that does not parse), with nothing started: error set and exit_status()
 // as run's (64, 66) when refused; no error and exit_status() 0 when a start would go on.

@@ -33,4 +33,8 @@ inline constexpr size_t kMaxNameLength = 255;  // registry/repository, as Docker
 // A reference as a user gives it; the error says what is wrong and what is allowed.
 Result<Reference> parse_reference(std::string_view text);
 
+// The registry part of the names that pin instances' images in the store
+// (instance/instance.h): never pulled from, never a tenant's to name.
+inline constexpr const char* kInstancePinRegistry = "instances.cordon.internal";
+
 }  // namespace cordon::image

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "image/ref.h"
 #include "image/run_config.h"
 #include "image/store.h"
 #include "instance/disk.h"
@@ -98,7 +99,7 @@ Status pin_image(const std::string& store_root, const std::string& instance,
 }  // namespace
 
 std::string pin_name(const std::string& instance) {
-  return "instances.cordon.internal/" + instance + ":pinned";
+  return std::string(image::kInstancePinRegistry) + "/" + instance + ":pinned";
 }
 
 bool valid_instance_name(const std::string& n) {
@@ -209,9 +210,16 @@ Result<InstanceRecord> Instances::create(const CreateRequest& req) const {
 
 Status Instances::remove(const std::string& name) const {
   ASSIGN_OR_RETURN(InstanceRecord rec, load(name));
-  if (running(name))
+  // run.lock held for the whole removal: a start meanwhile finds it taken and starts
+  // nothing (a check without the lock let a start in between, onto a disk being removed).
+  ASSIGN_OR_RETURN(std::optional<UniqueFd> held, take_run_lock(*this, name));
+  if (!held)
     return Error{EBUSY, "remove instance", name, "it is running (cordon instance stop first)"};
   TRY(unmount_disk(mountpoint(name)));
+  // Never a walk into a mounted disk: what is below the mountpoint is the instance's own
+  // tree, changed by its processes while it runs.
+  if (disk_mounted(mountpoint(name)))
+    return logic_error("remove instance", mountpoint(name), "its disk is still mounted");
   (void)pin_image(rec.store, name, rec.image_id, false);  // a store gone meanwhile pins nothing
   ASSIGN_OR_RETURN(isolate::SlotConfig slots, isolate::load_slot_config());
   TRY(image::remove_tree(dir(name)));

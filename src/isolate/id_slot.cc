@@ -132,7 +132,14 @@ Result<uint64_t> reserve_slot(const SlotConfig& config, const std::string& owner
   if (!sys::random_fill_nonblocking(&r, sizeof(r))) r = 0;
   for (size_t i = 0; i < n; ++i) {
     uint64_t base = config.slots.base((r + i) % n);
-    if (slot_is_reserved(config, base) || !slot_is_free(config, base)) continue;
+    if (slot_is_reserved(config, base)) continue;
+    // Written while holding the slot's lock: a taker that locked it first runs its sandbox
+    // and we try another; one that locks it after sees the reservation (take_slot checks
+    // again, lock in hand).
+    std::string lock = lock_path(config, base);
+    ASSIGN_OR_RETURN(std::optional<UniqueFd> held, lock_slot_file(config, lock));
+    if (!held) continue;
+    IdSlot slot(base, std::move(*held), lock);  // released (and its file removed) below
     std::string path = config.reserved_dir + "/" + std::to_string(base);
     Status made = sys::write_new_file(path, owner + "\n", 0600);
     if (made.ok()) return base;
@@ -158,7 +165,11 @@ Result<IdSlot> take_slot(const SlotConfig& config, const std::set<uint64_t>& ski
     if (skip.count(base) || slot_is_reserved(config, base)) continue;
     std::string path = lock_path(config, base);
     ASSIGN_OR_RETURN(std::optional<UniqueFd> fd, lock_slot_file(config, path));
-    if (fd) return IdSlot(base, std::move(*fd), std::move(path));
+    if (!fd) continue;
+    IdSlot slot(base, std::move(*fd), std::move(path));
+    // Reserved between the first look and the lock: the instance's, not ours.
+    if (slot_is_reserved(config, base)) continue;
+    return slot;
   }
   return logic_error("take ID slot", config.lock_dir,
                      "all " + std::to_string(n) + " slots are in use");

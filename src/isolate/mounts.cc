@@ -194,9 +194,47 @@ Result<UniqueFd> enter_staging() {
   return sys::open_path("/", O_PATH | O_DIRECTORY);
 }
 
+namespace {
+
+// Whether path is kStagingNew or below it.
+bool in_new_root(const std::string& path) {
+  std::string root = plan::kStagingNew;
+  return path == root || (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+                          path[root.size()] == '/');
+}
+
+// Once an image is the new root, its symlinks are under it: a step whose target goes
+// through one would follow it in this mount namespace, where the host's tree is still "/"
+// (an image's /home -> /var/tmp made cordon create /var/tmp/user on the host). Such a
+// target is refused: what exists of it must have no symlink in any component. Nothing else
+// runs in the sandbox yet and the layers are the store's, so nothing changes the tree
+// between this check and the step.
+Status no_symlink_on_the_way(const std::string& target) {
+  std::string p = target;
+  for (;;) {
+    auto fd = sys::open_no_symlinks(p, O_PATH | O_CLOEXEC);
+    if (fd.ok()) return {};
+    if (fd.error().err == ELOOP)
+      return logic_error("image root", p.substr(std::string(plan::kStagingNew).size()),
+                         "is or goes through a symlink in the image, and cordon makes or "
+                         "mounts nothing through one");
+    if (fd.error().err != ENOENT && fd.error().err != ENOTDIR) return std::move(fd).error();
+    size_t slash = p.rfind('/');
+    if (slash == std::string::npos || slash == 0) return {};
+    p.resize(slash);
+  }
+}
+
+}  // namespace
+
 Status apply_mounts(const plan::MountPlan& plan, int host_root, const MountContext& ctx) {
   size_t next_tree = 0;
-  for (const auto& s : plan.steps) TRY(apply_step(s, host_root, ctx, &next_tree));
+  bool image_root = false;  // the overlay of an image is mounted at kStagingNew
+  for (const auto& s : plan.steps) {
+    if (image_root && in_new_root(s.target)) TRY(no_symlink_on_the_way(s.target));
+    TRY(apply_step(s, host_root, ctx, &next_tree));
+    if (s.op == MountOp::kOverlay && s.target == plan::kStagingNew) image_root = true;
+  }
   return {};
 }
 

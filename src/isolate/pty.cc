@@ -38,7 +38,10 @@ UniqueFd own_nonblocking_input(int fd) {
 
 }  // namespace
 
-Status open_sandbox_terminal(int sync_fd, uid_t uid, gid_t gid) {
+namespace {
+
+// first: no code of the sandbox has run yet, so its devpts has no terminal but this one.
+Status open_terminal(int sync_fd, uid_t uid, gid_t gid, bool first) {
   struct winsize size = {};
   size.ws_row = kDefaultTerminalRows;
   size.ws_col = kDefaultTerminalCols;
@@ -50,11 +53,11 @@ Status open_sandbox_terminal(int sync_fd, uid_t uid, gid_t gid) {
   // The sandbox's /dev/ptmx: pts/ptmx of its own devpts instance.
   ASSIGN_OR_RETURN(UniqueFd master, sys::open_pty_master("/dev/ptmx"));
   // Fail closed unless it is that instance: its ptmx belongs to root inside (the host's
-  // to the host's root, unmapped here), and nothing has opened a terminal on it before
-  // (no code of the sandbox has run yet), so this one is number 0.
+  // to the host's root, unmapped here), and for PID 1 nothing has opened a terminal on it
+  // before (no code of the sandbox has run yet), so this one is number 0.
   ASSIGN_OR_RETURN(struct stat ptmx, sys::fd_status(master.get()));
   ASSIGN_OR_RETURN(unsigned number, sys::pty_number(master.get()));
-  if (ptmx.st_uid != 0 || number != 0)
+  if (ptmx.st_uid != 0 || (first && number != 0))
     return logic_error("open pty master", "/dev/ptmx",
                        "not a terminal of the sandbox's own devpts instance (owner " +
                            std::to_string(ptmx.st_uid) + ", number " + std::to_string(number) +
@@ -65,6 +68,16 @@ Status open_sandbox_terminal(int sync_fd, uid_t uid, gid_t gid) {
   for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO})
     TRY(sys::dup_onto(slave.get(), fd, "terminal"));
   return send_phase(sync_fd, Phase::kTerminal, {master.get()});
+}
+
+}  // namespace
+
+Status open_sandbox_terminal(int sync_fd, uid_t uid, gid_t gid) {
+  return open_terminal(sync_fd, uid, gid, /*first=*/true);
+}
+
+Status open_exec_terminal(int sync_fd, uid_t uid, gid_t gid) {
+  return open_terminal(sync_fd, uid, gid, /*first=*/false);
 }
 
 Status take_sandbox_terminal() noexcept {

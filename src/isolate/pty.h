@@ -40,6 +40,10 @@ inline constexpr unsigned short kDefaultTerminalCols = 80;
 // the caller's stdin and the output pipes: the sandbox keeps nothing of the caller's
 // terminal), its master sent on sync_fd.
 Status open_sandbox_terminal(int sync_fd, uid_t uid, gid_t gid);
+// The same for a process entering a running sandbox (`cordon exec -t`, isolate/enter.h),
+// after it joined the sandbox's user and mount namespaces: a new terminal of the
+// sandbox's devpts (whose ptmx must belong to root inside), whatever its number.
+Status open_exec_terminal(int sync_fd, uid_t uid, gid_t gid);
 
 // The command's process, between fork and exec: a new session whose controlling terminal
 // is the slave on fd 0, with the process's group in the foreground.

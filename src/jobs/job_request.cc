@@ -6,6 +6,7 @@
 
 #include "base/json_strict.h"
 #include "base/parse.h"
+#include "image/ref.h"
 #include "spec/spec.h"
 
 namespace cordon::jobs {
@@ -286,6 +287,19 @@ std::optional<Refusal> parse_stdin(const json& v, JobSpec* s) {
   return std::nullopt;
 }
 
+bool valid_image_ref(const std::string& ref) {
+  if (ref.empty() || ref.size() > spec::kMaxImageRef) return false;
+  auto hex = [](std::string_view h) {
+    return h.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  };
+  std::string_view r = ref;
+  if (r.rfind("sha256:", 0) == 0) return r.size() == 7 + 64 && hex(r.substr(7));
+  if (r.size() >= 12 && r.size() <= 64 && hex(r)) return true;
+  // The store's own names for instances' images are not a tenant's to run.
+  auto parsed = image::parse_reference(r);
+  return parsed.ok() && parsed->registry != image::kInstancePinRegistry;
+}
+
 std::optional<Refusal> parse_job(const json& body, const Quota& quota, JobSpec* s) {
   if (!body.is_object()) return bad("", "the body is not a JSON object");
   if (auto e = only_known(body,
@@ -295,11 +309,11 @@ std::optional<Refusal> parse_job(const json& body, const Quota& quota, JobSpec* 
     return e;
   if (body.contains("image")) {
     const json& im = body["image"];
-    if (!im.is_string() || im.get<std::string>().empty() ||
-        im.get<std::string>().size() > spec::kMaxImageRef)
+    if (!im.is_string() || !valid_image_ref(im.get<std::string>()))
       return bad("image",
-                 "an image reference (a name as `cordon image ls` shows it, or an ID) "
-                 "is required");
+                 "an image reference is required: a name as GET /v1/images shows it "
+                 "(python:3.12, registry.example/team/app:1, NAME@sha256:HEX), its id "
+                 "(sha256:HEX) or 12 or more hex digits of it");
     if (body.contains("rootfs")) return bad("image", "an image and a rootfs cannot both be given");
     s->image = im.get<std::string>();
   }

@@ -97,8 +97,15 @@ TEST(DaemonImages, AnUnknownImageIsRefusedAtSubmission) {
                      json{{"image", kApp}, {"rootfs", "bb"}, {"command", {"true"}}}.dump(), tok);
   EXPECT_EQ(both.status, 400) << both.body;
   EXPECT_EQ(both.json["error"]["field"], "image");
-  auto bad = d.call("POST", "/v1/jobs", json{{"image", 7}}.dump(), tok);
-  EXPECT_EQ(bad.status, 400) << bad.body;
+  // Not a reference at all (400, before the store is looked at), or one of the names that
+  // pin instances' images, which are not a tenant's.
+  for (json bad_ref :
+       {json(7), json("../../etc"), json("/etc/passwd"), json("a:b:c:d"),
+        json("x@sha256:zz"), json("red/x\n"), json("instances.cordon.internal/web:pinned")}) {
+    auto bad = d.call("POST", "/v1/jobs", json{{"image", bad_ref}}.dump(), tok);
+    EXPECT_EQ(bad.status, 400) << bad_ref << bad.body;
+    EXPECT_EQ(bad.json["error"]["field"], "image") << bad_ref;
+  }
   // Without an image, a command is still required.
   auto no_cmd = d.call("POST", "/v1/jobs", json::object().dump(), tok);
   EXPECT_EQ(no_cmd.status, 400) << no_cmd.body;

@@ -203,6 +203,12 @@ def main():
     dir_tar(out + "/oci", out + "/oci.tar")
     oci_layout(out + "/app", [(base, True), (upper, False), (app_layer(), True)],
                "example.com/test/app:1", cfg=APP_CONFIG)
+    # Hostile: /home and /tmp are symlinks to host paths (under OUTDIR, which the test
+    # watches); a sandbox's start must make nothing through them.
+    evil = tar_bytes([(info("home", tarfile.SYMTYPE, 0o777, linkname=out + "/host-home"), None),
+                      (info("tmp", tarfile.SYMTYPE, 0o777, linkname=out + "/host-tmp"), None)])
+    oci_layout(out + "/evil", [(base, True), (evil, False)], "example.com/test/evil:1",
+               cfg={"Env": ["PATH=/bin"], "User": "4242", "Cmd": ["/bin/sh", "-c", "true"]})
     oci_layout(out + "/corrupt", [(base, True), (upper, False)], "example.com/test/bad:1", corrupt=True)
     other = tar_bytes([(info("other"), b"only in the docker image\n")])
     docker_save(out + "/docker.tar", [base, other], ["test/docker:1"])

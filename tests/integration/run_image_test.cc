@@ -186,6 +186,20 @@ TEST_F(RunImage, TwoSandboxesOnTheSameLayersNeverSeeEachOthersChanges) {
   EXPECT_EQ(layers_on_disk(kApp), before);
 }
 
+// An image's /home and /tmp are symlinks to host paths: the start refuses to make the
+// home directory or mount /tmp through them (in the sandbox's mount namespace the host's
+// tree is still "/" then), and nothing appears on the host.
+TEST_F(RunImage, SymlinksOfTheImageLeadNowhereOnTheHost) {
+  ASSERT_EQ(run_cordon({"image", "import", fixtures_ + "/evil", "--store", store_}).status, 0);
+  fs::create_directories(fixtures_ + "/host-home");
+  fs::create_directories(fixtures_ + "/host-tmp");
+  auto r = run({"--image", "example.com/test/evil:1"});
+  EXPECT_EQ(r.status, 125) << r.err;
+  EXPECT_NE(r.err.find("goes through a symlink in the image"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_empty(fixtures_ + "/host-home"));
+  EXPECT_TRUE(fs::is_empty(fixtures_ + "/host-tmp"));
+}
+
 TEST_F(RunImage, TheWritableLayerIsCappedByDisk) {
   auto r = run({"--image", kApp, "--user", "0", "--disk", "4M"},
                {"dd if=/dev/zero of=/big bs=1M count=16 2>&1; echo dd=$?"});

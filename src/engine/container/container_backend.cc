@@ -12,7 +12,9 @@
 #include "isolate/sync.h"
 #include "plan/cgroup_plan.h"
 #include "plan/seccomp_builtin.h"
+#include "spec/spec_json.h"
 #include "sys/ns.h"
+#include "sys/process.h"
 #include "sys/seccomp.h"
 
 namespace cordon::backend {
@@ -78,6 +80,10 @@ Result<Prepared> prepare(spec::SandboxSpec spec, const plan::CallerEnv& caller) 
 // then its cgroup, then its slot, then the signal forwarding.
 class Started {
  public:
+  // A named sandbox leaves the registry first: no exec enters what is being torn down.
+  ~Started() {
+    if (prepared != nullptr && prepared->registration != nullptr) prepared->registration->remove();
+  }
   const Prepared* prepared = nullptr;
   Execution ex;
   std::unique_ptr<isolate::SignalForwarder> signals;
@@ -101,6 +107,26 @@ int64_t slot_index(const isolate::SlotConfig& slots, uint64_t base) {
     if (slots.slots.base(i) == base) return static_cast<int64_t>(i);
   }
   return -1;
+}
+
+// `cordon run --name`: what `cordon exec` needs, once PID 1 runs (exec waits for the
+// command's process before it enters: PID 1's setup is done by then).
+Status publish_state(const Started& s) {
+  isolate::SandboxState st;
+  st.supervisor_pid = sys::self_pid();
+  st.supervisor_start = sys::process_start_time(st.supervisor_pid);
+  st.pid1 = s.sandbox->pid();
+  st.pid1_start = sys::process_start_time(st.pid1);
+  st.uid_base = s.ex.uid_base;
+  st.gid_base = s.ex.gid_base;
+  st.cgroup_version = s.ex.cgroup_mode == isolate::CgroupMode::kV2   ? 2
+                      : s.ex.cgroup_mode == isolate::CgroupMode::kV1 ? 1
+                                                                     : 0;
+  st.cgroup_paths = s.ex.cgroup_paths;
+  st.spec = spec::to_json(s.prepared->spec);
+  st.seccomp = s.prepared->plan.seccomp;
+  if (st.pid1_start == 0) return errno_error(ESRCH, "register sandbox", "PID 1");
+  return s.prepared->registration->publish(st);
 }
 
 // One try at a slot: its lock, its cgroup (made after the stale ones of this parent are
@@ -146,6 +172,7 @@ Status start_in_a_slot(Started& s, const isolate::SlotConfig& slots,
   s.log.flush(s.timeline, s.facts, isolate::Mark::kCgroupReady);
   ASSIGN_OR_RETURN(s.sandbox, isolate::launch(plan, *s.slot, *s.cgroup, s.timeline));
   s.facts.pid1 = s.sandbox->pid();
+  if (s.prepared->registration != nullptr) TRY(publish_state(s));
   return {};
 }
 
@@ -221,6 +248,7 @@ Result<Execution> finish(StartedPtr s) {
     return std::move(outcome).error();
   }
   ex.outcome = std::move(outcome).value();
+  if (s->prepared->registration != nullptr) s->prepared->registration->remove();
   s->sandbox.reset();
   s->timeline.mark(isolate::Mark::kExited);
   // Accounting is read before the group goes; then nothing of the sandbox is left.

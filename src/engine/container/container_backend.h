@@ -12,6 +12,7 @@
 #include "base/result.h"
 #include "image/store.h"
 #include "isolate/cgroup.h"
+#include "isolate/sandbox_state.h"
 #include "isolate/supervisor.h"
 #include "plan/launch_plan.h"
 #include "spec/spec.h"
@@ -24,6 +25,9 @@ struct Prepared {
   // A store image's layers in use: the store's gc.lock held shared until the sandbox is
   // gone (the last copy of this), so that `cordon image prune` cannot remove them.
   std::shared_ptr<image::StoreLock> layers_in_use;
+  // `cordon run --name`: the name, reserved by the caller (the supervisor's process);
+  // completed once PID 1 runs, removed before the sandbox is torn down. Not owned.
+  isolate::Registration* registration = nullptr;
 };
 
 // How far a start got, as the sandbox's processes marked it (isolate/timeline.h): the
