@@ -183,6 +183,16 @@ const std::vector<OptionGroup>& run_option_groups() {
          "window size follows the caller's; stdout and stderr are one\n"
          "stream. Not with --launcher",
          "-t"}}},
+      {"Boot (docs/images.md, \"Booting an init\")",
+       {{"--boot", false, "",
+         "run the command (the image's init, e.g. /sbin/init) as PID 1 of\n"
+         "the sandbox, as a container manager boots systemd: /run, a\n"
+         "read-only /sys, a delegated cgroup2 at /sys/fs/cgroup, a console\n"
+         "relayed to stdout, the boot capabilities and seccomp profile.\n"
+         "SIGTERM (and --time) halts it. Only with --image or --rootfs"},
+        {"--stop-grace", true, "DURATION",
+         "--boot: how long a stop waits for the init to halt after\n"
+         "SIGRTMIN+3 before the sandbox is killed (default 30s)"}}},
       {"Start-up",
        {{"--name", true, "NAME",
          "register the running sandbox as NAME (a-z, 0-9, '_', '.', '-';\n"
@@ -243,6 +253,10 @@ Status apply_run_option(RunOptions& o, const std::string& name, const std::strin
     o.spec.seccomp_report = true;
   } else if (name == "--tty") {
     o.spec.tty = true;
+  } else if (name == "--boot") {
+    o.spec.boot = true;
+  } else if (name == "--stop-grace") {
+    ASSIGN_OR_RETURN(o.spec.stop_grace_ns, parse_duration_ns(v));
   } else if (name == "--seccomp") {
     // A bare word that is no keyword and no file here is a mistyped keyword, not a path.
     if (v.find('/') == std::string::npos && v != "default" && v != "strict" && v != "unconfined" &&
@@ -359,6 +373,8 @@ Result<RunOptions> parse_run_args(const std::vector<std::string>& args,
   // changes (SIGWINCH) would never reach it.
   if (o.spec.tty && !o.launcher.empty())
     return usage("--tty", "not available with --launcher: run without --launcher (as root)");
+  if (o.spec.boot && !o.launcher.empty())
+    return usage("--boot", "not available with --launcher: run without --launcher (as root)");
   // The registry's entry belongs to the process that supervises the sandbox.
   if (!o.name.empty() && !o.launcher.empty())
     return usage("--name", "not available with --launcher: run without --launcher (as root)");

@@ -91,7 +91,9 @@ json isolation(const engine::RunResult& r) {
         {"masked", plan::proc_masked_files()},
         {"masked_dirs", plan::proc_masked_dirs()},
         {"readonly", plan::proc_readonly()}}},
-      {"sys", spec::has_image_root(s) ? "empty-readonly" : "absent"},
+      {"sys", s.boot                    ? "sysfs-readonly"
+              : spec::has_image_root(s) ? "empty-readonly"
+                                        : "absent"},
       {"dev",
        {{"nodes", plan::dev_nodes()}, {"devpts", "private"}, {"shm", true}, {"mqueue", true}}},
       {"uid", s.uid},
@@ -137,7 +139,9 @@ json limits(const spec::Limits& l) {
 
 json seccomp(const engine::RunResult& r) {
   const auto& c = r.spec.seccomp;
-  json j = {{"profile", spec::to_string(c.kind)},
+  // --boot with the default choice loads the boot profile (docs/seccomp.md).
+  bool boot = r.spec.boot && c.kind == spec::SeccompChoice::Kind::kDefault;
+  json j = {{"profile", boot ? "boot" : spec::to_string(c.kind)},
             {"file", c.kind == spec::SeccompChoice::Kind::kFile ? json(c.path) : json(nullptr)},
             {"loaded", r.plan.seccomp.has_value() && r.applied.seccomp},
             {"report", r.spec.seccomp_report}};
@@ -197,6 +201,24 @@ std::string result_to_json(const engine::RunResult& r) {
   j["command"] = r.spec.argv;
   j["prestarted"] = r.prestarted;
   j["tty"] = r.spec.tty;  // -t: stdout and stderr were one terminal
+  j["boot"] = r.spec.boot;
+  if (r.spec.boot) {
+    // How a stop ended (docs/images.md, "Booting an init"): null when none was asked;
+    // "halted" when the init ended by itself within the grace after SIGRTMIN+3, "killed"
+    // when the sandbox was killed at the grace's end.
+    json stop = nullptr;
+    if (r.stop_requested)
+      stop = {{"ended", r.stop_killed ? "killed" : "halted"},
+              {"grace_ms", static_cast<double>(r.spec.stop_grace_ns) / 1e6},
+              {"took_ms", static_cast<double>(r.stop_ns) / 1e6}};
+    j["boot_mode"] = {{"init_is_pid1", true},
+                      {"capabilities", plan::cap_names(r.plan.caps)},
+                      {"seccomp", r.plan.seccomp ? json(r.plan.seccomp->policy) : json(nullptr)},
+                      {"cgroup", "delegated cgroup2 at /sys/fs/cgroup"},
+                      {"stop", stop}};
+  } else {
+    j["boot_mode"] = nullptr;
+  }
   if (r.failure == engine::Failure::kInvalid || r.failure == engine::Failure::kInput ||
       r.uid_base == 0) {
     j["id_slot"] = nullptr;

@@ -149,6 +149,9 @@ void fill_result(RunResult& r, const backend::Execution& ex) {
   r.output_bytes = ex.outcome.output_bytes;
   r.output_dropped_bytes = ex.outcome.output_dropped_bytes;
   r.stdout_mid_line = ex.outcome.stdout_mid_line;
+  r.stop_requested = ex.outcome.stop_requested;
+  r.stop_killed = ex.outcome.stop_killed;
+  r.stop_ns = ex.outcome.stop_ns;
   for (const auto& d : ex.outcome.seccomp_denials)
     r.seccomp_denials.push_back({d.name, d.err, d.count});
   if (!ex.outcome.seccomp_error.step.empty()) r.seccomp_report_error = ex.outcome.seccomp_error;

@@ -55,7 +55,12 @@ struct RunResult {
   std::optional<Error> seccomp_report_error;  // the report broke off early
   spec::SandboxSpec spec;                     // as applied
   plan::LaunchPlan plan;                      // what was applied
-  bool prestarted = false;  // run in a sandbox started ahead of the command (warm pool)
+  bool prestarted = false;
+  // --boot: a stop was asked (SIGTERM to cordon, the wall-time limit), and whether the
+  // sandbox had to be killed at the end of the grace; stop_ns: from the stop to the end.
+  bool stop_requested = false;
+  bool stop_killed = false;
+  uint64_t stop_ns = 0;  // run in a sandbox started ahead of the command (warm pool)
   // What the start applied, as the sandbox's processes reported it (all false when it
   // failed before, or was refused): the result claims only these.
   struct Applied {

@@ -7,11 +7,11 @@
 
 namespace cordon::isolate {
 
-Status drop_privileges(uid_t uid, gid_t gid, const std::vector<int>& caps) {
+Status drop_privileges(uid_t uid, gid_t gid, const std::vector<int>& caps, bool boot) {
   // Securebits and the bounding set need CAP_SETPCAP: before the ID change drops it.
   if (caps.empty()) {
     TRY(sys::lock_securebits());  // root inside is an ordinary user, for good
-  } else {
+  } else if (!boot) {
     // Root keeps its meaning, bounded by the set below: an exec as root gets the bounding
     // set. No ambient capabilities, so no other UID carries any through an exec.
     TRY(sys::set_securebits(SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED));

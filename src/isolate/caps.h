@@ -15,6 +15,9 @@ namespace cordon::isolate {
 
 // Becomes uid/gid inside with no supplementary groups; caps: the bounding set (empty:
 // none at all).
-Status drop_privileges(uid_t uid, gid_t gid, const std::vector<int>& caps);
+// boot (--boot): the ambient-raise securebits are neither set nor locked, as the init
+// sets the securebits of its services itself (systemd's SecureBits= and
+// AmbientCapabilities=); the bounding set still bounds every capability of the sandbox.
+Status drop_privileges(uid_t uid, gid_t gid, const std::vector<int>& caps, bool boot = false);
 
 }  // namespace cordon::isolate

@@ -53,7 +53,13 @@ Status remove_if_empty(const std::string& dir) {
   auto pids = read_pids(dir + "/cgroup.procs");
   if (!pids.ok() || !pids->empty()) return {};
   Status st = sys::remove_dir(dir);
-  if (!st.ok() && st.error().err == EBUSY) return {};  // someone joined meanwhile
+  if (!st.ok() && st.error().err == EBUSY) {
+    // v2: a --boot group holds the groups its init made. Nothing in the whole subtree
+    // (cgroup.events "populated 0"): they go, deepest first. Else someone joined meanwhile.
+    auto populated = read_key(dir + "/cgroup.events", "populated");
+    if (populated.ok() && *populated == 0) return remove_group_tree(dir);
+    return {};
+  }
   return st;
 }
 
@@ -102,6 +108,13 @@ Status sweep_stale_groups(const CgroupRequest& req, CgroupMode mode,
   }
   for (const auto& name : stale) {
     for (const auto& parent : dirs) TRY(remove_if_empty(parent + "/" + name));
+    // A v1 host's --boot group in the unified cgroup2 hierarchy (cgroup.h), with the
+    // groups its init made: it goes once the v1 groups, which held the same processes,
+    // are gone. A failure leaves it for the next sweep.
+    std::string unified = req.root + "/unified" + parent_in(req, "") + "/" + name;
+    if (mode == CgroupMode::kV1 && !sys::path_status(dirs[0] + "/" + name, false).ok() &&
+        sys::path_status(unified, false).ok())
+      (void)remove_group_tree(unified);
   }
   return {};
 }

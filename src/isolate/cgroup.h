@@ -57,6 +57,13 @@ struct CgroupRequest {
   // The caller's cgroup in each hierarchy ("" is v2's), filled by load_caller_cgroups().
   std::map<std::string, std::string> caller = {};
   bool caller_loaded = false;
+  // --boot: the group is delegated to the sandbox's root (delegate_uid:delegate_gid on
+  // the host), and on a v1 host a group of the same name is made also in the cgroup2
+  // hierarchy mounted at ROOT/unified (the one the init sees at /sys/fs/cgroup), joined
+  // by the child with its v1 groups and removed with them. The v1 groups keep the limits.
+  bool delegate = false;
+  uid_t delegate_uid = 0;
+  gid_t delegate_gid = 0;
   // A fixed slot (an instance's): an empty group of its own name, left by a run whose
   // supervisor was killed, is swept too (there is no other slot to try).
   bool sweep_own = false;

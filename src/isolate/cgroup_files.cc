@@ -1,5 +1,7 @@
 #include "isolate/cgroup_files.h"
 
+#include <sys/stat.h>
+
 #include <time.h>
 
 #include <charconv>
@@ -67,8 +69,9 @@ bool poll_until(int timeout_ms, const std::function<bool()>& cond) {
 
 Error group_in_use(const std::string& dir) {
   Error e = errno_error(EBUSY, kSlotInUseStep, dir);
-  e.detail = "the group of this slot exists: left by a crashed start (the next start in this "
-             "parent removes it) or another cordon's";
+  e.detail =
+      "the group of this slot exists: left by a crashed start (the next start in this "
+      "parent removes it) or another cordon's";
   return e;
 }
 
@@ -80,6 +83,25 @@ Status remove_group_dir(const std::string& dir) {
   });
   if (!gone) return logic_error("rmdir", dir, "the group still has members after 2 s");
   return last;
+}
+
+Status remove_group_tree(const std::string& dir) {
+  auto entries = sys::list_dir(dir);
+  if (entries.ok()) {
+    for (const auto& e : *entries) {
+      std::string child = dir + "/" + e;
+      auto st = sys::path_status(child, /*follow=*/false);
+      if (st.ok() && S_ISDIR(st->st_mode)) TRY(remove_group_tree(child));
+    }
+  }
+  return remove_group_dir(dir);
+}
+
+Status delegate_group(const std::string& dir, uid_t uid, gid_t gid) {
+  TRY(sys::chown_path(dir, uid, gid));
+  for (const char* f : {"cgroup.procs", "cgroup.threads", "cgroup.subtree_control"})
+    TRY(sys::chown_path(dir + "/" + f, uid, gid));
+  return {};
 }
 
 }  // namespace cordon::isolate

@@ -28,5 +28,12 @@ bool poll_until(int timeout_ms, const std::function<bool()>& cond);
 Error group_in_use(const std::string& dir);
 // rmdir, retrying while the kernel still frees the last members (EBUSY).
 Status remove_group_dir(const std::string& dir);
+// remove_group_dir of dir and, first, of every group below it, deepest first: a group
+// delegated to a sandbox's init (--boot) holds the groups the init made.
+Status remove_group_tree(const std::string& dir);
+// --boot: hands the group at dir to uid:gid (root inside the sandbox, on the host), as
+// systemd's delegation contract asks: the directory, cgroup.procs, cgroup.threads and
+// cgroup.subtree_control. Its other files (the limits) stay the host's.
+Status delegate_group(const std::string& dir, uid_t uid, gid_t gid);
 
 }  // namespace cordon::isolate

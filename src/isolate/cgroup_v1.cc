@@ -2,6 +2,7 @@
 // every group before the child goes on, so nothing runs unaccounted; the freezer stops
 // every member before the kill so that none can fork away from it.
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <stdlib.h>
 
@@ -79,7 +80,7 @@ class CgroupV1 final : public Cgroup {
   Status remove() override {
     if (removed_) return {};
     tasks_.clear();
-    for (const auto& d : unique_dirs_) TRY(remove_group_dir(d));
+    for (const auto& d : unique_dirs_) TRY(remove_group_tree(d));
     removed_ = true;
     return {};
   }
@@ -112,6 +113,25 @@ class CgroupV1 final : public Cgroup {
     return {};
   }
 
+  // --boot on a v1 host: the group in the cgroup2 hierarchy at mount (a hybrid host's
+  // "unified" one), delegated to uid:gid, joined through its cgroup.procs by the child.
+  Status create_unified(const std::string& mount, const std::string& parent,
+                        const std::string& name, uid_t uid, gid_t gid) {
+    auto type = sys::fs_type(mount);
+    if (!type.ok() || *type != CGROUP2_SUPER_MAGIC)
+      return logic_error("boot cgroup", mount,
+                         "no cgroup2 hierarchy here: an init needs one (a hybrid host's "
+                         "unified mount, or a cgroup v2 host)");
+    std::string d = mount + parent + "/" + name;
+    ASSIGN_OR_RETURN(bool created, sys::make_dir(d, 0755));
+    if (!created) return group_in_use(d);
+    unique_dirs_.push_back(d);
+    TRY(delegate_group(d, uid, gid));
+    ASSIGN_OR_RETURN(UniqueFd procs, sys::open_path(d + "/cgroup.procs", O_WRONLY));
+    tasks_.push_back(std::move(procs));
+    return {};
+  }
+
   std::string dir(const std::string& controller) const {
     auto it = dirs_.find(controller);
     return it == dirs_.end() ? std::string() : it->second;
@@ -130,8 +150,11 @@ Result<std::unique_ptr<Cgroup>> create_cgroup_v1(const CgroupRequest& req) {
   auto cg = std::make_unique<CgroupV1>();
   for (const auto& c : plan::v1_controllers(req.limits))
     TRY(cg->create_in(c, req.root, parent_in(req, c), req.name));
-  TRY(apply_writes(
-      plan::cgroup_writes_v1(req.limits), [&](const std::string& c) { return cg->dir(c); }));
+  TRY(apply_writes(plan::cgroup_writes_v1(req.limits),
+                   [&](const std::string& c) { return cg->dir(c); }));
+  if (req.delegate)
+    TRY(cg->create_unified(req.root + "/unified", parent_in(req, ""), req.name, req.delegate_uid,
+                           req.delegate_gid));
   return std::unique_ptr<Cgroup>(std::move(cg));
 }
 

@@ -69,7 +69,7 @@ class CgroupV2 final : public Cgroup {
   Status remove() override {
     if (removed_) return {};
     fd_.reset();
-    TRY(remove_group_dir(dir_));
+    TRY(remove_group_tree(dir_));
     removed_ = true;
     return {};
   }
@@ -128,8 +128,9 @@ Result<std::unique_ptr<Cgroup>> create_cgroup_v2(const CgroupRequest& req) {
     cg->disown();
     return group_in_use(cg->paths()[0]);
   }
-  TRY(apply_writes(
-      plan::cgroup_writes_v2(req.limits), [&](const std::string&) { return cg->paths()[0]; }));
+  TRY(apply_writes(plan::cgroup_writes_v2(req.limits),
+                   [&](const std::string&) { return cg->paths()[0]; }));
+  if (req.delegate) TRY(delegate_group(cg->paths()[0], req.delegate_uid, req.delegate_gid));
   TRY(cg->open());
   return std::unique_ptr<Cgroup>(std::move(cg));
 }

@@ -19,6 +19,7 @@
 #include "sys/creds.h"
 #include "sys/fd.h"
 #include "sys/fs.h"
+#include "sys/mount.h"
 #include "sys/net.h"
 #include "sys/ns.h"
 #include "sys/process.h"
@@ -102,10 +103,14 @@ Status setup(const ChildArgs& a) {
   TRY(sys::new_session());
   // -t: the command's terminal, made on the sandbox's own devpts; from here on the
   // sandbox holds nothing of the caller's stdio (isolate/pty.h).
-  if (p.tty) TRY(open_sandbox_terminal(a.sync_fd, p.uid, p.gid));
+  // --boot: the same terminal is the init's console, bound at /dev/console (an empty
+  // file of the plan's /dev): what the init and its services write there reaches the
+  // supervisor, which relays it to the caller's stdout (a terminal with -t).
+  if (p.tty || p.boot) TRY(open_sandbox_terminal(a.sync_fd, p.uid, p.gid));
+  if (p.boot) TRY(sys::bind_mount("/dev/pts/0", "/dev/console", /*recursive=*/false));
   TRY(change_workdir(p.workdir));
   TRY(apply_rlimits(p.rlimits));
-  TRY(drop_privileges(p.uid, p.gid, p.caps));
+  TRY(drop_privileges(p.uid, p.gid, p.caps, p.boot));
   TRY(rearm_parent_death(a.sync_fd));
   a.timeline->mark(Mark::kSetupDone);
   return {};
@@ -140,6 +145,8 @@ void child_main(const ChildArgs& a) noexcept {
     envp = std::move(cmd->envp);
   }
   a.timeline->mark(Mark::kCommandReceived);
+  // --boot: the command (the image's init) becomes PID 1 itself, and reaps for itself.
+  if (a.plan->boot) exec_as_init(*a.plan, argv, envp, a.sync_fd, *a.timeline);
   // PID 1 stays as a small reaper; the command runs as its child (see init.h).
   sys::exit_now(run_init(*a.plan, argv, envp, a.sync_fd, *a.timeline));
 }

@@ -93,6 +93,32 @@ void block_forwarded_signals() noexcept {
   (void)sys::set_signal_mask(SIG_SETMASK, set);
 }
 
+void exec_as_init(const plan::LaunchPlan& plan, const std::vector<std::string>& argv,
+                  const std::vector<std::string>& envp, int sync_fd,
+                  const Timeline& timeline) noexcept {
+  // The forwarded signals were held blocked during the setup; the init sets up its own
+  // handlers, and a signal it has none for is ignored by a PID namespace's init.
+  sigset_t none;
+  sigemptyset(&none);
+  (void)sys::set_signal_mask(SIG_SETMASK, none);
+  timeline.mark(Mark::kCommandForked);  // no fork: PID 1 is the command's process
+  ExecCall call = prepare_exec(argv, envp);
+  if (plan.seccomp) {
+    Status st = load_seccomp(*plan.seccomp, sync_fd);
+    if (!st.ok()) {
+      send_error(sync_fd, Phase::kSetupError, st.error());
+      sys::exit_now(kExitSetupFailed);
+    }
+  }
+  timeline.mark(Mark::kSeccompLoaded);
+  timeline.mark(Mark::kExec);
+  int err = run_exec(call);
+  timeline.note_exec_errno(err);
+  timeline.mark(Mark::kExecFailed);
+  send_error(sync_fd, Phase::kExecError, errno_error(err, "execve", argv[0]));
+  sys::exit_now(exec_failure_status(err));
+}
+
 int run_init(const plan::LaunchPlan& plan, const std::vector<std::string>& argv,
              const std::vector<std::string>& envp, int sync_fd, const Timeline& timeline) noexcept {
   // The forwarded signals are still blocked (block_forwarded_signals): none is lost or

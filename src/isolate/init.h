@@ -21,4 +21,12 @@ void block_forwarded_signals() noexcept;
 int run_init(const plan::LaunchPlan& plan, const std::vector<std::string>& argv,
              const std::vector<std::string>& envp, int sync_fd, const Timeline& timeline) noexcept;
 
+// --boot: the command replaces PID 1 (execve as PID 1 of the PID namespace): the seccomp
+// filter is loaded, every signal unblocked and the command exec'd. From then on the
+// supervisor follows PID 1 itself (its pidfd), not PID 1's reports: the sync socket closes
+// at the exec. Returns only by exiting, after reporting the failure on sync_fd.
+[[noreturn]] void exec_as_init(const plan::LaunchPlan& plan, const std::vector<std::string>& argv,
+                               const std::vector<std::string>& envp, int sync_fd,
+                               const Timeline& timeline) noexcept;
+
 }  // namespace cordon::isolate

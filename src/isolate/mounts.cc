@@ -173,6 +173,15 @@ Status apply_step(const MountStep& s, int host_root, const MountContext& ctx, si
       return sys::mount_setattr(AT_FDCWD, s.target, {MOUNT_ATTR_RDONLY, 0, -1}, false);
     case MountOp::kHostsFile:
       return hosts_file(s);
+    case MountOp::kFile:
+      return sys::touch(s.target, s.mode);
+    case MountOp::kSysfs:
+      // Allowed in a user namespace that owns the network namespace (ours made it);
+      // read-only, as the host's sysfs objects are not the sandbox's to change.
+      return sys::mount("sysfs", s.target, "sysfs", kNoSuidDev | MS_NOEXEC | MS_RDONLY);
+    case MountOp::kCgroup2:
+      // The root of our cgroup namespace: the sandbox's own group, delegated to root inside.
+      return sys::mount("cgroup2", s.target, "cgroup2", kNoSuidDev | MS_NOEXEC);
   }
   return logic_error("mount plan", s.target, "unknown step");
 }

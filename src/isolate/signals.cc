@@ -37,6 +37,18 @@ void SignalForwarder::forward_to(int pidfd) {
   }
 }
 
+bool SignalForwarder::drain() {
+  struct signalfd_siginfo si;
+  bool any = false;
+  while (sys::read_signal(fd_.get(), &si)) {
+    log(LogLevel::kWarn, std::string("stopping the sandbox's init on ") +
+                             sigabbrev_np(static_cast<int>(si.ssi_signo)) + " from pid " +
+                             std::to_string(si.ssi_pid));
+    any = true;
+  }
+  return any;
+}
+
 void SignalForwarder::forward_meant_or_drop(int pidfd) {
   struct signalfd_siginfo si;
   while (sys::read_signal(fd_.get(), &si)) {

@@ -24,6 +24,9 @@ class SignalForwarder {
   // (the caller hanging up) or the parent sent (the launcher stopping) are forwarded to
   // the process of pidfd; strays from anyone else were meant for no command: dropped.
   void forward_meant_or_drop(int pidfd);
+  // Reads every pending signal without forwarding it; true when there was one (--boot:
+  // the supervisor turns it into a stop of the init).
+  bool drain();
 
  private:
   sigset_t old_;

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include "isolate/exec.h"
 #include "isolate/output.h"
@@ -14,6 +16,7 @@
 #include "isolate/sync.h"
 #include "sys/clock.h"
 #include "sys/fd.h"
+#include "sys/fs.h"
 #include "sys/process.h"
 #include "sys/pty.h"
 
@@ -68,29 +71,41 @@ class Supervision {
         signals_(signals),
         // -t: the output pipes are not the command's (the terminal's master is, once it
         // comes); nothing writes to them.
-        pump_(o.tty ? UniqueFd() : std::move(sb.stdout_read),
-              o.tty ? UniqueFd() : std::move(sb.stderr_read), o.stdout_dest, o.stderr_dest,
-              limits.output_bytes),
+        // --boot: the console is the only output, as with -t.
+        pump_(o.tty || o.boot ? UniqueFd() : std::move(sb.stdout_read),
+              o.tty || o.boot ? UniqueFd() : std::move(sb.stderr_read), o.stdout_dest,
+              o.stderr_dest, limits.output_bytes),
         seccomp_(o.seccomp),
-        wall_deadline_(o.start_ns + limits.wall_ns) {
+        wall_deadline_(o.start_ns + limits.wall_ns),
+        boot_(o.boot),
+        stop_grace_ns_(o.stop_grace_ns) {
     if (o.tty) tty_.emplace(o.stdin_src);
   }
 
   Result<Outcome> run() {
-    while (sync_open_ || pump_.open()) {
-      struct pollfd pfd[7] = {
+    while (running() || sync_open_ || pump_.open()) {
+      struct pollfd pfd[8] = {
           {sync_open_ ? sb_.sync_fd() : -1, POLLIN, 0},
           {pump_.poll_fd(OutputPump::kOut), pump_.poll_events(OutputPump::kOut), 0},
           {pump_.poll_fd(OutputPump::kErr), pump_.poll_events(OutputPump::kErr), 0},
           {signals_.fd(), POLLIN, 0},
           {reporter_ ? reporter_->fd() : -1, POLLIN, 0},
           {tty_ ? tty_->poll_fd() : -1, tty_ ? tty_->poll_events() : short(0), 0},
-          {tty_ ? tty_->resize_fd() : -1, POLLIN, 0}};
-      auto polled = sys::poll_fds(pfd, 7, timeout_ms());
+          {tty_ ? tty_->resize_fd() : -1, POLLIN, 0},
+          {boot_ && !pid1_gone_ ? sb_.pidfd() : -1, POLLIN, 0}};
+      auto polled = sys::poll_fds(pfd, 8, timeout_ms());
       if (!polled.ok() && polled.error().err != EINTR) return std::move(polled).error();
       int n = polled.ok() ? *polled : -1;
       if (n > 0) {
-        if (pfd[3].revents & POLLIN) signals_.forward_to(sb_.pidfd());
+        if (pfd[7].revents & (POLLIN | POLLHUP)) on_pid1_gone();
+        if (pfd[3].revents & POLLIN) {
+          // --boot: a termination signal is a stop, not a signal for the init to die of.
+          if (boot_) {
+            if (signals_.drain()) stop();
+          } else {
+            signals_.forward_to(sb_.pidfd());
+          }
+        }
         // A denied call waits for its answer: serve the listener first.
         if (pfd[4].revents & POLLIN) answer_denied_call();
         if (pfd[4].revents & (POLLHUP | POLLERR)) close_reporter();
@@ -117,7 +132,11 @@ class Supervision {
     ASSIGN_OR_RETURN(sys::ExitInfo pid1, sys::wait_pidfd(sb_.pidfd()));
     sb_.mark_reaped();
     bool reported = out_.kind != Outcome::Kind::kSetupFailed || !out_.error.step.empty();
-    if (!reported) {
+    if (!reported && boot_) {
+      // The init was PID 1 itself: its own end is the command's.
+      out_.kind = pid1.signaled ? Outcome::Kind::kSignaled : Outcome::Kind::kExited;
+      out_.code = pid1.code;
+    } else if (!reported) {
       out_.kind = Outcome::Kind::kKilled;
       out_.code = pid1.signaled ? pid1.code : 0;
     }
@@ -132,11 +151,57 @@ class Supervision {
   }
 
  private:
+  // Whether PID 1 is still there: its reports on the sync socket say so, but under
+  // --boot the socket closes at its exec and only its pidfd tells.
+  bool running() const { return boot_ ? !pid1_gone_ : sync_open_; }
+
+  void on_pid1_gone() {
+    pid1_gone_ = true;
+    console_peer_.reset();  // the relay ends at the master's EIO, with what is left read
+    if (out_.stop_requested) out_.stop_ns = monotonic_ns() - stop_at_;
+  }
+
+  // --boot: systemd's halt (SIGRTMIN+3, systemd(1)); the sandbox is killed if the init
+  // has not ended by the grace. Once only: a second signal changes nothing.
+  void stop() {
+    if (out_.stop_requested || !running()) return;
+    out_.stop_requested = true;
+    stop_at_ = monotonic_ns();
+    stop_deadline_ = stop_at_ + stop_grace_ns_;
+    send_halt();
+  }
+
+  // The kernel drops a signal that a PID namespace's init neither handles nor blocks, so
+  // the halt is sent once PID 1 would take it: caught (SigCgt of its status) or blocked
+  // (SigBlk: systemd blocks its signals and reads them from a signalfd). A stop asked
+  // while the sandbox is still set up, or before systemd has got that far, is held until
+  // then (check_time tries again) rather than lost.
+  void send_halt() {
+    if (halt_sent_ || !init_takes(SIGRTMIN + 3)) return;
+    halt_sent_ = sys::pidfd_kill(sb_.pidfd(), SIGRTMIN + 3).ok();
+  }
+
+  bool init_takes(int sig) const {
+    auto status = sys::read_small_file("/proc/" + std::to_string(sb_.pid()) + "/status", 1 << 16);
+    if (!status.ok()) return false;
+    unsigned long long mask = 0;
+    for (const char* key : {"\nSigBlk:", "\nSigCgt:"}) {
+      size_t at = status->find(key);
+      if (at == std::string::npos) return false;
+      mask |= std::strtoull(status->c_str() + at + 8, nullptr, 16);
+    }
+    return (mask >> (sig - 1)) & 1;
+  }
+
   // Ends the sandbox: every member of the cgroup (frozen first on v1), then PID 1, whose
   // exit takes the PID namespace with it. The first limit hit is the one reported.
   void hit(LimitHit what) {
     if (out_.limit != LimitHit::kNone) return;
     out_.limit = what;
+    kill_sandbox();
+  }
+
+  void kill_sandbox() {
     auto st = cg_.kill_all();
     if (!st.ok()) out_.kill_error = std::move(st).error();
     (void)sys::pidfd_kill(sb_.pidfd(), SIGKILL);
@@ -148,8 +213,20 @@ class Supervision {
     // a stopped terminal or a reader that never reads cannot hold the supervisor.
     if (now >= wall_deadline_ && pump_.holding()) pump_.drop_held();
     // The limits apply to a running sandbox: once PID 1 has gone, there is nothing to end.
-    if (out_.limit != LimitHit::kNone || !sync_open_) return;
-    if (now >= wall_deadline_) return hit(LimitHit::kWallTime);
+    if (!running()) return;
+    if (out_.stop_requested && !halt_sent_) send_halt();
+    if (out_.stop_requested && !out_.stop_killed && now >= stop_deadline_) {
+      out_.stop_killed = true;
+      return kill_sandbox();
+    }
+    if (out_.limit != LimitHit::kNone) return;
+    if (now >= wall_deadline_) {
+      if (!boot_) return hit(LimitHit::kWallTime);
+      // --boot: the limit is a stop first; the init halts, or is killed after the grace.
+      if (out_.stop_requested) return;
+      out_.limit = LimitHit::kWallTime;
+      return stop();
+    }
     if (limits_.cpu_time_ns != 0 && now >= next_cpu_check_) {
       auto used = cg_.cpu_usage_ns();
       if (used.ok() && *used >= limits_.cpu_time_ns) return hit(LimitHit::kCpuTime);
@@ -179,7 +256,20 @@ class Supervision {
   // -t: the master of the sandbox's terminal, once: its output is the command's stdout,
   // the caller's stdin goes into it.
   Status on_terminal(std::vector<UniqueFd> fds) {
-    if (fds.size() != 1 || !tty_ || terminal_attached_) return {};
+    if (fds.size() != 1 || !(tty_ || boot_) || terminal_attached_) return {};
+    // --boot: a slave of our own keeps the console alive while the init has none open
+    // (systemd closes its stdio and reopens /dev/console): without one, the master reads
+    // EIO, which ends the relay, and a later open of /dev/console fails with EIO. Closed
+    // once PID 1 has ended.
+    if (boot_) {
+      ASSIGN_OR_RETURN(console_peer_, sys::open_pty_peer(fds[0].get()));
+    }
+    if (!tty_) {
+      // --boot without -t: the console's output only; nothing is typed into it.
+      pump_.set_source(OutputPump::kOut, std::move(fds[0]));
+      terminal_attached_ = true;
+      return {};
+    }
     ASSIGN_OR_RETURN(UniqueFd copy, sys::duplicate_fd(fds[0].get()));
     pump_.set_source(OutputPump::kOut, std::move(fds[0]));
     tty_->attach(std::move(copy));
@@ -206,12 +296,15 @@ class Supervision {
   int timeout_ms() const {
     uint64_t now = monotonic_ns();
     uint64_t until = wall_deadline_;
-    if (out_.limit != LimitHit::kNone || (!sync_open_ && now >= wall_deadline_)) {
+    if (out_.stop_requested && !out_.stop_killed) {
+      // Until the halt is sent, PID 1's handlers are looked at every 10 ms.
+      until = halt_sent_ ? stop_deadline_ : std::min(stop_deadline_, now + 10'000'000);
+    } else if (out_.limit != LimitHit::kNone || (!running() && now >= wall_deadline_)) {
       // Only waiting for the end now (the last writers of the output to go), and for held
       // output until the deadline: no limit left to check at once, so no busy loop.
       until = now + 100'000'000;
       if (pump_.holding()) until = std::min(until, wall_deadline_);
-    } else if (limits_.cpu_time_ns != 0 && sync_open_) {
+    } else if (limits_.cpu_time_ns != 0 && running()) {
       until = std::min(until, next_cpu_check_);
     }
     if (until <= now) return 0;
@@ -231,6 +324,13 @@ class Supervision {
   uint64_t wall_deadline_;
   uint64_t next_cpu_check_ = 0;
   bool sync_open_ = true;
+  bool boot_ = false;
+  uint64_t stop_grace_ns_ = 0;
+  bool pid1_gone_ = false;
+  UniqueFd console_peer_;  // --boot: see on_terminal
+  uint64_t stop_at_ = 0;
+  uint64_t stop_deadline_ = 0;
+  bool halt_sent_ = false;
 };
 
 }  // namespace

@@ -38,6 +38,12 @@ struct Outcome {
   uint64_t cpu_user_ns = 0;
   uint64_t cpu_system_ns = 0;
   Error kill_error;  // a failure while killing at a limit (the sandbox still ends: PID 1 is killed)
+  // --boot: a stop was asked (a termination signal to cordon, or the wall-time limit)
+  // and SIGRTMIN+3 sent to the init; stop_killed: it had not ended by the grace, and the
+  // sandbox was killed. stop_ns: from the stop to the end of PID 1.
+  bool stop_requested = false;
+  bool stop_killed = false;
+  uint64_t stop_ns = 0;
   std::vector<SyscallDenial> seccomp_denials;  // --seccomp-report
   Error seccomp_error;  // the report broke off (denials counted until then are kept)
 };
@@ -51,6 +57,11 @@ struct SuperviseOptions {
   // stdin (stdin_src) is relayed into it (isolate/pty.h).
   bool tty = false;
   int stdin_src = 0;
+  // --boot: PID 1 is the command itself. The supervisor follows its pidfd (the sync
+  // socket closes at its exec), relays its console (the terminal's master) to
+  // stdout_dest, and stops it with SIGRTMIN+3, then SIGKILL after stop_grace_ns.
+  bool boot = false;
+  uint64_t stop_grace_ns = 0;
 };
 
 // signals: made at the start of the run (see signals.h); forwarded to PID 1 from here on.

@@ -20,10 +20,22 @@ const std::vector<CapabilityName>& namespaced_caps() {
   return caps;
 }
 
+const std::vector<CapabilityName>& boot_caps() {
+  static const std::vector<CapabilityName> caps = {
+      {CAP_SYS_ADMIN, "CAP_SYS_ADMIN"},
+      {CAP_SYS_CHROOT, "CAP_SYS_CHROOT"},
+      {CAP_NET_ADMIN, "CAP_NET_ADMIN"},
+  };
+  return caps;
+}
+
 std::vector<int> granted_caps(const spec::SandboxSpec& spec) {
   std::vector<int> out;
   if (spec.caps == spec::CapsChoice::kNone) return out;
   for (const auto& c : namespaced_caps()) out.push_back(c.number);
+  if (spec.boot) {
+    for (const auto& c : boot_caps()) out.push_back(c.number);
+  }
   return out;
 }
 
@@ -32,6 +44,8 @@ std::vector<std::string> cap_names(const std::vector<int>& caps) {
   for (int n : caps) {
     std::string name = "CAP_" + std::to_string(n);
     for (const auto& c : namespaced_caps())
+      if (c.number == n) name = c.name;
+    for (const auto& c : boot_caps())
       if (c.number == n) name = c.name;
     out.push_back(name);
   }

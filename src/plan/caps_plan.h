@@ -27,6 +27,11 @@ struct CapabilityName {
 // CAP_NET_RAW, CAP_SYS_PTRACE, CAP_SYS_CHROOT, CAP_MKNOD, CAP_DAC_READ_SEARCH or the like.
 const std::vector<CapabilityName>& namespaced_caps();
 
+// Added in boot mode (--boot) for the image's init: CAP_SYS_ADMIN, CAP_SYS_CHROOT,
+// CAP_NET_ADMIN, each checked by the kernel against the namespace that owns the object
+// (the sandbox's own mount, UTS, network and cgroup namespaces); docs/threat-model.md.
+const std::vector<CapabilityName>& boot_caps();
+
 // The bounding set of the spec's sandbox (root inside gets it as permitted and
 // effective; other UIDs get none): namespaced_caps() by default, empty with --caps none.
 std::vector<int> granted_caps(const spec::SandboxSpec& spec);

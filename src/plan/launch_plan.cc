@@ -12,6 +12,8 @@ std::vector<std::string> build_env(const spec::SandboxSpec& spec, const CallerEn
                                                            {"HOME", spec::home_dir(spec)}};
   if (!caller.term.empty()) vars.emplace_back("TERM", caller.term);
   if (!caller.lang.empty()) vars.emplace_back("LANG", caller.lang);
+  // --boot: systemd's container detection (systemd.io CONTAINER_INTERFACE).
+  if (spec.boot) vars.emplace_back("container", "cordon");
   for (const auto& kv : spec.env) {
     bool replaced = false;
     for (auto& v : vars) {
@@ -64,6 +66,8 @@ LaunchPlan compile(const spec::SandboxSpec& spec, const CallerEnv& caller, bool 
   p.cgroup_parent = spec.cgroup_parent;
   p.no_cgroup = spec.no_cgroup;
   p.tty = spec.tty;
+  p.boot = spec.boot;
+  p.stop_grace_ns = spec.stop_grace_ns;
   p.slot_base = spec.slot_base;
   return p;
 }

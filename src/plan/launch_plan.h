@@ -32,9 +32,9 @@ struct RlimitSetting {
 };
 
 struct LaunchPlan {
-  uint64_t clone_flags = 0;             // CLONE_NEW* made by clone3
-  bool time_ns = false;                 // CLONE_NEWTIME included
-  bool netns_prepared = false;          // no CLONE_NEWNET: the caller's fresh netns (CallerEnv)
+  uint64_t clone_flags = 0;     // CLONE_NEW* made by clone3
+  bool time_ns = false;         // CLONE_NEWTIME included
+  bool netns_prepared = false;  // no CLONE_NEWNET: the caller's fresh netns (CallerEnv)
   // Prestarted: PID 1 sets everything up, then waits for the command (isolate/sync.h)
   // instead of running argv/envp, which are then only placeholders.
   bool late_command = false;
@@ -57,6 +57,11 @@ struct LaunchPlan {
   // plan), hands its master to the supervisor and gives the slave to the command
   // (isolate/pty.h).
   bool tty = false;
+  // --boot: the command is exec'd as PID 1 itself (no reaper of cordon's), with a console
+  // (/dev/console, a terminal of the sandbox's devpts whose master the supervisor relays
+  // to stdout); a stop is SIGRTMIN+3 to it, SIGKILL of the sandbox after stop_grace_ns.
+  bool boot = false;
+  uint64_t stop_grace_ns = 0;
   std::optional<uint64_t> slot_base;  // the spec's fixed ID slot, if any
   // The compiled filter, loaded by the command's process as the last step before exec;
   // nullopt only for --seccomp unconfined.

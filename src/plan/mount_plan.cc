@@ -39,7 +39,7 @@ void plan_proc(MountPlan& p) {
     p.steps.push_back(step(MountOp::kReadOnly, {}, in_new("/proc/" + d)));
 }
 
-void plan_dev(MountPlan& p) {
+void plan_dev(MountPlan& p, bool boot) {
   std::string dev = in_new("/dev");
   p.steps.push_back(mkdir_step(dev, 0755));
   p.steps.push_back(step(MountOp::kTmpfs, "tmpfs", dev, "size=65536,mode=0755"));
@@ -63,8 +63,16 @@ void plan_dev(MountPlan& p) {
   p.steps.push_back(step(MountOp::kSymlink, "/proc/self/fd/0", dev + "/stdin"));
   p.steps.push_back(step(MountOp::kSymlink, "/proc/self/fd/1", dev + "/stdout"));
   p.steps.push_back(step(MountOp::kSymlink, "/proc/self/fd/2", dev + "/stderr"));
-  // The tmpfs itself holds only nodes and links: read-only once they are in place.
-  p.steps.push_back(step(MountOp::kSetReadOnly, {}, dev));
+  // --boot: where PID 1 binds the sandbox's console terminal (isolate/child.cc).
+  if (boot) {
+    MountStep console = step(MountOp::kFile, {}, dev + "/console");
+    console.mode = 0600;
+    p.steps.push_back(console);
+  }
+  // The tmpfs itself holds only nodes and links: read-only once they are in place. Not
+  // under --boot: the init links /dev/log and /dev/initctl there (the tmpfs is nodev and
+  // capped at 64K).
+  if (!boot) p.steps.push_back(step(MountOp::kSetReadOnly, {}, dev));
 }
 
 void plan_scratch(MountPlan& p, const spec::SandboxSpec& spec) {
@@ -156,8 +164,9 @@ void plan_image(MountPlan& p, const spec::SandboxSpec& spec) {
   p.steps.push_back(step(MountOp::kOverlay, "overlay", kStagingNew,
                          "lowerdir=" + lowerdir + ",upperdir=" + upper + "/upper,workdir=" + upper +
                              "/work,userxattr"));
-  // /sys stays an empty read-only mount; /tmp and home live in the writable upper layer.
-  p.steps.push_back(step(MountOp::kMaskDir, {}, in_new("/sys")));
+  // /sys stays an empty read-only mount (--boot: a read-only sysfs, plan_boot); /tmp and
+  // home live in the writable upper layer.
+  if (!spec.boot) p.steps.push_back(step(MountOp::kMaskDir, {}, in_new("/sys")));
   p.steps.push_back(mkdir_step(in_new("/tmp"), 01777));
   // The default home, unless the environment names another (an image's user has the home
   // its /etc/passwd gives, which the image makes, or not, as under Docker).
@@ -167,7 +176,32 @@ void plan_image(MountPlan& p, const spec::SandboxSpec& spec) {
     p.steps.push_back(mkdir_step(in_new(spec::home_dir(spec)), 0700, /*chown=*/true));
 }
 
+// --boot: what an init expects of a container (systemd.io CONTAINER_INTERFACE): /run and
+// /run/lock as tmpfs, a read-only sysfs with the host's firmware tables and power caps
+// masked, and at /sys/fs/cgroup a cgroup2 mount whose root is the sandbox's own group
+// (the child unshares its cgroup namespace in it before the mounts), delegated to root
+// inside by the supervisor (isolate/cgroup.h).
+void plan_boot(MountPlan& p) {
+  p.steps.push_back(mkdir_step(in_new("/run"), 0755));
+  p.steps.push_back(
+      step(MountOp::kTmpfs, "tmpfs", in_new("/run"), tmpfs_opts(kBootRunBytes, "0755")));
+  p.steps.push_back(mkdir_step(in_new("/run/lock"), 01777));
+  p.steps.push_back(
+      step(MountOp::kTmpfs, "tmpfs", in_new("/run/lock"), tmpfs_opts(kBootRunLockBytes, "01777")));
+  p.steps.push_back(mkdir_step(in_new("/sys"), 0555));
+  p.steps.push_back(step(MountOp::kSysfs, "sysfs", in_new("/sys")));
+  for (const auto& d : sys_masked_dirs())
+    p.steps.push_back(step(MountOp::kMaskDir, {}, in_new("/sys/" + d)));
+  p.steps.push_back(step(MountOp::kCgroup2, "cgroup2", in_new("/sys/fs/cgroup")));
+}
+
 }  // namespace
+
+const std::vector<std::string>& sys_masked_dirs() {
+  static const std::vector<std::string> v = {"firmware", "devices/virtual/powercap", "kernel/debug",
+                                             "kernel/tracing"};
+  return v;
+}
 
 const std::vector<std::string>& host_view_dirs() {
   static const std::vector<std::string> v = {"/usr",   "/bin",   "/sbin",  "/lib",
@@ -220,7 +254,8 @@ MountPlan plan_mounts(const spec::SandboxSpec& spec) {
     plan_host_view(p, spec);
   }
   // /dev before /proc: the /proc masks bind the new root's /dev/null.
-  plan_dev(p);
+  plan_dev(p, spec.boot);
+  if (spec.boot) plan_boot(p);
   plan_proc(p);
   for (const auto& b : spec.binds) {
     MountStep s = step(MountOp::kAttachTree, b.source, in_new(b.target));

@@ -51,6 +51,10 @@ enum class MountOp {
   kAttachTree,     // a detached mount of source made by the parent, attached at target
   kOverlay,        // overlay at target, options in data
   kSetReadOnly,    // the mount at target made read-only, not recursively (the last step)
+  kFile,           // an empty regular file at target (mode), to bind onto later
+  kSysfs,          // a fresh sysfs at target, read-only (--boot)
+  kCgroup2,        // a cgroup2 mount at target: the root of the sandbox's cgroup namespace,
+                   // its own group (--boot)
   kHostsFile,      // target (the host's hosts file, bound already) copied to source (a
                    // scratch file out of the sandbox's reach) with a line naming the
                    // sandbox's hostname (data) added, and that copy bound read-only on target
@@ -121,6 +125,12 @@ std::string owner_group_refusal(uint32_t uid, uint32_t gid, std::string_view pas
 // "OWNER HOST 1\n": the one line of an owner-mapped bind's maps (owner on disk, the
 // sandbox's user on the host).
 std::string owner_map_line(uint32_t owner, uint64_t host_id);
+
+// --boot: what is masked (an empty read-only tmpfs) in the sandbox's sysfs, below /sys.
+const std::vector<std::string>& sys_masked_dirs();
+// --boot: the size caps of the /run and /run/lock tmpfs.
+inline constexpr uint64_t kBootRunBytes = 64ull << 20;
+inline constexpr uint64_t kBootRunLockBytes = 5ull << 20;
 
 // Host directories and /etc entries of the default host view.
 const std::vector<std::string>& host_view_dirs();

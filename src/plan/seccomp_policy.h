@@ -49,6 +49,11 @@ struct SeccompPolicy {
 
 SeccompPolicy default_policy();
 SeccompPolicy strict_policy();
+// --boot with the default profile: default_policy() with the mount family, setns, chroot,
+// sethostname/setdomainname allowed, and clone/unshare with every namespace flag but
+// CLONE_NEWUSER (seccomp_boot.cc). The host stays out of reach as in the default:
+// keyrings, bpf, perf, modules, kexec, open_by_handle_at, reboot remain denied.
+SeccompPolicy boot_policy();
 
 // The set-ID rule, for a sandbox with an owner-mapped writable bind (docs/threat-model.md):
 // what it creates there belongs on the host to a real user, so it must never make a

@@ -159,6 +159,17 @@ Status validate(const SandboxSpec& spec) {
     return invalid("cpu-time", "is measured by the cgroup: it cannot go with --no-cgroup");
   if (spec.no_cgroup && !spec.cgroup_parent.empty())
     return invalid("cgroup-parent", "cannot go with --no-cgroup");
+  if (spec.boot && !has_image_root(spec))
+    return invalid("boot", "boots an image's init: it needs --image or --rootfs");
+  if (spec.boot && spec.no_cgroup)
+    return invalid("boot", "the init gets the sandbox's cgroup: it cannot go with --no-cgroup");
+  if (spec.boot && spec.seccomp.kind == SeccompChoice::Kind::kStrict)
+    return invalid("boot", "an init cannot run under --seccomp strict");
+  if (spec.boot && spec.caps == CapsChoice::kNone)
+    return invalid("boot", "an init needs root's capabilities: it cannot go with --caps none");
+  if (spec.boot && spec.uid != 0)
+    return invalid("boot", "the init runs as root inside: it cannot go with --user");
+  if (spec.stop_grace_ns < kMinTimeNs) return invalid("stop-grace", "must be at least 1ms");
   return validate_limits(spec.limits);
 }
 
@@ -200,7 +211,8 @@ bool same_sandbox(const SandboxSpec& a, const SandboxSpec& b) {
          a.disk_bytes == b.disk_bytes && a.limits == b.limits &&
          a.cgroup_parent == b.cgroup_parent && a.no_cgroup == b.no_cgroup &&
          a.seccomp.kind == b.seccomp.kind && a.seccomp.path == b.seccomp.path &&
-         a.seccomp_report == b.seccomp_report && a.tty == b.tty;
+         a.seccomp_report == b.seccomp_report && a.tty == b.tty && a.boot == b.boot &&
+         a.stop_grace_ns == b.stop_grace_ns;
 }
 
 }  // namespace cordon::spec

@@ -88,7 +88,8 @@ inline constexpr uint64_t kDefaultMemoryBytes = 512ull << 20;
 inline constexpr uint64_t kDefaultPids = 512;
 inline constexpr uint32_t kDefaultCpuMillis = 1000;  // one CPU
 inline constexpr uint32_t kDefaultCpuWeight = 100;
-inline constexpr uint64_t kDefaultWallNs = 3600ull * 1000000000ull;  // 1 hour
+inline constexpr uint64_t kDefaultWallNs = 3600ull * 1000000000ull;     // 1 hour
+inline constexpr uint64_t kDefaultStopGraceNs = 30ull * 1000000000ull;  // --stop-grace
 inline constexpr uint64_t kDefaultOutputBytes = 64ull << 20;
 inline constexpr uint64_t kDefaultNofile = 1024;
 // No RLIMIT_FSIZE by default (the caller's stays, normally none): the disk limit already
@@ -176,6 +177,14 @@ struct SandboxSpec {
   // A pseudo-terminal of the sandbox's own as the command's stdin, stdout, stderr and
   // controlling terminal (`cordon run -t`); false: pipes.
   bool tty = false;
+  // Boot mode (`cordon run --boot`, docs/images.md "Booting an init"): the command is the
+  // image's init (systemd), exec'd as PID 1 of the sandbox's PID namespace, with /run,
+  // /run/lock, a read-only /sys and a delegated cgroup2 at /sys/fs/cgroup, the boot
+  // capabilities and seccomp profile (docs/threat-model.md), and a console. Only with an
+  // image root. A stop (SIGTERM to cordon, the wall-time limit) is SIGRTMIN+3 to PID 1
+  // (systemd's halt), then SIGKILL of the whole sandbox after stop_grace_ns.
+  bool boot = false;
+  uint64_t stop_grace_ns = kDefaultStopGraceNs;
 };
 
 // Pure checks of every field: shape, size, ranges. No filesystem access.

@@ -204,6 +204,8 @@ json to_json(const SandboxSpec& s) {
           {"seccomp", seccomp},
           {"seccomp_report", s.seccomp_report},
           {"tty", s.tty},
+          {"boot", s.boot},
+          {"stop_grace_ns", s.stop_grace_ns},
           {"persistent_upper", s.persistent_upper ? json(*s.persistent_upper) : json(nullptr)},
           {"slot_base", s.slot_base ? json(*s.slot_base) : json(nullptr)}};
 }
@@ -281,6 +283,8 @@ Result<SandboxSpec> spec_from_json(const json& j) {
   }
   TRY(f.boolean("seccomp_report", &s.seccomp_report));
   TRY(f.boolean("tty", &s.tty));
+  TRY(f.boolean("boot", &s.boot));
+  TRY(f.uint("stop_grace_ns", &s.stop_grace_ns));
   if (const json* v = f.get("persistent_upper"); v != nullptr && !v->is_null()) {
     if (!v->is_string()) return refused("persistent_upper", "must be a path or null");
     s.persistent_upper = v->get<std::string>();

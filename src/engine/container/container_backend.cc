@@ -33,6 +33,10 @@ Result<std::optional<plan::SeccompProgram>> compile_seccomp(const spec::SandboxS
       return std::optional<plan::SeccompProgram>();
     case Kind::kDefault:
     case Kind::kStrict:
+      if (spec.boot && spec.seccomp.kind == Kind::kDefault) {
+        policy = plan::boot_policy();  // spec::validate refuses --boot with strict
+        break;
+      }
       if (set_id_rule) {
         policy =
             spec.seccomp.kind == Kind::kDefault ? plan::default_policy() : plan::strict_policy();
@@ -149,6 +153,10 @@ Status start_in_a_slot(Started& s, const isolate::SlotConfig& slots,
     ASSIGN_OR_RETURN(isolate::CgroupMode mode, isolate::detect_cgroup_mode("/sys/fs/cgroup"));
     isolate::CgroupRequest request{plan::cgroup_name(s.slot->uid_base()), plan.cgroup_parent,
                                    plan.limits};
+    // --boot: the init gets its group (isolate/cgroup.h), owned by root inside.
+    request.delegate = plan.boot;
+    request.delegate_uid = static_cast<uid_t>(s.slot->uid_base());
+    request.delegate_gid = static_cast<gid_t>(s.slot->gid_base());
     request.sweep_own = plan.slot_base.has_value();
     TRY(isolate::load_caller_cgroups(&request));  // once: the sweep and the groups use it
     TRY(isolate::sweep_stale_groups(
@@ -230,9 +238,11 @@ Progress progress_of(const isolate::Timeline& t) {
 Result<Execution> finish(StartedPtr s) {
   const plan::LaunchPlan& plan = s->prepared->plan;
   Execution& ex = s->ex;
-  auto outcome =
-      isolate::supervise(*s->sandbox, *s->cgroup, plan.limits, *s->signals,
-                         {1, 2, ex.start_ns, plan.seccomp ? &*plan.seccomp : nullptr, plan.tty, 0});
+  isolate::SuperviseOptions options{
+      1, 2, ex.start_ns, plan.seccomp ? &*plan.seccomp : nullptr, plan.tty, 0};
+  options.boot = plan.boot;
+  options.stop_grace_ns = plan.stop_grace_ns;
+  auto outcome = isolate::supervise(*s->sandbox, *s->cgroup, plan.limits, *s->signals, options);
   if (!outcome.ok()) {
     s->log.flush(s->timeline, s->facts);
     return std::move(outcome).error();

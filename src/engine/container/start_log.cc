@@ -61,6 +61,12 @@ const char* mount_op_name(plan::MountOp op) {
       return "set-read-only";
     case plan::MountOp::kHostsFile:
       return "hosts-file";
+    case plan::MountOp::kFile:
+      return "file";
+    case plan::MountOp::kSysfs:
+      return "sysfs";
+    case plan::MountOp::kCgroup2:
+      return "cgroup2";
   }
   return "step";
 }
