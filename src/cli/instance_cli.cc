@@ -48,7 +48,10 @@ const std::vector<OptionGroup>& groups() {
         {"--memory", true, "SIZE", "memory limit (default 512M)"},
         {"--cpus", true, "N", "CPU quota (default 1)"},
         {"--pids", true, "N", "processes and threads (default 512)"},
-        {"--env", true, "K=V", "a variable of its command; repeatable"}}},
+        {"--env", true, "K=V", "a variable of its command; repeatable"},
+        {"--boot", false, "",
+         "a system container: its command (default /sbin/init) is PID 1 and boots\n"
+         "the image (systemd), as cordon run --boot; stop halts it"}}},
       {"Every command",
        {{"--instances", true, "DIR",
          "where instances live (default $CORDON_INSTANCES, else /var/lib/cordon/instances)"},
@@ -111,6 +114,7 @@ json record_json(const Instances& in, const InstanceRecord& r) {
           {"cpus", static_cast<double>(r.limits.cpu_millis) / 1000},
           {"pids", r.limits.pids},
           {"command", r.command},
+          {"boot", r.boot},
           {"autostart", r.want_running},
           {"created", r.created}};
 }
@@ -460,6 +464,7 @@ int instance_main(const std::vector<std::string>& all) {
     req.store =
         p->has("--store") ? p->get("--store") : env_or("CORDON_IMAGE_STORE", image::kDefaultStore);
     req.command = command;
+    req.boot = p->has("--boot");
     for (const auto& [flag, field] : std::vector<std::pair<const char*, uint64_t*>>{
              {"--disk", &req.disk_bytes}, {"--memory", &req.limits.memory_bytes}}) {
       if (!p->has(flag)) continue;

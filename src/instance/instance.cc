@@ -51,6 +51,7 @@ json to_json(const InstanceRecord& r) {
           {"cpu_millis", r.limits.cpu_millis},
           {"command", r.command},
           {"env", env},
+          {"boot", r.boot},
           {"want_running", r.want_running},
           {"created", r.created}};
 }
@@ -75,6 +76,7 @@ Result<InstanceRecord> from_json(const std::string& text, const std::string& pat
     for (const auto& e : j.at("env"))
       r.env.emplace_back(e.at(0).get<std::string>(), e.at(1).get<std::string>());
     r.want_running = j.at("want_running").get<bool>();
+    r.boot = j.value("boot", false);
     r.created = j.at("created").get<std::string>();
     return r;
   } catch (const json::exception& e) {
@@ -167,6 +169,8 @@ Result<InstanceRecord> Instances::create(const CreateRequest& req) const {
   ask.ref = req.image_ref;
   ask.store = req.store;
   probe.argv = req.command;
+  if (req.boot && probe.argv.empty()) probe.argv = {"/sbin/init"};
+  if (req.boot) ask.entrypoint = std::vector<std::string>{};  // the init is the whole command
   TRY(image::use_image(&probe, ask));
   ASSIGN_OR_RETURN(isolate::SlotConfig slots, isolate::load_slot_config());
   // The directory is the claim on the name: made exclusively.
@@ -185,6 +189,8 @@ Result<InstanceRecord> Instances::create(const CreateRequest& req) const {
   rec.limits = req.limits;
   rec.limits.wall_ns = kNoWallLimitNs;
   rec.command = req.command;
+  if (req.boot && rec.command.empty()) rec.command = {"/sbin/init"};
+  rec.boot = req.boot;
   rec.env = req.env;
   rec.created = now_rfc3339();
   bool reserved = false, pinned = false;
@@ -250,7 +256,12 @@ Result<spec::SandboxSpec> Instances::sandbox_spec(const InstanceRecord& rec) con
   image::ImageAsk ask;
   ask.ref = rec.image_id;
   ask.store = rec.store;
+  if (rec.boot) {
+    ask.entrypoint = std::vector<std::string>{};  // the init is the whole command
+    ask.user.emplace(std::string(1, '0'));     // and runs as the instance's root
+  }
   TRY(image::use_image(&s, ask));
+  s.boot = rec.boot;
   s.image->ref = rec.image_ref;
   s.persistent_upper = mountpoint(rec.name) + "/" + kLayer;
   s.slot_base = rec.slot_base;

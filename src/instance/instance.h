@@ -38,6 +38,7 @@ struct InstanceRecord {
   spec::Limits limits;               // memory, pids, cpus (wall time: none by default)
   std::vector<std::string> command;  // empty: the image's Entrypoint and Cmd
   std::vector<std::pair<std::string, std::string>> env;
+  bool boot = false;          // a system container: its command is the image's init, as PID 1
   bool want_running = false;  // started and not stopped since: autostart brings it back
   std::string created;        // RFC 3339, UTC
 };
@@ -50,6 +51,7 @@ struct CreateRequest {
   spec::Limits limits;
   std::vector<std::string> command;
   std::vector<std::pair<std::string, std::string>> env;
+  bool boot = false;  // default command: /sbin/init
 };
 
 // [a-z0-9][a-z0-9-]{0,57}: a hostname label too (it is the instance's hostname), and with

@@ -265,9 +265,11 @@ Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& req,
     ASSIGN_OR_RETURN(cgroup_dir, sys::open_path(target.cgroup_paths[0],
                                                 O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
   } else if (target.cgroup_version == 1) {
+    // cgroup.procs, which v1 groups have too: a booted sandbox has a v2 group beside its v1
+    // ones (the unified hierarchy), which has no tasks file.
     for (const auto& p : target.cgroup_paths) {
       ASSIGN_OR_RETURN(UniqueFd fd,
-                       sys::open_path(p + "/tasks", O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+                       sys::open_path(p + "/cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
       join.push_back(std::move(fd));
     }
   }
@@ -300,7 +302,7 @@ Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& req,
   // v1: the entering process into each group, by its host PID, before it may go on.
   for (const auto& fd : join) {
     std::string pid = std::to_string(c.pid);
-    Status w = sys::write_all(fd.get(), pid, "tasks");
+    Status w = sys::write_all(fd.get(), pid, "cgroup.procs");
     if (!w.ok()) {
       (void)sys::pidfd_kill(c.pidfd.get(), SIGKILL);
       (void)sys::wait_pidfd(c.pidfd.get());
