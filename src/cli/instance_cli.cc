@@ -49,13 +49,17 @@ const std::vector<OptionGroup>& groups() {
         {"--cpus", true, "N", "CPU quota (default 1)"},
         {"--pids", true, "N", "processes and threads (default 512)"},
         {"--env", true, "K=V", "a variable of its command; repeatable"},
+        {"--stop-grace", true, "DURATION",
+         "stop: from SIGTERM (systemd's halt with --boot) to the kill (default 30s)"},
         {"--boot", false, "",
          "a system container: its command (default /sbin/init) is PID 1 and boots\n"
          "the image (systemd), as cordon run --boot; stop halts it"}}},
       {"Every command",
        {{"--instances", true, "DIR",
          "where instances live (default $CORDON_INSTANCES, else /var/lib/cordon/instances)"},
-        {"--time", true, "DURATION", "stop, restart: the grace before a kill (default 30s)"},
+        {"--time", true, "DURATION",
+         "stop, restart: how long to wait for the instance to end before its\n"
+         "supervisor is killed (default: its --stop-grace and 15s more)"},
         {"--json", false, "", "ls, info, create: JSON on stdout"},
         kHelpOption}},
   };
@@ -143,6 +147,8 @@ class Console {
     c->path_ = path;
     ASSIGN_OR_RETURN(c->log_,
                      sys::open_path(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    ASSIGN_OR_RETURN(c->first_log_,
+                     sys::open_path(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
     ASSIGN_OR_RETURN(auto st, sys::fd_status(c->log_.get()));
     c->size_ = static_cast<uint64_t>(st.st_size);
     ASSIGN_OR_RETURN(auto p, sys::make_pipe());
@@ -159,10 +165,11 @@ class Console {
     });
     return c;
   }
-  // Closes the pipe's write ends (fds 1 and 2 onto the log itself) and waits for the pump.
+  // Closes the pipe's write ends (fds 1 and 2 onto the log as it was opened first, a
+  // description of its own: the pump may be replacing log_ at the same time) and waits.
   ~Console() {
-    (void)sys::dup_onto(log_.get(), 1, "stdout");
-    (void)sys::dup_onto(log_.get(), 2, "stderr");
+    (void)sys::dup_onto(first_log_.get(), 1, "stdout");
+    (void)sys::dup_onto(first_log_.get(), 2, "stderr");
     if (thread_.joinable()) thread_.join();
   }
 
@@ -186,7 +193,7 @@ class Console {
     size_ = 0;
   }
   std::string path_;
-  UniqueFd log_, read_;
+  UniqueFd log_, read_, first_log_;
   uint64_t size_ = 0;
   std::thread thread_;
 };
@@ -293,18 +300,24 @@ int start(const Instances& in, const std::string& name) {
   return kExitSetupFailed;
 }
 
-int stop(const Instances& in, const std::string& name, uint64_t grace_ns, bool keep_wanted) {
+// wait_ns: how long to wait for the instance to end before its supervisor is killed; 0:
+// its stop grace and 15 s more (the supervisor kills the sandbox at the grace itself).
+int stop(const Instances& in, const std::string& name, uint64_t wait_ns, bool keep_wanted) {
   auto rec = in.load(name);
   if (!rec.ok()) return fail(rec.error());
+  uint64_t grace_ns = wait_ns != 0 ? wait_ns : rec->stop_grace_ns + 15ull * 1000000000;
   if (!keep_wanted && rec->want_running) {
     rec->want_running = false;
     if (auto s = in.save(*rec); !s.ok()) return fail(s.error());
   }
   auto pid = in.running(name);
+  // A supervisor that has the lock but has not written its PID yet: wait for it.
+  if (pid && *pid == 0) wait_for(5000, [&] { return !(pid = in.running(name)) || *pid > 0; });
   if (!pid) {
     std::printf("%s is not running\n", name.c_str());
     return 0;
   }
+  if (*pid <= 0) return fail(logic_error("stop", name, "its supervisor's PID is not known"));
   // The supervisor forwards SIGTERM to the sandbox; past the grace it is killed, and its
   // sandbox with it (PID 1's parent-death signal).
   (void)sys::kill_pid(*pid, SIGTERM);
@@ -326,7 +339,11 @@ int snapshot(const Instances& in, const std::vector<std::string>& ops, bool as_j
   const std::string& name = ops[1];
   auto rec = in.load(name);
   if (!rec.ok()) return fail(rec.error());
-  if (in.running(name))
+  // run.lock held throughout: a start meanwhile starts nothing (it would run on the layer
+  // a restore replaces), and only one of them mounts the disk.
+  auto held = instance::take_run_lock(in, name);
+  if (!held.ok()) return fail(held.error());
+  if (!*held)
     return fail(
         Error{EBUSY, "snapshot", name, "it is running: snapshots are of a stopped instance"});
   if (op != "ls" && ops.size() != 3) return usage_error("snapshot " + op + " NAME SNAP");
@@ -444,7 +461,7 @@ int instance_main(const std::vector<std::string>& all) {
                                            : env_or("CORDON_INSTANCES", instance::kDefaultRoot);
   auto in = Instances::open(root, /*create=*/true);
   if (!in.ok()) return fail(in.error());
-  uint64_t grace_ns = 30ull * 1000000000;
+  uint64_t grace_ns = 0;  // stop: the instance's own grace, and some
   if (p->has("--time")) {
     auto g = parse_duration_ns(p->get("--time"));
     if (!g.ok()) return usage_error("--time " + p->get("--time") + ": " + g.error().to_string());
@@ -465,6 +482,11 @@ int instance_main(const std::vector<std::string>& all) {
         p->has("--store") ? p->get("--store") : env_or("CORDON_IMAGE_STORE", image::kDefaultStore);
     req.command = command;
     req.boot = p->has("--boot");
+    if (p->has("--stop-grace")) {
+      auto g = parse_duration_ns(p->get("--stop-grace"));
+      if (!g.ok()) return usage_error("--stop-grace " + p->get("--stop-grace"));
+      req.stop_grace_ns = *g;
+    }
     for (const auto& [flag, field] : std::vector<std::pair<const char*, uint64_t*>>{
              {"--disk", &req.disk_bytes}, {"--memory", &req.limits.memory_bytes}}) {
       if (!p->has(flag)) continue;

@@ -336,6 +336,9 @@ Status apply_run_option(RunOptions& o, const std::string& name, const std::strin
   } else if (name == "--cgroup-parent") {
     o.spec.cgroup_parent = v;
   } else if (name == "--name") {
+    // inst.NAME is the name `cordon instance` registers an instance's sandbox under.
+    if (v.rfind("inst.", 0) == 0)
+      return usage(name, "'" + v + "': names starting with inst. are cordon instance's");
     TRY(isolate::validate_sandbox_name(v, name));
     o.name = v;
   } else if (name == "--launcher") {

@@ -20,11 +20,14 @@ ExecResult failed(int status, Error e) {
 // setup (mounts, pivot_root, IDs), so a sandbox still starting is waited for, as long as
 // its supervisor lives.
 // Returns with the registry's lock in *lock (see isolate::enter).
+// A booted sandbox's PID 1 is its init, which may never fork: waited for 30 s at most.
 Result<isolate::SandboxState> running_sandbox(const ExecRequest& req, UniqueFd* lock) {
-  for (;;) {
+  for (uint64_t waited = 0;; waited += kPollNs) {
     auto s = isolate::find_sandbox(req.state_dir, req.name, lock);
     if (s.ok() && !sys::child_pids(s->pid1).empty()) return s;
     if (!s.ok() && s.error().err != EAGAIN) return s;
+    if (s.ok() && s->spec.value("boot", false) && waited >= 30ull * 1000000000)
+      return logic_error("exec", req.name, "its init has started nothing in 30 s; try again");
     lock->reset();
     sys::sleep_ns(kPollNs);
   }

@@ -133,11 +133,18 @@ Status restore_upper(const std::string& mountpoint, const std::string& name) {
   (void)btrfs_util_delete_subvolume(fresh.c_str(), BTRFS_UTIL_DELETE_SUBVOLUME_RECURSIVE);
   auto e = btrfs_util_create_snapshot(src.c_str(), fresh.c_str(), 0, nullptr, nullptr);
   if (e != BTRFS_UTIL_OK) return btrfs_error(e, "restore snapshot", src);
-  std::string layer = mountpoint + "/" + kLayer;
-  e = btrfs_util_delete_subvolume(layer.c_str(), BTRFS_UTIL_DELETE_SUBVOLUME_RECURSIVE);
-  if (e != BTRFS_UTIL_OK) return btrfs_error(e, "delete subvolume", layer);
+  // Swapped by renames, the old one deleted last: a failure on the way leaves a layer/.
   // (What the snapshot has of work/ needs nothing: overlayfs empties it at each mount.)
-  return sys::rename_path(fresh, layer);
+  std::string layer = mountpoint + "/" + kLayer, old = layer + ".old";
+  (void)btrfs_util_delete_subvolume(old.c_str(), BTRFS_UTIL_DELETE_SUBVOLUME_RECURSIVE);
+  TRY(sys::rename_path(layer, old));
+  if (auto moved = sys::rename_path(fresh, layer); !moved.ok()) {
+    (void)sys::rename_path(old, layer);
+    return moved;
+  }
+  e = btrfs_util_delete_subvolume(old.c_str(), BTRFS_UTIL_DELETE_SUBVOLUME_RECURSIVE);
+  if (e != BTRFS_UTIL_OK) return btrfs_error(e, "delete subvolume", old);
+  return {};
 }
 
 Status delete_snapshot(const std::string& mountpoint, const std::string& name) {

@@ -25,7 +25,8 @@ inline constexpr const char* kLayer = "layer";
 inline constexpr uint64_t kMinDiskBytes = 256ull << 20;  // mkfs.btrfs's floor, and some room
 
 // A new disk image at image_path (exclusive; 0600), formatted with mkfs.btrfs, with layer/
-// (upper/, work/) and snapshots/ made and handed to owner (host IDs). The image is removed on failure.
+// (upper/, work/) and snapshots/ made and handed to owner (host IDs). The image is removed on
+// failure.
 Status make_disk(const std::string& image_path, uint64_t bytes, const std::string& mountpoint,
                  uint32_t owner_uid, uint32_t owner_gid);
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -52,6 +53,7 @@ json to_json(const InstanceRecord& r) {
           {"command", r.command},
           {"env", env},
           {"boot", r.boot},
+          {"stop_grace_ns", r.stop_grace_ns},
           {"want_running", r.want_running},
           {"created", r.created}};
 }
@@ -77,6 +79,7 @@ Result<InstanceRecord> from_json(const std::string& text, const std::string& pat
       r.env.emplace_back(e.at(0).get<std::string>(), e.at(1).get<std::string>());
     r.want_running = j.at("want_running").get<bool>();
     r.boot = j.value("boot", false);
+    r.stop_grace_ns = j.value("stop_grace_ns", spec::kDefaultStopGraceNs);
     r.created = j.at("created").get<std::string>();
     return r;
   } catch (const json::exception& e) {
@@ -91,6 +94,9 @@ Status pin_image(const std::string& store_root, const std::string& instance,
   ASSIGN_OR_RETURN(image::StoreLock writing, store.lock(/*exclusive=*/true));
   ASSIGN_OR_RETURN(auto refs, store.read_refs());
   if (pin) {
+    // Still there under the writers' lock: a prune since the resolve may have removed it.
+    ASSIGN_OR_RETURN(std::string found, store.find(image_id));
+    (void)found;
     refs[pin_name(instance)] = image_id;
   } else if (refs.erase(pin_name(instance)) == 0) {
     return {};
@@ -115,15 +121,16 @@ bool valid_instance_name(const std::string& n) {
 }
 
 Result<Instances> Instances::open(const std::string& root, bool create) {
+  if (!spec::is_clean_absolute_path(root))
+    return Error{EINVAL, "open instances", root, "must be a clean absolute path"};
   if (create) TRY(sys::make_dirs(root, 0700));
   ASSIGN_OR_RETURN(struct stat st, sys::path_status(root, false));
   if (!S_ISDIR(st.st_mode)) return Error{ENOTDIR, "open instances", root, ""};
-  // Disks and records of every tenant's instances: root's alone.
-  if (st.st_uid != 0 || (st.st_mode & 077) != 0) {
-    if (!create)
-      return logic_error("open instances", root, "must be a directory of root's, mode 0700");
-    TRY(sys::chmod_path(root, 0700));
-  }
+  // Disks and records of every tenant's instances: root's alone. Another owner could plant
+  // symlinks that root would then follow; a mode wider than 0700 is only narrowed.
+  if (st.st_uid != 0)
+    return logic_error("open instances", root, "must be a directory of root's (mode 0700)");
+  if ((st.st_mode & 077) != 0) TRY(sys::chmod_path(root, 0700));
   return Instances(root);
 }
 
@@ -191,6 +198,7 @@ Result<InstanceRecord> Instances::create(const CreateRequest& req) const {
   rec.command = req.command;
   if (req.boot && rec.command.empty()) rec.command = {"/sbin/init"};
   rec.boot = req.boot;
+  rec.stop_grace_ns = req.stop_grace_ns;
   rec.env = req.env;
   rec.created = now_rfc3339();
   bool reserved = false, pinned = false;
@@ -216,6 +224,7 @@ Result<InstanceRecord> Instances::create(const CreateRequest& req) const {
 
 Status Instances::remove(const std::string& name) const {
   ASSIGN_OR_RETURN(InstanceRecord rec, load(name));
+  ASSIGN_OR_RETURN(isolate::SlotConfig slots, isolate::load_slot_config());
   // run.lock held for the whole removal: a start meanwhile finds it taken and starts
   // nothing (a check without the lock let a start in between, onto a disk being removed).
   ASSIGN_OR_RETURN(std::optional<UniqueFd> held, take_run_lock(*this, name));
@@ -226,9 +235,13 @@ Status Instances::remove(const std::string& name) const {
   // tree, changed by its processes while it runs.
   if (disk_mounted(mountpoint(name)))
     return logic_error("remove instance", mountpoint(name), "its disk is still mounted");
+  // Out of the name's way first (with the lock still held): a start from here on finds no
+  // such instance, instead of a run.lock of its own in a directory being removed.
+  std::string gone = root_ + "/.removing-" + name;
+  (void)image::remove_tree(gone);  // a removal that crashed before
+  TRY(sys::rename_path(dir(name), gone));
   (void)pin_image(rec.store, name, rec.image_id, false);  // a store gone meanwhile pins nothing
-  ASSIGN_OR_RETURN(isolate::SlotConfig slots, isolate::load_slot_config());
-  TRY(image::remove_tree(dir(name)));
+  TRY(image::remove_tree(gone));
   return isolate::unreserve_slot(slots, rec.slot_base);
 }
 
@@ -237,10 +250,11 @@ std::optional<pid_t> Instances::running(const std::string& name) const {
   if (!fd.ok()) return std::nullopt;
   auto free = sys::lock_file(fd->get(), /*exclusive=*/false, /*block=*/false);
   if (!free.ok() || *free) return std::nullopt;  // we got it: nobody runs the instance
+  // 0 while its supervisor has the lock but has not written its PID yet.
   auto text = sys::read_small_file(run_lock(name), 64);
   pid_t pid = 0;
   if (text.ok()) pid = static_cast<pid_t>(std::strtol(text->c_str(), nullptr, 10));
-  return pid;
+  return pid > 0 ? pid : 0;
 }
 
 Result<spec::SandboxSpec> Instances::sandbox_spec(const InstanceRecord& rec) const {
@@ -258,10 +272,11 @@ Result<spec::SandboxSpec> Instances::sandbox_spec(const InstanceRecord& rec) con
   ask.store = rec.store;
   if (rec.boot) {
     ask.entrypoint = std::vector<std::string>{};  // the init is the whole command
-    ask.user.emplace(std::string(1, '0'));     // and runs as the instance's root
+    ask.user.emplace(std::string(1, '0'));        // and runs as the instance's root
   }
   TRY(image::use_image(&s, ask));
   s.boot = rec.boot;
+  s.stop_grace_ns = rec.stop_grace_ns;
   s.image->ref = rec.image_ref;
   s.persistent_upper = mountpoint(rec.name) + "/" + kLayer;
   s.slot_base = rec.slot_base;
@@ -273,8 +288,14 @@ Result<std::optional<UniqueFd>> take_run_lock(const Instances& in, const std::st
                                                O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
   ASSIGN_OR_RETURN(bool got, sys::lock_file(fd.get(), /*exclusive=*/true, /*block=*/false));
   if (!got) return std::optional<UniqueFd>();
-  TRY(sys::truncate_fd(fd.get(), 0, in.run_lock(name)));
-  TRY(sys::write_at(fd.get(), std::to_string(sys::self_pid()) + "\n", 0, in.run_lock(name)));
+  // A lock on a file rm has unlinked meanwhile guards nothing: the instance is going.
+  ASSIGN_OR_RETURN(struct stat st, sys::fd_status(fd.get()));
+  if (st.st_nlink == 0) return Error{ENOENT, "instance", name, "it is being removed"};
+  // The PID in one write of a fixed width (no truncate first): a reader never sees the
+  // file empty while the lock is held.
+  char pid[16];
+  std::snprintf(pid, sizeof(pid), "%10d\n", static_cast<int>(sys::self_pid()));
+  TRY(sys::write_at(fd.get(), std::string_view(pid, 11), 0, in.run_lock(name)));
   return std::optional<UniqueFd>(std::move(fd));
 }
 

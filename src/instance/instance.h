@@ -38,7 +38,8 @@ struct InstanceRecord {
   spec::Limits limits;               // memory, pids, cpus (wall time: none by default)
   std::vector<std::string> command;  // empty: the image's Entrypoint and Cmd
   std::vector<std::pair<std::string, std::string>> env;
-  bool boot = false;          // a system container: its command is the image's init, as PID 1
+  bool boot = false;  // a system container: its command is the image's init, as PID 1
+  uint64_t stop_grace_ns = spec::kDefaultStopGraceNs;  // stop: from SIGTERM to the kill
   bool want_running = false;  // started and not stopped since: autostart brings it back
   std::string created;        // RFC 3339, UTC
 };
@@ -52,6 +53,7 @@ struct CreateRequest {
   std::vector<std::string> command;
   std::vector<std::pair<std::string, std::string>> env;
   bool boot = false;  // default command: /sbin/init
+  uint64_t stop_grace_ns = spec::kDefaultStopGraceNs;
 };
 
 // [a-z0-9][a-z0-9-]{0,57}: a hostname label too (it is the instance's hostname), and with

@@ -98,6 +98,14 @@ Status remove_group_tree(const std::string& dir) {
 }
 
 Status delegate_group(const std::string& dir, uid_t uid, gid_t gid) {
+  // Bounds the sandbox's root cannot lift (the files stay root's): a tree of groups the
+  // host removes at the end, never deeper or larger than this. v2 files; a v1 group has
+  // neither.
+  for (const auto& [file, value] : {std::pair<const char*, const char*>{"cgroup.max.depth", "16"},
+                                    {"cgroup.max.descendants", "1024"}}) {
+    Status w = sys::write_file(dir + "/" + file, value);
+    if (!w.ok() && w.error().err != ENOENT) return w;
+  }
   TRY(sys::chown_path(dir, uid, gid));
   for (const char* f : {"cgroup.procs", "cgroup.threads", "cgroup.subtree_control"})
     TRY(sys::chown_path(dir + "/" + f, uid, gid));

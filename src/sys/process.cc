@@ -70,6 +70,8 @@ Status pidfd_kill(int pidfd, int sig) {
 }
 
 Status kill_pid(pid_t pid, int sig) {
+  // 0 and negative PIDs name process groups (0: the caller's own): never meant here.
+  if (pid <= 0) return errno_error(EINVAL, "kill", std::to_string(pid));
   if (::kill(pid, sig) != 0 && errno != ESRCH) return sys_error("kill", std::to_string(pid));
   return {};
 }
