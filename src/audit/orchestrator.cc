@@ -1,5 +1,6 @@
 #include "audit/orchestrator.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,12 +84,13 @@ struct Child {
 };
 
 // Spawns argv with stdin from /dev/null, stdout captured (or to /dev/null), stderr dropped.
-Result<Child> spawn(const std::vector<std::string>& argv, bool capture) {
+// stderr_fd: where its stderr goes (-1: dropped).
+Result<Child> spawn(const std::vector<std::string>& argv, bool capture, int stderr_fd = -1) {
   std::pair<UniqueFd, UniqueFd> pipe;
   if (capture) {
     ASSIGN_OR_RETURN(pipe, sys::make_pipe());
   }
-  auto pid = sys::spawn_quiet(argv, capture ? pipe.second.get() : -1);
+  auto pid = sys::spawn_quiet(argv, capture ? pipe.second.get() : -1, stderr_fd);
   pipe.second.reset();  // the child's copy is the only writer
   if (!pid.ok()) return std::move(pid).error();
   Child c;
@@ -133,6 +135,20 @@ std::string comm_of(pid_t pid) {
   return c.ok() ? *c : std::string();
 }
 
+bool has_option(const std::vector<std::string>& opts, const std::string& name) {
+  for (const auto& o : opts)
+    if (o == name || o.rfind(name + "=", 0) == 0) return true;
+  return false;
+}
+
+// An image's Entrypoint would wrap the command (`sh -c` runs its first word only, and
+// drops the rest of its arguments): with --image, the battery and the victim's command are
+// the whole command.
+void add_no_entrypoint(const std::vector<std::string>& run_options,
+                       std::vector<std::string>* argv) {
+  if (has_option(run_options, "--image")) argv->insert(argv->end(), {"--entrypoint", ""});
+}
+
 // The victim: another sandbox with the same settings, a secret at /secret and a
 // long-lived process whose host PID the battery is told.
 class Victim {
@@ -140,17 +156,38 @@ class Victim {
   Status start(const Options& o, const std::string& dir) {
     std::vector<std::string> argv = {o.cordon, "run"};
     argv.insert(argv.end(), o.run_options.begin(), o.run_options.end());
+    add_no_entrypoint(o.run_options, &argv);
     argv.insert(argv.end(), {"--bind", dir + "/victim-secret:/secret", "--", "sleep", "3600"});
-    ASSIGN_OR_RETURN(child_, spawn(argv, false));
-    for (int i = 0; i < 500 && pid_ <= 0; ++i) {
+    // Its stderr in a file, to tell why should it end before its process appears.
+    const std::string err_path = dir + "/victim.err";
+    ASSIGN_OR_RETURN(UniqueFd err,
+                     sys::open_path(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    ASSIGN_OR_RETURN(child_, spawn(argv, false, err.get()));
+    err.reset();
+    // A busy machine (or an image's layers to mount) can take seconds: wait for the
+    // process itself, or for its `cordon run` to end, with a deadline far past either.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (pid_ <= 0) {
       std::vector<pid_t> todo = children_of(child_.pid);
       for (size_t k = 0; k < todo.size(); ++k) {
         if (comm_of(todo[k]) == "sleep\n") pid_ = todo[k];
         for (pid_t g : children_of(todo[k])) todo.push_back(g);
       }
-      if (pid_ <= 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (pid_ > 0) break;
+      int ws = 0;
+      auto done = sys::wait_child(child_.pid, &ws, WNOHANG);
+      if (done.ok() && *done == child_.pid) {
+        child_.pid = -1;
+        int status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+        auto said = sys::read_small_file(err_path, 4096);
+        return logic_error("start victim sandbox", "",
+                           "its cordon run ended with status " + std::to_string(status) + ": " +
+                               (said.ok() ? *said : std::string()));
+      }
+      if (std::chrono::steady_clock::now() > deadline)
+        return logic_error("start victim sandbox", "", "its process did not appear in 60 s");
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    if (pid_ <= 0) return logic_error("start victim sandbox", "", "its process did not appear");
     return {};
   }
   ~Victim() {
@@ -207,12 +244,6 @@ std::map<std::string, std::string> list_attempts(const std::string& battery) {
   return m;
 }
 
-bool has_option(const std::vector<std::string>& opts, const std::string& name) {
-  for (const auto& o : opts)
-    if (o == name || o.rfind(name + "=", 0) == 0) return true;
-  return false;
-}
-
 // Runs the battery inside a sandbox with the audited options plus extra ones.
 Result<Finished> in_sandbox(const Options& o, const Targets& t,
                             const std::vector<std::string>& extra,
@@ -223,9 +254,7 @@ Result<Finished> in_sandbox(const Options& o, const Targets& t,
   std::vector<std::string> argv = {o.cordon, "run", "--result-file", result_file};
   argv.insert(argv.end(), o.run_options.begin(), o.run_options.end());
   argv.insert(argv.end(), extra.begin(), extra.end());
-  // An image's Entrypoint would wrap the battery (`sh -c /audit/battery` drops its
-  // arguments): with --image, the battery is the whole command.
-  if (has_option(o.run_options, "--image")) argv.insert(argv.end(), {"--entrypoint", ""});
+  add_no_entrypoint(o.run_options, &argv);
   argv.insert(argv.end(), {"--bind", bdir + ":/audit", "--bind", t.dir() + ":/audit-facts", "--",
                            "/audit/" + bname, "--host-facts", "/audit-facts/facts"});
   argv.insert(argv.end(), battery_args.begin(), battery_args.end());

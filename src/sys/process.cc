@@ -225,7 +225,7 @@ void exit_now(int status) noexcept {
   ::_exit(status);
 }
 
-Result<pid_t> spawn_quiet(const std::vector<std::string>& argv, int stdout_fd) {
+Result<pid_t> spawn_quiet(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd) {
   if (argv.empty()) return errno_error(EINVAL, "spawn");
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
@@ -235,7 +235,11 @@ Result<pid_t> spawn_quiet(const std::vector<std::string>& argv, int stdout_fd) {
   } else {
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   }
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  if (stderr_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&fa, stderr_fd, 2);
+  } else {
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  }
   std::vector<char*> av;
   for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
   av.push_back(nullptr);

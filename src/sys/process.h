@@ -103,8 +103,9 @@ int exec(const char* file, char* const argv[], char* const envp[]) noexcept;
 // lives as long as the helper should), and the signal mask is emptied.
 Result<pid_t> spawn(const std::vector<std::string>& argv, int parent_death_signal);
 // posix_spawn(3) of argv[0] (a path, not searched) with the caller's environment: stdin
-// from /dev/null, stdout onto stdout_fd (or /dev/null when < 0), stderr to /dev/null.
-Result<pid_t> spawn_quiet(const std::vector<std::string>& argv, int stdout_fd);
+// from /dev/null, stdout onto stdout_fd (or /dev/null when < 0), stderr onto stderr_fd
+// (or /dev/null when < 0).
+Result<pid_t> spawn_quiet(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd = -1);
 // posix_spawn(3) of argv[0] in a new session (POSIX_SPAWN_SETSID): stdin from /dev/null,
 // stdout and stderr onto out_fd, the signal mask emptied. A process that outlives its
 // caller (an instance's supervisor); the caller reaps it only if it waits for it.
