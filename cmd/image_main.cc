@@ -19,6 +19,7 @@
 #include "image_io/import.h"
 #include "image_pull.h"
 #include "sys/fd.h"
+#include "sys/fs.h"
 
 namespace {
 
@@ -371,11 +372,10 @@ int main(int argc, char** argv) {
     log(LogLevel::kError, "usage: " + usage + " (cordon image " + cmd->name + " --help)");
     return kExitUsage;
   }
-  std::string root = parsed->get("--store");
-  if (root.empty()) {
-    const char* env = std::getenv("CORDON_IMAGE_STORE");
-    root = env != nullptr && *env != '\0' ? env : image::kDefaultStore;
-  }
+  auto chosen =
+      sys::path_setting(parsed->get("--store"), "CORDON_IMAGE_STORE", image::kDefaultStore);
+  if (!chosen.ok()) return fail(chosen.error(), kExitInput);
+  const std::string root = *chosen;
   bool create = std::string(cmd->name) == "import" || std::string(cmd->name) == "pull";
   auto store = image::Store::open(root, create);
   if (!store.ok()) {

@@ -23,6 +23,7 @@
 #include "instance/instance.h"
 #include "isolate/id_slot.h"
 #include "isolate/sandbox_state.h"
+#include "sys/clock.h"
 #include "sys/creds.h"
 #include "sys/fd.h"
 #include "sys/fs.h"
@@ -124,15 +125,6 @@ json record_json(const Instances& in, const InstanceRecord& r) {
 }
 
 // Polls until cond holds or deadline_ms pass: states another process reaches.
-bool wait_for(uint64_t timeout_ms, const std::function<bool()>& cond) {
-  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() >= end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
-
 // An instance's console: the sandbox's stdout and stderr (and the supervisor's own lines)
 // through a pipe into console.log, which is started afresh when it reaches kConsoleCap
 // (the full one kept as console.log.1): a long-lived instance neither fills the host's
@@ -276,7 +268,7 @@ int start(const Instances& in, const std::string& name) {
   auto is_up = [&] {
     return isolate::find_sandbox(isolate::kDefaultStateDir, instance::registered_name(name)).ok();
   };
-  bool up = wait_for(120000, [&] {
+  bool up = sys::poll_until(120000, [&] {
     int status = 0;
     auto w = sys::wait_child(*pid, &status, WNOHANG);
     if (w.ok() && *w == *pid) ended = true;
@@ -312,7 +304,8 @@ int stop(const Instances& in, const std::string& name, uint64_t wait_ns, bool ke
   }
   auto pid = in.running(name);
   // A supervisor that has the lock but has not written its PID yet: wait for it.
-  if (pid && *pid == 0) wait_for(5000, [&] { return !(pid = in.running(name)) || *pid > 0; });
+  if (pid && *pid == 0)
+    sys::poll_until(5000, [&] { return !(pid = in.running(name)) || *pid > 0; });
   if (!pid) {
     std::printf("%s is not running\n", name.c_str());
     return 0;
@@ -321,10 +314,10 @@ int stop(const Instances& in, const std::string& name, uint64_t wait_ns, bool ke
   // The supervisor forwards SIGTERM to the sandbox; past the grace it is killed, and its
   // sandbox with it (PID 1's parent-death signal).
   (void)sys::kill_pid(*pid, SIGTERM);
-  if (!wait_for(grace_ns / 1000000, [&] { return !in.running(name); })) {
+  if (!sys::poll_until(grace_ns / 1000000, [&] { return !in.running(name); })) {
     log(LogLevel::kWarn, "instance " + name + " did not stop within the grace: killed");
     (void)sys::kill_pid(*pid, SIGKILL);
-    if (!wait_for(30000, [&] { return !in.running(name); })) {
+    if (!sys::poll_until(30000, [&] { return !in.running(name); })) {
       log(LogLevel::kError, "instance " + name + " is still running");
       return kExitSetupFailed;
     }
@@ -384,11 +377,6 @@ int snapshot(const Instances& in, const std::vector<std::string>& ops, bool as_j
   return 0;
 }
 
-std::string env_or(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : fallback;
-}
-
 }  // namespace
 
 // exec and shell: `cordon exec` into the instance's running sandbox, registered by its
@@ -424,16 +412,19 @@ int instance_main(const std::vector<std::string>& all) {
   // --instances may come anywhere before "--".
   {
     std::vector<std::string> rest = all;
-    std::string root = env_or("CORDON_INSTANCES", instance::kDefaultRoot);
+    std::string flag;
     for (size_t i = 0; i < rest.size() && rest[i] != "--"; ++i) {
       if (rest[i] != "--instances" || i + 1 >= rest.size()) continue;
-      root = rest[i + 1];
+      flag = rest[i + 1];
       rest.erase(rest.begin() + static_cast<long>(i), rest.begin() + static_cast<long>(i) + 2);
       break;
     }
-    if (rest.size() >= 2 && (rest[0] == "exec" || rest[0] == "shell") && rest[1][0] != '-')
-      return exec_in(root, rest[1], std::vector<std::string>(rest.begin() + 2, rest.end()),
+    if (rest.size() >= 2 && (rest[0] == "exec" || rest[0] == "shell") && rest[1][0] != '-') {
+      auto root = sys::path_setting(flag, "CORDON_INSTANCES", instance::kDefaultRoot);
+      if (!root.ok()) return fail(root.error());
+      return exec_in(*root, rest[1], std::vector<std::string>(rest.begin() + 2, rest.end()),
                      rest[0] == "shell");
+    }
   }
   // NAME and the other words are operands; what follows "--" is create's COMMAND.
   std::vector<std::string> args = all, command;
@@ -457,9 +448,9 @@ int instance_main(const std::vector<std::string>& all) {
   const std::string cmd = p->operands[0];
   std::vector<std::string> ops(p->operands.begin() + 1, p->operands.end());
   bool as_json = p->has("--json");
-  std::string root = p->has("--instances") ? p->get("--instances")
-                                           : env_or("CORDON_INSTANCES", instance::kDefaultRoot);
-  auto in = Instances::open(root, /*create=*/true);
+  auto root = sys::path_setting(p->get("--instances"), "CORDON_INSTANCES", instance::kDefaultRoot);
+  if (!root.ok()) return fail(root.error());
+  auto in = Instances::open(*root, /*create=*/true);
   if (!in.ok()) return fail(in.error());
   uint64_t grace_ns = 0;  // stop: the instance's own grace, and some
   if (p->has("--time")) {
@@ -478,8 +469,9 @@ int instance_main(const std::vector<std::string>& all) {
     instance::CreateRequest req;
     req.name = ops[0];
     req.image_ref = p->get("--image");
-    req.store =
-        p->has("--store") ? p->get("--store") : env_or("CORDON_IMAGE_STORE", image::kDefaultStore);
+    auto store = sys::path_setting(p->get("--store"), "CORDON_IMAGE_STORE", image::kDefaultStore);
+    if (!store.ok()) return fail(store.error());
+    req.store = *store;
     req.command = command;
     req.boot = p->has("--boot");
     if (p->has("--stop-grace")) {

@@ -278,7 +278,7 @@ Status apply_run_option(RunOptions& o, const std::string& name, const std::strin
     if (!o.image) {
       o.image.emplace();
       if (const char* env = getenv_fn("CORDON_IMAGE_STORE"); env != nullptr && *env != '\0')
-        o.image->store = env;
+        o.image->store = from_cwd(cwd, env);
     }
     if (name == "--image") o.image->ref = v;
     if (name == "--store") o.image->store = from_cwd(cwd, v);

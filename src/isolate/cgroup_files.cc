@@ -57,16 +57,6 @@ Status apply_writes(const std::vector<plan::CgroupWrite>& writes,
   return {};
 }
 
-bool poll_until(int timeout_ms, const std::function<bool()>& cond) {
-  uint64_t start = sys::monotonic_ns();
-  for (int i = 0;; ++i) {
-    if (cond()) return true;
-    auto elapsed_ms = static_cast<long>((sys::monotonic_ns() - start) / 1000000);
-    if (elapsed_ms >= timeout_ms) return false;
-    sys::sleep_ns(i < 20 ? 1000000 : 10000000);
-  }
-}
-
 Error group_in_use(const std::string& dir) {
   Error e = errno_error(EBUSY, kSlotInUseStep, dir);
   e.detail =
@@ -77,7 +67,7 @@ Error group_in_use(const std::string& dir) {
 
 Status remove_group_dir(const std::string& dir) {
   Status last;
-  bool gone = poll_until(2000, [&] {
+  bool gone = sys::poll_until(2000, [&] {
     last = sys::remove_dir(dir);
     return last.ok() || last.error().err != EBUSY;
   });

@@ -22,8 +22,6 @@ Result<std::vector<pid_t>> read_pids(const std::string& path);
 // exist are skipped, and so are the kernel's defaults.
 Status apply_writes(const std::vector<plan::CgroupWrite>& writes,
                     const std::function<std::string(const std::string&)>& dir_of);
-// Polls cond every 1 ms (then 10 ms) for up to timeout_ms.
-bool poll_until(int timeout_ms, const std::function<bool()>& cond);
 // EBUSY for a group that exists already (create_cgroup's refusal).
 Error group_in_use(const std::string& dir);
 // rmdir, retrying while the kernel still frees the last members (EBUSY).

@@ -12,6 +12,7 @@
 #include "isolate/cgroup.h"
 #include "isolate/cgroup_files.h"
 #include "plan/cgroup_plan.h"
+#include "sys/clock.h"
 #include "sys/fs.h"
 #include "sys/process.h"
 
@@ -62,14 +63,14 @@ class CgroupV1 final : public Cgroup {
     // cannot be recycled before the kill lands.
     std::string state = dir("freezer") + "/freezer.state";
     TRY(sys::write_file(state, "FROZEN"));
-    poll_until(1000, [&] {
+    sys::poll_until(1000, [&] {
       auto s = sys::read_small_file(state, 64);
       return s.ok() && s->rfind("FROZEN", 0) == 0;
     });
     ASSIGN_OR_RETURN(pids, read_pids(procs));
     for (pid_t p : pids) TRY(sys::kill_pid(p, SIGKILL));
     TRY(sys::write_file(state, "THAWED"));
-    if (!poll_until(5000, [&] {
+    if (!sys::poll_until(5000, [&] {
           auto left = read_pids(procs);
           return left.ok() && left->empty();
         }))

@@ -9,6 +9,7 @@
 #include "isolate/cgroup.h"
 #include "isolate/cgroup_files.h"
 #include "plan/cgroup_plan.h"
+#include "sys/clock.h"
 #include "sys/fs.h"
 #include "sys/process.h"
 
@@ -61,7 +62,7 @@ class CgroupV2 final : public Cgroup {
     } else if (!st.ok()) {
       return std::move(st).error();
     }
-    if (!poll_until(5000, [&] { return !populated(); }))
+    if (!sys::poll_until(5000, [&] { return !populated(); }))
       return logic_error("kill cgroup", dir_, "members left after cgroup.kill");
     return {};
   }

@@ -3,8 +3,8 @@
 #include <fcntl.h>
 
 #include "base/parse.h"
-#include "sys/file_lock.h"
 #include "sys/fs.h"
+#include "sys/fs_at.h"
 #include "sys/process.h"
 
 namespace cordon::isolate {
@@ -25,7 +25,7 @@ Result<UniqueFd> lock_dir(const std::string& dir) {
   TRY(sys::chmod_path(dir, 0700));
   ASSIGN_OR_RETURN(UniqueFd fd,
                    sys::open_path(dir + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-  TRY(sys::lock_wait(fd.get()));
+  TRY(sys::lock_file(fd.get(), /*exclusive=*/true, /*block=*/true));
   return fd;
 }
 

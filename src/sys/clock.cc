@@ -27,4 +27,13 @@ void sleep_ns(uint64_t ns) noexcept {
   ::nanosleep(&pause, nullptr);
 }
 
+bool poll_until(uint64_t timeout_ms, const std::function<bool()>& cond) {
+  uint64_t start = monotonic_ns();
+  for (int i = 0;; ++i) {
+    if (cond()) return true;
+    if ((monotonic_ns() - start) / 1000000 >= timeout_ms) return false;
+    sleep_ns(i < 20 ? 1000000 : 10000000);
+  }
+}
+
 }  // namespace cordon::sys

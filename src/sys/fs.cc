@@ -528,6 +528,17 @@ Result<std::string> current_dir() {
   return std::string(buf);
 }
 
+Result<std::string> path_setting(const std::string& flag, const char* env, const char* fallback) {
+  std::string v = flag;
+  if (v.empty()) {
+    const char* e = std::getenv(env);
+    v = e != nullptr && *e != '\0' ? e : fallback;
+  }
+  if (v.empty() || v[0] == '/') return v;
+  ASSIGN_OR_RETURN(std::string cwd, current_dir());
+  return (cwd == "/" ? "" : cwd) + "/" + v;
+}
+
 Status change_dir(const std::string& dir) noexcept {
   if (::chdir(dir.c_str()) != 0) return sys_error("chdir", dir);
   return {};

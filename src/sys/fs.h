@@ -178,5 +178,9 @@ mode_t set_umask(mode_t mask) noexcept;
 Result<std::string> current_dir();
 // chdir(2). Allocation-free on success.
 Status change_dir(const std::string& dir) noexcept;
+// A directory setting as a command line means it: `flag` when given (non-empty), else the
+// environment variable `env` when set and non-empty, else `fallback`; a relative one is
+// made absolute against the working directory, since whoever uses it may run elsewhere.
+Result<std::string> path_setting(const std::string& flag, const char* env, const char* fallback);
 
 }  // namespace cordon::sys

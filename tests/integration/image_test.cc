@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "image_fixture.h"
 
 namespace cordon::testing {
 namespace {
@@ -23,19 +24,8 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-class Image : public ::testing::Test {
+class Image : public ImageFixtureTest {
  protected:
-  void SetUp() override {
-    if (!have_root()) GTEST_SKIP() << "needs root (layers keep their owners)";
-    std::string busybox = find_busybox();
-    if (busybox.empty()) GTEST_SKIP() << "needs busybox-static";
-    fixtures_ = dir_.path() + "/fx";
-    store_ = dir_.path() + "/store";
-    fs::create_directories(fixtures_);
-    auto r = run_program({"/usr/bin/python3", IMAGE_FIXTURES, fixtures_, busybox});
-    ASSERT_EQ(r.status, 0) << r.err;
-  }
-
   RunOut image(std::vector<std::string> args) {
     args.insert(args.begin(), "image");
     args.push_back("--store");
@@ -61,9 +51,6 @@ class Image : public ::testing::Test {
     EXPECT_EQ(count("tmp"), 0u);
     EXPECT_EQ(image_json({"ls"}), json::array());
   }
-
-  TempDir dir_;
-  std::string fixtures_, store_;
 };
 
 struct stat lstat_of(const std::string& path) {

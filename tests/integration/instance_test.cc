@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "image_fixture.h"
 
 namespace cordon::testing {
 namespace {
@@ -26,22 +27,15 @@ namespace fs = std::filesystem;
 
 constexpr const char* kApp = "example.com/test/app:1";
 
-class Instance : public ::testing::Test {
+class Instance : public ImageFixtureTest {
  protected:
   void SetUp() override {
-    if (!have_root()) GTEST_SKIP() << "needs root";
-    std::string busybox = find_busybox();
-    if (busybox.empty()) GTEST_SKIP() << "needs busybox-static";
     if (!fs::exists("/sbin/mkfs.btrfs") && !fs::exists("/usr/sbin/mkfs.btrfs"))
       GTEST_SKIP() << "needs mkfs.btrfs (btrfs-progs; scripts/setup.sh installs it)";
-    std::string fx = dir_.path() + "/fx";
-    store_ = dir_.path() + "/store";
+    ImageFixtureTest::SetUp();
+    if (stopped()) return;
     root_ = dir_.path() + "/instances";
-    fs::create_directories(fx);
-    auto made = run_program({"/usr/bin/python3", IMAGE_FIXTURES, fx, busybox});
-    ASSERT_EQ(made.status, 0) << made.err;
-    auto imported = run_cordon({"image", "import", fx + "/app", "--store", store_});
-    ASSERT_EQ(imported.status, 0) << imported.err;
+    import({"app"});
   }
   void TearDown() override {
     // Whatever a failing test left: stopped and removed, so no slot stays reserved.
@@ -69,8 +63,7 @@ class Instance : public ::testing::Test {
     return wait_until(60000, [&] { return console(name).find(text) != std::string::npos; });
   }
 
-  TempDir dir_;
-  std::string store_, root_;
+  std::string root_;
 };
 
 size_t occurrences(const std::string& s, const std::string& what) {
@@ -126,7 +119,12 @@ TEST_F(Instance, ItsWritableLayerAndSlotLastAcrossRuns) {
 
 // exec and shell enter the running instance: its files, its hostname, its user.
 TEST_F(Instance, ExecAndShellEnterTheRunningInstance) {
-  ASSERT_EQ(inst({"create", "ex", "--image", kApp, "--store", store_, "--", kCounting}).status, 0);
+  // Created with a relative store and instances root, as a person in that directory types
+  // them: both are the caller's directory's, and the instance starts from anywhere after.
+  auto c = run_program({cordon_binary(), "instance", "--instances", "instances", "create", "ex",
+                        "--image", kApp, "--store", "store", "--", kCounting},
+                       -1, -1, -1, dir_.path());
+  ASSERT_EQ(c.status, 0) << c.err;
   EXPECT_EQ(inst({"exec", "ex", "--", "true"}).status, 66);  // not running
   ASSERT_EQ(inst({"start", "ex"}).status, 0);
   ASSERT_TRUE(console_has("ex", "runs=1"));

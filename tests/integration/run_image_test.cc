@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "image_fixture.h"
 
 namespace cordon::testing {
 namespace {
@@ -27,21 +28,11 @@ namespace fs = std::filesystem;
 
 constexpr const char* kApp = "example.com/test/app:1";
 
-class RunImage : public ::testing::Test {
+class RunImage : public ImageFixtureTest {
  protected:
   void SetUp() override {
-    if (!have_root()) GTEST_SKIP() << "needs root";
-    std::string busybox = find_busybox();
-    if (busybox.empty()) GTEST_SKIP() << "needs busybox-static";
-    fixtures_ = dir_.path() + "/fx";
-    store_ = dir_.path() + "/store";
-    fs::create_directories(fixtures_);
-    auto fx = run_program({"/usr/bin/python3", IMAGE_FIXTURES, fixtures_, busybox});
-    ASSERT_EQ(fx.status, 0) << fx.err;
-    for (const char* layout : {"app", "oci"}) {
-      auto r = run_cordon({"image", "import", fixtures_ + "/" + layout, "--store", store_});
-      ASSERT_EQ(r.status, 0) << r.err;
-    }
+    ImageFixtureTest::SetUp();
+    if (!stopped()) import({"app", "oci"});
   }
 
   RunOut run(std::vector<std::string> options, std::vector<std::string> command = {}) {
@@ -77,9 +68,6 @@ class RunImage : public ::testing::Test {
     }
     return out;
   }
-
-  TempDir dir_;
-  std::string fixtures_, store_;
 };
 
 std::vector<std::string> lines(const std::string& s) {
