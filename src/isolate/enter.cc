@@ -1,16 +1,20 @@
 #include "isolate/enter.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "base/exit_codes.h"
+#include "base/text.h"
 #include "isolate/caps.h"
 #include "isolate/exec.h"
 #include "isolate/output.h"
@@ -248,7 +252,43 @@ Result<uint64_t> namespace_flags(pid_t pid1) {
   return flags;
 }
 
+// PID 1's group in the cgroup2 hierarchy ("0::" of /proc/PID/cgroup), "" if it has none.
+std::string pid1_v2_group(pid_t pid1) {
+  auto text = sys::read_small_file("/proc/" + std::to_string(pid1) + "/cgroup", 64 << 10);
+  if (!text.ok()) return {};
+  for (std::string_view line : split_lines(*text))
+    if (line.substr(0, 3) == "0::") return std::string(line.substr(3));
+  return {};
+}
+
+bool is_cgroup2(const std::string& path) {
+  auto magic = sys::fs_type(path);
+  return magic.ok() && *magic == CGROUP2_SUPER_MAGIC;
+}
+
 }  // namespace
+
+std::string v2_join_path(const std::string& registered, const std::string& pid1_group) {
+  if (registered.empty() || pid1_group.empty() || pid1_group[0] != '/') return registered;
+  for (size_t i = 0; i < registered.size(); ++i) {
+    if (registered[i] != '/') continue;
+    std::string_view tail = std::string_view(registered).substr(i);
+    if (pid1_group == tail) return registered;
+    if (pid1_group.size() <= tail.size() || pid1_group.compare(0, tail.size(), tail) != 0 ||
+        pid1_group[tail.size()] != '/')
+      continue;
+    // Below the sandbox's group: every further part a plain name.
+    std::string deeper = pid1_group.substr(tail.size());
+    for (size_t start = 1; start <= deeper.size();) {
+      size_t end = std::min(deeper.find('/', start), deeper.size());
+      std::string_view part = std::string_view(deeper).substr(start, end - start);
+      if (part.empty() || part == "." || part == "..") return registered;
+      start = end + 1;
+    }
+    return registered + deeper;
+  }
+  return registered;
+}
 
 Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& req,
                            UniqueFd registry_lock) {
@@ -259,17 +299,21 @@ Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& req,
   if (target.pid1_start == 0 || sys::process_start_time(target.pid1) != target.pid1_start)
     return errno_error(ESRCH, "enter", "PID " + std::to_string(target.pid1));
 
+  // In a cgroup2 hierarchy (a v2 host's, or a v1 host's unified one of a booted sandbox),
+  // the group PID 1 is in, at or below the sandbox's (v2_join_path).
+  const std::string pid1_group = pid1_v2_group(target.pid1);
   UniqueFd cgroup_dir;
   std::vector<UniqueFd> join;
   if (target.cgroup_version == 2 && !target.cgroup_paths.empty()) {
-    ASSIGN_OR_RETURN(cgroup_dir, sys::open_path(target.cgroup_paths[0],
+    ASSIGN_OR_RETURN(cgroup_dir, sys::open_path(v2_join_path(target.cgroup_paths[0], pid1_group),
                                                 O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
   } else if (target.cgroup_version == 1) {
     // cgroup.procs, which v1 groups have too: a booted sandbox has a v2 group beside its v1
     // ones (the unified hierarchy), which has no tasks file.
     for (const auto& p : target.cgroup_paths) {
+      std::string group = is_cgroup2(p) ? v2_join_path(p, pid1_group) : p;
       ASSIGN_OR_RETURN(UniqueFd fd,
-                       sys::open_path(p + "/cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+                       sys::open_path(group + "/cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
       join.push_back(std::move(fd));
     }
   }
@@ -292,9 +336,15 @@ Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& req,
                  sys::self_pid()};
   ASSIGN_OR_RETURN(sys::CloneResult c, sys::clone3_fork(0, cgroup_dir.get()));
   if (c.pid == 0) {
+    // Nothing of the host's beyond what the entering process needs goes into the
+    // sandbox's namespaces with it: the registry's lock and the v1 groups' cgroup.procs
+    // are closed here, not left to the command's exec (raw closes: this child never
+    // returns, so no destructor runs, and frees nothing after a fork).
     sync.first.reset();
     if (out) out->first.reset();
     if (err) err->first.reset();
+    if (registry_lock.valid()) sys::close_fd(registry_lock.get());
+    for (const auto& fd : join) sys::close_fd(fd.get());
     entering_main(args);
   }
   sync.second.reset();

@@ -73,4 +73,13 @@ struct EnterOutcome {
 Result<EnterOutcome> enter(const EnterTarget& target, const EnterRequest& request,
                            UniqueFd registry_lock = {});
 
+// The group an entering process joins in a cgroup2 hierarchy. `registered` is the
+// sandbox's group (a path under the hierarchy's mount); `pid1_group` is PID 1's group as
+// the "0::" line of /proc/PID/cgroup names it (relative to the hierarchy's root). A
+// booted init moves itself deeper and enables controllers in the group it was given
+// (systemd: init.scope), after which no process may join that group ("no internal
+// processes"): the entering process then joins PID 1's own group. Never a group outside
+// `registered`: anything else (PID 1 elsewhere, "." or ".." parts) gives `registered`.
+std::string v2_join_path(const std::string& registered, const std::string& pid1_group);
+
 }  // namespace cordon::isolate

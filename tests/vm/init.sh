@@ -46,6 +46,7 @@ mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t tmpfs -o mode=755 tmpfs /run    # cordon keeps its ID slot locks in /run/cordon
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 # The options systemd uses on a v2 host, so that cordon meets the same cgroupfs there.
+for ko in /lib/modules/*.ko; do [ -e "$ko" ] && insmod "$ko"; done
 mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup ||
   mount -t cgroup2 cgroup2 /sys/fs/cgroup
 ip link set lo up 2>/dev/null

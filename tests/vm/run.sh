@@ -95,6 +95,15 @@ for s in "${scripts[@]}"; do
   # The number keeps the order given here (init runs /tests/*.sh sorted).
   install -m 755 "$s" "$root/tests/$(printf %02d "$i")-$(basename "$s")"
 done
+# Two drivers that are modules in Debian's cloud kernel, loaded by /init: loop (tmpfs has
+# no idmapped mounts before Linux 6.3, so a root that cordon idmaps goes on an ext2 image
+# on a loop device; ext4 is built in) and overlay (image roots, --boot).
+moddir="$(dirname "$(readlink -f "$kernel")")/../lib/modules"
+mkdir -p "$root/lib/modules"
+for m in loop overlay; do
+  ko=$(find "$moddir" -name "$m.ko" 2>/dev/null | head -n 1)
+  [ -n "$ko" ] && cp "$ko" "$root/lib/modules/$m.ko"
+done
 for e in "${extras[@]}"; do
   src=${e%%=*} dst=${e#*=}
   [ -r "$src" ] || die "extra file $src is not readable"
