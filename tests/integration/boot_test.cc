@@ -24,11 +24,6 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 void write(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
   ::chmod(path.c_str(), 0644);
@@ -56,9 +51,8 @@ class Boot : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!have_root()) GTEST_SKIP() << "needs root";
-    auto path = run_program({"/bin/bash", DEBIAN12_SCRIPT, "--path"});
-    ASSERT_EQ(path.status, 0) << path.err;
-    std::string tarball = trim(path.out);
+    std::string tarball = debian12_tarball();
+    ASSERT_FALSE(tarball.empty()) << "tests/images/debian12.sh --path failed";
     if (!fs::exists(tarball))
       GTEST_SKIP() << "no cached Debian 12 image at " << tarball
                    << " (scripts/setup.sh builds it with tests/images/debian12.sh)";
@@ -109,7 +103,7 @@ class Boot : public ::testing::Test {
   json result() { return json::parse(read_file(dir_.path() + "/result.json")); }
 
   void report_boot_time() {
-    std::string t = trim(read_file(probe_ + "/time"));
+    std::string t = trimmed(read_file(probe_ + "/time"));
     RecordProperty("systemd_analyze_time", t);
     std::printf("boot time (systemd-analyze time inside): %s\n", t.c_str());
   }
@@ -132,9 +126,9 @@ TEST_F(Boot, SystemdReachesRunningWithNoFailedUnitAndPowersOff) {
   probe_unit("systemctl poweroff");
   auto r = run_cordon(args({}));
   ASSERT_EQ(r.status, 0) << r.err << r.out;
-  EXPECT_EQ(trim(read_file(probe_ + "/state")), "running");
+  EXPECT_EQ(trimmed(read_file(probe_ + "/state")), "running");
   EXPECT_EQ(read_file(probe_ + "/failed"), "");
-  EXPECT_EQ(trim(read_file(probe_ + "/pid1")), "systemd");
+  EXPECT_EQ(trimmed(read_file(probe_ + "/pid1")), "systemd");
   // The console came out on cordon's stdout.
   EXPECT_NE(r.out.find("Welcome to"), std::string::npos) << r.out;
   json res = result();

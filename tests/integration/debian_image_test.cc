@@ -25,11 +25,6 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 // The line of a listing (`dpkg-deb -c`, `tar -tv`) that names path, or "".
 std::string line_naming(const std::string& listing, const std::string& path) {
   std::istringstream in(listing);
@@ -39,13 +34,6 @@ std::string line_naming(const std::string& listing, const std::string& path) {
         line.compare(line.size() - path.size(), path.size(), path) == 0)
       return line;
   return "";
-}
-
-// The path debian12.sh builds its tarball at (for this content of the script).
-std::string debian12_tarball() {
-  auto r = run_program({"/bin/bash", DEBIAN12_SCRIPT, "--path"});
-  EXPECT_EQ(r.status, 0) << r.err;
-  return trim(r.out);
 }
 
 TEST(DebianImage, ImportsWithSystemdAndDpkgState) {
@@ -157,7 +145,7 @@ TEST(DebianImage, LocalPackageHoldsFilesOwnedByOthers) {
   TempDir dir;
   auto built = run_program({"/bin/bash", MKDEB_SCRIPT, dir.path()});
   ASSERT_EQ(built.status, 0) << built.err;
-  std::string deb = trim(built.out);
+  std::string deb = trimmed(built.out);
   EXPECT_EQ(deb, dir.path() + "/cordon-probe_1.0_all.deb");
   ASSERT_TRUE(fs::is_regular_file(deb));
 

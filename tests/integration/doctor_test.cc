@@ -22,11 +22,6 @@ namespace {
       GTEST_SKIP() << "cordon doctor is not wired into cmd/main.cc yet";                   \
   } while (0)
 
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 bool is_fs(const char* path, long magic) {
   struct statfs fs {};
   return ::statfs(path, &fs) == 0 && static_cast<long>(fs.f_type) == magic;

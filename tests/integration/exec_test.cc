@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -151,6 +152,17 @@ struct RunningExec {
     }
     return -1;
   }
+  // `cordon exec NAME -- sleep 600` through a shell that says ready first: the host PID of
+  // its sleep, once it is sleep; -1 if it never was.
+  static pid_t sleep_in(const std::string& name, std::unique_ptr<RunningExec>* ex) {
+    *ex = std::make_unique<RunningExec>(
+        std::vector<std::string>{name, "--", "sh", "-c", "echo ready; exec sleep 600"});
+    if (!read_until((*ex)->out, "ready\n", &(*ex)->got)) return -1;
+    pid_t inside = -1;
+    // "ready" comes just before the exec of sleep: wait for it to be sleep.
+    wait_until(kHangGuardMs, [&] { return (inside = (*ex)->find("sleep")) > 0; });
+    return inside;
+  }
 };
 
 // A registry entry as a supervisor killed with SIGKILL would have left it.
@@ -187,11 +199,9 @@ TEST(Exec, JoinsEveryNamespaceTheCgroupAndTheConfinement) {
   std::string name = unique_name("ns");
   NamedSandbox sb(name);
   ASSERT_TRUE(sb.ready());
-  RunningExec ex({name, "--", "sh", "-c", "echo ready; exec sleep 600"});
-  ASSERT_TRUE(read_until(ex.out, "ready\n", &ex.got));
-  pid_t inside = -1;
-  // "ready" comes just before the exec of sleep: wait for it to be sleep.
-  ASSERT_TRUE(wait_until(kHangGuardMs, [&] { return (inside = ex.find("sleep")) > 0; }));
+  std::unique_ptr<RunningExec> exec;
+  pid_t inside = RunningExec::sleep_in(name, &exec);
+  ASSERT_GT(inside, 0);
   for (const char* ns : {"user", "mnt", "pid", "ipc", "uts", "net", "cgroup", "time"}) {
     std::string want = ns_link(sb.pid1(), ns);
     ASSERT_FALSE(want.empty()) << ns;
@@ -220,11 +230,10 @@ TEST(Exec, TheEnteringProcessIsOutsideThePidNamespace) {
   std::string name = unique_name("dump");
   NamedSandbox sb(name);
   ASSERT_TRUE(sb.ready());
-  RunningExec ex({name, "--", "sh", "-c", "echo ready; exec sleep 600"});
-  ASSERT_TRUE(read_until(ex.out, "ready\n", &ex.got));
-  pid_t inside = -1;
-  // "ready" comes just before the exec of sleep: wait for it to be sleep.
-  ASSERT_TRUE(wait_until(kHangGuardMs, [&] { return (inside = ex.find("sleep")) > 0; }));
+  std::unique_ptr<RunningExec> exec;
+  pid_t inside = RunningExec::sleep_in(name, &exec);
+  ASSERT_GT(inside, 0);
+  RunningExec& ex = *exec;
   // The entering process: the command's parent, a child of cordon exec.
   pid_t entering = std::stoi(status_field(inside, "PPid"));
   ASSERT_NE(entering, ex.pid);
@@ -355,11 +364,10 @@ TEST(Exec, TheSandboxsEndKillsTheEnteredCommand) {
   std::string name = unique_name("end");
   NamedSandbox sb(name);
   ASSERT_TRUE(sb.ready());
-  RunningExec ex({name, "--", "sh", "-c", "echo ready; exec sleep 600"});
-  ASSERT_TRUE(read_until(ex.out, "ready\n", &ex.got));
-  pid_t inside = -1;
-  // "ready" comes just before the exec of sleep: wait for it to be sleep.
-  ASSERT_TRUE(wait_until(kHangGuardMs, [&] { return (inside = ex.find("sleep")) > 0; }));
+  std::unique_ptr<RunningExec> exec;
+  pid_t inside = RunningExec::sleep_in(name, &exec);
+  ASSERT_GT(inside, 0);
+  RunningExec& ex = *exec;
   sb.end();
   EXPECT_EQ(ex.wait(), 128 + SIGKILL);
   EXPECT_FALSE(process_exists(inside));

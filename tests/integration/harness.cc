@@ -221,6 +221,16 @@ std::optional<uint64_t> map_base(const std::string& uid_map) {
   return base;
 }
 
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string debian12_tarball() {
+  auto r = run_program({"/bin/bash", DEBIAN12_SCRIPT, "--path"});
+  return r.status == 0 ? trimmed(r.out) : std::string();
+}
+
 std::string find_busybox() {
   for (const char* p : {"/usr/bin/busybox", "/bin/busybox"}) {
     struct stat st;

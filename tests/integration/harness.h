@@ -73,6 +73,11 @@ class TempDir {
 
 // A statically linked busybox on this host (busybox-static), or "".
 std::string find_busybox();
+// s without its trailing newlines and spaces.
+std::string trimmed(std::string s);
+// Where tests/images/debian12.sh keeps the Debian 12 test image for its current content
+// (its --path), "" if the script fails; the file is missing when setup could not build it.
+std::string debian12_tarball();
 // A minimal image at root: busybox and a few applet links, /etc/image-file ("from-image"),
 // owned by uid 0 on disk.
 void make_image(const std::string& root, const std::string& busybox);

@@ -22,16 +22,10 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 TEST(InstanceBoot, ADebianInstanceBootsRunsAptAndRestoresASnapshot) {
   if (!have_root()) GTEST_SKIP() << "needs root";
-  auto path = run_program({"/bin/bash", DEBIAN12_SCRIPT, "--path"});
-  ASSERT_EQ(path.status, 0) << path.err;
-  std::string tarball = trimmed(path.out);
+  std::string tarball = debian12_tarball();
+  ASSERT_FALSE(tarball.empty()) << "tests/images/debian12.sh --path failed";
   if (!fs::exists(tarball))
     GTEST_SKIP() << "no cached Debian 12 image at " << tarball << " (scripts/setup.sh builds it)";
   if (!fs::exists("/sbin/mkfs.btrfs") && !fs::exists("/usr/sbin/mkfs.btrfs"))
