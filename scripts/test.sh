@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# The whole test suite: set up (idempotent), build, the pure code under sanitizers, a
-# quick benchmark guard, then every test under CTest (its summary closes the output).
+# The whole test suite: set up (idempotent), build, the unit tests under sanitizers, a
+# quick benchmark guard, then every other test under CTest (its summary closes the output).
 # Integration tests start real sandboxes and need root: run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
+# build/ without the unit tests: they run once, below, under the sanitizers.
+CMAKE_ARGS="${CMAKE_ARGS:-} -DCORDON_UNIT_TESTS=OFF" scripts/setup.sh
 BUILD_DIR=${BUILD_DIR:-build}
 
-# The pure code once more under AddressSanitizer and UndefinedBehaviorSanitizer.
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCORDON_SANITIZE=ON >/dev/null
+# The unit tests (the pure code) under AddressSanitizer and UndefinedBehaviorSanitizer.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCORDON_SANITIZE=ON -DCORDON_UNIT_TESTS=ON >/dev/null
 cmake --build build-asan -j"$(nproc)" --target unit_tests
 build-asan/tests/unit/unit_tests --gtest_brief=1
 
