@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -188,7 +189,7 @@ TEST_F(Instance, ASnapshotRestoresTheWritableLayer) {
   EXPECT_EQ(json::parse(inst({"snapshot", "ls", "snap", "--json"}).out), json::array());
 }
 
-TEST_F(Instance, AKilledSupervisorLeavesAnInstanceThatStartsAgain) {
+TEST_F(Instance, AKilledSupervisorOrAHostRebootLeavesAnInstanceThatStartsAgain) {
   ASSERT_EQ(inst({"create", "crash", "--image", kApp, "--store", store_, "--", kCounting}).status,
             0);
   ASSERT_EQ(inst({"start", "crash"}).status, 0);
@@ -201,6 +202,23 @@ TEST_F(Instance, AKilledSupervisorLeavesAnInstanceThatStartsAgain) {
   auto again = inst({"autostart"});
   ASSERT_EQ(again.status, 0) << again.err;
   ASSERT_TRUE(console_has("crash", "runs=2")) << console("crash");
+
+  // A host reboot, as the instance sees it: no supervisor, no sandbox, and its disk no
+  // longer mounted (nor its loop device attached). autostart brings it back on the same
+  // writable layer and slot.
+  uint64_t slot = info("crash")["slot_base"].get<uint64_t>();
+  sup = info("crash")["supervisor_pid"].get<pid_t>();
+  ASSERT_GT(sup, 0);
+  ASSERT_EQ(::kill(sup, SIGKILL), 0);
+  ASSERT_TRUE(wait_until(30000, [&] { return info("crash")["state"] == "stopped"; }));
+  std::string disk = root_ + "/crash/disk";
+  ASSERT_EQ(::umount2(disk.c_str(), MNT_DETACH), 0) << disk;
+  EXPECT_EQ(host_mountinfo().find(" " + disk + " "), std::string::npos);
+  again = inst({"autostart"});
+  ASSERT_EQ(again.status, 0) << again.err;
+  ASSERT_TRUE(console_has("crash", "runs=3")) << console("crash");
+  EXPECT_EQ(info("crash")["slot_base"], slot);
+  EXPECT_EQ(info("crash")["state"], "running");
 }
 
 // Its output is not bounded by a kill: the console log starts afresh past 16M (the full
