@@ -78,6 +78,26 @@ TEST(DaemonImages, ATenantListsTheStoresImagesAndRunsOne) {
   EXPECT_EQ(logs(d, tok, j2), "from the job\ninput\nshipped with the image\n");
   EXPECT_EQ(d.call("GET", "/v1/jobs/" + j2 + "/files/out.txt", "", tok).body, "1500\n");
   EXPECT_EQ(e2["image_id"], id);
+
+  // An image only an instance's pin names (as `cordon instance create` on the host leaves
+  // one whose other names were removed): listed by its ID, no name shown, and run by it.
+  ASSERT_EQ(run_cordon({"image", "tag", kApp, "instances.cordon.internal/web:pinned", "--store",
+                        d.image_store()})
+                .status,
+            0);
+  ASSERT_EQ(run_cordon({"image", "rm", kApp, "--store", d.image_store()}).status, 0);
+  listed = d.call("GET", "/v1/images", "", tok);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  ASSERT_EQ(listed.json["images"].size(), 1u) << listed.body;
+  EXPECT_EQ(listed.json["images"][0]["id"], id);
+  EXPECT_EQ(listed.json["images"][0]["names"], json::array());
+  EXPECT_EQ(listed.body.find("instances.cordon.internal"), std::string::npos) << listed.body;
+  std::string j3 = d.submit(tok, {{"image", id}, {"command", {"echo by-id"}}});
+  json e3 = d.wait_ended(tok, j3);
+  ASSERT_TRUE(e3.is_object());
+  EXPECT_EQ(e3["state"], "succeeded") << logs(d, tok, j3, true);
+  EXPECT_EQ(logs(d, tok, j3), "by-id\n");
+  EXPECT_EQ(e3["image_id"], id);
 }
 
 TEST(DaemonImages, AnUnknownImageIsRefusedAtSubmission) {
@@ -100,8 +120,8 @@ TEST(DaemonImages, AnUnknownImageIsRefusedAtSubmission) {
   // Not a reference at all (400, before the store is looked at), or one of the names that
   // pin instances' images, which are not a tenant's.
   for (json bad_ref :
-       {json(7), json("../../etc"), json("/etc/passwd"), json("a:b:c:d"),
-        json("x@sha256:zz"), json("red/x\n"), json("instances.cordon.internal/web:pinned")}) {
+       {json(7), json("../../etc"), json("/etc/passwd"), json("a:b:c:d"), json("x@sha256:zz"),
+        json("red/x\n"), json("instances.cordon.internal/web:pinned")}) {
     auto bad = d.call("POST", "/v1/jobs", json{{"image", bad_ref}}.dump(), tok);
     EXPECT_EQ(bad.status, 400) << bad_ref << bad.body;
     EXPECT_EQ(bad.json["error"]["field"], "image") << bad_ref;
