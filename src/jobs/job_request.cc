@@ -413,6 +413,15 @@ constexpr QuotaField kQuotaFields[] = {
      [](const Quota& q) -> uint64_t { return q.max_files; }},
     {"job_files", 'n', [](Quota& q, uint64_t v) { q.job_files = v; },
      [](const Quota& q) -> uint64_t { return q.job_files; }},
+    {"max_instances", 'n', [](Quota& q, uint64_t v) { q.max_instances = static_cast<uint32_t>(v); },
+     [](const Quota& q) -> uint64_t { return q.max_instances; }},
+    {"instances_disk", 's', [](Quota& q, uint64_t v) { q.instances_disk = v; },
+     [](const Quota& q) -> uint64_t { return q.instances_disk; }},
+    {"instances_memory", 's', [](Quota& q, uint64_t v) { q.instances_memory = v; },
+     [](const Quota& q) -> uint64_t { return q.instances_memory; }},
+    {"instances_cpus", 'm',
+     [](Quota& q, uint64_t v) { q.instances_cpu_millis = static_cast<uint32_t>(v); },
+     [](const Quota& q) -> uint64_t { return q.instances_cpu_millis; }},
 };
 
 }  // namespace
