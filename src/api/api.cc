@@ -339,6 +339,12 @@ http::Response Api::update_tenant(const Call& c) {
 http::Response Api::delete_tenant(const Call& c) {
   auto t = find_tenant(c.params.at("tenant"));
   if (!t) return http::error(404, "no such tenant");
+  // Its instances first (their disks, slots and pins are not the service's to remove);
+  // the lock keeps a creation from slipping in between.
+  std::lock_guard lock(instances_mu_);
+  if (tenant_has_instances(t->id))
+    return http::error(409,
+                       "the tenant has instances: remove them first (DELETE /v1/instances/...)");
   auto r = service_.delete_tenant(t->id);
   if (!r.ok()) return refusal(r);
   return json_response(200, {{"deleted", t->id}});

@@ -142,6 +142,7 @@ class Api {
   Result<std::string> run_instance_cli(const Call& c, std::vector<std::string> args,
                                        http::Response* refused, uint64_t timeout_ms = 300000);
   bool instance_exists(const std::string& host_name);
+  bool tenant_has_instances(const std::string& tenant_id);
   http::Response instance_answer(const Call& c, const std::string& host_name, int status);
   http::Response instance_lifecycle(const Call& c, const char* verb);
 

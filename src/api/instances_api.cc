@@ -225,6 +225,16 @@ json instance_json(const Instances& in, const InstanceRecord& r, const std::stri
 
 }  // namespace
 
+bool Api::tenant_has_instances(const std::string& tenant_id) {
+  if (options_.instances_root.empty()) return false;
+  auto in = Instances::open(options_.instances_root, /*create=*/true);
+  auto all = in.ok() ? in->list() : Result<std::vector<InstanceRecord>>(in.error());
+  if (!all.ok()) return true;  // cannot tell: keep the tenant (fails closed)
+  return std::any_of(all->begin(), all->end(), [&](const InstanceRecord& r) {
+    return split_host_name(r.name).first == tenant_id;
+  });
+}
+
 bool Api::instance_exists(const std::string& host_name) {
   auto in = Instances::open(options_.instances_root, /*create=*/true);
   return in.ok() && in->load(host_name).ok();
@@ -317,6 +327,8 @@ http::Response Api::create_instance(const Call& c) {
 
   // The check and the creation under one lock: two creations at once cannot both pass.
   std::lock_guard lock(instances_mu_);
+  // A tenant deleted meanwhile creates nothing (its deletion checks under this lock).
+  if (!service_.tenants().find(c.caller.tenant->id)) return http::error(404, "no such tenant");
   auto in = Instances::open(options_.instances_root, /*create=*/true);
   if (!in.ok()) return http::error(500, "instances: " + in.error().to_string());
   auto all = in->list();

@@ -199,10 +199,13 @@ TEST_F(DaemonInstances, ATenantsInstanceLivesStartsExecsAndIsGoneForOthers) {
   EXPECT_EQ(d_.call("DELETE", "/v1/instances/web/snapshots/s1", "", a).status, 200);
   EXPECT_EQ(d_.call("GET", "/v1/instances/web/snapshots", "", a).json["snapshots"], json::array());
 
+  // Its tenant is not removed while it has an instance.
+  EXPECT_EQ(d_.call("DELETE", "/v1/tenants/alpha").status, 409);
   auto gone = d_.call("DELETE", "/v1/instances/web", "", a);
   ASSERT_EQ(gone.status, 200) << gone.body;
   EXPECT_EQ(get(a, "web").status, 404);
   EXPECT_FALSE(fs::exists(instances_root() + "/" + host_name));
+  EXPECT_EQ(d_.call("DELETE", "/v1/tenants/alpha").status, 200);
 }
 
 TEST_F(DaemonInstances, QuotasRefuseACreationWith422NamingTheField) {
