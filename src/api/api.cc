@@ -106,6 +106,7 @@ static const std::vector<Entry>& table() {
       {{"POST", "/v1/instances/{name}/stop"}, Access::kAny, &Api::stop_instance},
       {{"POST", "/v1/instances/{name}/restart"}, Access::kAny, &Api::restart_instance},
       {{"POST", "/v1/instances/{name}/exec"}, Access::kAny, &Api::exec_instance},
+      {{"GET", "/v1/instances/{name}/exec"}, Access::kAny, &Api::exec_terminal},
       {{"GET", "/v1/instances/{name}/files/{path*}"}, Access::kAny, &Api::get_instance_file},
       {{"PUT", "/v1/instances/{name}/files/{path*}"}, Access::kAny, &Api::put_instance_file},
       {{"GET", "/v1/instances/{name}/snapshots"}, Access::kAny, &Api::list_snapshots},

@@ -107,6 +107,7 @@ class Api {
   http::Response restore_snapshot(const Call& c);
   http::Response delete_snapshot(const Call& c);
   http::Response exec_instance(const Call& c);
+  http::Response exec_terminal(const Call& c);  // terminal_api.cc
   http::Response get_instance_file(const Call& c);
   http::Response put_instance_file(const Call& c);
   // At the daemon's start: the instances marked autostart (running when last stopped by

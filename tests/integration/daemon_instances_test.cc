@@ -6,11 +6,19 @@
 // marked autostart come back at its start.
 #include <gtest/gtest.h>
 #include <signal.h>
+
 #include <sys/stat.h>
+#include <atomic>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+#include <thread>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -332,6 +340,134 @@ TEST_F(DaemonInstances, FilesPushedAndPulledRoundTripAndAPlantedSymlinkLeaksNoth
   EXPECT_NE(leaked.status, 0);
   EXPECT_FALSE(fs::exists(host.path() + "/leaked"));
   EXPECT_EQ(read_file(secret), "host secret 4711\n");
+}
+
+// A WebSocket client of the daemon (Beast, on its Unix socket), synchronous; a watchdog
+// closes it at a deadline so that a test never hangs on a read.
+class Terminal {
+ public:
+  Terminal(const std::string& socket, const std::string& target, const std::string& token)
+      : ws_(io_) {
+    ws_.next_layer().connect(boost::asio::local::stream_protocol::endpoint(socket));
+    ws_.set_option(boost::beast::websocket::stream_base::decorator(
+        [token](boost::beast::websocket::request_type& req) {
+          req.set(boost::beast::http::field::authorization, "Bearer " + token);
+        }));
+    ws_.handshake("localhost", target);
+    watchdog_ = std::thread([this] {
+      for (int i = 0; i < 600 && !done_; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (!done_) {
+        boost::system::error_code ec;
+        ws_.next_layer().shutdown(boost::asio::socket_base::shutdown_both, ec);
+      }
+    });
+  }
+  ~Terminal() {
+    done_ = true;
+    watchdog_.join();
+  }
+  void send(const std::string& bytes, bool text = false) {
+    ws_.text(text);
+    ws_.write(boost::asio::buffer(bytes));
+  }
+  // Reads until the terminal's output holds `what`; false at a text message or the end.
+  bool read_until(const std::string& what) {
+    while (output_.find(what) == std::string::npos) {
+      if (!read_one()) return false;
+    }
+    return true;
+  }
+  // The next text message (what the terminal wrote before it is kept in output()).
+  std::string read_text() {
+    while (read_one()) {
+    }
+    return last_text_;
+  }
+  bool closed() {
+    boost::beast::flat_buffer b;
+    boost::system::error_code ec;
+    ws_.read(b, ec);
+    return ec == boost::beast::websocket::error::closed;
+  }
+  const std::string& output() const { return output_; }
+
+ private:
+  // One message: true for terminal bytes, false for a text message or an error.
+  bool read_one() {
+    boost::beast::flat_buffer b;
+    boost::system::error_code ec;
+    ws_.read(b, ec);
+    if (ec) return false;
+    std::string data = boost::beast::buffers_to_string(b.data());
+    if (ws_.got_text()) {
+      last_text_ = data;
+      return false;
+    }
+    output_ += data;
+    return true;
+  }
+  boost::asio::io_context io_;
+  boost::beast::websocket::stream<boost::asio::local::stream_protocol::socket> ws_;
+  std::string output_, last_text_;
+  std::atomic<bool> done_{false};
+  std::thread watchdog_;
+};
+
+// Whether `sleep 1000` runs in the instance "term" (nullopt: it could not be told). Every
+// process's command line from the instance's /proc (its image has no ps).
+std::optional<bool> sleeping_in(Daemon& d, const std::string& tok) {
+  auto r =
+      d.call("POST", "/v1/instances/term/exec",
+             json{{"command", {"sh", "-c", "for f in /proc/[0-9]*/cmdline; do cat $f; echo; done"}}}
+                 .dump(),
+             tok);
+  std::string out = r.json.value("stdout", "");
+  if (r.json.value("exit_status", json()) != 0 || out.find("while") == std::string::npos)
+    return std::nullopt;
+  return out.find(std::string("sleep\0"
+                              "1000",
+                              10)) != std::string::npos;
+}
+
+TEST_F(DaemonInstances, AWebSocketTerminalFollowsAResizeAndEndsWithTheExitStatus) {
+  auto sleeping = [&](const std::string& tok) { return sleeping_in(d_, tok); };
+  std::string a = d_.tenant("alpha");
+  std::string b = d_.tenant("beta");
+  ASSERT_EQ(create(a, "term").status, 201);
+  ASSERT_EQ(post(a, "term/start").status, 200);
+  // Without the upgrade: 426; another tenant's: 404.
+  EXPECT_EQ(d_.call("GET", "/v1/instances/term/exec", "", a).status, 426);
+  EXPECT_EQ(d_.call("GET", "/v1/instances/term/exec", "", b).status, 404);
+  Terminal t(d_.socket(), "/v1/instances/term/exec?command=%5B%22sh%22%5D&cols=80&rows=24", a);
+  t.send(R"({"resize":{"cols":100,"rows":40}})", true);
+  // An interactive shell on the instance's terminal: the new size reaches it.
+  // (A resize reaches the shell through a signal: asked again until it shows. The marker
+  // is computed by the shell, so the terminal's echo of the line does not match it.)
+  bool resized = false;
+  for (int i = 0; i < 50 && !resized; ++i) {
+    t.send("stty size; echo mark$((1000+" + std::to_string(i) + "))\n");
+    ASSERT_TRUE(t.read_until("mark" + std::to_string(1000 + i))) << t.output();
+    resized = t.output().find("40 100") != std::string::npos;
+  }
+  EXPECT_TRUE(resized) << t.output();
+  t.send("tty\n");
+  EXPECT_TRUE(t.read_until("/dev/pts/")) << t.output();
+  t.send("exit 7\n");
+  std::string last = t.read_text();
+  EXPECT_EQ(nlohmann::json::parse(last, nullptr, false), json({{"exit_status", 7}})) << last;
+  EXPECT_TRUE(t.closed());
+
+  // A client that goes away takes its command with it.
+  {
+    Terminal gone(d_.socket(),
+                  "/v1/instances/term/exec?command=%5B%22sh%22%2C%22-c%22%2C%22echo%20ready%3B"
+                  "%20exec%20sleep%201000%22%5D",
+                  a);
+    EXPECT_TRUE(gone.read_until("ready")) << gone.output();
+    EXPECT_EQ(sleeping(a), std::optional<bool>(true));
+  }
+  EXPECT_TRUE(wait_until(30000, [&] { return !sleeping(a).value_or(true); }));
 }
 
 }  // namespace
