@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/cursor.h"
+#include "api/subprocess.h"
 #include "api/wire.h"
 #include "archive/tar_write.h"
 #include "base/log.h"
@@ -133,6 +134,7 @@ const std::vector<Route>& routes() {
 
 Api::Api(jobs::Service& service, ApiOptions options)
     : service_(service), options_(std::move(options)) {
+  if (!options_.scratch_dir.empty()) remove_leftover_runs(options_.scratch_dir);
   if (options_.cursor_key.size() != kCursorKeyBytes) {
     auto key = sys::random_bytes(kCursorKeyBytes);
     // Without randomness no cursor is made (list_jobs answers 500 for a next page).

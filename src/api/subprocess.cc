@@ -33,6 +33,16 @@ std::string read_bounded(int fd, size_t max, bool* truncated) {
 
 }  // namespace
 
+void remove_leftover_runs(const std::string& scratch) {
+  auto runs = sys::list_dir(scratch);
+  if (!runs.ok()) return;
+  for (const auto& run : *runs) {
+    if (run.rfind("run-", 0) != 0) continue;
+    for (const char* f : {"/in", "/out", "/err"}) (void)sys::unlink_path(scratch + "/" + run + f);
+    (void)sys::remove_dir(scratch + "/" + run);
+  }
+}
+
 Result<SubprocessResult> run_subprocess(const std::string& scratch,
                                         const std::vector<std::string>& argv,
                                         const SubprocessLimits& limits) {

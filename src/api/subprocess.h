@@ -34,4 +34,8 @@ Result<SubprocessResult> run_subprocess(const std::string& scratch,
                                         const std::vector<std::string>& argv,
                                         const SubprocessLimits& limits);
 
+// Removes what runs of a process that ended mid-run (killed) left in scratch. Call it
+// before any run starts.
+void remove_leftover_runs(const std::string& scratch);
+
 }  // namespace cordon::api

@@ -265,7 +265,7 @@ awaitable<void> Session<Stream>::bridge(bhttp::request<bhttp::string_body>& msg,
   term->close(ignored);
   std::string last;
   if (b->on_end) {
-    bool gone = *client_gone;
+    bool gone = *client_gone || impl_->stopping;  // a stopping server ends the command too
     auto end = [b, gone]() -> std::string { return b->on_end(gone); };
     last = co_await on_pool(std::move(end));
   }
