@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api.h"
+#include "api/instance_request.h"
 #include "api/subprocess.h"
 #include "base/log.h"
 #include "base/parse.h"
@@ -21,37 +22,13 @@ using instance::InstanceRecord;
 using instance::Instances;
 using nlohmann::json;
 
-constexpr size_t kTenantIdChars = 18;  // "t-" and 16 hex digits
-constexpr size_t kMaxInstanceName = 58 - kTenantIdChars - 1;
-constexpr size_t kMaxArgs = 256;
-constexpr size_t kMaxArgBytes = 4096;
-constexpr size_t kMaxExecOutput = 1 << 20;      // stdout, and stderr, of an exec
-constexpr uint64_t kMaxExecTimeoutMs = 600000;  // 10 minutes
-constexpr uint64_t kDefaultExecTimeoutMs = 60000;
+constexpr size_t kMaxExecOutput = 1 << 20;  // stdout, and stderr, of an exec
 
 http::Response answer(int status, const json& body) {
   http::Response r;
   r.status = status;
   r.body = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   return r;
-}
-
-// An image as a job's "image" names it: a reference (not one of the store's names for
-// instances' images), an ID (sha256:HEX), or 12 to 64 hex digits of one.
-bool valid_image(const std::string& ref) {
-  if (ref.empty() || ref.size() > spec::kMaxImageRef || ref[0] == '-') return false;
-  auto hex = [](std::string_view h) {
-    return h.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-  };
-  std::string_view r = ref;
-  if (r.rfind("sha256:", 0) == 0) return r.size() == 7 + 64 && hex(r.substr(7));
-  if (r.size() >= 12 && r.size() <= 64 && hex(r)) return true;
-  auto parsed = image::parse_reference(r);
-  return parsed.ok() && parsed->registry != image::kInstancePinRegistry;
-}
-
-bool valid_short_name(const std::string& n) {
-  return n.size() <= kMaxInstanceName && instance::valid_instance_name(n);
 }
 
 // A host name TENANT_ID-NAME split: the tenant's id and the name it gave.
@@ -66,60 +43,6 @@ void replace_all(std::string* s, const std::string& what, const std::string& wit
     s->replace(p, what.size(), with);
 }
 
-// A size: a number of bytes or text ("2G").
-std::optional<uint64_t> size_of(const json& v) {
-  if (v.is_number_unsigned()) return v.get<uint64_t>();
-  if (!v.is_string()) return std::nullopt;
-  auto r = parse_size(v.get<std::string>());
-  return r.ok() ? std::optional<uint64_t>(*r) : std::nullopt;
-}
-
-// CPUs: a number (0.5) or text ("0.5"), in thousandths.
-std::optional<uint64_t> millis_of(const json& v) {
-  std::string text;
-  if (v.is_number_unsigned()) {
-    text = std::to_string(v.get<uint64_t>());
-  } else if (v.is_number_float()) {
-    double d = v.get<double>();
-    if (!(d >= 0 && d < 1e6)) return std::nullopt;
-    return static_cast<uint64_t>(d * 1000 + 0.5);
-  } else if (v.is_string()) {
-    text = v.get<std::string>();
-  } else {
-    return std::nullopt;
-  }
-  auto r = parse_milli(text);
-  return r.ok() ? std::optional<uint64_t>(*r) : std::nullopt;
-}
-
-bool valid_arg(const std::string& a) {
-  return a.size() <= kMaxArgBytes && a.find('\0') == std::string::npos;
-}
-
-// An array of strings (argv) within bounds, or nullopt.
-std::optional<std::vector<std::string>> argv_of(const json& v, bool may_be_empty) {
-  if (!v.is_array() || v.size() > kMaxArgs || (!may_be_empty && v.empty())) return std::nullopt;
-  std::vector<std::string> out;
-  for (const auto& a : v) {
-    if (!a.is_string() || !valid_arg(a.get<std::string>())) return std::nullopt;
-    out.push_back(a.get<std::string>());
-  }
-  return out;
-}
-
-// {"K": "V", ...} as --env K=V flags.
-std::optional<std::vector<std::string>> env_of(const json& v) {
-  if (!v.is_object() || v.size() > kMaxArgs) return std::nullopt;
-  std::vector<std::string> out;
-  for (const auto& [k, val] : v.items()) {
-    if (k.empty() || k.find('=') != std::string::npos || !val.is_string() || !valid_arg(k) ||
-        !valid_arg(val.get<std::string>()))
-      return std::nullopt;
-    out.push_back(k + "=" + val.get<std::string>());
-  }
-  return out;
-}
-
 std::optional<json> parse_object(const std::string& body, http::Response* refused) {
   if (body.empty()) return json::object();
   json j = json::parse(body, nullptr, false);
@@ -131,8 +54,8 @@ std::optional<json> parse_object(const std::string& body, http::Response* refuse
 }
 
 std::optional<http::Response> only_known(const json& j, std::initializer_list<const char*> keys) {
-  for (const auto& [k, v] : j.items()) {
-    (void)v;
+  for (const auto& item : j.items()) {
+    const std::string& k = item.key();
     if (std::none_of(keys.begin(), keys.end(), [&](const char* x) { return k == x; }))
       return http::error(400, "unknown field", k);
   }
@@ -251,79 +174,19 @@ http::Response Api::instance_answer(const Call& c, const std::string& host_name,
 
 http::Response Api::create_instance(const Call& c) {
   if (options_.instances_root.empty()) return http::error(503, "instances are not enabled");
-  http::Response no;
-  auto body = parse_object(c.req.body, &no);
-  if (!body) return no;
-  if (auto e = only_known(*body, {"name", "image", "command", "boot", "disk", "memory", "cpus",
-                                  "pids", "env", "stop_grace"}))
-    return *e;
-  const json& j = *body;
-  if (!j.contains("name") || !j["name"].is_string() ||
-      !valid_short_name(j["name"].get<std::string>()))
-    return http::error(400,
-                       "[a-z0-9][a-z0-9-]*, at most " + std::to_string(kMaxInstanceName) +
-                           " characters, is required",
-                       "name");
-  std::string name = j["name"].get<std::string>();
-  if (!j.contains("image") || !j["image"].is_string() ||
-      !valid_image(j["image"].get<std::string>()))
-    return http::error(400, "an image of the daemon's store (GET /v1/images) is required", "image");
+  RequestError bad;
+  auto req = parse_instance_create(c.req.body, c.caller.tenant->quota.job_pids, &bad);
+  if (!req) return http::error(bad.status, bad.message, bad.field);
+  const std::string& name = req->name;
   std::vector<std::string> args = {
-      "create",  c.caller.tenant->id + "-" + name,     "--image", j["image"].get<std::string>(),
+      "create",  c.caller.tenant->id + "-" + name,     "--image", req->image,
       "--store", service_.config().runner.image_store, "--json"};
-  // What it will hold, counted against the tenant's quota (the CLI's defaults when absent).
-  uint64_t disk = instance::kDefaultDiskBytes;
-  uint64_t memory = spec::Limits{}.memory_bytes;
-  uint64_t cpus = spec::Limits{}.cpu_millis;
-  if (j.contains("disk")) {
-    auto v = size_of(j["disk"]);
-    if (!v || *v < instance::kMinDiskBytes)
-      return http::error(400, "a size of at least 256M", "disk");
-    disk = *v;
-    args.insert(args.end(), {"--disk", std::to_string(disk)});
-  }
-  if (j.contains("memory")) {
-    auto v = size_of(j["memory"]);
-    if (!v || *v < spec::kMinMemoryBytes) return http::error(400, "a size", "memory");
-    memory = *v;
-    args.insert(args.end(), {"--memory", std::to_string(memory)});
-  }
-  if (j.contains("cpus")) {
-    auto v = millis_of(j["cpus"]);
-    if (!v || *v < 10 || *v > UINT32_MAX) return http::error(400, "at least 0.01", "cpus");
-    cpus = *v;
-    args.insert(args.end(), {"--cpus", format_milli(cpus)});
-  }
-  if (j.contains("pids")) {
-    if (!j["pids"].is_number_unsigned() || j["pids"].get<uint64_t>() < spec::kMinPids ||
-        j["pids"].get<uint64_t>() > c.caller.tenant->quota.job_pids)
-      return http::error(
-          j["pids"].is_number_unsigned() ? 422 : 400,
-          "at most the tenant's job_pids (" + std::to_string(c.caller.tenant->quota.job_pids) + ")",
-          "pids");
-    args.insert(args.end(), {"--pids", std::to_string(j["pids"].get<uint64_t>())});
-  }
-  if (j.contains("stop_grace")) {
-    auto g = j["stop_grace"].is_string() ? parse_duration_ns(j["stop_grace"].get<std::string>())
-                                         : Result<uint64_t>(Error{EINVAL, "", "", ""});
-    if (!g.ok() || *g > 3600ull * 1000000000) return http::error(400, "a duration", "stop_grace");
-    args.insert(args.end(), {"--stop-grace", j["stop_grace"].get<std::string>()});
-  }
-  if (j.contains("boot")) {
-    if (!j["boot"].is_boolean()) return http::error(400, "true or false", "boot");
-    if (j["boot"].get<bool>()) args.push_back("--boot");
-  }
-  if (j.contains("env")) {
-    auto env = env_of(j["env"]);
-    if (!env) return http::error(400, "an object of strings (NAME: value)", "env");
-    for (const auto& e : *env) args.insert(args.end(), {"--env", e});
-  }
-  if (j.contains("command")) {
-    auto argv = argv_of(j["command"], /*may_be_empty=*/true);
-    if (!argv) return http::error(400, "an array of strings", "command");
+  args.insert(args.end(), req->options.begin(), req->options.end());
+  if (req->has_command) {
     args.push_back("--");
-    args.insert(args.end(), argv->begin(), argv->end());
+    args.insert(args.end(), req->command.begin(), req->command.end());
   }
+  const uint64_t disk = req->disk, memory = req->memory, cpus = req->cpu_millis;
 
   // The check and the creation under one lock: two creations at once cannot both pass.
   std::lock_guard lock(instances_mu_);
@@ -496,46 +359,16 @@ http::Response Api::exec_instance(const Call& c) {
   std::string host = instance_host_name(c);
   if (host.empty() || options_.instances_root.empty() || !instance_exists(host))
     return http::error(404, "no such instance");  // before the body: 404 whatever it holds
-  http::Response no;
-  auto body = parse_object(c.req.body, &no);
-  if (!body) return no;
-  const json& j = *body;
-  if (auto e = only_known(j, {"command", "env", "user", "workdir", "stdin", "timeout"})) return *e;
-  auto argv = j.contains("command") ? argv_of(j["command"], false) : std::nullopt;
-  if (!argv) return http::error(400, "a non-empty array of strings is required", "command");
+  RequestError bad;
+  auto req = parse_instance_exec(c.req.body, &bad);
+  if (!req) return http::error(bad.status, bad.message, bad.field);
   std::vector<std::string> args = {"exec", host};
-  if (j.contains("user")) {
-    if (!j["user"].is_string() || j["user"].get<std::string>().empty() ||
-        !valid_arg(j["user"].get<std::string>()) || j["user"].get<std::string>()[0] == '-')
-      return http::error(400, "U[:G] (names or IDs of the instance)", "user");
-    args.insert(args.end(), {"--user", j["user"].get<std::string>()});
-  }
-  if (j.contains("workdir")) {
-    if (!j["workdir"].is_string() || !valid_arg(j["workdir"].get<std::string>()) ||
-        j["workdir"].get<std::string>().empty() || j["workdir"].get<std::string>()[0] != '/')
-      return http::error(400, "an absolute path", "workdir");
-    args.insert(args.end(), {"--workdir", j["workdir"].get<std::string>()});
-  }
-  if (j.contains("env")) {
-    auto env = env_of(j["env"]);
-    if (!env) return http::error(400, "an object of strings (NAME: value)", "env");
-    for (const auto& e : *env) args.insert(args.end(), {"--env", e});
-  }
-  SubprocessLimits lim;
-  lim.timeout_ms = kDefaultExecTimeoutMs;
-  if (j.contains("timeout")) {
-    auto t = j["timeout"].is_string() ? parse_duration_ns(j["timeout"].get<std::string>())
-                                      : Result<uint64_t>(Error{EINVAL, "", "", ""});
-    if (!t.ok() || *t < 1000000 || *t / 1000000 > kMaxExecTimeoutMs)
-      return http::error(400, "a duration of at most 10m", "timeout");
-    lim.timeout_ms = *t / 1000000;
-  }
-  if (j.contains("stdin")) {
-    if (!j["stdin"].is_string()) return http::error(400, "a string (the bytes, UTF-8)", "stdin");
-    lim.stdin_data = j["stdin"].get<std::string>();
-  }
+  args.insert(args.end(), req->options.begin(), req->options.end());
   args.push_back("--");
-  args.insert(args.end(), argv->begin(), argv->end());
+  args.insert(args.end(), req->command.begin(), req->command.end());
+  SubprocessLimits lim;
+  lim.timeout_ms = req->timeout_ms;
+  lim.stdin_data = std::move(req->stdin_data);
   auto in = Instances::open(options_.instances_root, /*create=*/true);
   if (!in.ok()) return http::error(500, "instances: " + in.error().to_string());
   if (!in->load(host).ok()) return http::error(404, "no such instance");
