@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/cursor.h"
+#include "api/subprocess.h"
 #include "api/wire.h"
 #include "archive/tar_write.h"
 #include "base/log.h"
@@ -98,6 +99,25 @@ static const std::vector<Entry>& table() {
       {{"GET", "/v1/jobs/{id}/files/{path*}"}, Access::kAny, &Api::job_file},
       {{"POST", "/v1/jobs/{id}/cancel"}, Access::kAny, &Api::cancel_job},
       {{"DELETE", "/v1/jobs/{id}"}, Access::kAny, &Api::delete_job},
+      {{"POST", "/v1/instances"}, Access::kTenant, &Api::create_instance},
+      {{"GET", "/v1/instances"}, Access::kAny, &Api::list_instances},
+      {{"GET", "/v1/instances/{name}"}, Access::kAny, &Api::get_instance},
+      {{"DELETE", "/v1/instances/{name}"}, Access::kAny, &Api::delete_instance},
+      {{"POST", "/v1/instances/{name}/start"}, Access::kAny, &Api::start_instance},
+      {{"POST", "/v1/instances/{name}/stop"}, Access::kAny, &Api::stop_instance},
+      {{"POST", "/v1/instances/{name}/restart"}, Access::kAny, &Api::restart_instance},
+      {{"POST", "/v1/instances/{name}/exec"}, Access::kAny, &Api::exec_instance},
+      {{"GET", "/v1/instances/{name}/exec"}, Access::kAny, &Api::exec_terminal},
+      {{"GET", "/v1/instances/{name}/files/{path*}"}, Access::kAny, &Api::get_instance_file},
+      {{"PUT", "/v1/instances/{name}/files/{path*}"}, Access::kAny, &Api::put_instance_file},
+      {{"GET", "/v1/instances/{name}/snapshots"}, Access::kAny, &Api::list_snapshots},
+      {{"POST", "/v1/instances/{name}/snapshots"}, Access::kAny, &Api::create_snapshot},
+      {{"POST", "/v1/instances/{name}/snapshots/{snapshot}/restore"},
+       Access::kAny,
+       &Api::restore_snapshot},
+      {{"DELETE", "/v1/instances/{name}/snapshots/{snapshot}"},
+       Access::kAny,
+       &Api::delete_snapshot},
       {{"GET", "/metrics"}, Access::kOperator, &Api::metrics},
   };
   return t;
@@ -114,6 +134,7 @@ const std::vector<Route>& routes() {
 
 Api::Api(jobs::Service& service, ApiOptions options)
     : service_(service), options_(std::move(options)) {
+  if (!options_.scratch_dir.empty()) remove_leftover_runs(options_.scratch_dir);
   if (options_.cursor_key.size() != kCursorKeyBytes) {
     auto key = sys::random_bytes(kCursorKeyBytes);
     // Without randomness no cursor is made (list_jobs answers 500 for a next page).
@@ -191,7 +212,8 @@ Api::Routed Api::route(const http::Request& req, const http::Peer& peer) {
     return out;
   }
   if (out.entry->access == Access::kTenant && !caller->tenant) {
-    out.refusal = http::error(403, "jobs and uploads belong to tenants: use a tenant's token");
+    out.refusal =
+        http::error(403, "jobs, uploads and instances belong to tenants: use a tenant's token");
     return out;
   }
   out.caller = std::move(*caller);
@@ -206,7 +228,8 @@ http::Admission Api::admit(const http::Request& head, const http::Peer& peer) {
     a.refusal = std::move(r.refusal);
     return a;
   }
-  bool upload = r.entry->handler == &Api::upload && r.caller.tenant;
+  bool upload = (r.entry->handler == &Api::upload && r.caller.tenant) ||
+                r.entry->handler == &Api::put_instance_file;
   a.body_limit = upload ? options_.max_upload : jobs::kMaxJobBody;
   return a;
 }
@@ -319,6 +342,12 @@ http::Response Api::update_tenant(const Call& c) {
 http::Response Api::delete_tenant(const Call& c) {
   auto t = find_tenant(c.params.at("tenant"));
   if (!t) return http::error(404, "no such tenant");
+  // Its instances first (their disks, slots and pins are not the service's to remove);
+  // the lock keeps a creation from slipping in between.
+  std::lock_guard lock(instances_mu_);
+  if (tenant_has_instances(t->id))
+    return http::error(409,
+                       "the tenant has instances: remove them first (DELETE /v1/instances/...)");
   auto r = service_.delete_tenant(t->id);
   if (!r.ok()) return refusal(r);
   return json_response(200, {{"deleted", t->id}});

@@ -36,6 +36,13 @@ struct ApiOptions {
   // The largest body of a tenant's upload (the largest of any other request is
   // jobs::kMaxJobBody).
   size_t max_upload = 64u << 20;
+  // Tenants' instances (docs/instances.md, "Through the daemon"): their root (one for all
+  // tenants: an instance's name there is its tenant's id, '-', the name the tenant gave),
+  // the binary that manages them (`cordon instance ...`, run as a child), a scratch folder
+  // of root's for those runs. An empty root: no instance routes work (503).
+  std::string instances_root;
+  std::string cordon_binary;
+  std::string scratch_dir;
 };
 
 struct Route {
@@ -87,6 +94,25 @@ class Api {
   http::Response cancel_job(const Call& c);
   http::Response delete_job(const Call& c);
   http::Response metrics(const Call& c);
+  // Instances (instances_api.cc).
+  http::Response create_instance(const Call& c);
+  http::Response list_instances(const Call& c);
+  http::Response get_instance(const Call& c);
+  http::Response delete_instance(const Call& c);
+  http::Response start_instance(const Call& c);
+  http::Response stop_instance(const Call& c);
+  http::Response restart_instance(const Call& c);
+  http::Response create_snapshot(const Call& c);
+  http::Response list_snapshots(const Call& c);
+  http::Response restore_snapshot(const Call& c);
+  http::Response delete_snapshot(const Call& c);
+  http::Response exec_instance(const Call& c);
+  http::Response exec_terminal(const Call& c);  // terminal_api.cc
+  http::Response get_instance_file(const Call& c);
+  http::Response put_instance_file(const Call& c);
+  // At the daemon's start: the instances marked autostart (running when last stopped by
+  // no one) started again, in the calling thread. Errors are logged.
+  void autostart_instances();
 
  private:
   std::optional<Caller> authenticate(const http::Request& req, const http::Peer& peer);
@@ -108,8 +134,22 @@ class Api {
   // What the job left, listed (at most as many entries as its tenant may keep).
   Result<std::vector<jobs::OutputEntry>> output_entries(const jobs::Job& job);
 
+  // The instance's name on the host (TENANT_ID-NAME) that the caller's {name} means, or
+  // "" when it names none it may see: a tenant names its own by the name it gave, the
+  // operator any by its host name.
+  std::string instance_host_name(const Call& c);
+  // `cordon instance --instances ROOT args...` with the refusals it exits with as HTTP
+  // statuses; on success the child's stdout.
+  Result<std::string> run_instance_cli(const Call& c, std::vector<std::string> args,
+                                       http::Response* refused, uint64_t timeout_ms = 300000);
+  bool instance_exists(const std::string& host_name);
+  bool tenant_has_instances(const std::string& tenant_id);
+  http::Response instance_answer(const Call& c, const std::string& host_name, int status);
+  http::Response instance_lifecycle(const Call& c, const char* verb);
+
   jobs::Service& service_;
   ApiOptions options_;
+  std::mutex instances_mu_;  // a creation's quota check and the creation, together
   std::mutex followers_mu_;
   std::map<std::string, int> followers_;  // by tenant
   int total_followers_ = 0;

@@ -78,6 +78,8 @@ std::string usage_text() {
       "  ls | info NAME | console NAME (what its command wrote)\n"
       "  exec NAME [-t] [--user U[:G]] [--env K=V] [--workdir DIR] -- COMMAND...\n"
       "  shell NAME   a login shell in it, on a terminal (exec -t of bash or sh)\n"
+      "  file push HOST_PATH NAME:PATH | file pull NAME:PATH HOST_PATH [--user U[:G]]\n"
+      "               copy a file into or out of a running instance (as its user)\n"
       "  snapshot create|restore|rm NAME SNAP | snapshot ls NAME   (of a stopped instance)\n"
       "  autostart   start every instance that was running (at boot)\n",
       groups(),
@@ -407,6 +409,50 @@ int exec_in(const std::string& root, const std::string& name, std::vector<std::s
   return exec_main(exec_args);
 }
 
+// file push HOST_PATH NAME:PATH | file pull NAME:PATH HOST_PATH [--user U[:G]]: through
+// `cordon exec` into the running instance, a process of its own reading (cat) or writing
+// (a shell's redirection) the file, in its mount namespace, as its user: a symlink the
+// guest planted resolves in the guest's tree, never the host's, and what is written is
+// the instance's (docs/instances.md, "Files").
+static int file_transfer(const std::string& root, std::vector<std::string> ops) {
+  std::vector<std::string> options;
+  for (size_t i = 0; i + 1 < ops.size(); ++i) {
+    if (ops[i] != "--user") continue;
+    options = {"--user", ops[i + 1]};
+    ops.erase(ops.begin() + static_cast<long>(i), ops.begin() + static_cast<long>(i) + 2);
+    break;
+  }
+  const char* use = "file push HOST_PATH NAME:PATH | file pull NAME:PATH HOST_PATH";
+  if (ops.size() != 3 || (ops[0] != "push" && ops[0] != "pull")) return usage_error(use);
+  bool push = ops[0] == "push";
+  const std::string& remote = push ? ops[2] : ops[1];
+  const std::string& local = push ? ops[1] : ops[2];
+  size_t colon = remote.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 >= remote.size() ||
+      remote[colon + 1] != '/')
+    return usage_error(std::string(use) + " (PATH: absolute, in the instance)");
+  std::string name = remote.substr(0, colon), path = remote.substr(colon + 1);
+  if (sys::effective_uid() != 0) {
+    log(LogLevel::kError, "cordon instance file needs root (it enters the instance)");
+    return kExitNoPerm;
+  }
+  auto fd = push ? sys::open_path(local, O_RDONLY | O_CLOEXEC)
+                 : sys::open_path(local, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (!fd.ok()) return fail(fd.error());
+  if (auto s = sys::dup_onto(fd->get(), push ? 0 : 1, push ? "stdin" : "stdout"); !s.ok())
+    return fail(s.error());
+  std::vector<std::string> args = options;
+  if (push) {
+    args.insert(args.end(), {"--", "/bin/sh", "-c", "cat > \"$1\"", "sh", path});
+  } else {
+    args.insert(args.end(), {"--", "cat", "--", path});
+  }
+  int st = exec_in(root, name, args, false);
+  // A pull that failed leaves no partial file behind.
+  if (st != 0 && !push) (void)sys::unlink_path(local);
+  return st;
+}
+
 int instance_main(const std::vector<std::string>& all) {
   // exec and shell take `cordon exec`'s options (-t, --user, --env, --workdir) after NAME;
   // --instances may come anywhere before "--".
@@ -419,9 +465,12 @@ int instance_main(const std::vector<std::string>& all) {
       rest.erase(rest.begin() + static_cast<long>(i), rest.begin() + static_cast<long>(i) + 2);
       break;
     }
-    if (rest.size() >= 2 && (rest[0] == "exec" || rest[0] == "shell") && rest[1][0] != '-') {
+    const bool file = !rest.empty() && rest[0] == "file";
+    if (file ||
+        (rest.size() >= 2 && (rest[0] == "exec" || rest[0] == "shell") && rest[1][0] != '-')) {
       auto root = sys::path_setting(flag, "CORDON_INSTANCES", instance::kDefaultRoot);
       if (!root.ok()) return fail(root.error());
+      if (file) return file_transfer(*root, std::vector<std::string>(rest.begin() + 1, rest.end()));
       return exec_in(*root, rest[1], std::vector<std::string>(rest.begin() + 2, rest.end()),
                      rest[0] == "shell");
     }

@@ -11,6 +11,7 @@
 #include <climits>
 #include <cstdio>
 #include <memory>
+#include <thread>
 
 #include "api/api.h"
 #include "api/cursor.h"
@@ -322,6 +323,11 @@ int run_daemon(const std::vector<std::string>& args) {
   ao.max_followers = static_cast<int>(c.max_followers);
   ao.cursor_key = *key;
   ao.max_upload = c.max_upload;
+  ao.instances_root = c.state_dir + "/instances";
+  ao.scratch_dir = c.state_dir + "/scratch";
+  auto self = sys::real_path("/proc/self/exe");
+  if (!self.ok()) return fail(self.error());
+  ao.cordon_binary = *self;
   api::Api api(service, ao);
   http::ServerOptions so;
   so.workers = static_cast<int>(c.workers);
@@ -343,6 +349,9 @@ int run_daemon(const std::vector<std::string>& args) {
     return fail(st.error());
   }
   std::fprintf(stderr, "cordon daemon: listening on %s\n", c.socket.c_str());
+  // Instances that were running (autostart) are started again, while the API serves;
+  // those still running (their supervisors outlive a daemon) are left as they are.
+  std::thread autostart([&api] { api.autostart_instances(); });
 
   uint64_t served = 0;
   for (;;) {
@@ -362,6 +371,7 @@ int run_daemon(const std::vector<std::string>& args) {
   // follower's stream ends when the service says it stops; a client can watch its jobs
   // end). Then every connection is closed, whatever its client does.
   service.stop(static_cast<int64_t>(c.stop_grace_ns / 1000000));
+  autostart.join();
   server.stop();
   launcher.stop();
   (void)sys::unlink_path(c.socket);

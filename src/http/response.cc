@@ -7,6 +7,8 @@ namespace cordon::http {
 
 const char* reason_phrase(int status) {
   switch (status) {
+    case 101:
+      return "Switching Protocols";
     case 200:
       return "OK";
     case 201:
@@ -41,6 +43,8 @@ const char* reason_phrase(int status) {
       return "Unprocessable Content";
     case 429:
       return "Too Many Requests";
+    case 426:
+      return "Upgrade Required";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
@@ -49,6 +53,8 @@ const char* reason_phrase(int status) {
       return "Not Implemented";
     case 503:
       return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
     case 505:
       return "HTTP Version Not Supported";
     default:

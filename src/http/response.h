@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,6 +24,19 @@ enum class Pull {
 };
 using Producer = std::function<Pull(std::string* out)>;
 
+// A WebSocket (RFC 6455) bridged to a stream fd (a terminal's master): the server answers
+// the client's upgrade, then sends what the fd gives as binary messages and writes the
+// client's binary messages to it. Text messages go to on_text (on the I/O thread: keep it
+// short, e.g. an ioctl). When the fd ends (EOF, or EIO once a terminal's last slave is
+// closed), or the client goes (client_gone), on_end runs on the handler pool and its
+// answer, unless empty, is the last text message before the close.
+struct WebSocketBridge {
+  int fd = -1;  // owned by the bridge from the handler's return on (closed at the end)
+  std::function<void(const std::string& text)> on_text;
+  std::function<std::string(bool client_gone)> on_end;
+  size_t max_message = 64 << 10;  // a larger message of the client ends the connection
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
@@ -31,6 +45,10 @@ struct Response {
   // When set, body is ignored: the server sends the head with Transfer-Encoding: chunked,
   // then each piece pulled as one chunk. Throwing is kCut.
   Producer pull;
+  // When set and the request asked to upgrade to a WebSocket: the response is the
+  // handshake's 101 and the connection becomes the bridge (status and body unused).
+  // Without the upgrade in the request: 426.
+  std::shared_ptr<WebSocketBridge> websocket;
 };
 
 const char* reason_phrase(int status);

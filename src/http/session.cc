@@ -7,11 +7,14 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <chrono>
 
 #include "http/grammar.h"
@@ -179,6 +182,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   awaitable<void> run();
+  awaitable<void> bridge(bhttp::request<bhttp::string_body>& msg,
+                         std::shared_ptr<WebSocketBridge> b);
   awaitable<bool> handshake();
   awaitable<Next> serve_one(bool first);
   awaitable<Next> send(Response& resp, bool keep);
@@ -197,6 +202,85 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::string fail_text_;  // a refusal to send (set_refusal)
   bool fail_drain_ = true;
 };
+
+// The WebSocket bridge (response.h): fd to binary messages, binary messages to fd, text
+// to on_text; at the fd's end (or the client's), on_end's last word, then the close.
+template <class Stream>
+awaitable<void> Session<Stream>::bridge(bhttp::request<bhttp::string_body>& msg,
+                                        std::shared_ptr<WebSocketBridge> b) {
+  disarm();
+  auto term = std::make_shared<asio::posix::stream_descriptor>(impl_->io, b->fd);
+  b->fd = -1;
+  auto ws = std::make_shared<beast::websocket::stream<Stream&>>(stream_);
+  ws->read_message_max(b->max_message);
+  error_code ec;
+  arm(after_ms(Clock::now(), opt_.write_timeout_ms));
+  co_await ws->async_accept(msg, asio::redirect_error(use_awaitable, ec));
+  disarm();
+  auto client_gone = std::make_shared<bool>(false);
+  if (!ec && !expired_) {
+    // The client's side: its messages until it closes or goes.
+    auto self = this->shared_from_this();
+    asio::co_spawn(
+        impl_->io,
+        [self, ws, term, b, client_gone]() -> awaitable<void> {
+          beast::flat_buffer in;
+          for (;;) {
+            error_code rec;
+            co_await ws->async_read(in, asio::redirect_error(use_awaitable, rec));
+            if (rec) break;
+            std::string data = beast::buffers_to_string(in.data());
+            in.consume(in.size());
+            if (ws->got_text()) {
+              if (b->on_text) b->on_text(data);
+              continue;
+            }
+            co_await asio::async_write(*term, asio::buffer(data),
+                                       asio::redirect_error(use_awaitable, rec));
+            if (rec) break;
+          }
+          // Gone (or closed): the terminal's side ends too.
+          *client_gone = true;
+          error_code ignored;
+          term->close(ignored);
+        },
+        asio::detached);
+    // The terminal's side: its bytes until it ends.
+    char buf[16384];
+    for (;;) {
+      size_t n = co_await term->async_read_some(asio::buffer(buf),
+                                                asio::redirect_error(use_awaitable, ec));
+      if (ec || impl_->stopping) break;
+      ws->binary(true);
+      co_await ws->async_write(asio::buffer(buf, n), asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        *client_gone = true;
+        break;
+      }
+    }
+  } else {
+    *client_gone = true;
+  }
+  error_code ignored;
+  term->close(ignored);
+  std::string last;
+  if (b->on_end) {
+    bool gone = *client_gone || impl_->stopping;  // a stopping server ends the command too
+    auto end = [b, gone]() -> std::string { return b->on_end(gone); };
+    last = co_await on_pool(std::move(end));
+  }
+  if (!*client_gone && !impl_->stopping) {
+    arm(after_ms(Clock::now(), opt_.write_timeout_ms));
+    if (!last.empty()) {
+      ws->text(true);
+      co_await ws->async_write(asio::buffer(last), asio::redirect_error(use_awaitable, ec));
+    }
+    if (!ec && !expired_)
+      co_await ws->async_close(beast::websocket::close_code::normal,
+                               asio::redirect_error(use_awaitable, ec));
+    disarm();
+  }
+}
 
 template <class Stream>
 awaitable<bool> Session<Stream>::handshake() {
@@ -366,6 +450,24 @@ awaitable<Next> Session<Stream>::serve_one(bool last) {
     }
   };
   Response resp = co_await on_pool(std::move(handle));
+  if (resp.websocket) {
+    std::shared_ptr<WebSocketBridge> b = std::move(resp.websocket);
+    if (!beast::websocket::is_upgrade(msg)) {
+      if (b->fd >= 0) sys::close_fd(b->fd);
+      b->fd = -1;
+      if (b->on_end) {
+        auto end = [b]() -> int {
+          (void)b->on_end(true);
+          return 0;
+        };
+        (void)co_await on_pool(std::move(end));
+      }
+      CORDON_REFUSE(426, "a WebSocket route: upgrade (Connection: Upgrade, Upgrade: websocket)");
+    }
+    impl_->served.fetch_add(1, std::memory_order_relaxed);
+    co_await bridge(msg, std::move(b));
+    co_return Next::kClose;
+  }
   if (impl_->stopping) co_return Next::kClose;
   bool keep = req.keep_alive && !last;
   Next next = Next::kClose;

@@ -158,4 +158,15 @@ Result<Reference> parse_reference(std::string_view text) {
   return ref;
 }
 
+bool tenant_image_ref(std::string_view ref, size_t max_len) {
+  if (ref.empty() || ref.size() > max_len || ref[0] == '-') return false;
+  auto hex = [](std::string_view h) {
+    return h.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  };
+  if (ref.rfind("sha256:", 0) == 0) return ref.size() == 7 + 64 && hex(ref.substr(7));
+  if (ref.size() >= 12 && ref.size() <= 64 && hex(ref)) return true;
+  auto parsed = parse_reference(ref);
+  return parsed.ok() && parsed->registry != kInstancePinRegistry;
+}
+
 }  // namespace cordon::image

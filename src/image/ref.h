@@ -37,4 +37,9 @@ Result<Reference> parse_reference(std::string_view text);
 // (instance/instance.h): never pulled from, never a tenant's to name.
 inline constexpr const char* kInstancePinRegistry = "instances.cordon.internal";
 
+// What a tenant may name as an image (a job's or an instance's "image"): an ID
+// (sha256:HEX), 12 to 64 hex digits of one, or a reference that is not one of the store's
+// names for instances' images. At most max_len bytes; never starts with '-'.
+bool tenant_image_ref(std::string_view ref, size_t max_len);
+
 }  // namespace cordon::image

@@ -287,19 +287,6 @@ std::optional<Refusal> parse_stdin(const json& v, JobSpec* s) {
   return std::nullopt;
 }
 
-bool valid_image_ref(const std::string& ref) {
-  if (ref.empty() || ref.size() > spec::kMaxImageRef) return false;
-  auto hex = [](std::string_view h) {
-    return h.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-  };
-  std::string_view r = ref;
-  if (r.rfind("sha256:", 0) == 0) return r.size() == 7 + 64 && hex(r.substr(7));
-  if (r.size() >= 12 && r.size() <= 64 && hex(r)) return true;
-  // The store's own names for instances' images are not a tenant's to run.
-  auto parsed = image::parse_reference(r);
-  return parsed.ok() && parsed->registry != image::kInstancePinRegistry;
-}
-
 std::optional<Refusal> parse_job(const json& body, const Quota& quota, JobSpec* s) {
   if (!body.is_object()) return bad("", "the body is not a JSON object");
   if (auto e = only_known(body,
@@ -309,7 +296,7 @@ std::optional<Refusal> parse_job(const json& body, const Quota& quota, JobSpec* 
     return e;
   if (body.contains("image")) {
     const json& im = body["image"];
-    if (!im.is_string() || !valid_image_ref(im.get<std::string>()))
+    if (!im.is_string() || !image::tenant_image_ref(im.get<std::string>(), spec::kMaxImageRef))
       return bad("image",
                  "an image reference is required: a name as GET /v1/images shows it "
                  "(python:3.12, registry.example/team/app:1, NAME@sha256:HEX), its id "
@@ -413,6 +400,15 @@ constexpr QuotaField kQuotaFields[] = {
      [](const Quota& q) -> uint64_t { return q.max_files; }},
     {"job_files", 'n', [](Quota& q, uint64_t v) { q.job_files = v; },
      [](const Quota& q) -> uint64_t { return q.job_files; }},
+    {"max_instances", 'n', [](Quota& q, uint64_t v) { q.max_instances = static_cast<uint32_t>(v); },
+     [](const Quota& q) -> uint64_t { return q.max_instances; }},
+    {"instances_disk", 's', [](Quota& q, uint64_t v) { q.instances_disk = v; },
+     [](const Quota& q) -> uint64_t { return q.instances_disk; }},
+    {"instances_memory", 's', [](Quota& q, uint64_t v) { q.instances_memory = v; },
+     [](const Quota& q) -> uint64_t { return q.instances_memory; }},
+    {"instances_cpus", 'm',
+     [](Quota& q, uint64_t v) { q.instances_cpu_millis = static_cast<uint32_t>(v); },
+     [](const Quota& q) -> uint64_t { return q.instances_cpu_millis; }},
 };
 
 }  // namespace

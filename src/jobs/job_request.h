@@ -53,9 +53,6 @@ nlohmann::json quota_to_json(const Quota& q);
 bool valid_relative_path(std::string_view path);
 // A tenant or image name: [a-z0-9][a-z0-9._-]{0,62}.
 bool valid_name(std::string_view name);
-// A job's "image": a reference image::parse_reference takes (not one of the store's names
-// for instances' images), an ID (sha256:HEX) or 12 to 64 hex digits of one.
-bool valid_image_ref(const std::string& ref);
 
 // Tenant ids and tenant names are disjoint, so that a route's {tenant} (an id or a name)
 // names one tenant only: an id is kTenantIdPrefix and 16 hex digits, and a name is a

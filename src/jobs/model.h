@@ -39,6 +39,11 @@ struct Quota {
   uint64_t log_bytes = 4ull << 30;    // bytes its finished jobs keep on disk; oldest go first
   uint64_t max_files = 200000;        // entries (inodes) its finished jobs keep; oldest go first
   uint64_t job_files = 10000;         // entries one job's workspace may leave to be kept
+  // Instances (docs/instances.md, "Through the daemon"): refused at creation past these.
+  uint32_t max_instances = 4;              // instances it has, running or not
+  uint64_t instances_disk = 16ull << 30;   // sum of their disks
+  uint64_t instances_memory = 4ull << 30;  // sum of their memory limits
+  uint32_t instances_cpu_millis = 4000;    // sum of their CPU quotas
   bool operator==(const Quota&) const = default;
 };
 

@@ -160,5 +160,22 @@ TEST(ImageOci, ParsesDockerSaveManifest) {
   EXPECT_FALSE(parse_docker_save_manifest(R"({"Config":"x"})", "m").ok());
 }
 
+// What a tenant may name as an image: IDs, short IDs and references (11 hex digits, or 65,
+// are a repository's name), never an instance's pin, an option-like word or anything past
+// the limit.
+TEST(ImageRef, WhatATenantMayName) {
+  const std::string id = "sha256:" + std::string(64, 'a');
+  for (const std::string& ok :
+       {id, std::string(11, 'b'), std::string(12, 'b'), std::string(64, 'c'), std::string(65, 'c'),
+        std::string("python:3.12"), std::string("registry.example.com/team/app@") + id})
+    EXPECT_TRUE(tenant_image_ref(ok, 512)) << ok;
+  for (const std::string& bad :
+       {std::string(), std::string("-x"), std::string("--store=/etc"),
+        "sha256:" + std::string(63, 'a'), std::string("sha256:") + std::string(64, 'A'),
+        std::string("instances.cordon.internal/web:pinned"), std::string("UPPER:1")})
+    EXPECT_FALSE(tenant_image_ref(bad, 512)) << bad;
+  EXPECT_FALSE(tenant_image_ref("python:3.12", 5));
+}
+
 }  // namespace
 }  // namespace cordon::image
