@@ -133,7 +133,10 @@ const std::vector<Route>& routes() {
 }
 
 Api::Api(jobs::Service& service, ApiOptions options)
-    : service_(service), options_(std::move(options)) {
+    : service_(service),
+      options_(std::move(options)),
+      followers_(options_.max_followers_per_tenant, options_.max_followers),
+      terminals_(options_.max_terminals_per_tenant, options_.max_terminals) {
   if (!options_.scratch_dir.empty()) remove_leftover_runs(options_.scratch_dir);
   if (options_.cursor_key.size() != kCursorKeyBytes) {
     auto key = sys::random_bytes(kCursorKeyBytes);
@@ -246,21 +249,21 @@ http::Response Api::handle(const http::Request& req, const http::Peer& peer) {
   }
 }
 
-std::shared_ptr<void> Api::follow_slot(const std::string& tenant_id) {
-  std::lock_guard lock(followers_mu_);
-  int& n = followers_[tenant_id];
-  if (n >= options_.max_followers_per_tenant || total_followers_ >= options_.max_followers) {
-    if (n == 0) followers_.erase(tenant_id);
+std::shared_ptr<void> Places::take(const std::string& tenant) {
+  std::lock_guard lock(mu_);
+  int& n = held_[tenant];
+  if ((!tenant.empty() && n >= per_tenant_) || total_ >= all_) {
+    if (n == 0) held_.erase(tenant);
     return nullptr;
   }
   ++n;
-  ++total_followers_;
-  // Released when the stream (and every copy of the response) is gone. (The pointer is
-  // only a non-null token; nothing is deleted.)
-  return std::shared_ptr<void>(this, [this, tenant_id](void*) {
-    std::lock_guard lock(followers_mu_);
-    --total_followers_;
-    if (--followers_[tenant_id] == 0) followers_.erase(tenant_id);
+  ++total_;
+  // Given back when the token (and every copy of it) is gone. (The pointer is only a
+  // non-null token; nothing is deleted.)
+  return std::shared_ptr<void>(this, [this, tenant](void*) {
+    std::lock_guard lock(mu_);
+    --total_;
+    if (--held_[tenant] == 0) held_.erase(tenant);
   });
 }
 
@@ -532,7 +535,7 @@ http::Response Api::job_logs(const Call& c) {
   // may hold only so many, and all tenants together so many.
   std::shared_ptr<void> slot;
   if (wait && c.caller.tenant) {
-    slot = follow_slot(c.caller.tenant->id);
+    slot = followers_.take(c.caller.tenant->id);
     if (!slot)
       return refusal({jobs::Refused::kLimited, "",
                       "too many log followers (at most " +

@@ -30,6 +30,10 @@ struct ApiOptions {
   bool root_is_operator = true;        // root on the Unix socket, without a token
   int max_followers_per_tenant = 256;  // log followers (a socket and a timer each)
   int max_followers = 4096;            // of all tenants together
+  // Terminals (WebSocket exec): each holds a pseudo-terminal of the host's, of which the
+  // kernel has only kernel.pty.max, and two processes.
+  int max_terminals_per_tenant = 8;
+  int max_terminals = 128;  // of all callers together
   // The key of the page cursors (rest/cursor.h), kCursorKeyBytes: kept with the state so
   // that cursors outlive a restart. Another size: a random key for this process.
   std::string cursor_key;
@@ -43,6 +47,21 @@ struct ApiOptions {
   std::string instances_root;
   std::string cordon_binary;
   std::string scratch_dir;
+};
+
+// Places held at once, per tenant and in all (log followers, terminals): take() gives a
+// token, or null when the tenant (or everyone) holds its maximum; the place is free again
+// when the token's last copy goes. The operator (tenant "") counts in the total only.
+class Places {
+ public:
+  Places(int per_tenant, int all) : per_tenant_(per_tenant), all_(all) {}
+  std::shared_ptr<void> take(const std::string& tenant);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, int> held_;  // by tenant
+  int total_ = 0;
+  int per_tenant_, all_;
 };
 
 struct Route {
@@ -125,8 +144,6 @@ class Api {
   // A job as this caller may see it (rest/wire.h's job_json).
   nlohmann::json job_view(const jobs::Job& job, const std::string& tenant_name,
                           const Caller& caller);
-  // A log follower's place for the tenant, or null when it holds its maximum.
-  std::shared_ptr<void> follow_slot(const std::string& tenant_id);
   std::optional<jobs::Tenant> find_tenant(const std::string& id_or_name);
   // The job whose files are asked for, or the refusal (404; 409 while it runs; 410 once
   // they were removed).
@@ -150,9 +167,8 @@ class Api {
   jobs::Service& service_;
   ApiOptions options_;
   std::mutex instances_mu_;  // a creation's quota check and the creation, together
-  std::mutex followers_mu_;
-  std::map<std::string, int> followers_;  // by tenant
-  int total_followers_ = 0;
+  Places followers_;
+  Places terminals_;
 };
 
 }  // namespace cordon::api

@@ -76,6 +76,16 @@ http::Response Api::exec_terminal(const Call& c) {
   auto in = instance::Instances::open(options_.instances_root, /*create=*/true);
   if (!in.ok()) return http::error(500, "instances: " + in.error().to_string());
   if (!in->running(host)) return http::error(409, "it is not running (POST .../start)");
+  // A place among the terminals open at once, held until the command has ended.
+  std::shared_ptr<void> place = terminals_.take(c.caller.tenant ? c.caller.tenant->id : "");
+  if (!place) {
+    http::Response busy =
+        http::error(429, "too many terminals open (at most " +
+                             std::to_string(options_.max_terminals_per_tenant) + " per tenant, " +
+                             std::to_string(options_.max_terminals) + " in all)");
+    busy.headers.emplace_back("Retry-After", "1");
+    return busy;
+  }
 
   auto master = sys::open_pty_master("/dev/ptmx");
   if (!master.ok()) return http::error(500, "terminal: " + master.error().to_string());
@@ -115,7 +125,7 @@ http::Response Api::exec_terminal(const Call& c) {
     if (auto ws = window(j["resize"])) (void)sys::set_window_size(fd_for_resize->get(), *ws);
   };
   pid_t child = *pid;
-  bridge->on_end = [child, fd_for_resize](bool client_gone) -> std::string {
+  bridge->on_end = [child, fd_for_resize, place](bool client_gone) -> std::string {
     // A client gone: the command goes too (the CLI killed, its command with it: an
     // entered process has a parent-death SIGKILL).
     if (client_gone) (void)sys::kill_pid(child, SIGKILL);

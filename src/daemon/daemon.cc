@@ -321,6 +321,8 @@ int run_daemon(const std::vector<std::string>& args) {
   ao.root_is_operator = true;
   ao.max_followers_per_tenant = static_cast<int>(c.max_followers_per_tenant);
   ao.max_followers = static_cast<int>(c.max_followers);
+  ao.max_terminals_per_tenant = static_cast<int>(c.max_terminals_per_tenant);
+  ao.max_terminals = static_cast<int>(c.max_terminals);
   ao.cursor_key = *key;
   ao.max_upload = c.max_upload;
   ao.instances_root = c.state_dir + "/instances";

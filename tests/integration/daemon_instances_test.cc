@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -117,7 +118,8 @@ class DaemonInstances : public ::testing::Test {
   }
 
   std::string busybox_;
-  Daemon d_;
+  // One terminal per tenant at a time (max_terminals_per_tenant), so that the cap is seen.
+  Daemon d_{{"--max-terminals-per-tenant", "1"}};
 };
 
 TEST_F(DaemonInstances, ATenantsInstanceLivesStartsExecsAndIsGoneForOthers) {
@@ -440,6 +442,14 @@ TEST_F(DaemonInstances, AWebSocketTerminalFollowsAResizeAndEndsWithTheExitStatus
   EXPECT_EQ(d_.call("GET", "/v1/instances/term/exec", "", a).status, 426);
   EXPECT_EQ(d_.call("GET", "/v1/instances/term/exec", "", b).status, 404);
   Terminal t(d_.socket(), "/v1/instances/term/exec?command=%5B%22sh%22%5D&cols=80&rows=24", a);
+  // While it is open, the tenant holds its one terminal (max_terminals_per_tenant): another
+  // upgrade is refused with 429 before any terminal or process is made.
+  auto second = d_.call("GET", "/v1/instances/term/exec", "", a,
+                        {{"Connection", "Upgrade"},
+                         {"Upgrade", "websocket"},
+                         {"Sec-WebSocket-Version", "13"},
+                         {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}});
+  EXPECT_EQ(second.status, 429) << second.body;
   t.send(R"({"resize":{"cols":100,"rows":40}})", true);
   // An interactive shell on the instance's terminal: the new size reaches it.
   // (A resize reaches the shell through a signal: asked again until it shows. The marker
@@ -458,13 +468,23 @@ TEST_F(DaemonInstances, AWebSocketTerminalFollowsAResizeAndEndsWithTheExitStatus
   EXPECT_EQ(nlohmann::json::parse(last, nullptr, false), json({{"exit_status", 7}})) << last;
   EXPECT_TRUE(t.closed());
 
-  // A client that goes away takes its command with it.
+  // A client that goes away takes its command with it. (The first terminal's place is
+  // given back once the server has let go of its connection: tried until then.)
   {
-    Terminal gone(d_.socket(),
-                  "/v1/instances/term/exec?command=%5B%22sh%22%2C%22-c%22%2C%22echo%20ready%3B"
-                  "%20exec%20sleep%201000%22%5D",
-                  a);
-    EXPECT_TRUE(gone.read_until("ready")) << gone.output();
+    std::unique_ptr<Terminal> gone;
+    ASSERT_TRUE(wait_until(10000, [&] {
+      try {
+        gone = std::make_unique<Terminal>(
+            d_.socket(),
+            "/v1/instances/term/exec?command=%5B%22sh%22%2C%22-c%22%2C%22echo%20ready%3B"
+            "%20exec%20sleep%201000%22%5D",
+            a);
+      } catch (const std::exception&) {
+        return false;
+      }
+      return true;
+    }));
+    EXPECT_TRUE(gone->read_until("ready")) << gone->output();
     EXPECT_EQ(sleeping(a), std::optional<bool>(true));
   }
   EXPECT_TRUE(wait_until(30000, [&] { return !sleeping(a).value_or(true); }));
