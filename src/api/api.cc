@@ -33,6 +33,15 @@ struct Entry {
 
 constexpr size_t kPullBytes = 65536;  // a streamed response's piece
 
+// The instance routes that run `cordon instance` as a child and hold a handler thread
+// until it ends (a start, a stop, an exec, a file: up to minutes).
+bool holds_a_thread(const Route& r) {
+  std::string_view pattern = r.pattern, method = r.method;
+  if (pattern.rfind("/v1/instances", 0) != 0) return false;
+  if (method == "GET") return pattern == "/v1/instances/{name}/files/{path*}";
+  return true;
+}
+
 http::Response json_response(int status, const json& body) {
   http::Response r;
   r.status = status;
@@ -136,7 +145,8 @@ Api::Api(jobs::Service& service, ApiOptions options)
     : service_(service),
       options_(std::move(options)),
       followers_(options_.max_followers_per_tenant, options_.max_followers),
-      terminals_(options_.max_terminals_per_tenant, options_.max_terminals) {
+      terminals_(options_.max_terminals_per_tenant, options_.max_terminals),
+      long_calls_(options_.max_instance_calls_per_tenant, options_.max_instance_calls) {
   if (!options_.scratch_dir.empty()) remove_leftover_runs(options_.scratch_dir);
   if (options_.cursor_key.size() != kCursorKeyBytes) {
     auto key = sys::random_bytes(kCursorKeyBytes);
@@ -242,6 +252,17 @@ http::Response Api::handle(const http::Request& req, const http::Peer& peer) {
   // refused here.
   Routed r = route(req, peer);
   if (r.refusal) return std::move(*r.refusal);
+  // The handler threads are few and every tenant's: a tenant's calls that hold one for
+  // long are capped, and all tenants' together leave threads for everyone's other calls.
+  std::shared_ptr<void> place;
+  if (r.caller.tenant && holds_a_thread(r.entry->route)) {
+    place = long_calls_.take(r.caller.tenant->id);
+    if (!place)
+      return refusal({jobs::Refused::kLimited, "",
+                      "too many instance calls at once (at most " +
+                          std::to_string(options_.max_instance_calls_per_tenant) + " per tenant, " +
+                          std::to_string(options_.max_instance_calls) + " of all tenants)"});
+  }
   try {
     return (this->*(r.entry->handler))(Call{req, std::move(r.params), std::move(r.caller)});
   } catch (const std::exception& e) {

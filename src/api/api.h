@@ -34,6 +34,11 @@ struct ApiOptions {
   // kernel has only kernel.pty.max, and two processes.
   int max_terminals_per_tenant = 8;
   int max_terminals = 128;  // of all callers together
+  // Instance calls that hold a handler thread until their child ends (create, start, stop,
+  // restart, delete, exec, files, snapshots): at once, per tenant and of all tenants
+  // (fewer than the server's workers, so that other calls always find one).
+  int max_instance_calls_per_tenant = 2;
+  int max_instance_calls = 3;
   // The key of the page cursors (rest/cursor.h), kCursorKeyBytes: kept with the state so
   // that cursors outlive a restart. Another size: a random key for this process.
   std::string cursor_key;
@@ -169,6 +174,7 @@ class Api {
   std::mutex instances_mu_;  // a creation's quota check and the creation, together
   Places followers_;
   Places terminals_;
+  Places long_calls_;
 };
 
 }  // namespace cordon::api

@@ -42,8 +42,14 @@ std::optional<uint64_t> millis_of(const json& v) {
   return r.ok() ? std::optional<uint64_t>(*r) : std::nullopt;
 }
 
-// A duration as text ("30s").
+// A duration: seconds as a number, or text ("30s").
 std::optional<uint64_t> duration_of(const json& v) {
+  // Seconds as a number, as every duration of the API (docs/api.md, "Limits and quotas").
+  if (v.is_number_unsigned()) {
+    uint64_t s = v.get<uint64_t>();
+    if (s > 366ull * 24 * 3600) return std::nullopt;
+    return s * 1000000000ull;
+  }
   if (!v.is_string()) return std::nullopt;
   auto r = parse_duration_ns(v.get<std::string>());
   return r.ok() ? std::optional<uint64_t>(*r) : std::nullopt;

@@ -57,6 +57,8 @@ const Key kKeys[] = {
     CORDON_KEY(max_followers_per_tenant, Kind::kCount),
     CORDON_KEY(max_terminals, Kind::kCount),
     CORDON_KEY(max_terminals_per_tenant, Kind::kCount),
+    CORDON_KEY(max_instance_calls, Kind::kCount),
+    CORDON_KEY(max_instance_calls_per_tenant, Kind::kCount),
     CORDON_KEY(max_upload, Kind::kSize),
     Key{"retention", Kind::kDuration, [](Config& c) -> void* { return &c.retention_ns; }},
     Key{"stop_grace", Kind::kDuration, [](Config& c) -> void* { return &c.stop_grace_ns; }},

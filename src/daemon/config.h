@@ -45,6 +45,8 @@ struct Config {
   uint32_t max_followers_per_tenant = 256;
   uint32_t max_terminals = 128;  // WebSocket terminals at once, all callers (a host pty each)
   uint32_t max_terminals_per_tenant = 8;
+  uint32_t max_instance_calls = 3;  // tenants' long instance calls at once (below workers)
+  uint32_t max_instance_calls_per_tenant = 2;
   uint64_t max_upload = 64ull << 20;
   uint64_t retention_ns = 7ull * 24 * 3600 * 1000000000;
   uint64_t stop_grace_ns = 30ull * 1000000000;

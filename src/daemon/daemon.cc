@@ -323,6 +323,10 @@ int run_daemon(const std::vector<std::string>& args) {
   ao.max_followers = static_cast<int>(c.max_followers);
   ao.max_terminals_per_tenant = static_cast<int>(c.max_terminals_per_tenant);
   ao.max_terminals = static_cast<int>(c.max_terminals);
+  // Never every handler thread: one at least stays for the other calls.
+  ao.max_instance_calls_per_tenant = static_cast<int>(c.max_instance_calls_per_tenant);
+  ao.max_instance_calls = static_cast<int>(
+      std::min<uint32_t>(c.max_instance_calls, std::max<uint32_t>(c.workers, 2) - 1));
   ao.cursor_key = *key;
   ao.max_upload = c.max_upload;
   ao.instances_root = c.state_dir + "/instances";

@@ -344,6 +344,45 @@ TEST_F(DaemonInstances, FilesPushedAndPulledRoundTripAndAPlantedSymlinkLeaksNoth
   EXPECT_EQ(read_file(secret), "host secret 4711\n");
 }
 
+// The handler threads are everyone's: a tenant's calls that hold one until their child
+// ends are capped (2 at once by default), the operator's are not.
+TEST_F(DaemonInstances, ATenantsLongCallsAreCappedSoOthersKeepTheHandlers) {
+  std::string a = d_.tenant("alpha");
+  ASSERT_EQ(create(a, "busy").status, 201);
+  ASSERT_EQ(post(a, "busy/start").status, 200);
+  ASSERT_TRUE(runs_are(a, "busy", "run\n"));
+  std::string host = d_.call("GET", "/v1/instances").json["instances"][0]["host_name"];
+  // Two execs that hold until the operator says go; the marker files say they run.
+  const json hold = {
+      {"command", {"sh", "-c", "touch /tmp/held-$$; while [ ! -e /tmp/go ]; do sleep 0.1; done"}},
+      {"timeout", 120}};
+  std::vector<std::thread> held;
+  std::vector<int> statuses(2, 0);
+  for (int i = 0; i < 2; ++i)
+    held.emplace_back([&, i] { statuses[i] = post(a, "busy/exec", hold).status; });
+  auto holding = [&] {
+    auto r = d_.call("POST", "/v1/instances/" + host + "/exec",
+                     json{{"command", {"sh", "-c", "ls /tmp | grep -c held-"}}}.dump());
+    return r.json.value("stdout", "") == "2\n";
+  };
+  bool both = wait_until(60000, holding);
+  EXPECT_TRUE(both);
+  if (both) {
+    // A third of the tenant's: 429 at once; the operator's own call still goes through.
+    auto third = post(a, "busy/exec", json{{"command", {"true"}}});
+    EXPECT_EQ(third.status, 429) << third.body;
+    EXPECT_FALSE(third.header("retry-after").empty());
+    EXPECT_EQ(d_.call("GET", "/v1/instances/busy", "", a).status, 200);  // not a long call
+  }
+  auto go = d_.call("POST", "/v1/instances/" + host + "/exec",
+                    json{{"command", {"touch", "/tmp/go"}}}.dump());
+  EXPECT_EQ(go.status, 200) << go.body;
+  for (auto& t : held) t.join();
+  EXPECT_EQ(statuses, std::vector<int>({200, 200}));
+  // The places are given back: the tenant's next call goes through.
+  EXPECT_EQ(post(a, "busy/exec", json{{"command", {"true"}}}).status, 200);
+}
+
 // A WebSocket client of the daemon (Beast, on its Unix socket), synchronous; a watchdog
 // closes it at a deadline so that a test never hangs on a read.
 class Terminal {
