@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 
+#include "base/json_values.h"
 #include "base/parse.h"
 #include "image/ref.h"
 #include "instance/disk.h"
@@ -14,14 +15,6 @@ namespace cordon::api {
 namespace {
 
 using nlohmann::json;
-
-// A size: a number of bytes or text ("2G").
-std::optional<uint64_t> size_of(const json& v) {
-  if (v.is_number_unsigned()) return v.get<uint64_t>();
-  if (!v.is_string()) return std::nullopt;
-  auto r = parse_size(v.get<std::string>());
-  return r.ok() ? std::optional<uint64_t>(*r) : std::nullopt;
-}
 
 // CPUs: a number (0.5) or text ("0.5"), in thousandths.
 std::optional<uint64_t> millis_of(const json& v) {
@@ -39,19 +32,6 @@ std::optional<uint64_t> millis_of(const json& v) {
     return std::nullopt;
   }
   auto r = parse_milli(text);
-  return r.ok() ? std::optional<uint64_t>(*r) : std::nullopt;
-}
-
-// A duration: seconds as a number, or text ("30s").
-std::optional<uint64_t> duration_of(const json& v) {
-  // Seconds as a number, as every duration of the API (docs/api.md, "Limits and quotas").
-  if (v.is_number_unsigned()) {
-    uint64_t s = v.get<uint64_t>();
-    if (s > 366ull * 24 * 3600) return std::nullopt;
-    return s * 1000000000ull;
-  }
-  if (!v.is_string()) return std::nullopt;
-  auto r = parse_duration_ns(v.get<std::string>());
   return r.ok() ? std::optional<uint64_t>(*r) : std::nullopt;
 }
 
@@ -145,14 +125,14 @@ std::optional<InstanceCreate> parse_instance_create(std::string_view body, uint6
   r.memory = spec::Limits{}.memory_bytes;
   r.cpu_millis = spec::Limits{}.cpu_millis;
   if (j.contains("disk")) {
-    auto v = size_of(j["disk"]);
+    auto v = json_size(j["disk"]);
     if (!v || *v < instance::kMinDiskBytes)
       return refuse<R>(error, 400, "a size of at least 256M", "disk");
     r.disk = *v;
     r.options.insert(r.options.end(), {"--disk", std::to_string(r.disk)});
   }
   if (j.contains("memory")) {
-    auto v = size_of(j["memory"]);
+    auto v = json_size(j["memory"]);
     if (!v || *v < spec::kMinMemoryBytes) return refuse<R>(error, 400, "a size", "memory");
     r.memory = *v;
     r.options.insert(r.options.end(), {"--memory", std::to_string(r.memory)});
@@ -173,7 +153,7 @@ std::optional<InstanceCreate> parse_instance_create(std::string_view body, uint6
     r.options.insert(r.options.end(), {"--pids", std::to_string(j["pids"].get<uint64_t>())});
   }
   if (j.contains("stop_grace")) {
-    auto g = duration_of(j["stop_grace"]);
+    auto g = json_duration_ns(j["stop_grace"]);
     if (!g || *g > 3600ull * 1000000000)
       return refuse<R>(error, 400, "a duration of at most 1h", "stop_grace");
     r.options.insert(r.options.end(), {"--stop-grace", j["stop_grace"].get<std::string>()});
@@ -225,7 +205,7 @@ std::optional<InstanceExec> parse_instance_exec(std::string_view body, RequestEr
     r.options.insert(r.options.end(), env->begin(), env->end());
   }
   if (j.contains("timeout")) {
-    auto t = duration_of(j["timeout"]);
+    auto t = json_duration_ns(j["timeout"]);
     if (!t || *t < 1000000 || *t / 1000000 > kMaxExecTimeoutMs)
       return refuse<R>(error, 400, "a duration of at most 10m", "timeout");
     r.timeout_ms = *t / 1000000;

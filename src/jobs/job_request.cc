@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/json_strict.h"
+#include "base/json_values.h"
 #include "base/parse.h"
 #include "image/ref.h"
 #include "spec/spec.h"
@@ -40,26 +41,6 @@ std::optional<Refusal> only_known(const json& obj, std::initializer_list<const c
       return bad(prefix + key, "unknown field");
   }
   return std::nullopt;
-}
-
-// A size given as a number of bytes or a string such as "256M".
-std::optional<uint64_t> size_value(const json& v) {
-  if (v.is_number_unsigned()) return v.get<uint64_t>();
-  if (!v.is_string()) return std::nullopt;
-  auto r = parse_size(v.get<std::string>());
-  return r.ok() ? std::optional<uint64_t>(*r) : std::nullopt;
-}
-
-// A duration as a number of seconds or a string such as "30s", "1500ms".
-std::optional<uint64_t> duration_value(const json& v) {
-  if (v.is_number_unsigned()) {
-    uint64_t s = v.get<uint64_t>();
-    if (s > 366ull * 24 * 3600) return std::nullopt;
-    return s * 1000000000ull;
-  }
-  if (!v.is_string()) return std::nullopt;
-  auto r = parse_duration_ns(v.get<std::string>());
-  return r.ok() ? std::optional<uint64_t>(*r) : std::nullopt;
 }
 
 // CPUs as a number (0.5) or a string ("0.5"), in thousandths; at most a million CPUs
@@ -167,18 +148,18 @@ std::optional<Refusal> parse_limits(const json& body, const Quota& q, JobSpec* s
     return e;
   uint64_t v = 0;
   const std::pair<LimitField, const char*> fields[] = {
-      {{"memory", spec::kDefaultMemoryBytes, q.job_memory, spec::kMinMemoryBytes, size_value,
+      {{"memory", spec::kDefaultMemoryBytes, q.job_memory, spec::kMinMemoryBytes, json_size,
         format_size},
        "job_memory"},
       {{"cpus", spec::kDefaultCpuMillis, q.job_cpu_millis, 10, milli_value, format_milli},
        "job_cpus"},
       {{"pids", spec::kDefaultPids, q.job_pids, spec::kMinPids, pids_value, show_count},
        "job_pids"},
-      {{"disk", spec::kDefaultDiskBytes, q.job_disk, spec::kMinDiskBytes, size_value, format_size},
+      {{"disk", spec::kDefaultDiskBytes, q.job_disk, spec::kMinDiskBytes, json_size, format_size},
        "job_disk"},
-      {{"cpu_time", 0, q.job_timeout_ns, 1000000, duration_value, format_duration_ns},
+      {{"cpu_time", 0, q.job_timeout_ns, 1000000, json_duration_ns, format_duration_ns},
        "job_timeout"},
-      {{"output", spec::kDefaultOutputBytes, q.job_output, 1, size_value, format_size},
+      {{"output", spec::kDefaultOutputBytes, q.job_output, 1, json_size, format_size},
        "job_output"},
   };
   uint64_t* outs[] = {&s->memory, nullptr, nullptr, &s->disk, &s->cpu_time_ns, &s->output};
@@ -190,7 +171,7 @@ std::optional<Refusal> parse_limits(const json& body, const Quota& q, JobSpec* s
   }
   // Timeout: 10 minutes unless asked, never above the tenant's maximum.
   LimitField timeout{"timeout", 600ull * 1000000000ull, q.job_timeout_ns,
-                     1000000,   duration_value,         format_duration_ns};
+                     1000000,   json_duration_ns,       format_duration_ns};
   json top = json::object();
   if (body.contains("timeout")) top["timeout"] = body["timeout"];
   if (auto e = read_limit(top, timeout, &s->timeout_ns, "job_timeout")) {
@@ -511,10 +492,10 @@ Parsed<TenantRequest> parse_tenant_request(std::string_view body, const Quota& b
       std::optional<uint64_t> val;
       switch (f->kind) {
         case 's':
-          val = size_value(v);
+          val = json_size(v);
           break;
         case 'd':
-          val = duration_value(v);
+          val = json_duration_ns(v);
           break;
         case 'm':
           val = milli_value(v);
@@ -548,7 +529,7 @@ nlohmann::json quota_to_json(const Quota& q) {
       case 'm':
         out[f.name] = static_cast<double>(v) / 1000;
         break;
-      case 'd':  // as duration_value reads it back: whole seconds as a number
+      case 'd':  // as json_duration_ns reads it back: whole seconds as a number
         if (v % 1000000000ull == 0 && v / 1000000000ull <= 366ull * 24 * 3600) {
           out[f.name] = v / 1000000000ull;
         } else if (v % 1000000ull == 0) {
