@@ -259,15 +259,19 @@ TEST_F(DaemonInstances, InstancesOutliveADaemonAndAutostartBringsThemBack) {
   EXPECT_EQ(seen.json["state"], "running");
   EXPECT_TRUE(runs_are(a, "keep", "run\n"));
 
-  // Its supervisor killed while no daemon runs (a host's crash): the next daemon starts it
-  // again, since it was running when it went.
+  // Then its supervisor killed while no daemon runs (a host's crash): the next daemon
+  // starts it again, since it was running when it went.
   json op = d_.call("GET", "/v1/instances").json["instances"][0];
   pid_t sup = op["supervisor_pid"].get<pid_t>();
-  d_.kill9();
-  ASSERT_GT(sup, 0);
-  ::kill(sup, SIGKILL);
   std::string root = instances_root();
   std::string host = op["host_name"];
+  // kill -9 of the daemon: the instance runs on, its supervisor untouched.
+  d_.kill9();
+  ASSERT_GT(sup, 0);
+  EXPECT_TRUE(process_exists(sup));
+  auto after = run_cordon({"instance", "--instances", root, "info", host, "--json"});
+  EXPECT_NE(after.out.find("\"running\""), std::string::npos) << after.out << after.err;
+  ::kill(sup, SIGKILL);
   ASSERT_TRUE(wait_until(30000, [&] {
     auto info = run_cordon({"instance", "--instances", root, "info", host, "--json"});
     return info.out.find("\"stopped\"") != std::string::npos;
