@@ -18,6 +18,10 @@ PACKAGES=(
   zlib1g-dev                             # .tar.gz uploads (src/archive/gzip.cc), static
   libarchive-dev                         # image layers (src/image_io/): cordon-image only
   btrfs-progs libbtrfsutil-dev           # instances' disks (src/instance/): mkfs.btrfs, subvolumes
+  libnftables-dev nftables               # --net egress: the host's rules (src/net/); nft for the tests
+  libnl-3-dev libnl-route-3-dev          # --net egress: veth pairs, addresses, routes, tc (src/net/)
+  libldns-dev                            # --net egress: cordon's resolver parses DNS with ldns
+  dnsmasq-base                           # tests/integration: the simulated world's DNS server
   busybox-static                         # test images
   mmdebstrap zstd                        # tests/images/debian12.sh: the Debian 12 test image
   docker-registry                        # tests/registry: the local OCI registry image pulls are tested against
