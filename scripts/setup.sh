@@ -22,6 +22,7 @@ PACKAGES=(
   libnl-3-dev libnl-route-3-dev          # --net egress: veth pairs, addresses, routes, tc (src/net/)
   libldns-dev                            # --net egress: cordon's resolver parses DNS with ldns
   dnsmasq-base                           # tests/integration: the simulated world's DNS server
+  python3-pip                            # tests/integration: pip install from the simulated index
   busybox-static                         # test images
   mmdebstrap zstd                        # tests/images/debian12.sh: the Debian 12 test image
   docker-registry                        # tests/registry: the local OCI registry image pulls are tested against

@@ -170,6 +170,7 @@ Status validate(const SandboxSpec& spec) {
   if (spec.boot && spec.uid != 0)
     return invalid("boot", "the init runs as root inside: it cannot go with --user");
   if (spec.stop_grace_ns < kMinTimeNs) return invalid("stop-grace", "must be at least 1ms");
+  TRY(validate_network(spec.network));
   return validate_limits(spec.limits);
 }
 

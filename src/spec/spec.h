@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "spec/network.h"
 #include "spec/seccomp_profile.h"
 
 namespace cordon::spec {
@@ -185,6 +186,8 @@ struct SandboxSpec {
   // (systemd's halt), then SIGKILL of the whole sandbox after stop_grace_ns.
   bool boot = false;
   uint64_t stop_grace_ns = kDefaultStopGraceNs;
+  // The network (spec/network.h): none by default.
+  NetworkSpec network;
 };
 
 // Pure checks of every field: shape, size, ranges. No filesystem access.

@@ -86,6 +86,65 @@ class Fields {
   std::set<std::string> taken_;
 };
 
+json network_json(const NetworkSpec& n) {
+  json allow = json::array(), unsafe = json::array(), publish = json::array();
+  for (const auto& r : n.allow) allow.push_back(to_string(r));
+  for (const auto& r : n.unsafe_allow) unsafe.push_back(to_string(r));
+  for (const auto& p : n.publish) publish.push_back(to_string(p));
+  return {{"mode", to_string(n.mode)},
+          {"allow", allow},
+          {"allow_domains", n.allow_domains},
+          {"unsafe_allow", unsafe},
+          {"egress_bps", n.egress_bps},
+          {"ingress_bps", n.ingress_bps},
+          {"conn_rate", n.conn_rate},
+          {"max_conns", n.max_conns},
+          {"publish", publish}};
+}
+
+Status network_from(const json& j, NetworkSpec* n) {
+  Fields f(j, "network");
+  TRY(f.object());
+  std::string mode = to_string(n->mode);
+  TRY(f.str("mode", &mode));
+  auto m = parse_net_mode(mode);
+  if (!m.ok()) return refused("network.mode", "must be none or egress");
+  n->mode = *m;
+  std::vector<std::string> texts;
+  for (auto [key, out] :
+       {std::pair{"allow", &n->allow}, std::pair{"unsafe_allow", &n->unsafe_allow}}) {
+    texts.clear();
+    TRY(f.strings(key, &texts));
+    if (texts.size() > kMaxNetRules) return refused(f.name(key), "has too many rules");
+    for (const auto& t : texts) {
+      auto r = parse_net_rule(t);
+      if (!r.ok()) return refused(f.name(key), r.error().detail);
+      out->push_back(std::move(r).value());
+    }
+  }
+  texts.clear();
+  TRY(f.strings("allow_domains", &texts));
+  if (texts.size() > kMaxDomains) return refused("network.allow_domains", "has too many domains");
+  for (const auto& t : texts) {
+    auto d = parse_domain_pattern(t);
+    if (!d.ok()) return refused("network.allow_domains", d.error().detail);
+    n->allow_domains.push_back(std::move(d).value());
+  }
+  TRY(f.uint("egress_bps", &n->egress_bps));
+  TRY(f.uint("ingress_bps", &n->ingress_bps));
+  TRY(f.uint("conn_rate", &n->conn_rate));
+  TRY(f.uint("max_conns", &n->max_conns));
+  texts.clear();
+  TRY(f.strings("publish", &texts));
+  if (texts.size() > kMaxPublish) return refused("network.publish", "has too many ports");
+  for (const auto& t : texts) {
+    auto p = parse_publish_rule(t);
+    if (!p.ok()) return refused("network.publish", p.error().detail);
+    n->publish.push_back(*p);
+  }
+  return f.unknown();
+}
+
 json limits_json(const Limits& l) {
   json io = json::array();
   for (const auto& d : l.io)
@@ -207,7 +266,8 @@ json to_json(const SandboxSpec& s) {
           {"boot", s.boot},
           {"stop_grace_ns", s.stop_grace_ns},
           {"persistent_upper", s.persistent_upper ? json(*s.persistent_upper) : json(nullptr)},
-          {"slot_base", s.slot_base ? json(*s.slot_base) : json(nullptr)}};
+          {"slot_base", s.slot_base ? json(*s.slot_base) : json(nullptr)},
+          {"network", network_json(s.network)}};
 }
 
 Result<SandboxSpec> spec_from_json(const json& j) {
@@ -293,6 +353,7 @@ Result<SandboxSpec> spec_from_json(const json& j) {
     if (!v->is_number_unsigned()) return refused("slot_base", "must be a whole number or null");
     s.slot_base = v->get<uint64_t>();
   }
+  if (const json* v = f.get("network"); v != nullptr) TRY(network_from(*v, &s.network));
   TRY(f.unknown());
   TRY(validate(s));
   return s;
