@@ -19,7 +19,7 @@ LAYERS = [
     ["sys"],
     ["spec"],
     ["plan"],
-    ["isolate", "archive", "http", "image", "registry"],
+    ["isolate", "archive", "http", "image", "registry", "net"],
     ["engine", "diag"],
     ["launcher", "audit"],
     ["jobs", "client", "image_io", "instance"],
