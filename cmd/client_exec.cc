@@ -3,31 +3,16 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
-#include <cstdlib>
 
 #include "base/log.h"
+#include "sys/companion.h"
 
 namespace cordon::cmd {
 namespace {
 
 constexpr const char* kClient = "cordon-client";
-constexpr const char* kLibDir = "/usr/lib/cordon";
 // EX_UNAVAILABLE, as for an unreachable daemon: a support program is missing.
 constexpr int kExitUnavailable = 69;
-
-bool executable(const std::string& path) {
-  return ::access(path.c_str(), X_OK) == 0;
-}
-
-std::string self_dir() {
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return "";
-  std::string self(buf, static_cast<size_t>(n));
-  size_t slash = self.rfind('/');
-  return slash == std::string::npos ? "" : self.substr(0, slash);
-}
 
 }  // namespace
 
@@ -40,25 +25,11 @@ bool is_client_command(std::string_view a) {
 }
 
 Result<std::string> find_client() {
-  std::string dir = self_dir();
-  if (!dir.empty() && executable(dir + "/" + kClient)) return dir + "/" + kClient;
-  if (executable(std::string(kLibDir) + "/" + kClient)) return std::string(kLibDir) + "/" + kClient;
-  const char* path = std::getenv("PATH");
-  std::string_view rest = path != nullptr ? path : "";
-  while (!rest.empty()) {
-    size_t colon = rest.find(':');
-    std::string_view d = rest.substr(0, colon);
-    rest = colon == std::string_view::npos ? "" : rest.substr(colon + 1);
-    // Only absolute entries: an empty or relative one would be the working directory's.
-    if (d.empty() || d[0] != '/') continue;
-    std::string candidate = std::string(d) + "/" + kClient;
-    if (executable(candidate)) return candidate;
-  }
-  return logic_error("find the client", kClient,
-                     "not beside cordon (" + (dir.empty() ? std::string("?") : dir) + "), in " +
-                         kLibDir +
-                         " nor on PATH; 'cordon job' and 'cordon tenant' "
-                         "need it (install cordon-client with cordon)");
+  auto found = sys::find_companion(kClient, /*search_path=*/true);
+  if (found.ok()) return found;
+  Error e = found.error();
+  e.detail += "; 'cordon job' and 'cordon tenant' need it";
+  return e;
 }
 
 int exec_client(const std::vector<std::string>& args) {

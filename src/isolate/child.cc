@@ -97,7 +97,7 @@ Status setup(const ChildArgs& a) {
 
   TRY(sys::set_hostname(p.hostname));
   // A prepared namespace came with loopback up, and we hold no capability over it.
-  if (!p.netns_prepared) TRY(sys::loopback_up());
+  if (!p.netns_prepared && !p.egress) TRY(sys::loopback_up());
   // A new session: the caller's terminal is no longer our controlling terminal, so
   // TIOCSTI cannot push keystrokes into it.
   TRY(sys::new_session());

@@ -109,6 +109,19 @@ Status hosts_file(const MountStep& s) {
       AT_FDCWD, s.target, {MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, -1}, false);
 }
 
+// A file cordon writes (data), bound read-only on target: a symlink there (an image's
+// resolv.conf often points into /run) is replaced, a missing file made. Unlike the hosts
+// file, a failure fails the start: the sandbox would be left without its resolver.
+Status text_file(const MountStep& s) {
+  TRY(sys::write_new_file(s.source, s.data, 0644));
+  auto mode = sys::file_mode(s.target);
+  if (mode.ok() && S_ISLNK(*mode)) TRY(sys::unlink_path(s.target));
+  if (!mode.ok() || S_ISLNK(*mode)) TRY(sys::touch(s.target, 0644));
+  TRY(sys::bind_mount(s.source, s.target, /*recursive=*/false));
+  return sys::mount_setattr(
+      AT_FDCWD, s.target, {MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, -1}, false);
+}
+
 Status apply_step(const MountStep& s, int host_root, const MountContext& ctx, size_t* next_tree) {
   constexpr unsigned long kNoSuidDev = MS_NOSUID | MS_NODEV;
   switch (s.op) {
@@ -173,6 +186,8 @@ Status apply_step(const MountStep& s, int host_root, const MountContext& ctx, si
       return sys::mount_setattr(AT_FDCWD, s.target, {MOUNT_ATTR_RDONLY, 0, -1}, false);
     case MountOp::kHostsFile:
       return hosts_file(s);
+    case MountOp::kTextFile:
+      return text_file(s);
     case MountOp::kFile:
       return sys::touch(s.target, s.mode);
     case MountOp::kSysfs:

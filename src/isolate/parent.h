@@ -43,7 +43,9 @@ class Sandbox {
 
 // Starts the sandbox of plan in slot, inside cgroup (created with its limits already).
 // The start's steps are marked on timeline, from both sides of the clone.
+// netns_fd: with plan.egress, the network namespace the sandbox is cloned into (this
+// process enters it for the clone and returns to its own at once).
 Result<Sandbox> launch(const plan::LaunchPlan& plan, const IdSlot& slot, Cgroup& cgroup,
-                       const Timeline& timeline);
+                       const Timeline& timeline, int netns_fd = -1);
 
 }  // namespace cordon::isolate

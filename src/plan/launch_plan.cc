@@ -44,7 +44,10 @@ LaunchPlan compile(const spec::SandboxSpec& spec, const CallerEnv& caller, bool 
   p.clone_flags =
       CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
   p.namespaces = {"user", "mnt", "pid", "ipc", "uts", "net", "cgroup"};
-  if (caller.netns_prepared) {
+  if (spec.network.mode == spec::NetMode::kEgress) {
+    p.clone_flags &= ~static_cast<uint64_t>(CLONE_NEWNET);
+    p.egress = true;
+  } else if (caller.netns_prepared) {
     p.clone_flags &= ~static_cast<uint64_t>(CLONE_NEWNET);
     p.netns_prepared = true;
   }

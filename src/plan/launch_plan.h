@@ -35,6 +35,10 @@ struct LaunchPlan {
   uint64_t clone_flags = 0;     // CLONE_NEW* made by clone3
   bool time_ns = false;         // CLONE_NEWTIME included
   bool netns_prepared = false;  // no CLONE_NEWNET: the caller's fresh netns (CallerEnv)
+  // --net egress: no CLONE_NEWNET either; the supervisor makes the network namespace
+  // (owned by the host's user namespace) and cordon-net wires it before the clone
+  // (net/keeper.h); isolate::launch clones into it.
+  bool egress = false;
   // Prestarted: PID 1 sets everything up, then waits for the command (isolate/sync.h)
   // instead of running argv/envp, which are then only placeholders.
   bool late_command = false;

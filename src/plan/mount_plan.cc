@@ -257,6 +257,11 @@ MountPlan plan_mounts(const spec::SandboxSpec& spec) {
   plan_dev(p, spec.boot);
   if (spec.boot) plan_boot(p);
   plan_proc(p);
+  // --net egress: names resolve through cordon's resolver, which listens on the sandbox's
+  // own loopback (net/resolver.h); any other nameserver is out of its reach.
+  if (spec.network.mode == spec::NetMode::kEgress)
+    p.steps.push_back(step(MountOp::kTextFile, std::string(kStagingScratch) + "/resolv.conf",
+                           in_new("/etc/resolv.conf"), kEgressResolvConf));
   for (const auto& b : spec.binds) {
     MountStep s = step(MountOp::kAttachTree, b.source, in_new(b.target));
     s.writable = b.writable;

@@ -29,6 +29,8 @@ inline constexpr const char* kStagingNew = "/tmp/root";
 inline constexpr const char* kStagingLower = "/tmp/lower";
 inline constexpr const char* kStagingPersist = "/tmp/persist";  // an instance's writable layer
 inline constexpr const char* kStagingEtc = "/tmp/etc";          // the host's /etc, read-only
+// The resolv.conf of an egress sandbox: its resolver on its own loopback.
+inline constexpr const char* kEgressResolvConf = "nameserver 127.0.0.53\noptions edns0 trust-ad\n";
 
 enum class MountOp {
   kTmpfs,          // tmpfs at target, options in data
@@ -55,6 +57,9 @@ enum class MountOp {
   kSysfs,          // a fresh sysfs at target, read-only (--boot)
   kCgroup2,        // a cgroup2 mount at target: the root of the sandbox's cgroup namespace,
                    // its own group (--boot)
+  kTextFile,       // data written to source (a scratch file out of the sandbox's reach) and
+                   // bound read-only on target (a symlink there is replaced; a missing file
+                   // made): --net egress's resolv.conf
   kHostsFile,      // target (the host's hosts file, bound already) copied to source (a
                    // scratch file out of the sandbox's reach) with a line naming the
                    // sandbox's hostname (data) added, and that copy bound read-only on target

@@ -61,6 +61,8 @@ const char* mount_op_name(plan::MountOp op) {
       return "set-read-only";
     case plan::MountOp::kHostsFile:
       return "hosts-file";
+    case plan::MountOp::kTextFile:
+      return "text-file";
     case plan::MountOp::kFile:
       return "file";
     case plan::MountOp::kSysfs:
